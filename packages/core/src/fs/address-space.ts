@@ -1,0 +1,60 @@
+/**
+ * `struct address_space`: a file's page cache and its `i_mmap` list.
+ *
+ * The page cache maps a page offset to a pfn with a growable `Int32Array`
+ * (the kernel's radix tree); `i_mmap` is a plain list of VMAs here (the
+ * kernel's prio_tree; the reverse-map issue adds interval queries).
+ * @module
+ */
+import type { Vma } from '../mm/types.js';
+
+/** A file's page cache and mappings. */
+export class AddressSpace {
+  /** Id stored in `page->mapping`. */
+  readonly id: number;
+  /** File name, for reports. */
+  readonly name: string;
+  /** `i_size` in bytes. */
+  size: number;
+  /** pfn per page offset; 0 when not cached. */
+  pages: Int32Array;
+  /** `nrpages`. */
+  nrpages = 0;
+  /** `i_mmap`: VMAs mapping this file. */
+  readonly iMmap: Vma[] = [];
+  /** `i_mmap_writable`: shared writable mappings. */
+  iMmapWritable = 0;
+  /** True for the backing object of a shared anonymous mapping (`dev/zero`). */
+  readonly anonShared: boolean;
+  /** Unlinked: its pages go when the last mapping does (`iput` → `truncate_inode_pages`). */
+  unlinked: boolean;
+
+  constructor(id: number, name: string, size: number, anonShared: boolean) {
+    this.id = id;
+    this.name = name;
+    this.size = size;
+    this.anonShared = anonShared;
+    this.unlinked = anonShared;
+    this.pages = new Int32Array(Math.max(16, Math.ceil(size / 4096)));
+  }
+
+  /** `find_get_page()` without the reference: the cached pfn at `pgoff`, or 0. */
+  findPage(pgoff: number): number {
+    return pgoff < this.pages.length ? this.pages[pgoff]! : 0;
+  }
+
+  /** `add_to_page_cache()` slot update (the reference is the caller's). */
+  setPage(pgoff: number, pfn: number): void {
+    if (pgoff >= this.pages.length) {
+      let n = this.pages.length;
+      while (n <= pgoff) n *= 2;
+      const grown = new Int32Array(n);
+      grown.set(this.pages);
+      this.pages = grown;
+    }
+    const old = this.pages[pgoff]!;
+    if (old === 0 && pfn !== 0) this.nrpages++;
+    else if (old !== 0 && pfn === 0) this.nrpages--;
+    this.pages[pgoff] = pfn;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * tmpfs / shm files: creation, `shmem_fault`, and `shmem_zero_setup` for
+ * shared anonymous mappings.
+ *
+ * The model keeps tmpfs pages in the page cache only (no swap until the
+ * reclaim issue); a page is allocated zeroed on first fault and holds one
+ * reference for the page cache.
+ * @see mm/shmem.c shmem_fault, shmem_getpage, shmem_zero_setup, shmem_file_setup
+ * @module
+ */
+import { PG_dirty, PG_uptodate } from '../mem/page.js';
+import { PAGE_SIZE } from '../pgtable/entry.js';
+import type { Kernel } from '../seams/kernel.js';
+import { allocPage, getPage, putPage } from '../mm/page-ref.js';
+import { VM_FAULT_MINOR, VM_FAULT_OOM, VM_FAULT_SIGBUS } from '../mm/fault.js';
+import type { Vma, VmFaultResult, VmOperations } from '../mm/types.js';
+import { AddressSpace } from './address-space.js';
+
+/** A tmpfs file as the API hands it out: its address_space. */
+export type ShmemFile = AddressSpace;
+
+/**
+ * `shmem_file_setup()`: a new tmpfs file of `size` bytes.
+ */
+export function shmemFileSetup(k: Kernel, name: string, size: number, anonShared = false): ShmemFile {
+  const f = new AddressSpace(k.nextId++, name, size, anonShared);
+  k.files.set(f.id, f);
+  return f;
+}
+
+/**
+ * `shmem_getpage()` for a fault: the page at `pgoff`, allocated zeroed and
+ * added to the page cache if absent. Returns the pfn with a reference for
+ * the caller, 0 on OOM, or -1 beyond end of file.
+ */
+export function shmemGetpage(k: Kernel, f: AddressSpace, pgoff: number): number {
+  if (pgoff >= Math.ceil(f.size / PAGE_SIZE)) return -1;
+  let pfn = f.findPage(pgoff);
+  if (pfn === 0) {
+    pfn = allocPage(k);
+    if (pfn === 0) return 0;
+    k.charge(k.costs.clearPage);
+    const p = k.pages;
+    p.token[pfn] = 0;
+    p.flags[pfn]! |= PG_uptodate | PG_dirty;
+    p.mapping[pfn] = f.id;
+    p.index[pfn] = pgoff;
+    f.setPage(pgoff, pfn);
+    k.vm.nr_file_pages++;
+  }
+  getPage(k, pfn);
+  return pfn;
+}
+
+/**
+ * The kernel's shmem `vm_operations_struct` bound to a kernel.
+ * @see mm/shmem.c shmem_vm_ops
+ */
+export function createShmemVmOps(k: Kernel): VmOperations {
+  return {
+    name: 'shmem',
+    fault(vma: Vma, pgoff: number): VmFaultResult {
+      const pfn = shmemGetpage(k, vma.vmFile!, pgoff);
+      if (pfn < 0) return { pfn: 0, ret: VM_FAULT_SIGBUS };
+      if (pfn === 0) return { pfn: 0, ret: VM_FAULT_OOM };
+      return { pfn, ret: VM_FAULT_MINOR };
+    },
+  };
+}
+
+/** The `vm_ops` for a mapping of `file` (every file is tmpfs for now). */
+export function shmemVmOps(k: Kernel, _file: AddressSpace): VmOperations {
+  return k.shmemOps;
+}
+
+/**
+ * `shmem_zero_setup()`: back a shared anonymous mapping with a new tmpfs
+ * object (`dev/zero`) of the mapping's size.
+ */
+export function shmemZeroSetup(k: Kernel, vma: Vma): void {
+  const f = shmemFileSetup(k, 'dev/zero', vma.vmEnd - vma.vmStart, true);
+  vma.vmFile = f;
+  vma.vmOps = k.shmemOps;
+}
+
+/**
+ * `truncate_inode_pages()` on the last reference to an unlinked file:
+ * drop every page-cache page. Called when the file is unlinked and no VMA
+ * maps it any more.
+ */
+export function shmemRelease(k: Kernel, f: AddressSpace): void {
+  if (!f.unlinked || f.iMmap.length > 0) return;
+  const pages = f.pages;
+  for (let i = 0; i < pages.length; i++) {
+    const pfn = pages[i]!;
+    if (pfn === 0) continue;
+    if (k.pages.mapcount[pfn] !== 0) throw new Error(`releasing ${f.name}: page ${i} is still mapped`);
+    f.setPage(i, 0);
+    k.vm.nr_file_pages--;
+    putPage(k, pfn);
+  }
+  k.files.delete(f.id);
+}

@@ -1,0 +1,108 @@
+/**
+ * A per-CPU hardware data TLB.
+ *
+ * Set-associative, tagged by (mm, virtual page); round-robin replacement.
+ * x86 of 2008 had no ASIDs: loading CR3 flushes every (non-global) entry,
+ * so the mm tag only lets the invariant checker tell entries apart. An
+ * entry caches the pfn and whether the PTE allowed writes and was dirty, as
+ * the hardware does; the hardware sets the PTE's accessed and dirty bits
+ * when it fills or first writes through an entry.
+ * @module
+ */
+
+/** Entry permission bit: writes allowed. */
+export const TLB_WRITE = 1;
+/** Entry bit: the PTE's dirty bit is known set. */
+export const TLB_DIRTY = 2;
+
+/** One CPU's data TLB. */
+export class Tlb {
+  /** Number of entries. */
+  readonly entries: number;
+  /** Associativity. */
+  readonly ways: number;
+  private readonly setMask: number;
+  /** Virtual page number per entry. */
+  readonly vpn: Float64Array;
+  /** Owning mm id per entry; -1 when invalid. */
+  readonly mmId: Int32Array;
+  /** Cached pfn per entry. */
+  readonly pfn: Int32Array;
+  /** `TLB_WRITE` / `TLB_DIRTY` per entry. */
+  readonly perm: Uint8Array;
+  private readonly rr: Uint8Array;
+  /** Valid entries (kept so a flush of an empty TLB is cheap). */
+  valid = 0;
+
+  /**
+   * @param entries total entries (a power of two times `ways`)
+   * @param ways associativity
+   */
+  constructor(entries: number, ways: number) {
+    const sets = entries / ways;
+    if (!Number.isInteger(sets) || (sets & (sets - 1)) !== 0) {
+      throw new RangeError(`TLB of ${entries} entries and ${ways} ways needs a power-of-two number of sets`);
+    }
+    this.entries = entries;
+    this.ways = ways;
+    this.setMask = sets - 1;
+    this.vpn = new Float64Array(entries);
+    this.mmId = new Int32Array(entries).fill(-1);
+    this.pfn = new Int32Array(entries);
+    this.perm = new Uint8Array(entries);
+    this.rr = new Uint8Array(sets);
+  }
+
+  /** Index of the entry for (mm, vpn), or -1 on a miss. */
+  lookup(mmId: number, vpn: number): number {
+    const ways = this.ways;
+    const base = (vpn & this.setMask) * ways;
+    for (let i = base; i < base + ways; i++) {
+      if (this.mmId[i] === mmId && this.vpn[i] === vpn) return i;
+    }
+    return -1;
+  }
+
+  /** Install an entry (replacing any for the same page, else a victim). */
+  fill(mmId: number, vpn: number, pfn: number, perm: number): number {
+    let i = this.lookup(mmId, vpn);
+    if (i < 0) {
+      const set = vpn & this.setMask;
+      const base = set * this.ways;
+      // prefer an invalid way, else round-robin
+      for (let j = base; j < base + this.ways; j++) {
+        if (this.mmId[j] === -1) {
+          i = j;
+          break;
+        }
+      }
+      if (i < 0) {
+        i = base + this.rr[set]!;
+        this.rr[set] = (this.rr[set]! + 1) % this.ways;
+      } else {
+        this.valid++;
+      }
+    }
+    this.mmId[i] = mmId;
+    this.vpn[i] = vpn;
+    this.pfn[i] = pfn;
+    this.perm[i] = perm;
+    return i;
+  }
+
+  /** `__flush_tlb_one()`: drop the entry for one page. */
+  flushOne(mmId: number, vpn: number): void {
+    const i = this.lookup(mmId, vpn);
+    if (i >= 0) {
+      this.mmId[i] = -1;
+      this.valid--;
+    }
+  }
+
+  /** `local_flush_tlb()`: drop every entry (CR3 reload without ASIDs). */
+  flushAll(): void {
+    if (this.valid === 0) return;
+    this.mmId.fill(-1);
+    this.valid = 0;
+  }
+}

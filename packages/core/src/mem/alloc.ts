@@ -1,0 +1,92 @@
+/**
+ * The page allocator.
+ *
+ * Models `mm/page_alloc.c` (`alloc_pages`, `__free_pages`) as a LIFO stack
+ * of free pfns: order-0 allocation only, no zones, no buddy coalescing, no
+ * per-CPU lists. The stack is deterministic, so a seed gives the same
+ * frames every run. Memmap is accounted as the kernel does: the frames that
+ * hold `struct page` for all of RAM are reserved at boot.
+ * @module
+ */
+import { PG_allocated, PG_reserved, PageArrays } from './page.js';
+
+/** Outcome of an allocation that found no free frame. */
+export const NO_PAGE = 0;
+
+/**
+ * Physical memory: frames, their `struct page` arrays, and the free stack.
+ */
+export class PhysMem {
+  /** The `struct page` arrays. */
+  readonly pages: PageArrays;
+  /** Frames of RAM. */
+  readonly nrFrames: number;
+  /** Frames reserved for the memmap (`nr_memmap_pages`). */
+  readonly nrMemmapPages: number;
+  /** Bytes of one `struct page` in the profile. */
+  readonly structPageSize: number;
+  private readonly freeStack: Int32Array;
+  private freeTop: number;
+
+  /**
+   * @param nrFrames frames of simulated RAM
+   * @param structPageSize `sizeof(struct page)` for the machine profile
+   */
+  constructor(nrFrames: number, structPageSize: number) {
+    if (!Number.isInteger(nrFrames) || nrFrames < 1024) {
+      throw new RangeError(`memory of ${nrFrames} frames is too small (at least 1024 frames, 4 MiB)`);
+    }
+    this.nrFrames = nrFrames;
+    this.structPageSize = structPageSize;
+    this.pages = new PageArrays(nrFrames);
+    this.nrMemmapPages = Math.ceil((nrFrames * structPageSize) / 4096);
+    this.freeStack = new Int32Array(nrFrames);
+    // pfn 0 and the memmap frames (placed right after it) are reserved.
+    const firstFree = 1 + this.nrMemmapPages;
+    const flags = this.pages.flags;
+    for (let pfn = 0; pfn < firstFree && pfn < nrFrames; pfn++) flags[pfn] = PG_reserved;
+    let top = 0;
+    for (let pfn = nrFrames - 1; pfn >= firstFree; pfn--) this.freeStack[top++] = pfn;
+    this.freeTop = top;
+  }
+
+  /** Frames on the free stack (`nr_free_pages`). */
+  get nrFree(): number {
+    return this.freeTop;
+  }
+
+  /**
+   * `alloc_page()`: take a frame with refcount 1, or {@link NO_PAGE} when
+   * memory is exhausted. The caller clears or fills its contents.
+   */
+  allocPage(): number {
+    if (this.freeTop === 0) return NO_PAGE;
+    const pfn = this.freeStack[--this.freeTop]!;
+    const p = this.pages;
+    p.count[pfn] = 1;
+    p.mapcount[pfn] = 0;
+    p.flags[pfn] = PG_allocated;
+    p.mapping[pfn] = 0;
+    p.index[pfn] = 0;
+    return pfn;
+  }
+
+  /**
+   * `__free_page()`: return a frame whose refcount dropped to zero.
+   * Poisons the token so a stale access reads garbage, as it would.
+   */
+  freePage(pfn: number): void {
+    const p = this.pages;
+    p.flags[pfn] = 0;
+    p.count[pfn] = 0;
+    p.mapcount[pfn] = 0;
+    p.mapping[pfn] = 0;
+    p.token[pfn] = 0xdeadbeef;
+    this.freeStack[this.freeTop++] = pfn;
+  }
+
+  /** True when the frame is allocated (not free, not reserved). */
+  isAllocated(pfn: number): boolean {
+    return (this.pages.flags[pfn]! & PG_allocated) !== 0;
+  }
+}

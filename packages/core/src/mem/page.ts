@@ -1,0 +1,71 @@
+/**
+ * `struct page` as a structure of typed arrays indexed by pfn.
+ *
+ * Models `include/linux/mm_types.h struct page`: `_count` (refcount),
+ * `_mapcount`, `flags`, `mapping`, `index`. The kernel keeps `_mapcount`
+ * at -1 for an unmapped page; the model keeps the number of mappings (0 when
+ * unmapped). `mapping` holds the id of the page's address_space, or of its
+ * anon_vma when `PG_anon` is set (the kernel tags the pointer's low bit,
+ * `PAGE_MAPPING_ANON`). A page's contents are modelled by a 32-bit token
+ * (`token`) for the data-integrity oracle.
+ * @module
+ */
+
+/** `PG_locked`. */
+export const PG_locked = 1 << 0;
+/** `PG_referenced`. */
+export const PG_referenced = 1 << 2;
+/** `PG_uptodate`. */
+export const PG_uptodate = 1 << 3;
+/** `PG_dirty`. */
+export const PG_dirty = 1 << 4;
+/** `PG_lru`: on an LRU list. */
+export const PG_lru = 1 << 5;
+/** `PG_active`: on the active LRU list. */
+export const PG_active = 1 << 6;
+/** `PG_reserved`: never allocated (memmap, pfn 0). */
+export const PG_reserved = 1 << 10;
+/** `PG_swapcache`. */
+export const PG_swapcache = 1 << 15;
+/** The page is anonymous: `mapping` names an anon_vma (`PAGE_MAPPING_ANON`). */
+export const PG_anon = 1 << 20;
+/** The page is a page-table page at some level (the model's `PageTable`). */
+export const PG_table = 1 << 21;
+/** The page is allocated (not on the free list); the model's `!PageBuddy`. */
+export const PG_allocated = 1 << 22;
+
+/** Host bytes of model state per simulated frame (all the arrays below). */
+export const HOST_BYTES_PER_FRAME = 4 + 4 + 4 + 4 + 8 + 4 + 4;
+
+/**
+ * The `mem_map`: one entry per physical frame, as parallel typed arrays.
+ */
+export class PageArrays {
+  /** Number of frames (`max_pfn`). */
+  readonly nrFrames: number;
+  /** `page->_count`. */
+  readonly count: Int32Array;
+  /** Number of PTEs mapping the page (`page_mapcount()`). */
+  readonly mapcount: Int32Array;
+  /** `page->flags`. */
+  readonly flags: Uint32Array;
+  /** `page->mapping`: address_space id, or anon_vma id with `PG_anon`; 0 for none. */
+  readonly mapping: Int32Array;
+  /** `page->index`: the page offset in its mapping (linear page index for anon). */
+  readonly index: Float64Array;
+  /** Data token: the model of the page's contents. */
+  readonly token: Uint32Array;
+  /** For a page-table page, its slot in the table store; -1 otherwise. */
+  readonly tableSlot: Int32Array;
+
+  constructor(nrFrames: number) {
+    this.nrFrames = nrFrames;
+    this.count = new Int32Array(nrFrames);
+    this.mapcount = new Int32Array(nrFrames);
+    this.flags = new Uint32Array(nrFrames);
+    this.mapping = new Int32Array(nrFrames);
+    this.index = new Float64Array(nrFrames);
+    this.token = new Uint32Array(nrFrames);
+    this.tableSlot = new Int32Array(nrFrames).fill(-1);
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * User accesses through the CPU: TLB lookup, hardware page walk, and the
+ * x86-64 page-fault handler.
+ * @see arch/x86/mm/fault_64.c do_page_fault
+ * @module
+ */
+import { SIGBUS, SIGKILL, SIGSEGV } from '../errno.js';
+import {
+  _PAGE_ACCESSED,
+  _PAGE_DIRTY,
+  _PAGE_PRESENT,
+  _PAGE_RW,
+  _PAGE_USER,
+  PAGE_SIZE,
+  pteIndex,
+} from '../pgtable/entry.js';
+import { TLB_DIRTY, TLB_WRITE } from '../machine/tlb.js';
+import type { Kernel } from '../seams/kernel.js';
+import { handleMmFault, VM_FAULT_MAJOR, VM_FAULT_OOM, VM_FAULT_SIGBUS } from './fault.js';
+import { lookupPteTable } from './pgalloc.js';
+import { type MmStruct, VM_EXEC, VM_GROWSDOWN, VM_READ, VM_WRITE } from './types.js';
+import { findVma } from './vma.js';
+
+/**
+ * `do_page_fault()`: find the VMA, check the access against its flags,
+ * grow a stack VMA downwards, and call `handle_mm_fault`. Returns 0 or
+ * the signal to deliver (SIGSEGV, SIGBUS, SIGKILL for OOM).
+ */
+export function doPageFault(k: Kernel, mm: MmStruct, address: number, write: boolean): number {
+  k.charge(k.costs.faultEntry);
+  if (!mm.mmapSem.tryRead()) throw new Error('mmap_sem held across a user access in sequential mode');
+  try {
+    const vma = findVma(mm, address);
+    if (vma === null) return badArea(k);
+    if (vma.vmStart > address) {
+      if ((vma.vmFlags & VM_GROWSDOWN) === 0) return badArea(k);
+      // expand_stack: grow down to the faulting page
+      const start = Math.floor(address / PAGE_SIZE) * PAGE_SIZE;
+      const grow = (vma.vmStart - start) / PAGE_SIZE;
+      vma.vmStart = start;
+      vma.vmPgoff -= grow;
+      mm.totalVm += grow;
+    }
+    if (write) {
+      if ((vma.vmFlags & VM_WRITE) === 0) return badArea(k);
+    } else if ((vma.vmFlags & (VM_READ | VM_EXEC | VM_WRITE)) === 0) {
+      return badArea(k);
+    }
+    const fault = handleMmFault(k, mm, vma, address, write);
+    if ((fault & VM_FAULT_OOM) !== 0) return SIGKILL;
+    if ((fault & VM_FAULT_SIGBUS) !== 0) {
+      k.vm.mmlab_sigbus++;
+      return SIGBUS;
+    }
+    if ((fault & VM_FAULT_MAJOR) !== 0) k.vm.pgmajfault++;
+    return 0;
+  } finally {
+    mm.mmapSem.upRead();
+  }
+}
+
+function badArea(k: Kernel): number {
+  k.vm.mmlab_sigsegv++;
+  return SIGSEGV;
+}
+
+/**
+ * One user access of the page containing `address` on the running CPU:
+ * TLB hit, or a hardware walk that fills the TLB and sets the accessed
+ * (and on a write, dirty) bit, or a page fault and a retry. Returns the pfn
+ * accessed (≥ 1) or the negated signal number.
+ */
+export function userAccessPage(k: Kernel, mm: MmStruct, address: number, write: boolean): number {
+  const cpu = k.cpu;
+  const tlb = cpu.tlb;
+  const vpn = Math.floor(address / PAGE_SIZE);
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const e = tlb.lookup(mm.id, vpn);
+    if (e >= 0) {
+      const perm = tlb.perm[e]!;
+      if (!write || (perm & TLB_WRITE) !== 0) {
+        k.charge(k.costs.tlbHit);
+        if (write && (perm & TLB_DIRTY) === 0) {
+          // first write through a clean entry: the CPU sets the PTE's dirty bit
+          setPteBits(k, mm, address, _PAGE_DIRTY | _PAGE_ACCESSED);
+          tlb.perm[e] = perm | TLB_DIRTY;
+        }
+        return tlb.pfn[e]!;
+      }
+      // a write through a read-only entry faults; the CPU drops the entry
+      tlb.flushOne(mm.id, vpn);
+    }
+    // hardware page walk
+    k.vm.mmlab_tlb_miss++;
+    k.charge(k.costs.tlbMissWalk);
+    const pte = lookupPteTable(k, mm, address);
+    if (pte !== 0) {
+      const a = k.tables.arr(pte);
+      const b = k.tables.base(pte) + pteIndex(address) * 2;
+      const f = a[b]!;
+      if ((f & (_PAGE_PRESENT | _PAGE_USER)) === (_PAGE_PRESENT | _PAGE_USER) && (!write || (f & _PAGE_RW) !== 0)) {
+        const nf = f | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
+        a[b] = nf;
+        const pfn = a[b + 1]!;
+        tlb.fill(mm.id, vpn, pfn, ((nf & _PAGE_RW) !== 0 ? TLB_WRITE : 0) | ((nf & _PAGE_DIRTY) !== 0 ? TLB_DIRTY : 0));
+        return pfn;
+      }
+    }
+    const sig = doPageFault(k, mm, address, write);
+    if (sig !== 0) return -sig;
+  }
+  throw new Error(`user access at 0x${address.toString(16)} still faulting after retries`);
+}
+
+function setPteBits(k: Kernel, mm: MmStruct, address: number, bits: number): void {
+  const pte = lookupPteTable(k, mm, address);
+  if (pte === 0) throw new Error('TLB entry without a page table');
+  const a = k.tables.arr(pte);
+  const b = k.tables.base(pte) + pteIndex(address) * 2;
+  a[b] = a[b]! | bits;
+}

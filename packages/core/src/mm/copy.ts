@@ -1,0 +1,135 @@
+/**
+ * `copy_page_range()`: fork's copy of a VMA's page tables, with COW.
+ *
+ * 2.6.24 skips every VMA without an anon_vma unless it is VM_HUGETLB,
+ * VM_NONLINEAR, VM_PFNMAP or VM_INSERTPAGE: the child re-faults shared file
+ * pages, shared anonymous memory and private file pages never written.
+ * For a COW mapping both parent and child PTEs are write-protected; a
+ * shared mapping's child PTE is made clean; every child PTE is made old.
+ * @see mm/memory.c copy_page_range, copy_pud_range, copy_pmd_range, copy_pte_range, copy_one_pte
+ * @module
+ */
+import {
+  _PAGE_ACCESSED,
+  _PAGE_DIRTY,
+  _PAGE_RW,
+  pgdAddrEnd,
+  pgdIndex,
+  pmdAddrEnd,
+  pmdIndex,
+  pteIndex,
+  ptePresent,
+  pudAddrEnd,
+  pudIndex,
+} from '../pgtable/entry.js';
+import { ENOMEM } from '../errno.js';
+import type { Kernel } from '../seams/kernel.js';
+import { vmNormalPage } from './fault.js';
+import { pageAnon, pageDupRmap } from './page-ref.js';
+import { pmdAlloc, pteAllocMap } from './pgalloc.js';
+import {
+  type MmStruct,
+  type Vma,
+  VM_HUGETLB,
+  VM_INSERTPAGE,
+  VM_NONLINEAR,
+  VM_PFNMAP,
+  VM_SHARED,
+  isCowMapping,
+} from './types.js';
+
+/**
+ * `copy_pte_range()` for one PTE table: copies [addr, end) from the source
+ * table into the destination table, returning the PTEs copied.
+ */
+function copyPteRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma, srcPte: number, addr: number, end: number): number {
+  const dstPte = pteAllocMap(k, dst, addr);
+  if (dstPte === 0) return -ENOMEM;
+  const sa = k.tables.arr(srcPte);
+  let sb = k.tables.base(srcPte) + pteIndex(addr) * 2;
+  const da = k.tables.arr(dstPte);
+  let db = k.tables.base(dstPte) + pteIndex(addr) * 2;
+  const cow = isCowMapping(vma.vmFlags);
+  const shared = (vma.vmFlags & VM_SHARED) !== 0;
+  const mapcount = k.pages.mapcount;
+  const count = k.pages.count;
+  let anonRss = 0;
+  let fileRss = 0;
+  let copied = 0;
+  let none = 0;
+  for (; addr !== end; addr += 4096, sb += 2, db += 2) {
+    let f = sa[sb]!;
+    const v = sa[sb + 1]!;
+    if (f === 0 && v === 0) {
+      none++;
+      continue;
+    }
+    if (ptePresent(f)) {
+      if (cow && (f & _PAGE_RW) !== 0) {
+        f &= ~_PAGE_RW;
+        sa[sb] = f;
+      }
+      if (shared) f &= ~_PAGE_DIRTY;
+      f &= ~_PAGE_ACCESSED;
+      const page = vmNormalPage(vma, addr, v);
+      if (page !== 0) {
+        count[page]!++;
+        if (mapcount[page] === 0) throw new Error(`fork: pfn ${page} mapped with mapcount 0`);
+        pageDupRmap(k, page);
+        if (pageAnon(k, page)) anonRss++;
+        else fileRss++;
+      }
+    }
+    da[db] = f;
+    da[db + 1] = v;
+    copied++;
+  }
+  dst.anonRss += anonRss;
+  dst.fileRss += fileRss;
+  k.vm.mmlab_fork_pte_copied += copied;
+  k.charge(copied * k.costs.copyPte + none * k.costs.scanPteNone);
+  return copied;
+}
+
+/**
+ * Baseline `copyPageRange` seam. Returns 0, or -ENOMEM.
+ * @see mm/memory.c copy_page_range
+ */
+export function baseCopyPageRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma): number {
+  if ((vma.vmFlags & (VM_HUGETLB | VM_NONLINEAR | VM_PFNMAP | VM_INSERTPAGE)) === 0 && vma.anonVma === null) return 0;
+  const t = k.tables;
+  let addr = vma.vmStart;
+  const end = vma.vmEnd;
+  do {
+    const gnext = pgdAddrEnd(addr, end);
+    const ga = t.arr(src.pgd);
+    const gb = t.base(src.pgd) + pgdIndex(addr) * 2;
+    if (ga[gb] === 0) {
+      addr = gnext;
+      continue;
+    }
+    const pud = ga[gb + 1]!;
+    do {
+      const unext = pudAddrEnd(addr, gnext);
+      const ua = t.arr(pud);
+      const ub = t.base(pud) + pudIndex(addr) * 2;
+      if (ua[ub] === 0) {
+        addr = unext;
+        continue;
+      }
+      const pmd = ua[ub + 1]!;
+      if (pmdAlloc(k, dst, addr) === 0) return -ENOMEM;
+      do {
+        const mnext = pmdAddrEnd(addr, unext);
+        const ma = t.arr(pmd);
+        const mb = t.base(pmd) + pmdIndex(addr) * 2;
+        if (ma[mb] !== 0) {
+          const r = copyPteRange(k, dst, src, vma, ma[mb + 1]!, addr, mnext);
+          if (r < 0) return r;
+        }
+        addr = mnext;
+      } while (addr !== unext);
+    } while (addr !== gnext);
+  } while (addr !== end);
+  return 0;
+}

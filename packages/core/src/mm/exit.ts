@@ -1,0 +1,40 @@
+/**
+ * Address-space teardown: `exit_mmap` and `mmdrop`'s `pgd_free`.
+ * @see mm/mmap.c exit_mmap, kernel/fork.c mmput, __mmdrop
+ * @module
+ */
+import { LEVEL_PGD } from '../pgtable/entry.js';
+import type { KGen } from '../sched/run.js';
+import type { Kernel } from '../seams/kernel.js';
+import { freePgtables } from './free-pgtables.js';
+import { updateHiwaterRss } from './mmap.js';
+import { putPage } from './page-ref.js';
+import type { MmStruct } from './types.js';
+import { unmapVmas } from './zap.js';
+
+/**
+ * `exit_mmap()`: a full-mm gather, unmap every VMA, free all page tables
+ * below the PGD, finish the gather (flush, free), and drop the VMAs. The
+ * kernel then checks `nr_ptes` is zero.
+ */
+export function* exitMmap(k: Kernel, mm: MmStruct): KGen<void> {
+  let tlb = k.seams.tlbGather.begin(k, mm, true);
+  updateHiwaterRss(mm);
+  const vmas = mm.vmas.slice();
+  tlb = yield* unmapVmas(k, tlb, vmas, 0, Number.MAX_SAFE_INTEGER);
+  freePgtables(k, tlb, vmas, 0, 0);
+  k.seams.tlbGather.finish(k, tlb);
+  mm.vmas.length = 0;
+  mm.mmapCache = null;
+  mm.totalVm = 0;
+  mm.lockedVm = 0;
+  if (mm.nrPtes !== 0) throw new Error(`exit_mmap: mm ${mm.id} still has ${mm.nrPtes} PTE tables`);
+  mm.dead = true;
+}
+
+/** `pgd_free()` at `__mmdrop`: release the PGD page. */
+export function pgdFree(k: Kernel, mm: MmStruct): void {
+  k.accountTable(mm, LEVEL_PGD, -1);
+  putPage(k, mm.pgd);
+  mm.pgd = 0;
+}

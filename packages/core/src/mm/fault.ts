@@ -1,0 +1,224 @@
+/**
+ * Page faults: `handle_mm_fault` and the paths it dispatches to.
+ * @see mm/memory.c handle_mm_fault, handle_pte_fault, do_anonymous_page, __do_fault, do_wp_page
+ * @module
+ */
+import {
+  _PAGE_ACCESSED,
+  _PAGE_DIRTY,
+  _PAGE_FILE,
+  _PAGE_RW,
+  pteIndex,
+  ptePresent,
+} from '../pgtable/entry.js';
+import type { Kernel } from '../seams/kernel.js';
+import {
+  allocPage,
+  getPage,
+  linearPageIndex,
+  pageAddFileRmap,
+  pageAddNewAnonRmap,
+  pageAnon,
+  pageRemoveRmap,
+  putPage,
+} from './page-ref.js';
+import { pteAllocMap } from './pgalloc.js';
+import { flushTlbPage } from './tlbflush.js';
+import { type MmStruct, type Vma, VM_PFNMAP, VM_SHARED, VM_WRITE, isCowMapping } from './types.js';
+import { anonVmaPrepare } from './vma.js';
+
+/** `VM_FAULT_MINOR`: handled without I/O. */
+export const VM_FAULT_MINOR = 0;
+/** `VM_FAULT_OOM`. */
+export const VM_FAULT_OOM = 0x1;
+/** `VM_FAULT_SIGBUS`. */
+export const VM_FAULT_SIGBUS = 0x2;
+/** `VM_FAULT_MAJOR`: needed I/O. */
+export const VM_FAULT_MAJOR = 0x4;
+/** `VM_FAULT_WRITE`: a write made the page writable. */
+export const VM_FAULT_WRITE = 0x8;
+/** Mask of the error results. */
+export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS;
+
+/** `maybe_mkwrite()`. */
+function maybeMkwrite(flags: number, vma: Vma): number {
+  return (vma.vmFlags & VM_WRITE) !== 0 ? flags | _PAGE_RW : flags;
+}
+
+/**
+ * `vm_normal_page()`: the refcounted page a present PTE maps, or 0 for a
+ * raw pfn. In a VM_PFNMAP VMA a pfn is raw when it follows the linearity
+ * rule `pfn == vm_pgoff + ((addr - vm_start) >> PAGE_SHIFT)`, or when the
+ * mapping is not COW; otherwise it is a COWed anonymous page.
+ * @see mm/memory.c vm_normal_page
+ */
+export function vmNormalPage(vma: Vma, addr: number, pfn: number): number {
+  if ((vma.vmFlags & VM_PFNMAP) !== 0) {
+    const off = (addr - vma.vmStart) / 4096;
+    if (pfn === vma.vmPgoff + off) return 0;
+    if (!isCowMapping(vma.vmFlags)) return 0;
+  }
+  return pfn;
+}
+
+/**
+ * `handle_mm_fault()`: count the fault, allocate the page-table levels and
+ * resolve the PTE. Returns `VM_FAULT_*` bits.
+ * @see mm/memory.c __handle_mm_fault
+ */
+export function handleMmFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): number {
+  k.vm.pgfault++;
+  const pte = pteAllocMap(k, mm, address);
+  if (pte === 0) return VM_FAULT_OOM;
+  return handlePteFault(k, mm, vma, address, pte, write);
+}
+
+/**
+ * `handle_pte_fault()`: dispatch on the PTE's state.
+ * @see mm/memory.c handle_pte_fault
+ */
+export function handlePteFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): number {
+  const a = k.tables.arr(pte);
+  const b = k.tables.base(pte) + pteIndex(address) * 2;
+  const flags = a[b]!;
+  if (!ptePresent(flags)) {
+    if (flags === 0 && a[b + 1] === 0) {
+      if (vma.vmOps !== null) return doLinearFault(k, mm, vma, address, a, b, write);
+      return doAnonymousPage(k, mm, vma, address, a, b);
+    }
+    if ((flags & _PAGE_FILE) !== 0) {
+      throw new Error('nonlinear file PTEs are not modelled yet (remap_file_pages)');
+    }
+    throw new Error('swap entries are not modelled yet');
+  }
+  if (write && (flags & _PAGE_RW) === 0) return doWpPage(k, mm, vma, address, a, b);
+  // The hardware would have set these; a spurious fault just updates them.
+  a[b] = flags | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
+  if (write) flushTlbPage(k, mm, address);
+  return VM_FAULT_MINOR;
+}
+
+/**
+ * `do_anonymous_page()`: 2.6.24 allocates a zeroed page even for a read
+ * (the zero page came back in 2.6.32), maps it dirty, writable if the VMA
+ * is.
+ * @see mm/memory.c do_anonymous_page
+ */
+export function doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: Uint32Array, b: number): number {
+  anonVmaPrepare(k, vma);
+  const pfn = allocPage(k);
+  if (pfn === 0) return VM_FAULT_OOM;
+  k.charge(k.costs.clearPage + k.costs.anonFaultRest);
+  k.pages.token[pfn] = 0;
+  mm.anonRss++;
+  pageAddNewAnonRmap(k, pfn, vma, address);
+  a[b] = maybeMkwrite(vma.vmPageProt | _PAGE_DIRTY, vma);
+  a[b + 1] = pfn;
+  k.vm.mmlab_anon_fault++;
+  return VM_FAULT_MINOR;
+}
+
+/**
+ * `do_linear_fault()` / `__do_fault()`: ask `->fault` for the page at the
+ * linear file offset; a write to a private mapping copies it into a new
+ * anonymous page at once; otherwise map the page-cache page.
+ * @see mm/memory.c __do_fault
+ */
+export function doLinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: Uint32Array, b: number, write: boolean): number {
+  const pgoff = linearPageIndex(vma, address);
+  const res = vma.vmOps!.fault(vma, pgoff);
+  if ((res.ret & VM_FAULT_ERROR) !== 0) return res.ret;
+  let page = res.pfn;
+  let anon = false;
+  if (write && (vma.vmFlags & VM_SHARED) === 0) {
+    anon = true;
+    anonVmaPrepare(k, vma);
+    const np = allocPage(k);
+    if (np === 0) {
+      putPage(k, page);
+      return VM_FAULT_OOM;
+    }
+    k.charge(k.costs.copyPage);
+    k.pages.token[np] = k.pages.token[page]!;
+    // drop the reference ->fault gave us on the page-cache page
+    putPage(k, page);
+    page = np;
+  }
+  k.charge(k.costs.fileFaultRest);
+  let f = vma.vmPageProt;
+  if (write) f = maybeMkwrite(f | _PAGE_DIRTY, vma);
+  a[b] = f;
+  a[b + 1] = page;
+  if (anon) {
+    mm.anonRss++;
+    pageAddNewAnonRmap(k, page, vma, address);
+  } else {
+    mm.fileRss++;
+    pageAddFileRmap(k, page);
+  }
+  k.vm.mmlab_file_fault++;
+  return res.ret | (write ? VM_FAULT_WRITE : 0);
+}
+
+/**
+ * `do_wp_page()`: a write to a present read-only PTE. An anonymous page
+ * mapped once is reused in place; a shared writable mapping is made
+ * writable; otherwise the page is copied (COW), the old PTE cleared and
+ * flushed (`ptep_clear_flush`), and the new page mapped.
+ * @see mm/memory.c do_wp_page
+ */
+export function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: Uint32Array, b: number): number {
+  const oldFlags = a[b]!;
+  const oldPfn = a[b + 1]!;
+  const old = vmNormalPage(vma, address, oldPfn);
+  const p = k.pages;
+  let reuse = false;
+  if (old !== 0) {
+    if (pageAnon(k, old)) {
+      reuse = p.mapcount[old] === 1;
+    } else if ((vma.vmFlags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE)) {
+      reuse = true;
+    }
+  }
+  if (reuse) {
+    a[b] = maybeMkwrite(oldFlags | _PAGE_ACCESSED | _PAGE_DIRTY, vma);
+    k.charge(k.costs.wpReuse);
+    k.vm.mmlab_wp_reuse++;
+    // ptep_set_access_flags: x86 flushes the stale read-only entry
+    flushTlbPage(k, mm, address);
+    return VM_FAULT_WRITE;
+  }
+  // gotten:
+  if (old !== 0) getPage(k, old);
+  anonVmaPrepare(k, vma);
+  const np = allocPage(k);
+  if (np === 0) {
+    if (old !== 0) putPage(k, old);
+    return VM_FAULT_OOM;
+  }
+  k.charge(k.costs.copyPage + k.costs.wpCopyRest);
+  // a raw pfn has no struct page to copy from in the model's token store
+  p.token[np] = old !== 0 ? p.token[old]! : 0;
+  if (old !== 0) {
+    pageRemoveRmap(k, old);
+    if (!pageAnon(k, old)) {
+      mm.fileRss--;
+      mm.anonRss++;
+    }
+  } else {
+    mm.anonRss++;
+  }
+  // ptep_clear_flush + set_pte_at
+  a[b] = 0;
+  a[b + 1] = 0;
+  flushTlbPage(k, mm, address);
+  a[b] = maybeMkwrite(vma.vmPageProt | _PAGE_DIRTY, vma);
+  a[b + 1] = np;
+  pageAddNewAnonRmap(k, np, vma, address);
+  k.vm.mmlab_cow_fault++;
+  if (old !== 0) {
+    putPage(k, old); // the reference taken above
+    putPage(k, old); // the reference the old PTE held
+  }
+  return VM_FAULT_WRITE;
+}

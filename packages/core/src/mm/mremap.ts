@@ -1,0 +1,192 @@
+/**
+ * mremap: `sys_mremap`, `move_vma`, `copy_vma`, `move_page_tables`.
+ * @see mm/mremap.c, mm/mmap.c copy_vma
+ * @module
+ */
+import { EFAULT, EINVAL, ENOMEM } from '../errno.js';
+import { PAGE_SIZE, PMD_SIZE, TASK_SIZE, alignDown, pageAlign, pteIndex } from '../pgtable/entry.js';
+import { RESCHED, type KGen } from '../sched/run.js';
+import type { Kernel } from '../seams/kernel.js';
+import { doMunmap, getUnmappedArea } from './mmap.js';
+import { lookupPteTable, pteAllocMap } from './pgalloc.js';
+import { flushTlbPage } from './tlbflush.js';
+import {
+  MAP_SHARED,
+  MREMAP_FIXED,
+  MREMAP_MAYMOVE,
+  type MmStruct,
+  type Vma,
+  VM_DONTEXPAND,
+  VM_HUGETLB,
+  VM_LOCKED,
+  VM_MAYSHARE,
+  VM_PFNMAP,
+} from './types.js';
+import { findVma, findVmaPrev, vmaAdjust, vmaLink, vmaMerge, vmaNext } from './vma.js';
+
+/** `LATENCY_LIMIT`: PTEs moved between reschedule points. */
+const LATENCY_LIMIT = 64 * PAGE_SIZE;
+
+/**
+ * `copy_vma()`: a VMA for the destination of a move, merged with a
+ * neighbour when possible. An anonymous VMA without an anon_vma takes the
+ * new address as its pgoff. Returns the new VMA and the (possibly merged)
+ * source.
+ */
+export function copyVma(k: Kernel, vma: Vma, addr: number, len: number, pgoff: number): { newVma: Vma; vma: Vma } {
+  const mm = vma.mm;
+  if (vma.vmFile === null && vma.anonVma === null) pgoff = addr / PAGE_SIZE;
+  const vmaStart = vma.vmStart;
+  const { prev } = findVmaPrev(mm, addr);
+  const merged = vmaMerge(k, mm, prev, addr, addr + len, vma.vmFlags, vma.anonVma, vma.vmFile, pgoff);
+  if (merged !== null) {
+    // the source may have been merged into the new VMA
+    if (vmaStart >= merged.vmStart && vmaStart < merged.vmEnd) vma = merged;
+    return { newVma: merged, vma };
+  }
+  const nv = vma.clone();
+  nv.vmStart = addr;
+  nv.vmEnd = addr + len;
+  nv.vmPgoff = pgoff;
+  vmaLink(mm, nv);
+  k.charge(k.costs.vmaOp);
+  return { newVma: nv, vma };
+}
+
+/**
+ * `move_ptes()`: move the PTEs of [oldAddr, oldEnd) to newAddr, each with
+ * `ptep_clear_flush` (2.6.24 flushed every moved PTE).
+ */
+function movePtes(k: Kernel, mm: MmStruct, oldPte: number, oldAddr: number, oldEnd: number, newPte: number, newAddr: number): number {
+  const oa = k.tables.arr(oldPte);
+  let ob = k.tables.base(oldPte) + pteIndex(oldAddr) * 2;
+  const na = k.tables.arr(newPte);
+  let nb = k.tables.base(newPte) + pteIndex(newAddr) * 2;
+  let moved = 0;
+  for (; oldAddr < oldEnd; oldAddr += PAGE_SIZE, ob += 2, nb += 2) {
+    const f = oa[ob]!;
+    const v = oa[ob + 1]!;
+    if (f === 0 && v === 0) continue;
+    oa[ob] = 0;
+    oa[ob + 1] = 0;
+    flushTlbPage(k, mm, oldAddr);
+    na[nb] = f;
+    na[nb + 1] = v;
+    moved++;
+  }
+  k.charge(moved * k.costs.movePte);
+  return moved;
+}
+
+/**
+ * `move_page_tables()`: move [oldAddr, oldAddr+len) PMD by PMD, allocating
+ * destination tables as needed. Returns the length moved.
+ * @see mm/mremap.c move_page_tables
+ */
+export function* movePageTables(k: Kernel, vma: Vma, oldAddr: number, newAddr: number, len: number): KGen<number> {
+  const mm = vma.mm;
+  const oldEnd = oldAddr + len;
+  let moved = 0;
+  let extent: number;
+  for (; oldAddr < oldEnd; oldAddr += extent, newAddr += extent) {
+    if (k.needResched()) yield RESCHED;
+    let next = alignDown(oldAddr + PMD_SIZE, PMD_SIZE);
+    if (next - 1 > oldEnd) next = oldEnd;
+    extent = next - oldAddr;
+    const oldPte = lookupPteTable(k, mm, oldAddr);
+    if (oldPte === 0) continue;
+    const newPte = pteAllocMap(k, mm, newAddr);
+    if (newPte === 0) break;
+    const nnext = alignDown(newAddr + PMD_SIZE, PMD_SIZE);
+    if (extent > nnext - newAddr) extent = nnext - newAddr;
+    if (extent > LATENCY_LIMIT) extent = LATENCY_LIMIT;
+    moved += movePtes(k, mm, oldPte, oldAddr, oldAddr + extent, newPte, newAddr);
+  }
+  k.vm.mmlab_mremap_pte += moved;
+  return len + oldAddr - oldEnd;
+}
+
+/**
+ * `move_vma()`: copy the VMA to `newAddr`, move its page tables, then
+ * unmap the old range. Returns the new address or a negative errno.
+ * @see mm/mremap.c move_vma
+ */
+export function* moveVma(k: Kernel, vma: Vma, oldAddr: number, oldLen: number, newLen: number, newAddr: number): KGen<number> {
+  const mm = vma.mm;
+  if (mm.mapCount >= k.maxMapCount - 3) return -ENOMEM;
+  const newPgoff = vma.vmPgoff + (oldAddr - vma.vmStart) / PAGE_SIZE;
+  const c = copyVma(k, vma, newAddr, newLen, newPgoff);
+  vma = c.vma;
+  const movedLen = yield* movePageTables(k, vma, oldAddr, newAddr, oldLen);
+  if (movedLen < oldLen) {
+    // out of memory part way: move back what was moved, unmap the new range
+    yield* movePageTables(k, c.newVma, newAddr, oldAddr, movedLen);
+    yield* doMunmap(k, mm, newAddr, newLen);
+    return -ENOMEM;
+  }
+  const locked = (vma.vmFlags & VM_LOCKED) !== 0;
+  yield* doMunmap(k, mm, oldAddr, oldLen);
+  if (locked && newLen > oldLen) k.makePagesPresent(mm, newAddr + oldLen, newAddr + newLen);
+  return newAddr;
+}
+
+/**
+ * `sys_mremap()` / `do_mremap()`. Returns the (new) address or a negative
+ * errno.
+ * @see mm/mremap.c do_mremap
+ */
+export function* sysMremap(k: Kernel, mm: MmStruct, addr: number, oldLen: number, newLen: number, flags: number, newAddr: number): KGen<number> {
+  if ((flags & ~(MREMAP_FIXED | MREMAP_MAYMOVE)) !== 0) return -EINVAL;
+  for (const v of [addr, oldLen, newLen, newAddr]) if (!Number.isSafeInteger(v) || v < 0) return -EINVAL;
+  if (addr % PAGE_SIZE !== 0) return -EINVAL;
+  oldLen = pageAlign(oldLen);
+  newLen = pageAlign(newLen);
+  if (newLen === 0) return -EINVAL;
+  if ((flags & MREMAP_FIXED) !== 0) {
+    if (newAddr % PAGE_SIZE !== 0) return -EINVAL;
+    if ((flags & MREMAP_MAYMOVE) === 0) return -EINVAL;
+    if (newLen > TASK_SIZE || newAddr > TASK_SIZE - newLen) return -EINVAL;
+    if (newAddr <= addr && newAddr + newLen > addr) return -EINVAL;
+    if (addr <= newAddr && addr + oldLen > newAddr) return -EINVAL;
+    const r = yield* doMunmap(k, mm, newAddr, newLen);
+    if (r !== 0) return r;
+  }
+  // Always allow a shrinking remap
+  if (oldLen >= newLen) {
+    const r = yield* doMunmap(k, mm, addr + newLen, oldLen - newLen);
+    if (r !== 0 && oldLen !== newLen) return r;
+    if ((flags & MREMAP_FIXED) === 0 || newAddr === addr) return addr;
+    oldLen = newLen;
+  }
+  const vma = findVma(mm, addr);
+  if (vma === null || vma.vmStart > addr) return -EFAULT;
+  if ((vma.vmFlags & VM_HUGETLB) !== 0) return -EINVAL;
+  if (oldLen > vma.vmEnd - addr) return -EFAULT;
+  if ((vma.vmFlags & (VM_DONTEXPAND | VM_PFNMAP)) !== 0 && newLen > oldLen) return -EFAULT;
+  // old_len exactly to the end of the area, and not relocating: try to expand in place
+  if (
+    oldLen === vma.vmEnd - addr &&
+    !((flags & MREMAP_FIXED) !== 0 && addr !== newAddr) &&
+    (oldLen !== newLen || (flags & MREMAP_MAYMOVE) === 0)
+  ) {
+    const next = vmaNext(mm, vma);
+    const maxAddr = next !== null ? next.vmStart : TASK_SIZE;
+    if (maxAddr - addr >= newLen) {
+      const pages = (newLen - oldLen) / PAGE_SIZE;
+      vmaAdjust(k, vma, vma.vmStart, addr + newLen, vma.vmPgoff);
+      mm.totalVm += pages;
+      if ((vma.vmFlags & VM_LOCKED) !== 0) {
+        mm.lockedVm += pages;
+        k.makePagesPresent(mm, addr + oldLen, addr + newLen);
+      }
+      return addr;
+    }
+  }
+  if ((flags & MREMAP_MAYMOVE) === 0) return -ENOMEM;
+  if ((flags & MREMAP_FIXED) === 0) {
+    const mapFlags = (vma.vmFlags & VM_MAYSHARE) !== 0 ? MAP_SHARED : 0;
+    newAddr = getUnmappedArea(k, mm, 0, newLen, mapFlags);
+    if (newAddr < 0) return newAddr;
+  }
+  return yield* moveVma(k, vma, addr, oldLen, newLen, newAddr);
+}

@@ -1,0 +1,85 @@
+/**
+ * Page references and the rmap counters: `get_page`, `put_page`,
+ * `page_add_new_anon_rmap`, `page_add_file_rmap`, `page_dup_rmap`,
+ * `page_remove_rmap`.
+ * @see mm/swap.c put_page, mm/rmap.c page_add_new_anon_rmap, page_remove_rmap
+ * @module
+ */
+import { PG_anon, PG_table } from '../mem/page.js';
+import { PAGE_SIZE } from '../pgtable/entry.js';
+import type { Kernel } from '../seams/kernel.js';
+import type { Vma } from './types.js';
+
+/** `alloc_page()`, counted and charged; 0 when memory is exhausted. */
+export function allocPage(k: Kernel): number {
+  const pfn = k.mem.allocPage();
+  if (pfn !== 0) {
+    k.vm.pgalloc_normal++;
+    k.charge(k.costs.pageAlloc);
+  }
+  return pfn;
+}
+
+/** `get_page()`. */
+export function getPage(k: Kernel, pfn: number): void {
+  k.pages.count[pfn]!++;
+}
+
+/**
+ * `put_page()`: drop a reference; the last one frees the frame (a table
+ * page's slot goes back to the table store first).
+ */
+export function putPage(k: Kernel, pfn: number): void {
+  const c = --k.pages.count[pfn]!;
+  if (c > 0) return;
+  if (c < 0) throw new Error(`put_page of pfn ${pfn} with no reference (refcount ${c})`);
+  const p = k.pages;
+  if ((p.flags[pfn]! & PG_table) !== 0) k.tables.detach(pfn);
+  k.mem.freePage(pfn);
+  k.vm.pgfree++;
+  k.charge(k.costs.pageFree);
+}
+
+/** `linear_page_index()`: the page offset `addr` maps in `vma`. */
+export function linearPageIndex(vma: Vma, addr: number): number {
+  return (addr - vma.vmStart) / PAGE_SIZE + vma.vmPgoff;
+}
+
+/**
+ * `page_add_new_anon_rmap()`: a freshly allocated anonymous page gets its
+ * first mapping: `mapping` = the VMA's anon_vma, `index` = linear index.
+ */
+export function pageAddNewAnonRmap(k: Kernel, pfn: number, vma: Vma, addr: number): void {
+  const p = k.pages;
+  p.mapcount[pfn] = 1;
+  p.flags[pfn]! |= PG_anon;
+  p.mapping[pfn] = vma.anonVma!.id;
+  p.index[pfn] = linearPageIndex(vma, addr);
+  k.vm.nr_anon_pages++;
+}
+
+/** `page_add_file_rmap()`. */
+export function pageAddFileRmap(k: Kernel, pfn: number): void {
+  if (++k.pages.mapcount[pfn]! === 1) k.vm.nr_mapped++;
+}
+
+/** `page_dup_rmap()` (fork): one more mapping, counters unchanged. */
+export function pageDupRmap(k: Kernel, pfn: number): void {
+  k.pages.mapcount[pfn]!++;
+}
+
+/** `page_remove_rmap()`. */
+export function pageRemoveRmap(k: Kernel, pfn: number): void {
+  const p = k.pages;
+  const m = --p.mapcount[pfn]!;
+  if (m < 0) throw new Error(`page_remove_rmap of pfn ${pfn} with mapcount 0`);
+  if (m === 0) {
+    if ((p.flags[pfn]! & PG_anon) !== 0) k.vm.nr_anon_pages--;
+    else k.vm.nr_mapped--;
+  }
+}
+
+/** `PageAnon()`. */
+export function pageAnon(k: Kernel, pfn: number): boolean {
+  return (k.pages.flags[pfn]! & PG_anon) !== 0;
+}

@@ -1,0 +1,117 @@
+/**
+ * The 2.6.2x per-CPU `struct mmu_gather` (include/asm-generic/tlb.h).
+ *
+ * Pages unmapped by a zap, and page-table pages freed by `free_pgtables`
+ * (`pte_free_tlb` is `tlb_remove_page` on x86), are collected in a vector
+ * of `FREE_PTE_NR` = 506 entries; when it fills, and at `tlb_finish_mmu`,
+ * the TLB is flushed and only then are the pages freed: unhook → flush →
+ * free. With one CPU online the gather is in "fast mode" (`nr == ~0U`) and
+ * frees each page at once, because no other CPU can hold a stale entry.
+ * @module
+ */
+import type { Kernel } from '../seams/kernel.js';
+import { putPage } from './page-ref.js';
+import { flushTlbMm } from './tlbflush.js';
+import type { MmStruct } from './types.js';
+
+/** `FREE_PTE_NR`: pages gathered before a forced flush. */
+export const FREE_PTE_NR = 506;
+
+/** `struct mmu_gather`. */
+export class MmuGather {
+  /** `tlb->mm`. */
+  mm: MmStruct | null = null;
+  /** `tlb->fullmm`: the whole address space is going (exit). */
+  fullmm = false;
+  /** `tlb->need_flush`. */
+  needFlush = false;
+  /** Fast mode (`tlb->nr == ~0U`): one CPU online, free at once. */
+  fast = false;
+  /** `tlb->nr`: pages gathered. */
+  nr = 0;
+  /** `tlb->pages`. */
+  readonly pages = new Int32Array(FREE_PTE_NR);
+  /** True between `tlb_gather_mmu` and `tlb_finish_mmu` (the per-CPU variable is taken). */
+  active = false;
+}
+
+/** The TLB-gather seam: how a zap batches TLB flushes and frees. */
+export interface TlbGatherOps {
+  /** `tlb_gather_mmu()`. */
+  begin(k: Kernel, mm: MmStruct, fullmm: boolean): MmuGather;
+  /** `tlb_remove_tlb_entry()`: a PTE was cleared, a flush is needed. */
+  removeTlbEntry(k: Kernel, tlb: MmuGather): void;
+  /** `tlb_remove_page()`: free `pfn` after the flush. */
+  removePage(k: Kernel, tlb: MmuGather, pfn: number): void;
+  /** `pte_free_tlb()` / `pmd_free_tlb()` / `pud_free_tlb()`: free table page `pfn` after the flush. */
+  removeTable(k: Kernel, tlb: MmuGather, pfn: number): void;
+  /** `tlb_finish_mmu()`. */
+  finish(k: Kernel, tlb: MmuGather): void;
+}
+
+/**
+ * `tlb_gather_mmu()`: take this CPU's gather.
+ * @see include/asm-generic/tlb.h tlb_gather_mmu
+ */
+export function tlbGatherMmu(k: Kernel, mm: MmStruct, fullmm: boolean): MmuGather {
+  const tlb = k.gathers[k.cpu.id]!;
+  if (tlb.active) throw new Error(`mmu_gather of cpu ${k.cpu.id} taken twice`);
+  tlb.active = true;
+  tlb.mm = mm;
+  tlb.fullmm = fullmm;
+  tlb.needFlush = false;
+  tlb.nr = 0;
+  tlb.fast = k.cpus.length === 1;
+  return tlb;
+}
+
+/**
+ * `tlb_flush_mmu()`: flush the TLB, then free what was gathered.
+ * @see include/asm-generic/tlb.h tlb_flush_mmu
+ */
+export function tlbFlushMmu(k: Kernel, tlb: MmuGather): void {
+  if (!tlb.needFlush) return;
+  tlb.needFlush = false;
+  flushTlbMm(k, tlb.mm!);
+  k.vm.mmlab_gather_flush++;
+  if (!tlb.fast) {
+    const pages = tlb.pages;
+    for (let i = 0; i < tlb.nr; i++) putPage(k, pages[i]!);
+    tlb.nr = 0;
+  }
+}
+
+/**
+ * `tlb_remove_page()`.
+ * @see include/asm-generic/tlb.h tlb_remove_page
+ */
+export function tlbRemovePage(k: Kernel, tlb: MmuGather, pfn: number): void {
+  tlb.needFlush = true;
+  if (tlb.fast) {
+    putPage(k, pfn);
+    return;
+  }
+  tlb.pages[tlb.nr++] = pfn;
+  if (tlb.nr >= FREE_PTE_NR) tlbFlushMmu(k, tlb);
+}
+
+/**
+ * `tlb_finish_mmu()`: final flush and free, release the per-CPU gather.
+ * @see include/asm-generic/tlb.h tlb_finish_mmu
+ */
+export function tlbFinishMmu(k: Kernel, tlb: MmuGather): void {
+  tlbFlushMmu(k, tlb);
+  tlb.active = false;
+  tlb.mm = null;
+}
+
+/** The baseline gather: the per-CPU page vector. */
+export const baseTlbGather: TlbGatherOps = {
+  begin: tlbGatherMmu,
+  removeTlbEntry(_k, tlb) {
+    tlb.needFlush = true;
+  },
+  removePage: tlbRemovePage,
+  removeTable: tlbRemovePage,
+  finish: tlbFinishMmu,
+};

@@ -1,0 +1,284 @@
+/**
+ * VMA bookkeeping: lookup, link, split, adjust and merge, plus the anon_vma
+ * and `i_mmap` links.
+ *
+ * The mm keeps its VMAs in a sorted array (the kernel's list plus rbtree);
+ * lookups are binary searches.
+ * @see mm/mmap.c find_vma, find_vma_prev, vma_link, split_vma, vma_adjust, vma_merge
+ * @see mm/rmap.c anon_vma_prepare, anon_vma_link, anon_vma_unlink
+ * @module
+ */
+import { PAGE_SIZE } from '../pgtable/entry.js';
+import type { Kernel } from '../seams/kernel.js';
+import { AnonVma, type MmStruct, Vma, VM_SHARED, VM_SPECIAL } from './types.js';
+
+/** Index of the first VMA with `vm_end > addr`, or `vmas.length`. */
+function firstEndingAfter(vmas: readonly Vma[], addr: number): number {
+  let lo = 0;
+  let hi = vmas.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (vmas[mid]!.vmEnd > addr) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * `find_vma()`: the first VMA with `vm_end > addr` (it may start above
+ * `addr`), or null.
+ */
+export function findVma(mm: MmStruct, addr: number): Vma | null {
+  const c = mm.mmapCache;
+  if (c !== null && c.vmStart <= addr && c.vmEnd > addr) return c;
+  const i = firstEndingAfter(mm.vmas, addr);
+  const v = mm.vmas[i] ?? null;
+  if (v !== null) mm.mmapCache = v;
+  return v;
+}
+
+/** `find_vma_prev()`: as {@link findVma}, with the VMA before it. */
+export function findVmaPrev(mm: MmStruct, addr: number): { vma: Vma | null; prev: Vma | null } {
+  const i = firstEndingAfter(mm.vmas, addr);
+  return { vma: mm.vmas[i] ?? null, prev: i > 0 ? mm.vmas[i - 1]! : null };
+}
+
+/** The VMA after `vma` (`vma->vm_next`), or null. */
+export function vmaNext(mm: MmStruct, vma: Vma): Vma | null {
+  const i = mm.vmas.indexOf(vma);
+  return mm.vmas[i + 1] ?? null;
+}
+
+/** The VMA before `vma`, or null. */
+export function vmaPrev(mm: MmStruct, vma: Vma): Vma | null {
+  const i = mm.vmas.indexOf(vma);
+  return i > 0 ? mm.vmas[i - 1]! : null;
+}
+
+/** `__vma_link_file()`: add to the file's `i_mmap`. */
+export function vmaLinkFile(vma: Vma): void {
+  const f = vma.vmFile;
+  if (f === null) return;
+  f.iMmap.push(vma);
+  if ((vma.vmFlags & VM_SHARED) !== 0) f.iMmapWritable++;
+}
+
+/** `unlink_file_vma()` / `__remove_shared_vm_struct()`. */
+export function unlinkFileVma(vma: Vma): void {
+  const f = vma.vmFile;
+  if (f === null) return;
+  const i = f.iMmap.indexOf(vma);
+  if (i >= 0) {
+    f.iMmap.splice(i, 1);
+    if ((vma.vmFlags & VM_SHARED) !== 0) f.iMmapWritable--;
+  }
+}
+
+/** `anon_vma_link()`: join the anon_vma the VMA points at. */
+export function anonVmaLink(vma: Vma): void {
+  if (vma.anonVma !== null) vma.anonVma.vmas.push(vma);
+}
+
+/** `anon_vma_unlink()`: leave its anon_vma; the last VMA frees it. */
+export function anonVmaUnlink(k: Kernel, vma: Vma): void {
+  const av = vma.anonVma;
+  if (av === null) return;
+  const i = av.vmas.indexOf(vma);
+  if (i >= 0) av.vmas.splice(i, 1);
+  if (av.vmas.length === 0) k.anonVmas.delete(av.id);
+}
+
+/**
+ * `anon_vma_prepare()`: give the VMA an anon_vma before its first
+ * anonymous page. 2.6.24 first tries `find_mergeable_anon_vma` (a
+ * neighbour's); the model does the same for an adjacent VMA that could
+ * merge (same flags, same file, contiguous pgoff).
+ * @see mm/rmap.c anon_vma_prepare
+ */
+export function anonVmaPrepare(k: Kernel, vma: Vma): AnonVma {
+  if (vma.anonVma !== null) return vma.anonVma;
+  const mm = vma.mm;
+  let av: AnonVma | null = null;
+  const near = [vmaPrev(mm, vma), vmaNext(mm, vma)];
+  for (const n of near) {
+    if (n?.anonVma == null) continue;
+    if (n.vmFlags !== vma.vmFlags || n.vmFile !== vma.vmFile) continue;
+    const contiguous =
+      n.vmEnd === vma.vmStart
+        ? n.vmPgoff + (n.vmEnd - n.vmStart) / PAGE_SIZE === vma.vmPgoff
+        : n.vmStart === vma.vmEnd && vma.vmPgoff + (vma.vmEnd - vma.vmStart) / PAGE_SIZE === n.vmPgoff;
+    if (contiguous) {
+      av = n.anonVma;
+      break;
+    }
+  }
+  if (av === null) {
+    av = new AnonVma(k.nextId++);
+    k.anonVmas.set(av.id, av);
+  }
+  vma.anonVma = av;
+  av.vmas.push(vma);
+  return av;
+}
+
+/**
+ * `vma_link()`: insert into the mm's sorted list, the file's `i_mmap` and
+ * the anon_vma.
+ */
+export function vmaLink(mm: MmStruct, vma: Vma): void {
+  const i = firstEndingAfter(mm.vmas, vma.vmStart);
+  mm.vmas.splice(i, 0, vma);
+  vmaLinkFile(vma);
+  anonVmaLink(vma);
+}
+
+/** Remove from the mm's list only (`detach_vmas_to_be_unmapped` for one VMA). */
+export function vmaDetach(mm: MmStruct, vma: Vma): void {
+  const i = mm.vmas.indexOf(vma);
+  if (i >= 0) mm.vmas.splice(i, 1);
+  if (mm.mmapCache === vma) mm.mmapCache = null;
+}
+
+/** Fully remove a VMA that is being merged away (list, i_mmap, anon_vma). */
+function removeMerged(k: Kernel, mm: MmStruct, vma: Vma): void {
+  vmaDetach(mm, vma);
+  unlinkFileVma(vma);
+  anonVmaUnlink(k, vma);
+}
+
+/**
+ * `vma_adjust()`: set `vma` to [start, end) with `pgoff`, absorbing the
+ * following VMAs it now covers and trimming the next one it overlaps, or
+ * handing its tail to the next VMA when it shrinks in front of it (case 4).
+ * An importer without an anon_vma takes the exporter's.
+ * @see mm/mmap.c vma_adjust
+ */
+export function vmaAdjust(k: Kernel, vma: Vma, start: number, end: number, pgoff: number): void {
+  const mm = vma.mm;
+  k.charge(k.costs.vmaOp);
+  let next = vmaNext(mm, vma);
+  if (next !== null && end < vma.vmEnd && next.vmStart === vma.vmEnd) {
+    // case 4: next grows backward over vma's tail
+    const delta = (vma.vmEnd - end) / PAGE_SIZE;
+    if (next.anonVma === null && vma.anonVma !== null) {
+      next.anonVma = vma.anonVma;
+      anonVmaLink(next);
+    }
+    next.vmStart = end;
+    next.vmPgoff -= delta;
+  }
+  while (next !== null && end >= next.vmEnd) {
+    // absorb next entirely (cases 1, 6, 8)
+    if (vma.anonVma === null && next.anonVma !== null) {
+      vma.anonVma = next.anonVma;
+      anonVmaLink(vma);
+    }
+    removeMerged(k, mm, next);
+    next = vmaNext(mm, vma);
+  }
+  if (next !== null && end > next.vmStart) {
+    // case 5: take the front of next
+    const delta = (end - next.vmStart) / PAGE_SIZE;
+    if (vma.anonVma === null && next.anonVma !== null) {
+      vma.anonVma = next.anonVma;
+      anonVmaLink(vma);
+    }
+    next.vmStart = end;
+    next.vmPgoff += delta;
+  }
+  vma.vmStart = start;
+  vma.vmEnd = end;
+  vma.vmPgoff = pgoff;
+}
+
+/**
+ * `split_vma()`: split `vma` at `addr`; the new VMA is the part below
+ * `addr` when `newBelow`, else the part above. Returns the new VMA, or
+ * -ENOMEM when the mm has too many mappings.
+ * @see mm/mmap.c split_vma
+ */
+export function splitVma(k: Kernel, mm: MmStruct, vma: Vma, addr: number, newBelow: boolean): Vma | null {
+  if (mm.mapCount >= k.maxMapCount) return null;
+  k.charge(k.costs.vmaOp);
+  const nv = vma.clone();
+  if (newBelow) {
+    nv.vmEnd = addr;
+    vma.vmPgoff += (addr - vma.vmStart) / PAGE_SIZE;
+    vma.vmStart = addr;
+  } else {
+    nv.vmStart = addr;
+    nv.vmPgoff += (addr - vma.vmStart) / PAGE_SIZE;
+    vma.vmEnd = addr;
+  }
+  vmaLink(mm, nv);
+  return nv;
+}
+
+function isMergeableAnonVma(a: AnonVma | null, b: AnonVma | null): boolean {
+  return a === null || b === null || a === b;
+}
+
+function canMergeBefore(vma: Vma, flags: number, anon: AnonVma | null, file: Vma['vmFile'], pgoff: number): boolean {
+  return vma.vmFlags === flags && vma.vmFile === file && isMergeableAnonVma(anon, vma.anonVma) && vma.vmPgoff === pgoff;
+}
+
+function canMergeAfter(vma: Vma, flags: number, anon: AnonVma | null, file: Vma['vmFile'], pgoff: number): boolean {
+  return (
+    vma.vmFlags === flags &&
+    vma.vmFile === file &&
+    isMergeableAnonVma(anon, vma.anonVma) &&
+    vma.vmPgoff + (vma.vmEnd - vma.vmStart) / PAGE_SIZE === pgoff
+  );
+}
+
+/**
+ * `vma_merge()`: try to merge the range [addr, end) with its neighbours
+ * `prev` and the VMA after it. Returns the VMA that now covers the range,
+ * or null when nothing merged. The eight cases of the kernel's comment map
+ * onto {@link vmaAdjust}.
+ * @see mm/mmap.c vma_merge
+ */
+export function vmaMerge(
+  k: Kernel,
+  mm: MmStruct,
+  prev: Vma | null,
+  addr: number,
+  end: number,
+  vmFlags: number,
+  anonVma: AnonVma | null,
+  file: Vma['vmFile'],
+  pgoff: number,
+): Vma | null {
+  if ((vmFlags & VM_SPECIAL) !== 0) return null;
+  const pglen = (end - addr) / PAGE_SIZE;
+  let next = prev !== null ? vmaNext(mm, prev) : (mm.vmas[0] ?? null);
+  const area = next;
+  if (next !== null && next.vmEnd === end) next = vmaNext(mm, next);
+  if (prev !== null && prev.vmEnd === addr && canMergeAfter(prev, vmFlags, anonVma, file, pgoff)) {
+    if (
+      next !== null &&
+      end === next.vmStart &&
+      canMergeBefore(next, vmFlags, anonVma, file, pgoff + pglen) &&
+      isMergeableAnonVma(prev.anonVma, next.anonVma)
+    ) {
+      vmaAdjust(k, prev, prev.vmStart, next.vmEnd, prev.vmPgoff);
+    } else {
+      vmaAdjust(k, prev, prev.vmStart, end, prev.vmPgoff);
+    }
+    return prev;
+  }
+  if (next !== null && end === next.vmStart && canMergeBefore(next, vmFlags, anonVma, file, pgoff + pglen)) {
+    if (prev !== null && addr < prev.vmEnd) {
+      vmaAdjust(k, prev, prev.vmStart, addr, prev.vmPgoff);
+      return next;
+    }
+    const target = area !== null && area !== next && area.vmStart <= addr ? area : next;
+    if (target === next) {
+      vmaAdjust(k, next, addr, next.vmEnd, next.vmPgoff - pglen);
+      return next;
+    }
+    vmaAdjust(k, target, addr, next.vmEnd, next.vmPgoff - pglen);
+    return target;
+  }
+  return null;
+}

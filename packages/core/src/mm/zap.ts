@@ -1,0 +1,175 @@
+/**
+ * Unmapping: `unmap_vmas`, `unmap_page_range` and the zap walkers.
+ *
+ * `unmap_vmas` works in blocks of `ZAP_BLOCK_SIZE` (8 pages with PREEMPT,
+ * 1024 without; a budget where a present PTE costs a page and an empty one
+ * a byte) and ends the gather (flush + free) after each block so it can
+ * reschedule, then starts a new one.
+ * @see mm/memory.c unmap_vmas, unmap_page_range, zap_pud_range, zap_pmd_range, zap_pte_range, zap_page_range
+ * @module
+ */
+import {
+  _PAGE_ACCESSED,
+  _PAGE_DIRTY,
+  _PAGE_FILE,
+  PAGE_SIZE,
+  pgdAddrEnd,
+  pgdIndex,
+  pmdAddrEnd,
+  pmdIndex,
+  pteIndex,
+  ptePresent,
+  pudAddrEnd,
+  pudIndex,
+} from '../pgtable/entry.js';
+import { PG_dirty, PG_referenced } from '../mem/page.js';
+import { RESCHED, type KGen } from '../sched/run.js';
+import type { Kernel } from '../seams/kernel.js';
+import { vmNormalPage } from './fault.js';
+import { pageAnon, pageRemoveRmap } from './page-ref.js';
+import type { MmuGather } from './tlb-gather.js';
+import type { Vma } from './types.js';
+
+/** `ZAP_BLOCK_SIZE` in bytes for the kernel's PREEMPT setting. */
+export function zapBlockSize(preempt: boolean): number {
+  return (preempt ? 8 : 1024) * PAGE_SIZE;
+}
+
+/**
+ * `zap_pte_range()`: clear the PTEs of [addr, end) in one PTE table,
+ * handing pages to the gather. Stops early when the work budget
+ * (`k.zapWork`) runs out; returns the address reached.
+ */
+export function zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, addr: number, end: number): number {
+  const mm = vma.mm;
+  const a = k.tables.arr(pte);
+  let b = k.tables.base(pte) + pteIndex(addr) * 2;
+  const pages = k.pages;
+  const gather = k.seams.tlbGather;
+  let anonRss = 0;
+  let fileRss = 0;
+  let zapped = 0;
+  let work = k.zapWork;
+  do {
+    const f = a[b]!;
+    if (f === 0 && a[b + 1] === 0) {
+      work--;
+    } else {
+      if (ptePresent(f)) {
+        const pfn = vmNormalPage(vma, addr, a[b + 1]!);
+        a[b] = 0;
+        a[b + 1] = 0;
+        gather.removeTlbEntry(k, tlb);
+        zapped++;
+        if (pfn !== 0) {
+          if (pageAnon(k, pfn)) {
+            anonRss++;
+          } else {
+            if ((f & _PAGE_DIRTY) !== 0) pages.flags[pfn]! |= PG_dirty;
+            if ((f & _PAGE_ACCESSED) !== 0) pages.flags[pfn]! |= PG_referenced;
+            fileRss++;
+          }
+          pageRemoveRmap(k, pfn);
+          gather.removePage(k, tlb, pfn);
+        }
+      } else {
+        if ((f & _PAGE_FILE) === 0) {
+          throw new Error('swap entries are not modelled yet');
+        }
+        a[b] = 0;
+        a[b + 1] = 0;
+      }
+      work -= PAGE_SIZE;
+    }
+    addr += PAGE_SIZE;
+    b += 2;
+  } while (addr !== end && work > 0);
+  k.zapWork = work;
+  mm.anonRss -= anonRss;
+  mm.fileRss -= fileRss;
+  k.vm.mmlab_zap_pte += zapped;
+  k.charge(zapped * k.costs.zapPte);
+  return addr;
+}
+
+function zapPmdRange(k: Kernel, tlb: MmuGather, vma: Vma, pmd: number, addr: number, end: number): number {
+  const a = k.tables.arr(pmd);
+  const base = k.tables.base(pmd);
+  do {
+    const next = pmdAddrEnd(addr, end);
+    const b = base + pmdIndex(addr) * 2;
+    if (a[b] === 0) {
+      k.zapWork--;
+      addr = next;
+      continue;
+    }
+    addr = zapPteRange(k, tlb, vma, a[b + 1]!, addr, next);
+  } while (addr !== end && k.zapWork > 0);
+  return addr;
+}
+
+function zapPudRange(k: Kernel, tlb: MmuGather, vma: Vma, pud: number, addr: number, end: number): number {
+  const a = k.tables.arr(pud);
+  const base = k.tables.base(pud);
+  do {
+    const next = pudAddrEnd(addr, end);
+    const b = base + pudIndex(addr) * 2;
+    if (a[b] === 0) {
+      k.zapWork--;
+      addr = next;
+      continue;
+    }
+    addr = zapPmdRange(k, tlb, vma, a[b + 1]!, addr, next);
+  } while (addr !== end && k.zapWork > 0);
+  return addr;
+}
+
+/**
+ * `unmap_page_range()`: zap [addr, end) of one VMA within the budget;
+ * returns the address reached.
+ */
+export function unmapPageRange(k: Kernel, tlb: MmuGather, vma: Vma, addr: number, end: number): number {
+  const mm = vma.mm;
+  const a = k.tables.arr(mm.pgd);
+  const base = k.tables.base(mm.pgd);
+  do {
+    const next = pgdAddrEnd(addr, end);
+    const b = base + pgdIndex(addr) * 2;
+    if (a[b] === 0) {
+      k.zapWork--;
+      addr = next;
+      continue;
+    }
+    addr = zapPudRange(k, tlb, vma, a[b + 1]!, addr, next);
+  } while (addr !== end && k.zapWork > 0);
+  return addr;
+}
+
+/**
+ * `unmap_vmas()`: unmap [startAddr, endAddr) of the VMAs from `vmas[0]`
+ * on, in `ZAP_BLOCK_SIZE` blocks; between blocks the gather is finished
+ * (flush, then free) and a new one begun, with a `cond_resched()` point.
+ * Returns the gather in use at the end (the caller finishes it).
+ */
+export function* unmapVmas(k: Kernel, tlb: MmuGather, vmas: readonly Vma[], startAddr: number, endAddr: number): KGen<MmuGather> {
+  const block = zapBlockSize(k.config.preempt);
+  const fullmm = tlb.fullmm;
+  const mm = tlb.mm!;
+  k.zapWork = block;
+  for (const vma of vmas) {
+    if (vma.vmStart >= endAddr) break;
+    let start = Math.max(vma.vmStart, startAddr);
+    const end = Math.min(vma.vmEnd, endAddr);
+    if (start >= end) continue;
+    while (start !== end) {
+      start = unmapPageRange(k, tlb, vma, start, end);
+      if (k.zapWork > 0) break;
+      k.seams.tlbGather.finish(k, tlb);
+      if (k.needResched()) yield RESCHED;
+      tlb = k.seams.tlbGather.begin(k, mm, fullmm);
+      k.zapWork = block;
+    }
+  }
+  return tlb;
+}
+

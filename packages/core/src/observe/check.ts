@@ -1,0 +1,304 @@
+/**
+ * The invariant checker, run at operation boundaries.
+ *
+ * Walks every live mm's page tables and compares what it finds with the
+ * model's bookkeeping: refcounts and mapcounts against the PTEs and the
+ * page cache, per-level table counts against reachable tables, RSS
+ * counters, VMA order and `vm_pgoff` (every mapped page's index must be
+ * its linear index in its VMA), PTE permissions against the VMA, TLB
+ * entries against PTEs (never more permissive, never a freed or reused
+ * frame), and the vmstat gauges.
+ * @module
+ */
+import {
+  _PAGE_PRESENT,
+  _PAGE_PSE,
+  _PAGE_RW,
+  PAGE_SIZE,
+  PGDIR_SIZE,
+  PMD_SIZE,
+  PUD_SIZE,
+  pteIndex,
+  ptePresent,
+} from '../pgtable/entry.js';
+import { PG_allocated, PG_anon, PG_table } from '../mem/page.js';
+import { TLB_WRITE } from '../machine/tlb.js';
+import { vmNormalPage } from '../mm/fault.js';
+import { vmGetPageProt } from '../mm/mmap.js';
+import { lookupPteTable } from '../mm/pgalloc.js';
+import { linearPageIndex } from '../mm/page-ref.js';
+import { type MmStruct, type Vma, VM_SHARED, VM_WRITE } from '../mm/types.js';
+import type { Kernel } from '../seams/kernel.js';
+
+/** One violated invariant. */
+export interface Violation {
+  /** Which check (`refcount`, `tlb`, `vma`, `oracle`, …). */
+  check: string;
+  /** What was found, in words. */
+  message: string;
+  /** The operation after which it was found (set by the kernel). */
+  op?: string;
+}
+
+const LIMIT = 50;
+
+class Findings {
+  readonly list: Violation[] = [];
+  add(check: string, message: string): void {
+    if (this.list.length < LIMIT) this.list.push({ check, message });
+  }
+}
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+function checkVmas(k: Kernel, mm: MmStruct, out: Findings): void {
+  let prevEnd = 0;
+  for (const v of mm.vmas) {
+    if (v.mm !== mm) out.add('vma', `mm ${mm.id}: VMA ${hex(v.vmStart)} belongs to another mm`);
+    if (v.vmStart % PAGE_SIZE !== 0 || v.vmEnd % PAGE_SIZE !== 0 || v.vmStart >= v.vmEnd) {
+      out.add('vma', `mm ${mm.id}: bad VMA [${hex(v.vmStart)}, ${hex(v.vmEnd)})`);
+    }
+    if (v.vmStart < prevEnd) out.add('vma', `mm ${mm.id}: VMA ${hex(v.vmStart)} overlaps or is out of order`);
+    prevEnd = v.vmEnd;
+    if (v.anonVma !== null && !v.anonVma.vmas.includes(v)) out.add('vma', `mm ${mm.id}: VMA ${hex(v.vmStart)} missing from its anon_vma`);
+    if (v.anonVma !== null && !k.anonVmas.has(v.anonVma.id)) out.add('vma', `mm ${mm.id}: VMA ${hex(v.vmStart)} has a freed anon_vma`);
+    if (v.vmFile !== null && !v.vmFile.iMmap.includes(v)) out.add('vma', `mm ${mm.id}: VMA ${hex(v.vmStart)} missing from i_mmap`);
+    if (v.vmPageProt !== vmGetPageProt(v.vmFlags)) out.add('vma', `mm ${mm.id}: VMA ${hex(v.vmStart)} vm_page_prot does not match its flags`);
+  }
+}
+
+interface Scratch {
+  mapped: Int32Array;
+  cached: Uint8Array;
+}
+const scratchOf = new WeakMap<Kernel, Scratch>();
+
+function scratch(k: Kernel): Scratch {
+  let s = scratchOf.get(k);
+  if (s === undefined) {
+    s = { mapped: new Int32Array(k.mem.nrFrames), cached: new Uint8Array(k.mem.nrFrames) };
+    scratchOf.set(k, s);
+  }
+  s.mapped.fill(0);
+  s.cached.fill(0);
+  return s;
+}
+
+/** Walk one PTE table: account pages, check entries against the VMA. */
+function walkPteTable(k: Kernel, mm: MmStruct, pte: number, base: number, s: Scratch, out: Findings, rss: { anon: number; file: number }): void {
+  const a = k.tables.arr(pte);
+  const b0 = k.tables.base(pte);
+  const p = k.pages;
+  let vma: Vma | null = null;
+  for (let i = 0; i < 512; i++) {
+    const f = a[b0 + 2 * i]!;
+    const val = a[b0 + 2 * i + 1]!;
+    if (f === 0 && val === 0) continue;
+    const addr = base + i * PAGE_SIZE;
+    if (vma === null || addr < vma.vmStart || addr >= vma.vmEnd) {
+      vma = mm.vmas.find((v) => v.vmStart <= addr && addr < v.vmEnd) ?? null;
+    }
+    if (vma === null) {
+      out.add('pte', `mm ${mm.id}: PTE at ${hex(addr)} outside every VMA`);
+      continue;
+    }
+    if (!ptePresent(f)) {
+      out.add('pte', `mm ${mm.id}: unexpected non-present PTE at ${hex(addr)} (flags ${hex(f)})`);
+      continue;
+    }
+    if ((f & _PAGE_RW) !== 0 && (vma.vmFlags & VM_WRITE) === 0) out.add('pte', `mm ${mm.id}: writable PTE at ${hex(addr)} in a VMA without VM_WRITE`);
+    const pfn = vmNormalPage(vma, addr, val);
+    if (pfn === 0) continue;
+    if (pfn <= 0 || pfn >= k.mem.nrFrames || (p.flags[pfn]! & PG_allocated) === 0) {
+      out.add('pte', `mm ${mm.id}: PTE at ${hex(addr)} maps free frame ${pfn}`);
+      continue;
+    }
+    if ((p.flags[pfn]! & PG_table) !== 0) {
+      out.add('pte', `mm ${mm.id}: PTE at ${hex(addr)} maps page-table page ${pfn}`);
+      continue;
+    }
+    s.mapped[pfn]!++;
+    const anon = (p.flags[pfn]! & PG_anon) !== 0;
+    if (anon) {
+      rss.anon++;
+      if ((vma.vmFlags & VM_SHARED) !== 0) out.add('rmap', `mm ${mm.id}: anonymous page in shared VMA at ${hex(addr)}`);
+      if (vma.anonVma === null || p.mapping[pfn] !== vma.anonVma.id) out.add('rmap', `mm ${mm.id}: anon page ${pfn} at ${hex(addr)} not in the VMA's anon_vma`);
+      if ((f & _PAGE_RW) !== 0 && p.mapcount[pfn]! > 1) out.add('cow', `mm ${mm.id}: writable PTE at ${hex(addr)} to anon page shared by ${p.mapcount[pfn]} mappings`);
+    } else {
+      rss.file++;
+      if (vma.vmFile === null || p.mapping[pfn] !== vma.vmFile.id) out.add('rmap', `mm ${mm.id}: file page ${pfn} at ${hex(addr)} not from the VMA's file`);
+      if ((f & _PAGE_RW) !== 0 && (vma.vmFlags & VM_SHARED) === 0) out.add('cow', `mm ${mm.id}: writable PTE to a page-cache page in a private VMA at ${hex(addr)}`);
+    }
+    if (p.index[pfn] !== linearPageIndex(vma, addr)) {
+      out.add('pgoff', `mm ${mm.id}: page ${pfn} at ${hex(addr)} has index ${p.index[pfn]}, VMA gives ${linearPageIndex(vma, addr)}`);
+    }
+  }
+}
+
+function checkTable(k: Kernel, mm: MmStruct, pfn: number, what: string, out: Findings): boolean {
+  const f = k.pages.flags[pfn]!;
+  if ((f & PG_allocated) === 0 || (f & PG_table) === 0 || k.pages.tableSlot[pfn]! < 0) {
+    out.add('pgtable', `mm ${mm.id}: ${what} points at frame ${pfn}, which is not a live table`);
+    return false;
+  }
+  return true;
+}
+
+function walkMm(k: Kernel, mm: MmStruct, s: Scratch, out: Findings, seenTables: Set<number>): void {
+  const t = k.tables;
+  let pud = 0;
+  let pmd = 0;
+  let pte = 0;
+  const rss = { anon: 0, file: 0 };
+  if (!checkTable(k, mm, mm.pgd, 'mm->pgd', out)) return;
+  seenTables.add(mm.pgd);
+  const ga = t.arr(mm.pgd);
+  const gb = t.base(mm.pgd);
+  for (let gi = 0; gi < 512; gi++) {
+    if (ga[gb + 2 * gi] === 0) continue;
+    const u = ga[gb + 2 * gi + 1]!;
+    if (!checkTable(k, mm, u, `pgd[${gi}]`, out)) continue;
+    if (seenTables.has(u)) out.add('pgtable', `mm ${mm.id}: PUD table ${u} reached twice`);
+    seenTables.add(u);
+    pud++;
+    const ua = t.arr(u);
+    const ub = t.base(u);
+    for (let ui = 0; ui < 512; ui++) {
+      if (ua[ub + 2 * ui] === 0) continue;
+      const m = ua[ub + 2 * ui + 1]!;
+      if (!checkTable(k, mm, m, `pud[${gi}][${ui}]`, out)) continue;
+      if (seenTables.has(m)) out.add('pgtable', `mm ${mm.id}: PMD table ${m} reached twice`);
+      seenTables.add(m);
+      pmd++;
+      const ma = t.arr(m);
+      const mb = t.base(m);
+      for (let mi = 0; mi < 512; mi++) {
+        const mf = ma[mb + 2 * mi]!;
+        if (mf === 0) continue;
+        if ((mf & _PAGE_PSE) !== 0) continue;
+        const p = ma[mb + 2 * mi + 1]!;
+        if (!checkTable(k, mm, p, `pmd entry ${mi}`, out)) continue;
+        if (seenTables.has(p)) out.add('pgtable', `mm ${mm.id}: PTE table ${p} reached twice`);
+        seenTables.add(p);
+        pte++;
+        walkPteTable(k, mm, p, gi * PGDIR_SIZE + ui * PUD_SIZE + mi * PMD_SIZE, s, out, rss);
+      }
+    }
+  }
+  if (pte !== mm.nrPtes) out.add('pgtable', `mm ${mm.id}: nr_ptes ${mm.nrPtes} but ${pte} PTE tables reachable`);
+  if (pmd !== mm.nrPmds) out.add('pgtable', `mm ${mm.id}: ${mm.nrPmds} PMD tables counted, ${pmd} reachable`);
+  if (pud !== mm.nrPuds) out.add('pgtable', `mm ${mm.id}: ${mm.nrPuds} PUD tables counted, ${pud} reachable`);
+  if (rss.anon !== mm.anonRss) out.add('rss', `mm ${mm.id}: anon_rss ${mm.anonRss} but ${rss.anon} anonymous pages mapped`);
+  if (rss.file !== mm.fileRss) out.add('rss', `mm ${mm.id}: file_rss ${mm.fileRss} but ${rss.file} file pages mapped`);
+}
+
+function checkTlbs(k: Kernel, out: Findings): void {
+  const mms = new Map(k.liveMms().map((m) => [m.id, m]));
+  for (const cpu of k.cpus) {
+    const tlb = cpu.tlb;
+    for (let e = 0; e < tlb.entries; e++) {
+      const id = tlb.mmId[e]!;
+      if (id < 0) continue;
+      const vpn = tlb.vpn[e]!;
+      const addr = vpn * PAGE_SIZE;
+      const pfn = tlb.pfn[e]!;
+      const mm = mms.get(id);
+      const where = `cpu ${cpu.id}: TLB entry ${hex(addr)} of mm ${id}`;
+      if (mm === undefined) {
+        out.add('tlb', `${where} belongs to a dead mm`);
+        continue;
+      }
+      if (cpu.activeMm !== mm) out.add('tlb', `${where} survives a switch to another mm`);
+      if ((k.pages.flags[pfn]! & PG_allocated) === 0 || (k.pages.flags[pfn]! & PG_table) !== 0) {
+        out.add('tlb', `${where} points at freed or reused frame ${pfn}`);
+        continue;
+      }
+      const pte = lookupPteTable(k, mm, addr);
+      if (pte === 0) {
+        out.add('tlb', `${where} has no page table behind it`);
+        continue;
+      }
+      const a = k.tables.arr(pte);
+      const b = k.tables.base(pte) + pteIndex(addr) * 2;
+      const f = a[b]!;
+      if ((f & _PAGE_PRESENT) === 0 || a[b + 1] !== pfn) {
+        out.add('tlb', `${where} maps frame ${pfn} but the PTE does not`);
+        continue;
+      }
+      if ((tlb.perm[e]! & TLB_WRITE) !== 0 && (f & _PAGE_RW) === 0) out.add('tlb', `${where} allows writes the PTE forbids`);
+    }
+  }
+}
+
+/** Run every check; returns the violations (empty when the model is consistent). */
+export function checkKernel(k: Kernel): Violation[] {
+  const out = new Findings();
+  const s = scratch(k);
+  const seenTables = new Set<number>();
+  const mms = k.liveMms();
+  for (const mm of mms) {
+    checkVmas(k, mm, out);
+    walkMm(k, mm, s, out, seenTables);
+  }
+  // page cache
+  let cachePages = 0;
+  const p = k.pages;
+  for (const f of k.files.values()) {
+    for (let i = 0; i < f.pages.length; i++) {
+      const pfn = f.pages[i]!;
+      if (pfn === 0) continue;
+      cachePages++;
+      s.cached[pfn] = 1;
+      if (p.mapping[pfn] !== f.id || p.index[pfn] !== i) out.add('pagecache', `file ${f.name}: page ${pfn} at offset ${i} has mapping ${p.mapping[pfn]} index ${p.index[pfn]}`);
+    }
+  }
+  // every frame
+  let anonMapped = 0;
+  let fileMapped = 0;
+  for (let pfn = 1; pfn < k.mem.nrFrames; pfn++) {
+    const f = p.flags[pfn]!;
+    if ((f & PG_allocated) === 0) {
+      if (s.mapped[pfn] !== 0) out.add('refcount', `free frame ${pfn} is mapped ${s.mapped[pfn]} times`);
+      continue;
+    }
+    if ((f & PG_table) !== 0) {
+      if (!seenTables.has(pfn)) out.add('pgtable', `table page ${pfn} is allocated but unreachable (leaked)`);
+      if (p.count[pfn] !== 1) out.add('refcount', `table page ${pfn} has refcount ${p.count[pfn]}`);
+      continue;
+    }
+    const mapped = s.mapped[pfn]!;
+    const want = mapped + s.cached[pfn]!;
+    if (p.mapcount[pfn] !== mapped) out.add('mapcount', `frame ${pfn}: mapcount ${p.mapcount[pfn]} but ${mapped} PTEs map it`);
+    if (p.count[pfn] !== want) out.add('refcount', `frame ${pfn}: refcount ${p.count[pfn]}, expected ${want} (${mapped} mappings + ${s.cached[pfn]} page cache)`);
+    if (want === 0) out.add('leak', `frame ${pfn} is allocated but neither mapped nor cached`);
+    if (mapped > 0) {
+      if ((f & PG_anon) !== 0) anonMapped++;
+      else fileMapped++;
+    }
+  }
+  if (seenTables.size !== k.ptLive[0] + k.ptLive[1] + k.ptLive[2] + k.ptLive[3]) {
+    out.add('pgtable', `${seenTables.size} tables reachable but ${k.ptLive.join('/')} (pte/pmd/pud/pgd) counted`);
+  }
+  const vm = k.vm;
+  if (vm.nr_page_table_pages !== k.ptLive[0]) out.add('vmstat', `nr_page_table_pages ${vm.nr_page_table_pages} but ${k.ptLive[0]} PTE tables live`);
+  if (vm.nr_anon_pages !== anonMapped) out.add('vmstat', `nr_anon_pages ${vm.nr_anon_pages} but ${anonMapped} anonymous pages mapped`);
+  if (vm.nr_mapped !== fileMapped) out.add('vmstat', `nr_mapped ${vm.nr_mapped} but ${fileMapped} file pages mapped`);
+  if (vm.nr_file_pages !== cachePages) out.add('vmstat', `nr_file_pages ${vm.nr_file_pages} but ${cachePages} pages cached`);
+  for (const g of k.gathers) if (g.active || g.nr !== 0) out.add('gather', 'an mmu_gather is still active at an operation boundary');
+  checkTlbs(k, out);
+  return out.list;
+}
+
+/** Once every process has exited: no table, anon_vma or anonymous page remains. */
+export function checkNoLeaks(k: Kernel): Violation[] {
+  const out = new Findings();
+  if (k.liveMms().length > 0) return out.list;
+  for (let l = 0; l < 4; l++) if (k.ptLive[l] !== 0) out.add('leak', `${k.ptLive[l]} page tables of level ${l} remain after every mm exited`);
+  if (k.anonVmas.size !== 0) out.add('leak', `${k.anonVmas.size} anon_vmas remain after every mm exited`);
+  let cached = 0;
+  for (const f of k.files.values()) cached += f.nrpages;
+  const used = k.mem.nrFrames - 1 - k.mem.nrMemmapPages - k.mem.nrFree;
+  if (used !== cached) out.add('leak', `${used} frames in use after every mm exited, ${cached} of them page cache`);
+  for (const v of checkKernel(k)) out.add(v.check, v.message);
+  return out.list;
+}

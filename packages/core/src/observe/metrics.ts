@@ -1,0 +1,132 @@
+/**
+ * Reports: the snapshot a workload takes before its teardown, and the
+ * metrics object (`/proc/vmstat`, `/proc/meminfo`, per-level tables,
+ * per-process figures, simulated time) that the CLI prints.
+ * @module
+ */
+import type { Kernel } from '../seams/kernel.js';
+import type { LockStat } from '../sched/lock.js';
+import { VM_EVENTS, VM_GAUGES, type VmGauge } from './vmstat.js';
+
+/** Page tables per level. */
+export interface TableCounts {
+  /** PGD pages (one per mm). */
+  pgd: number;
+  /** PUD tables. */
+  pud: number;
+  /** PMD tables. */
+  pmd: number;
+  /** PTE tables. */
+  pte: number;
+}
+
+/** One process's figures, as `/proc/PID/status` names them. */
+export interface ProcFigures {
+  /** Process id. */
+  pid: number;
+  /** Page-table kB as today's VmPTE counts it (PTE + PMD + PUD tables). */
+  VmPTE_kB: number;
+  /** Page-table kB as 2.6.24's VmPTE counted it (PTE tables). */
+  VmPTE_2624_kB: number;
+  /** Anonymous resident kB. */
+  RssAnon_kB: number;
+  /** File resident kB. */
+  RssFile_kB: number;
+  /** Mapped virtual kB. */
+  VmSize_kB: number;
+  /** Number of VMAs. */
+  map_count: number;
+}
+
+/** The figures frozen at a snapshot point. */
+export interface Snapshot {
+  /** Gauge values. */
+  gauges: Record<VmGauge, number>;
+  /** Tables per level. */
+  pagetables: TableCounts;
+  /** Live processes. */
+  procs: ProcFigures[];
+}
+
+/** Simulated time. */
+export interface SimFigures {
+  /** Elapsed simulated time, ns. */
+  ns: number;
+  /** Time spent flushing TLBs (IPIs included), ns. */
+  tlb_flush_ns: number;
+  /** Per-CPU busy time, ns. */
+  cpus: { cpu: number; busy_ns: number }[];
+}
+
+/** The metrics report. */
+export interface Metrics {
+  /** Event counters (end of run) and gauges (at the snapshot). */
+  vmstat: Record<string, number>;
+  /** Each gauge's maximum over the run. */
+  peak: Record<string, number>;
+  /** `/proc/meminfo` figures in kB (at the snapshot). */
+  meminfo: Record<string, number>;
+  /** Tables per level (at the snapshot). */
+  pagetables: TableCounts;
+  /** Per process (at the snapshot). */
+  procs: ProcFigures[];
+  /** Simulated time. */
+  sim: SimFigures;
+  /** Lock statistics per class. */
+  locks: Record<string, LockStat>;
+}
+
+/** Freeze the gauges and per-process figures now. */
+export function takeSnapshot(k: Kernel): Snapshot {
+  const gauges = {} as Record<VmGauge, number>;
+  for (const g of VM_GAUGES) gauges[g] = k.vm[g];
+  const procs: ProcFigures[] = [];
+  for (const t of k.tasks) {
+    const mm = t.mm;
+    if (mm === null) continue;
+    procs.push({
+      pid: t.pid,
+      VmPTE_kB: (mm.nrPtes + mm.nrPmds + mm.nrPuds) * 4,
+      VmPTE_2624_kB: mm.nrPtes * 4,
+      RssAnon_kB: mm.anonRss * 4,
+      RssFile_kB: mm.fileRss * 4,
+      VmSize_kB: mm.totalVm * 4,
+      map_count: mm.mapCount,
+    });
+  }
+  const [pte, pmd, pud, pgd] = k.ptLive;
+  return { gauges, pagetables: { pgd, pud, pmd, pte }, procs };
+}
+
+/** Assemble the metrics report from the counters and a snapshot. */
+export function buildMetrics(k: Kernel, snap: Snapshot): Metrics {
+  const vmstat: Record<string, number> = {};
+  for (const e of VM_EVENTS) vmstat[e] = k.vm[e];
+  for (const g of VM_GAUGES) vmstat[g] = snap.gauges[g];
+  const peak: Record<string, number> = {};
+  for (const g of VM_GAUGES) peak[g] = Math.max(k.vm.peak[g], snap.gauges[g]);
+  const g = snap.gauges;
+  const meminfo = {
+    MemTotal: (k.mem.nrFrames - 1 - k.mem.nrMemmapPages) * 4,
+    MemFree: g.nr_free_pages * 4,
+    AnonPages: g.nr_anon_pages * 4,
+    Mapped: g.nr_mapped * 4,
+    Cached: g.nr_file_pages * 4,
+    PageTables: g.nr_page_table_pages * 4,
+    PageTablesAllLevels: (snap.pagetables.pte + snap.pagetables.pmd + snap.pagetables.pud + snap.pagetables.pgd) * 4,
+    Memmap: g.nr_memmap_pages * 4,
+  };
+  return {
+    vmstat,
+    peak,
+    meminfo,
+    pagetables: snap.pagetables,
+    procs: snap.procs,
+    sim: {
+      ns: Math.round(k.clockNs),
+      tlb_flush_ns: Math.round(k.tlbFlushNs),
+      cpus: k.cpus.map((c) => ({ cpu: c.id, busy_ns: Math.round(c.busyNs) })),
+    },
+    locks: k.locks.toJSON(),
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * The data-integrity oracle: what a task wrote is what it reads back,
+ * across COW, fork, mremap and munmap.
+ *
+ * It keeps the expected 32-bit token per page from the semantics of the
+ * calls alone: a private page's token per (mm, page), a shared file page's
+ * per (file, offset); private file pages not yet written read the file's.
+ * It never trusts the model's page tables for what should be there.
+ * @module
+ */
+import { PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
+import { lookupPteTable } from '../mm/pgalloc.js';
+import { linearPageIndex } from '../mm/page-ref.js';
+import { type MmStruct, VM_SHARED } from '../mm/types.js';
+import { findVma } from '../mm/vma.js';
+import type { Kernel } from '../seams/kernel.js';
+import type { Violation } from './check.js';
+
+/** The oracle's shadow state. */
+export class Oracle {
+  private readonly priv = new Map<number, Map<number, number>>();
+  private readonly files = new Map<number, Map<number, number>>();
+  private readonly pending: Violation[] = [];
+
+  private privOf(mm: MmStruct): Map<number, number> {
+    let m = this.priv.get(mm.id);
+    if (m === undefined) {
+      m = new Map();
+      this.priv.set(mm.id, m);
+    }
+    return m;
+  }
+
+  /** A user write of `token` to the page at `addr`. */
+  write(mm: MmStruct, addr: number, token: number): void {
+    const vma = findVma(mm, addr);
+    if (vma === null) return;
+    if ((vma.vmFlags & VM_SHARED) !== 0 && vma.vmFile !== null) {
+      let f = this.files.get(vma.vmFile.id);
+      if (f === undefined) {
+        f = new Map();
+        this.files.set(vma.vmFile.id, f);
+      }
+      f.set(linearPageIndex(vma, addr), token);
+    } else {
+      this.privOf(mm).set(addr / PAGE_SIZE, token);
+    }
+  }
+
+  /** The token a read of `addr` must return. */
+  expected(mm: MmStruct, addr: number): number {
+    const vma = findVma(mm, addr);
+    if (vma === null) return 0;
+    if ((vma.vmFlags & VM_SHARED) === 0) {
+      const p = this.priv.get(mm.id)?.get(addr / PAGE_SIZE);
+      if (p !== undefined) return p;
+    }
+    if (vma.vmFile !== null) return this.files.get(vma.vmFile.id)?.get(linearPageIndex(vma, addr)) ?? 0;
+    return 0;
+  }
+
+  /** A user read returned `got`: compare. */
+  read(_k: Kernel, mm: MmStruct, addr: number, got: number): void {
+    const want = this.expected(mm, addr);
+    if (got !== want) {
+      this.pending.push({
+        check: 'oracle',
+        message: `mm ${mm.id} read 0x${got.toString(16)} at 0x${addr.toString(16)}, expected 0x${want.toString(16)}`,
+      });
+    }
+  }
+
+  /** fork: the child starts with the parent's private data. */
+  fork(parent: MmStruct, child: MmStruct): void {
+    const p = this.priv.get(parent.id);
+    if (p !== undefined) this.priv.set(child.id, new Map(p));
+  }
+
+  /** exit: the mm's private data is gone. */
+  exit(mm: MmStruct): void {
+    this.priv.delete(mm.id);
+  }
+
+  /** munmap, a new mapping over [start, end), or MADV_DONTNEED: private data there is gone. */
+  unmap(mm: MmStruct, start: number, end: number): void {
+    const p = this.priv.get(mm.id);
+    if (p === undefined) return;
+    const lo = start / PAGE_SIZE;
+    const hi = end / PAGE_SIZE;
+    for (const vpn of [...p.keys()]) if (vpn >= lo && vpn < hi) p.delete(vpn);
+  }
+
+  /** MADV_DONTNEED: private pages read back as zero (anonymous) or the file's data. */
+  discard(mm: MmStruct, start: number, end: number): void {
+    this.unmap(mm, start, end);
+  }
+
+  /** mremap moved (and resized) a range. */
+  remap(mm: MmStruct, oldAddr: number, oldLen: number, newAddr: number, newLen: number): void {
+    const p = this.priv.get(mm.id);
+    if (p === undefined) return;
+    const keep = Math.min(oldLen, newLen) / PAGE_SIZE;
+    const lo = oldAddr / PAGE_SIZE;
+    const moved: [number, number][] = [];
+    for (const [vpn, tok] of p) {
+      if (vpn >= lo && vpn < lo + oldLen / PAGE_SIZE) {
+        p.delete(vpn);
+        if (vpn - lo < keep) moved.push([vpn - lo + newAddr / PAGE_SIZE, tok]);
+      }
+    }
+    for (const [vpn, tok] of moved) p.set(vpn, tok);
+  }
+
+  /**
+   * Compare every page the oracle knows with what the model's page tables
+   * map now; return the read mismatches seen since the last call too.
+   */
+  verify(k: Kernel): Violation[] {
+    const out = this.pending.splice(0);
+    for (const mm of k.liveMms()) {
+      const p = this.priv.get(mm.id);
+      if (p === undefined) continue;
+      for (const [vpn, tok] of p) {
+        const addr = vpn * PAGE_SIZE;
+        const pte = lookupPteTable(k, mm, addr);
+        if (pte === 0) continue;
+        const a = k.tables.arr(pte);
+        const b = k.tables.base(pte) + pteIndex(addr) * 2;
+        if (!ptePresent(a[b]!)) continue;
+        const got = k.pages.token[a[b + 1]!]!;
+        if (got !== tok) {
+          out.push({ check: 'oracle', message: `mm ${mm.id} page 0x${addr.toString(16)} holds 0x${got.toString(16)}, expected 0x${tok.toString(16)}` });
+        }
+      }
+    }
+    for (const [fid, m] of this.files) {
+      const f = k.files.get(fid);
+      if (f === undefined) {
+        this.files.delete(fid);
+        continue;
+      }
+      for (const [pgoff, tok] of m) {
+        const pfn = f.findPage(pgoff);
+        if (pfn !== 0 && k.pages.token[pfn] !== tok) {
+          out.push({ check: 'oracle', message: `file ${f.name} page ${pgoff} holds 0x${k.pages.token[pfn]!.toString(16)}, expected 0x${tok.toString(16)}` });
+        }
+      }
+    }
+    return out;
+  }
+}

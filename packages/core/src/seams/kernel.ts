@@ -1,0 +1,603 @@
+/**
+ * The kernel: machine, memory, page tables, tasks, seams and counters, and
+ * the system-call API that workloads drive. `buildKernel` makes one from a
+ * configuration, a machine profile and a validated feature set.
+ * @module
+ */
+import { EBADF, EINVAL, ENOMEM, SIGSEGV } from '../errno.js';
+import { Cpu } from '../machine/cpu.js';
+import type { CostTable } from '../machine/cost.js';
+import { getMachine, listMachines, type MachineProfile, type Placement, X86_64 } from '../machine/profile.js';
+import { PhysMem } from '../mem/alloc.js';
+import type { PageArrays } from '../mem/page.js';
+import { doPageFault, userAccessPage } from '../mm/access.js';
+import { pgdFree, exitMmap } from '../mm/exit.js';
+import { dupMmap } from '../mm/fork.js';
+import { sysMadvise } from '../mm/madvise.js';
+import { doMmapPgoff, doMunmap, TASK_UNMAPPED_BASE } from '../mm/mmap.js';
+import { sysMprotect } from '../mm/mprotect.js';
+import { sysMremap } from '../mm/mremap.js';
+import { accountTable, basePgtableAlloc } from '../mm/pgalloc.js';
+import { MmuGather } from '../mm/tlb-gather.js';
+import {
+  type AnonVma,
+  DEFAULT_MAX_MAP_COUNT,
+  MAP_ANONYMOUS,
+  MAP_FIXED,
+  MAP_GROWSDOWN,
+  MAP_PRIVATE,
+  MmStruct,
+  PROT_READ,
+  PROT_WRITE,
+  type VmOperations,
+} from '../mm/types.js';
+import { findVma } from '../mm/vma.js';
+import { AddressSpace } from '../fs/address-space.js';
+import { createShmemVmOps, shmemFileSetup, shmemRelease, type ShmemFile } from '../fs/shmem.js';
+import { LEVEL_PGD, type Level, PAGE_SIZE, TASK_SIZE } from '../pgtable/entry.js';
+import { TableStore } from '../pgtable/store.js';
+import { LockStats, RwSem, SpinLock } from '../sched/lock.js';
+import { runSync } from '../sched/run.js';
+import { Task } from '../sched/task.js';
+import { checkKernel, checkNoLeaks, type Violation } from '../observe/check.js';
+import { buildMetrics, type Metrics, takeSnapshot, type Snapshot } from '../observe/metrics.js';
+import { Oracle } from '../observe/oracle.js';
+import { VmStat } from '../observe/vmstat.js';
+import { KernelConfigError, type Feature, type FeatureRequest, type ResolvedFeature, resolveFeatures } from './feature.js';
+import { type Seams, SeamTable } from './seams.js';
+
+/** Build-time kernel configuration (`.config`). */
+export interface KernelConfig {
+  /** `CONFIG_PREEMPT`. Off by default, as in most 2008 distribution kernels. */
+  readonly preempt: boolean;
+}
+
+/** Options of {@link buildKernel}. */
+export interface BuildOptions {
+  /** Kernel configuration. */
+  config?: Partial<KernelConfig>;
+  /** Machine profile or its name (default `x86-64`). */
+  machine?: string | MachineProfile;
+  /** Override the profile's CPU count. */
+  cpus?: number;
+  /** Override the profile's RAM, in bytes. */
+  memBytes?: number;
+  /** Override the profile's mmap placement. */
+  placement?: Placement;
+  /** The feature set. */
+  features?: readonly FeatureRequest[];
+  /** Features that `{ name }` requests are looked up in. */
+  registry?: readonly Feature[];
+  /** Seed for anything random in the kernel (tokens). */
+  seed?: number;
+  /** Run the invariant checker and the data-integrity oracle at every operation boundary. */
+  check?: boolean;
+}
+
+/** What the invariant checker has done. */
+export interface InvariantReport {
+  /** Checks run. */
+  checks: number;
+  /** Violations found (empty when clean). */
+  violations: Violation[];
+}
+
+const MAX_VIOLATIONS = 100;
+
+/**
+ * Build a kernel. Throws {@link KernelConfigError} for an unknown machine,
+ * an impossible size, or a bad feature set.
+ */
+export function buildKernel(opts: BuildOptions = {}): Kernel {
+  let profile: MachineProfile;
+  if (opts.machine === undefined) profile = X86_64;
+  else if (typeof opts.machine === 'string') {
+    const m = getMachine(opts.machine);
+    if (m === undefined) throw new KernelConfigError(`unknown machine '${opts.machine}' (known: ${listMachines().join(', ')})`);
+    profile = m;
+  } else profile = opts.machine;
+  const cpus = opts.cpus ?? profile.cpus;
+  if (!Number.isInteger(cpus) || cpus < 1 || cpus > 256) throw new KernelConfigError(`cpus must be an integer from 1 to 256, got ${cpus}`);
+  const memBytes = opts.memBytes ?? profile.memBytes;
+  if (!Number.isSafeInteger(memBytes) || memBytes < 16 * 1024 * 1024 || memBytes % PAGE_SIZE !== 0) {
+    throw new KernelConfigError(`memory size must be a multiple of 4 KiB and at least 16 MiB, got ${memBytes}`);
+  }
+  if (memBytes > 64 * 1024 * 1024 * 1024) throw new KernelConfigError(`memory size ${memBytes} is above the model's 64 GiB limit`);
+  const placement = opts.placement ?? profile.placement;
+  if (placement !== 'legacy' && placement !== 'aligned') throw new KernelConfigError(`placement must be legacy or aligned, got '${String(placement)}'`);
+  const features = resolveFeatures(opts.features ?? [], opts.registry ?? []);
+  const k = new Kernel({
+    profile: { ...profile, cpus, placement },
+    config: { preempt: opts.config?.preempt ?? false },
+    memBytes,
+    seed: opts.seed ?? 1,
+    check: opts.check ?? false,
+    features,
+  });
+  for (const f of features) f.feature.install(k, f.options as never);
+  k.bootDone();
+  return k;
+}
+
+/** Internal constructor arguments. */
+interface KernelInit {
+  profile: MachineProfile;
+  config: KernelConfig;
+  memBytes: number;
+  seed: number;
+  check: boolean;
+  features: ResolvedFeature[];
+}
+
+/**
+ * A modelled kernel. The system-call methods (`mmap`, `fork`, …) run the
+ * kernel path to completion on the calling task's CPU (sequential mode)
+ * and then, with checking on, run the invariant checker and the oracle.
+ */
+export class Kernel {
+  /** The machine profile (with overrides applied). */
+  readonly profile: MachineProfile;
+  /** Build-time configuration. */
+  readonly config: KernelConfig;
+  /** The cost table. */
+  readonly costs: Readonly<CostTable>;
+  /** mmap placement. */
+  readonly placement: Placement;
+  /** The seed. */
+  readonly seed: number;
+  /** Features installed, with options. */
+  readonly features: readonly ResolvedFeature[];
+  /** Physical memory. */
+  readonly mem: PhysMem;
+  /** `struct page` arrays. */
+  readonly pages: PageArrays;
+  /** Page-table storage. */
+  readonly tables: TableStore;
+  /** CPUs. */
+  readonly cpus: Cpu[];
+  /** The CPU running the current kernel path. */
+  cpu: Cpu;
+  /** Per-CPU mmu_gather. */
+  readonly gathers: MmuGather[];
+  /** Counters. */
+  readonly vm = new VmStat();
+  /** Lock statistics. */
+  readonly locks = new LockStats();
+  /** The seam table; features override through it. */
+  readonly seamTable = new SeamTable();
+  /** Live page tables per level (PTE, PMD, PUD, PGD). */
+  readonly ptLive: [number, number, number, number] = [0, 0, 0, 0];
+  /** `sysctl_max_map_count`. */
+  maxMapCount = DEFAULT_MAX_MAP_COUNT;
+  /** Id source for mms, anon_vmas and files. */
+  nextId = 1;
+  /** Live anon_vmas by id. */
+  readonly anonVmas = new Map<number, AnonVma>();
+  /** Live files by id. */
+  readonly files = new Map<number, AddressSpace>();
+  /** The shmem `vm_operations`. */
+  readonly shmemOps: VmOperations;
+  /** Work budget of the zap in progress (`zap_work`). */
+  zapWork = 0;
+  /** Simulated time, ns (sequential: the sum of all charged costs). */
+  clockNs = 0;
+  /** Simulated time spent flushing TLBs, IPIs included. */
+  tlbFlushNs = 0;
+  /** Tasks ever created. */
+  readonly tasks: Task[] = [];
+  /** Invariant checker results. */
+  readonly invariants: InvariantReport = { checks: 0, violations: [] };
+  /** The data-integrity oracle, when checking. */
+  readonly oracle: Oracle | null;
+  private nextPid = 1;
+  private nextCpu = 0;
+  private writeSeq = 0;
+  private snap: Snapshot | null = null;
+  private readonly mms = new Map<number, MmStruct>();
+
+  /** Use {@link buildKernel}. */
+  constructor(init: KernelInit) {
+    this.profile = init.profile;
+    this.config = init.config;
+    this.costs = init.profile.costs;
+    this.placement = init.profile.placement;
+    this.seed = init.seed;
+    this.features = init.features;
+    this.mem = new PhysMem(init.memBytes / PAGE_SIZE, init.profile.structPageSize);
+    this.pages = this.mem.pages;
+    this.tables = new TableStore(this.pages);
+    this.cpus = [];
+    const perSocket = Math.ceil(init.profile.cpus / init.profile.sockets);
+    for (let i = 0; i < init.profile.cpus; i++) {
+      this.cpus.push(new Cpu(i, Math.floor(i / perSocket), init.profile.tlbEntries, init.profile.tlbWays));
+    }
+    this.cpu = this.cpus[0]!;
+    this.gathers = this.cpus.map(() => new MmuGather());
+    this.shmemOps = createShmemVmOps(this);
+    this.oracle = init.check ? new Oracle() : null;
+    this.vm.nr_memmap_pages = this.mem.nrMemmapPages;
+  }
+
+  /** The installed seams. */
+  get seams(): Seams {
+    return this.seamTable.impl;
+  }
+
+  /** Called by buildKernel after features are installed. */
+  bootDone(): void {
+    this.vm.nr_free_pages = this.mem.nrFree;
+    this.vm.sample();
+  }
+
+  // ---- services for kernel paths ------------------------------------------
+
+  /** Charge `ns` of simulated time to the running CPU. */
+  charge(ns: number): void {
+    this.cpu.busyNs += ns;
+    this.clockNs += ns;
+  }
+
+  /** Charge TLB-flush time (also counted in `tlbFlushNs`). */
+  chargeFlush(ns: number): void {
+    this.charge(ns);
+    this.tlbFlushNs += ns;
+  }
+
+  /** `need_resched()`: nothing else is runnable in sequential mode. */
+  needResched(): boolean {
+    return false;
+  }
+
+  /** Account a table page at `level` (+1 or -1). */
+  accountTable(mm: MmStruct, level: Level, delta: number): void {
+    accountTable(this, mm, level, delta);
+  }
+
+  /**
+   * `make_pages_present()`: fault in [start, end) as `get_user_pages`
+   * would for MAP_POPULATE and mlock (write faults for writable VMAs).
+   */
+  makePagesPresent(mm: MmStruct, start: number, end: number): void {
+    for (let addr = start; addr < end; addr += PAGE_SIZE) {
+      const vma = findVma(mm, addr);
+      if (vma === null || vma.vmStart > addr) break;
+      const write = (vma.vmFlags & 0x2) !== 0;
+      userAccessPageOrFault(this, mm, addr, write);
+    }
+  }
+
+  // ---- processes ------------------------------------------------------------
+
+  private mmAlloc(): MmStruct {
+    const id = this.nextId++;
+    const mm = new MmStruct(id, 0, this.cpus.length, TASK_UNMAPPED_BASE, new RwSem(this.locks, 'mmap_sem'), new SpinLock(this.locks, 'page_table_lock'));
+    const pgd = basePgtableAlloc(this, mm, LEVEL_PGD);
+    if (pgd === 0) throw new KernelConfigError('out of memory allocating a PGD');
+    mm.pgd = pgd;
+    this.mms.set(id, mm);
+    return mm;
+  }
+
+  /** Live mms (for the checker and metrics). */
+  liveMms(): MmStruct[] {
+    return [...this.mms.values()];
+  }
+
+  /** Switch the task's CPU to it: `switch_mm` (CR3 load flushes the TLB without ASIDs). */
+  private enter(task: Task): MmStruct {
+    const mm = task.mm;
+    if (mm === null) throw new Error(`task ${task.pid} has exited`);
+    const cpu = this.cpus[task.cpu]!;
+    this.cpu = cpu;
+    if (cpu.activeMm !== mm) {
+      if (cpu.activeMm !== null) cpu.activeMm.cpuVmMask[cpu.id] = 0;
+      cpu.tlb.flushAll();
+      cpu.activeMm = mm;
+      mm.cpuVmMask[cpu.id] = 1;
+      this.vm.mmlab_context_switch++;
+      this.charge(this.costs.contextSwitch + this.costs.tlbFlushAll);
+    }
+    return mm;
+  }
+
+  /** End of an operation: sample gauges and, when checking, run the checker. */
+  private opDone(op: string): void {
+    this.vm.nr_free_pages = this.mem.nrFree;
+    this.vm.sample();
+    if (this.oracle !== null) this.runCheck(op);
+  }
+
+  private runCheck(op: string): void {
+    this.invariants.checks++;
+    const found = checkKernel(this);
+    for (const v of this.oracle!.verify(this)) found.push(v);
+    for (const v of found) {
+      if (this.invariants.violations.length < MAX_VIOLATIONS) this.invariants.violations.push({ ...v, op });
+    }
+  }
+
+  /** Run the invariant checker and oracle now; returns what they found. */
+  check(): Violation[] {
+    const found = checkKernel(this);
+    if (this.oracle !== null) for (const v of this.oracle.verify(this)) found.push(v);
+    return found;
+  }
+
+  /** A new process with an empty address space, on the next CPU round-robin. */
+  spawn(): Task {
+    const mm = this.mmAlloc();
+    const t = new Task(this.nextPid++, mm, this.nextCpu);
+    this.nextCpu = (this.nextCpu + 1) % this.cpus.length;
+    this.tasks.push(t);
+    this.opDone('spawn');
+    return t;
+  }
+
+  /** `fork()`: the child's Task, or a negative errno. */
+  fork(parent: Task): Task | number {
+    const oldmm = this.enter(parent);
+    this.charge(this.costs.syscall);
+    const mm = this.mmAlloc();
+    const r = runSync(dupMmap(this, mm, oldmm));
+    if (r !== 0) {
+      const child = new Task(this.nextPid++, mm, this.cpu.id);
+      this.mmput(child);
+      this.opDone('fork');
+      return r;
+    }
+    const child = new Task(this.nextPid++, mm, this.nextCpu);
+    this.nextCpu = (this.nextCpu + 1) % this.cpus.length;
+    this.tasks.push(child);
+    this.oracle?.fork(oldmm, mm);
+    this.opDone('fork');
+    return child;
+  }
+
+  /** `mmput()` → `exit_mmap()` and the PGD freed; the CPUs drop the mm. */
+  private mmput(task: Task): void {
+    const mm = task.mm!;
+    mm.users--;
+    if (mm.users === 0) {
+      runSync(exitMmap(this, mm));
+      for (const cpu of this.cpus) {
+        if (cpu.activeMm === mm) {
+          cpu.activeMm = null;
+          cpu.tlb.flushAll();
+        }
+      }
+      mm.cpuVmMask.fill(0);
+      pgdFree(this, mm);
+      this.mms.delete(mm.id);
+      this.oracle?.exit(mm);
+    }
+    task.mm = null;
+  }
+
+  /** `exit()`: tear down the task's address space. */
+  exit(task: Task): void {
+    this.enter(task);
+    this.charge(this.costs.syscall);
+    this.mmput(task);
+    this.opDone('exit');
+  }
+
+  /**
+   * `execve()`: a fresh address space with a one-page stack at the top of
+   * user space holding the arguments; the old one is torn down.
+   */
+  execve(task: Task): number {
+    this.enter(task);
+    this.charge(this.costs.syscall);
+    const mm = this.mmAlloc();
+    this.mmput(task);
+    task.mm = mm;
+    const stackTop = TASK_SIZE;
+    const r = this.mmap(task, stackTop - PAGE_SIZE, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN);
+    if (r < 0) return r;
+    const sig = this.touch(task, stackTop - PAGE_SIZE, PAGE_SIZE, true);
+    return sig === 0 ? 0 : -ENOMEM;
+  }
+
+  // ---- memory system calls -------------------------------------------------
+
+  /**
+   * `mmap()`: map `len` bytes at `addr` (a hint unless MAP_FIXED), of a
+   * tmpfs file at byte `offset` or anonymous memory. Returns the address
+   * or a negative errno.
+   */
+  mmap(task: Task, addr: number, len: number, prot: number, flags: number, file: ShmemFile | null = null, offset = 0): number {
+    const mm = this.enter(task);
+    this.charge(this.costs.syscall);
+    let r: number;
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset % PAGE_SIZE !== 0) r = -EINVAL;
+    else if ((flags & MAP_ANONYMOUS) === 0 && file !== null && !this.files.has(file.id)) r = -EBADF;
+    else {
+      if (!mm.mmapSem.tryWrite()) throw new Error('mmap_sem contended in sequential mode');
+      try {
+        r = runSync(doMmapPgoff(this, mm, { addr, len, prot, flags, file: (flags & MAP_ANONYMOUS) !== 0 ? null : file, pgoff: offset / PAGE_SIZE }));
+      } finally {
+        mm.mmapSem.upWrite();
+      }
+    }
+    if (r >= 0) this.oracle?.unmap(mm, r, r + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE);
+    this.opDone('mmap');
+    return r;
+  }
+
+  /** `munmap()`: 0 or a negative errno. */
+  munmap(task: Task, addr: number, len: number): number {
+    const mm = this.enter(task);
+    this.charge(this.costs.syscall);
+    if (!mm.mmapSem.tryWrite()) throw new Error('mmap_sem contended in sequential mode');
+    let r: number;
+    try {
+      r = runSync(doMunmap(this, mm, addr, len));
+    } finally {
+      mm.mmapSem.upWrite();
+    }
+    if (r === 0) this.oracle?.unmap(mm, addr, addr + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE);
+    this.opDone('munmap');
+    return r;
+  }
+
+  /** `mprotect()`: 0 or a negative errno. */
+  mprotect(task: Task, addr: number, len: number, prot: number): number {
+    const mm = this.enter(task);
+    this.charge(this.costs.syscall);
+    if (!mm.mmapSem.tryWrite()) throw new Error('mmap_sem contended in sequential mode');
+    let r: number;
+    try {
+      r = sysMprotect(this, mm, addr, len, prot);
+    } finally {
+      mm.mmapSem.upWrite();
+    }
+    this.opDone('mprotect');
+    return r;
+  }
+
+  /** `mremap()`: the new address or a negative errno. */
+  mremap(task: Task, addr: number, oldLen: number, newLen: number, flags: number, newAddr = 0): number {
+    const mm = this.enter(task);
+    this.charge(this.costs.syscall);
+    if (!mm.mmapSem.tryWrite()) throw new Error('mmap_sem contended in sequential mode');
+    let r: number;
+    try {
+      r = runSync(sysMremap(this, mm, addr, oldLen, newLen, flags, newAddr));
+    } finally {
+      mm.mmapSem.upWrite();
+    }
+    if (r >= 0) this.oracle?.remap(mm, addr, Math.ceil(oldLen / PAGE_SIZE) * PAGE_SIZE, r, Math.ceil(newLen / PAGE_SIZE) * PAGE_SIZE);
+    this.opDone('mremap');
+    return r;
+  }
+
+  /** `madvise()` (MADV_DONTNEED, MADV_NORMAL): 0 or a negative errno. */
+  madvise(task: Task, addr: number, len: number, advice: number): number {
+    const mm = this.enter(task);
+    this.charge(this.costs.syscall);
+    if (!mm.mmapSem.tryRead()) throw new Error('mmap_sem contended in sequential mode');
+    let r: number;
+    try {
+      r = runSync(sysMadvise(this, mm, addr, len, advice));
+    } finally {
+      mm.mmapSem.upRead();
+    }
+    if (advice === 4 && r === 0) this.oracle?.discard(mm, addr, addr + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE);
+    this.opDone('madvise');
+    return r;
+  }
+
+  /** Create a tmpfs file of `size` bytes. */
+  shmemCreate(name: string, size: number): ShmemFile {
+    if (!Number.isSafeInteger(size) || size < 0) throw new KernelConfigError(`file size must be a non-negative integer, got ${size}`);
+    return shmemFileSetup(this, name, size);
+  }
+
+  /** Unlink a tmpfs file: its pages go when its last mapping does. */
+  shmemUnlink(file: ShmemFile): void {
+    file.unlinked = true;
+    shmemRelease(this, file);
+    this.opDone('unlink');
+  }
+
+  // ---- user accesses -------------------------------------------------------
+
+  /**
+   * Access every page of [addr, addr+len) from user space through the
+   * task's CPU, writing a fresh data token on each page when `write`.
+   * Returns 0, or the signal that stopped it (SIGSEGV, SIGBUS, SIGKILL).
+   */
+  touch(task: Task, addr: number, len: number, write: boolean): number {
+    const mm = this.enter(task);
+    const end = addr + len;
+    const oracle = this.oracle;
+    const token = this.pages.token;
+    let sig = 0;
+    for (let a = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE; a < end; a += PAGE_SIZE) {
+      const r = userAccessPage(this, mm, a, write);
+      if (r < 0) {
+        sig = -r;
+        break;
+      }
+      if (write) {
+        const t = this.nextToken(a);
+        token[r] = t;
+        oracle?.write(mm, a, t);
+      } else if (oracle !== null) {
+        oracle.read(this, mm, a, token[r]!);
+      }
+    }
+    this.opDone(write ? 'write' : 'read');
+    return sig;
+  }
+
+  /** Write `value` as the data token of the page at `addr`; 0 or a signal. */
+  write(task: Task, addr: number, value: number): number {
+    const mm = this.enter(task);
+    const r = userAccessPage(this, mm, addr, true);
+    if (r > 0) {
+      this.pages.token[r] = value >>> 0;
+      this.oracle?.write(mm, Math.floor(addr / PAGE_SIZE) * PAGE_SIZE, value >>> 0);
+    }
+    this.opDone('write');
+    return r < 0 ? -r : 0;
+  }
+
+  /** Read the data token of the page at `addr`: `{ sig: 0, value }` or `{ sig }`. */
+  read(task: Task, addr: number): { sig: number; value: number } {
+    const mm = this.enter(task);
+    const r = userAccessPage(this, mm, addr, false);
+    let value = 0;
+    if (r > 0) {
+      value = this.pages.token[r]!;
+      this.oracle?.read(this, mm, Math.floor(addr / PAGE_SIZE) * PAGE_SIZE, value);
+    }
+    this.opDone('read');
+    return { sig: r < 0 ? -r : 0, value };
+  }
+
+  private nextToken(addr: number): number {
+    const x = (Math.imul(++this.writeSeq ^ this.seed, 0x9e3779b1) ^ Math.floor(addr / PAGE_SIZE)) >>> 0;
+    return x === 0 ? 1 : x;
+  }
+
+  // ---- reports -------------------------------------------------------------
+
+  /** Record the gauges and per-process figures at the workload's snapshot point. */
+  snapshot(): void {
+    this.vm.nr_free_pages = this.mem.nrFree;
+    this.vm.sample();
+    this.snap = takeSnapshot(this);
+  }
+
+  /** The metrics (gauges from the snapshot if one was taken). */
+  metrics(): Metrics {
+    return buildMetrics(this, this.snap ?? takeSnapshot(this));
+  }
+
+  /**
+   * End of a run: with checking on, verify that nothing leaked once every
+   * process has exited.
+   */
+  finish(): void {
+    if (this.oracle === null) return;
+    this.invariants.checks++;
+    for (const v of checkNoLeaks(this)) {
+      if (this.invariants.violations.length < MAX_VIOLATIONS) this.invariants.violations.push({ ...v, op: 'finish' });
+    }
+  }
+
+  /** Page-fault entry for tests: handle a fault at `addr` as the CPU would. */
+  fault(task: Task, addr: number, write: boolean): number {
+    const mm = this.enter(task);
+    const r = doPageFault(this, mm, addr, write);
+    this.opDone('fault');
+    return r;
+  }
+}
+
+/** Fault in one page for `make_pages_present`, ignoring the data. */
+function userAccessPageOrFault(k: Kernel, mm: MmStruct, addr: number, write: boolean): void {
+  const r = userAccessPage(k, mm, addr, write);
+  if (r < 0 && -r !== SIGSEGV) return;
+}

@@ -1,0 +1,67 @@
+/**
+ * The seams: typed extension points through which a feature changes the
+ * kernel's behaviour. Each seam has a baseline implementation; a feature
+ * overrides a seam at build time and receives the previous implementation
+ * to wrap or defer to (as Rollup/Vite hook tables compose plugins).
+ * @module
+ */
+import type { Level } from '../pgtable/entry.js';
+import { baseCopyPageRange } from '../mm/copy.js';
+import { basePgtableFree } from '../mm/free-pgtables.js';
+import { basePgtableAlloc } from '../mm/pgalloc.js';
+import { baseTlbGather, type MmuGather, type TlbGatherOps } from '../mm/tlb-gather.js';
+import type { MmStruct, Vma } from '../mm/types.js';
+import type { Kernel } from './kernel.js';
+
+/** The seam table. */
+export interface Seams {
+  /**
+   * Allocate a page-table page for `level` (PTE, PMD or PUD) of `mm`
+   * covering `addr`, accounted; returns its pfn or 0 on out-of-memory.
+   */
+  pgtableAlloc(k: Kernel, mm: MmStruct, level: Level, addr: number): number;
+  /**
+   * Free the table that entry `idx` of table `parent` points at (level
+   * `level` is the freed table's level): clear the entry, unaccount, and
+   * hand the page to the gather.
+   */
+  pgtableFree(k: Kernel, tlb: MmuGather, mm: MmStruct, level: 0 | 1 | 2, parent: number, idx: number): void;
+  /** fork: copy `vma`'s page tables from `src` to `dst`; 0 or a negative errno. */
+  copyPageRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma): number;
+  /** The TLB gather used by every zap and table free. */
+  tlbGather: TlbGatherOps;
+}
+
+/** Names of the seams. */
+export type SeamName = keyof Seams;
+
+/** The baseline seam table. */
+export function baselineSeams(): Seams {
+  return {
+    pgtableAlloc: basePgtableAlloc,
+    pgtableFree: basePgtableFree,
+    copyPageRange: baseCopyPageRange,
+    tlbGather: baseTlbGather,
+  };
+}
+
+/**
+ * The installed seams and who overrode each (for reports and for conflict
+ * diagnostics).
+ */
+export class SeamTable {
+  /** The current implementations. */
+  readonly impl: Seams = baselineSeams();
+  /** Features that overrode each seam, in installation order. */
+  readonly owners: Record<string, string[]> = {};
+
+  /**
+   * Replace seam `name` with `wrap(previous)`, recording `owner`.
+   */
+  override<K extends SeamName>(owner: string, name: K, wrap: (prev: Seams[K]) => Seams[K]): void {
+    this.impl[name] = wrap(this.impl[name]);
+    const list = this.owners[name] ?? [];
+    list.push(owner);
+    this.owners[name] = list;
+  }
+}

@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+// Each folder below has its own vitest.config.ts (projects given as folders
+// do not inherit this file's settings).
+export default defineConfig({
+  test: {
+    projects: ['packages/*', 'apps/*'],
+  },
+});
