@@ -68,8 +68,8 @@ export function createShmemVmOps(k: Kernel): VmOperations {
   };
 }
 
-/** The `vm_ops` for a mapping of `file` (every file is tmpfs for now). */
-export function shmemVmOps(k: Kernel, _file: AddressSpace): VmOperations {
+/** The `vm_ops` for a mapping of a file (every file is tmpfs for now). */
+export function shmemVmOps(k: Kernel): VmOperations {
   return k.shmemOps;
 }
 

@@ -57,7 +57,10 @@ function copyPteRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma, srcPte:
   let fileRss = 0;
   let copied = 0;
   let none = 0;
-  for (; addr !== end; addr += 4096, sb += 2, db += 2) {
+  const sb0 = sb;
+  const sbEnd = sb + ((end - addr) / 4096) * 2;
+  const pfnmap = (vma.vmFlags & VM_PFNMAP) !== 0;
+  for (; sb < sbEnd; sb += 2, db += 2) {
     let f = sa[sb]!;
     const v = sa[sb + 1]!;
     if (f === 0 && v === 0) {
@@ -71,7 +74,7 @@ function copyPteRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma, srcPte:
       }
       if (shared) f &= ~_PAGE_DIRTY;
       f &= ~_PAGE_ACCESSED;
-      const page = vmNormalPage(vma, addr, v);
+      const page = pfnmap ? vmNormalPage(vma, addr + ((sb - sb0) / 2) * 4096, v) : v;
       if (page !== 0) {
         count[page]!++;
         if (mapcount[page] === 0) throw new Error(`fork: pfn ${page} mapped with mapcount 0`);

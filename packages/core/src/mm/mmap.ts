@@ -103,7 +103,7 @@ export function getUnmappedArea(k: Kernel, mm: MmStruct, addr: number, len: numb
     addr = alignUp(addr, align);
     let vma = findVma(mm, addr);
     let found = false;
-    while (!found) {
+    for (;;) {
       if (end - len < addr) break;
       if (vma === null || addr + len <= vma.vmStart) {
         found = true;
@@ -210,7 +210,7 @@ export function* mmapRegion(k: Kernel, mm: MmStruct, file: AddressSpace | null, 
   k.charge(k.costs.vmaOp);
   if (file !== null) {
     vma.vmFile = file;
-    vma.vmOps = shmemVmOps(k, file);
+    vma.vmOps = shmemVmOps(k);
   } else if ((vmFlags & VM_SHARED) !== 0) {
     shmemZeroSetup(k, vma);
   }
@@ -252,7 +252,9 @@ export function* doMunmap(k: Kernel, mm: MmStruct, start: number, len: number): 
   len = pageAlign(len);
   if (len === 0) return -EINVAL;
   const end = start + len;
-  let { vma, prev } = findVmaPrev(mm, start);
+  const found = findVmaPrev(mm, start);
+  const vma = found.vma;
+  let prev = found.prev;
   if (vma === null || vma.vmStart >= end) return 0;
   if (start > vma.vmStart) {
     if (mm.mapCount >= k.maxMapCount) return -ENOMEM;

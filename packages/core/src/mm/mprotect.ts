@@ -37,11 +37,12 @@ const PROT_GROWS = 0x01000000 | 0x02000000;
  */
 function changePteRange(k: Kernel, pte: number, addr: number, end: number, newprot: number): number {
   const a = k.tables.arr(pte);
-  let b = k.tables.base(pte) + pteIndex(addr) * 2;
+  const b0 = k.tables.base(pte) + pteIndex(addr) * 2;
+  const bEnd = b0 + ((end - addr) / PAGE_SIZE) * 2;
   let n = 0;
   let none = 0;
   const keep = ~PROT_BITS | _PAGE_ACCESSED | _PAGE_DIRTY;
-  for (; addr !== end; addr += PAGE_SIZE, b += 2) {
+  for (let b = b0; b < bEnd; b += 2) {
     const f = a[b]!;
     if (ptePresent(f)) {
       a[b] = (f & keep) | newprot;

@@ -43,7 +43,9 @@ export function zapBlockSize(preempt: boolean): number {
 export function zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, addr: number, end: number): number {
   const mm = vma.mm;
   const a = k.tables.arr(pte);
-  let b = k.tables.base(pte) + pteIndex(addr) * 2;
+  const b0 = k.tables.base(pte) + pteIndex(addr) * 2;
+  const bEnd = b0 + ((end - addr) / PAGE_SIZE) * 2;
+  let b = b0;
   const pages = k.pages;
   const gather = k.seams.tlbGather;
   let anonRss = 0;
@@ -56,7 +58,7 @@ export function zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, ad
       work--;
     } else {
       if (ptePresent(f)) {
-        const pfn = vmNormalPage(vma, addr, a[b + 1]!);
+        const pfn = vmNormalPage(vma, addr + ((b - b0) / 2) * PAGE_SIZE, a[b + 1]!);
         a[b] = 0;
         a[b + 1] = 0;
         gather.removeTlbEntry(k, tlb);
@@ -81,15 +83,14 @@ export function zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, ad
       }
       work -= PAGE_SIZE;
     }
-    addr += PAGE_SIZE;
     b += 2;
-  } while (addr !== end && work > 0);
+  } while (b !== bEnd && work > 0);
   k.zapWork = work;
   mm.anonRss -= anonRss;
   mm.fileRss -= fileRss;
   k.vm.mmlab_zap_pte += zapped;
   k.charge(zapped * k.costs.zapPte);
-  return addr;
+  return addr + ((b - b0) / 2) * PAGE_SIZE;
 }
 
 function zapPmdRange(k: Kernel, tlb: MmuGather, vma: Vma, pmd: number, addr: number, end: number): number {

@@ -123,14 +123,14 @@ function walkPteTable(k: Kernel, mm: MmStruct, pte: number, base: number, s: Scr
       rss.anon++;
       if ((vma.vmFlags & VM_SHARED) !== 0) out.add('rmap', `mm ${mm.id}: anonymous page in shared VMA at ${hex(addr)}`);
       if (vma.anonVma === null || p.mapping[pfn] !== vma.anonVma.id) out.add('rmap', `mm ${mm.id}: anon page ${pfn} at ${hex(addr)} not in the VMA's anon_vma`);
-      if ((f & _PAGE_RW) !== 0 && p.mapcount[pfn]! > 1) out.add('cow', `mm ${mm.id}: writable PTE at ${hex(addr)} to anon page shared by ${p.mapcount[pfn]} mappings`);
+      if ((f & _PAGE_RW) !== 0 && p.mapcount[pfn]! > 1) out.add('cow', `mm ${mm.id}: writable PTE at ${hex(addr)} to anon page shared by ${p.mapcount[pfn]!} mappings`);
     } else {
       rss.file++;
       if (vma.vmFile === null || p.mapping[pfn] !== vma.vmFile.id) out.add('rmap', `mm ${mm.id}: file page ${pfn} at ${hex(addr)} not from the VMA's file`);
       if ((f & _PAGE_RW) !== 0 && (vma.vmFlags & VM_SHARED) === 0) out.add('cow', `mm ${mm.id}: writable PTE to a page-cache page in a private VMA at ${hex(addr)}`);
     }
     if (p.index[pfn] !== linearPageIndex(vma, addr)) {
-      out.add('pgoff', `mm ${mm.id}: page ${pfn} at ${hex(addr)} has index ${p.index[pfn]}, VMA gives ${linearPageIndex(vma, addr)}`);
+      out.add('pgoff', `mm ${mm.id}: page ${pfn} at ${hex(addr)} has index ${p.index[pfn]!}, VMA gives ${linearPageIndex(vma, addr)}`);
     }
   }
 }
@@ -249,7 +249,7 @@ export function checkKernel(k: Kernel): Violation[] {
       if (pfn === 0) continue;
       cachePages++;
       s.cached[pfn] = 1;
-      if (p.mapping[pfn] !== f.id || p.index[pfn] !== i) out.add('pagecache', `file ${f.name}: page ${pfn} at offset ${i} has mapping ${p.mapping[pfn]} index ${p.index[pfn]}`);
+      if (p.mapping[pfn] !== f.id || p.index[pfn] !== i) out.add('pagecache', `file ${f.name}: page ${pfn} at offset ${i} has mapping ${p.mapping[pfn]!} index ${p.index[pfn]!}`);
     }
   }
   // every frame
@@ -258,18 +258,18 @@ export function checkKernel(k: Kernel): Violation[] {
   for (let pfn = 1; pfn < k.mem.nrFrames; pfn++) {
     const f = p.flags[pfn]!;
     if ((f & PG_allocated) === 0) {
-      if (s.mapped[pfn] !== 0) out.add('refcount', `free frame ${pfn} is mapped ${s.mapped[pfn]} times`);
+      if (s.mapped[pfn] !== 0) out.add('refcount', `free frame ${pfn} is mapped ${s.mapped[pfn]!} times`);
       continue;
     }
     if ((f & PG_table) !== 0) {
       if (!seenTables.has(pfn)) out.add('pgtable', `table page ${pfn} is allocated but unreachable (leaked)`);
-      if (p.count[pfn] !== 1) out.add('refcount', `table page ${pfn} has refcount ${p.count[pfn]}`);
+      if (p.count[pfn] !== 1) out.add('refcount', `table page ${pfn} has refcount ${p.count[pfn]!}`);
       continue;
     }
     const mapped = s.mapped[pfn]!;
     const want = mapped + s.cached[pfn]!;
-    if (p.mapcount[pfn] !== mapped) out.add('mapcount', `frame ${pfn}: mapcount ${p.mapcount[pfn]} but ${mapped} PTEs map it`);
-    if (p.count[pfn] !== want) out.add('refcount', `frame ${pfn}: refcount ${p.count[pfn]}, expected ${want} (${mapped} mappings + ${s.cached[pfn]} page cache)`);
+    if (p.mapcount[pfn] !== mapped) out.add('mapcount', `frame ${pfn}: mapcount ${p.mapcount[pfn]!} but ${mapped} PTEs map it`);
+    if (p.count[pfn] !== want) out.add('refcount', `frame ${pfn}: refcount ${p.count[pfn]!}, expected ${want} (${mapped} mappings + ${s.cached[pfn]!} page cache)`);
     if (want === 0) out.add('leak', `frame ${pfn} is allocated but neither mapped nor cached`);
     if (mapped > 0) {
       if ((f & PG_anon) !== 0) anonMapped++;
@@ -293,7 +293,7 @@ export function checkKernel(k: Kernel): Violation[] {
 export function checkNoLeaks(k: Kernel): Violation[] {
   const out = new Findings();
   if (k.liveMms().length > 0) return out.list;
-  for (let l = 0; l < 4; l++) if (k.ptLive[l] !== 0) out.add('leak', `${k.ptLive[l]} page tables of level ${l} remain after every mm exited`);
+  for (let l = 0; l < 4; l++) if (k.ptLive[l] !== 0) out.add('leak', `${k.ptLive[l]!} page tables of level ${l} remain after every mm exited`);
   if (k.anonVmas.size !== 0) out.add('leak', `${k.anonVmas.size} anon_vmas remain after every mm exited`);
   let cached = 0;
   for (const f of k.files.values()) cached += f.nrpages;

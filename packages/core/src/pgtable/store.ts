@@ -10,8 +10,8 @@
 import { TABLE_WORDS } from './entry.js';
 import type { PageArrays } from '../mem/page.js';
 
-const TABLES_PER_CHUNK = 256;
-const CHUNK_SHIFT = 8;
+const TABLES_PER_CHUNK = 4;
+const CHUNK_SHIFT = 2;
 
 /** The table store: slots of 512 two-word entries. */
 export class TableStore {

@@ -104,7 +104,7 @@ export function buildKernel(opts: BuildOptions = {}): Kernel {
   }
   if (memBytes > 64 * 1024 * 1024 * 1024) throw new KernelConfigError(`memory size ${memBytes} is above the model's 64 GiB limit`);
   const placement = opts.placement ?? profile.placement;
-  if (placement !== 'legacy' && placement !== 'aligned') throw new KernelConfigError(`placement must be legacy or aligned, got '${String(placement)}'`);
+  if (!['legacy', 'aligned'].includes(placement)) throw new KernelConfigError(`placement must be legacy or aligned, got '${placement}'`);
   const features = resolveFeatures(opts.features ?? [], opts.registry ?? []);
   const k = new Kernel({
     profile: { ...profile, cpus, placement },
