@@ -38,6 +38,35 @@ export class AddressSpace {
     this.pages = new Int32Array(Math.max(16, Math.ceil(size / 4096)));
   }
 
+  /** Swap slot per page offset of a tmpfs file's swapped-out pages (`shmem_swp_entry`), allocated on first use. */
+  swap: Int32Array | null = null;
+
+  /** The swap slot holding page `pgoff`, or 0. */
+  swapSlot(pgoff: number): number {
+    const s = this.swap;
+    return s !== null && pgoff < s.length ? s[pgoff]! : 0;
+  }
+
+  /** Record (or clear, with 0) the swap slot of page `pgoff`. */
+  setSwap(pgoff: number, slot: number): void {
+    let s = this.swap;
+    if (s === null || pgoff >= s.length) {
+      if (slot === 0) return;
+      let n = Math.max(16, s?.length ?? 0);
+      while (n <= pgoff) n *= 2;
+      const grown = new Int32Array(n);
+      if (s !== null) grown.set(s);
+      this.swap = s = grown;
+    }
+    const old = s[pgoff]!;
+    if (old === 0 && slot !== 0) this.nrswapped++;
+    else if (old !== 0 && slot === 0) this.nrswapped--;
+    s[pgoff] = slot;
+  }
+
+  /** Pages of this file out on swap. */
+  nrswapped = 0;
+
   /** `find_get_page()` without the reference: the cached pfn at `pgoff`, or 0. */
   findPage(pgoff: number): number {
     return pgoff < this.pages.length ? this.pages[pgoff]! : 0;

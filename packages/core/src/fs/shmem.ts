@@ -12,7 +12,9 @@ import { PG_dirty, PG_uptodate } from '../mem/page.js';
 import { PAGE_SIZE } from '../pgtable/entry.js';
 import type { Kernel } from '../seams/kernel.js';
 import { allocPage, getPage, putPage } from '../mm/page-ref.js';
-import { VM_FAULT_MINOR, VM_FAULT_OOM, VM_FAULT_SIGBUS } from '../mm/fault.js';
+import { lruCacheAdd } from '../mm/lru-cache.js';
+import { getSwapPage, swapFree } from '../mm/swapfile.js';
+import { VM_FAULT_MAJOR, VM_FAULT_MINOR, VM_FAULT_OOM, VM_FAULT_SIGBUS } from '../mm/fault.js';
 import type { Vma, VmFaultResult, VmOperations } from '../mm/types.js';
 import { AddressSpace } from './address-space.js';
 
@@ -33,23 +35,59 @@ export function shmemFileSetup(k: Kernel, name: string, size: number, anonShared
  * added to the page cache if absent. Returns the pfn with a reference for
  * the caller, 0 on OOM, or -1 beyond end of file.
  */
-export function shmemGetpage(k: Kernel, f: AddressSpace, pgoff: number): number {
+export function shmemGetpage(k: Kernel, f: AddressSpace, pgoff: number, out?: { major: boolean }): number {
   if (pgoff >= Math.ceil(f.size / PAGE_SIZE)) return -1;
   let pfn = f.findPage(pgoff);
   if (pfn === 0) {
     pfn = allocPage(k);
     if (pfn === 0) return 0;
-    k.charge(k.costs.clearPage);
     const p = k.pages;
-    p.token[pfn] = 0;
+    const slot = f.swapSlot(pgoff);
+    if (slot !== 0) {
+      // swap in: the slot's contents come back, the file drops the slot
+      p.token[pfn] = k.swap.data[slot]!;
+      f.setSwap(pgoff, 0);
+      swapFree(k, slot);
+      k.vm.pswpin++;
+      k.charge(k.costs.swapIo);
+      if (out !== undefined) out.major = true;
+    } else {
+      k.charge(k.costs.clearPage);
+      p.token[pfn] = 0;
+    }
     p.flags[pfn]! |= PG_uptodate | PG_dirty;
     p.mapping[pfn] = f.id;
     p.index[pfn] = pgoff;
     f.setPage(pgoff, pfn);
     k.vm.nr_file_pages++;
+    lruCacheAdd(k, pfn, false);
   }
   getPage(k, pfn);
   return pfn;
+}
+
+/**
+ * `shmem_writepage()` for reclaim: move an unmapped tmpfs page out to a
+ * swap slot the file keeps, and drop it from the page cache (the model
+ * writes synchronously instead of passing through the swap cache). The
+ * caller frees the page. Returns false when swap is full.
+ */
+export function shmemWritepage(k: Kernel, pfn: number): boolean {
+  const p = k.pages;
+  const f = k.files.get(p.mapping[pfn]!);
+  if (f === undefined) throw new Error(`shmem_writepage: page ${pfn} has no file`);
+  const slot = getSwapPage(k);
+  if (slot === 0) return false;
+  const pgoff = p.index[pfn]!;
+  k.swap.data[slot] = p.token[pfn]!;
+  f.setSwap(pgoff, slot);
+  f.setPage(pgoff, 0);
+  k.vm.nr_file_pages--;
+  k.vm.pswpout++;
+  k.charge(k.costs.swapIo);
+  p.flags[pfn]! &= ~PG_dirty;
+  putPage(k, pfn);
+  return true;
 }
 
 /**
@@ -60,10 +98,11 @@ export function createShmemVmOps(k: Kernel): VmOperations {
   return {
     name: 'shmem',
     fault(vma: Vma, pgoff: number): VmFaultResult {
-      const pfn = shmemGetpage(k, vma.vmFile!, pgoff);
+      const io = { major: false };
+      const pfn = shmemGetpage(k, vma.vmFile!, pgoff, io);
       if (pfn < 0) return { pfn: 0, ret: VM_FAULT_SIGBUS };
       if (pfn === 0) return { pfn: 0, ret: VM_FAULT_OOM };
-      return { pfn, ret: VM_FAULT_MINOR };
+      return { pfn, ret: io.major ? VM_FAULT_MAJOR : VM_FAULT_MINOR };
     },
   };
 }
@@ -98,6 +137,15 @@ export function shmemRelease(k: Kernel, f: AddressSpace): void {
     f.setPage(i, 0);
     k.vm.nr_file_pages--;
     putPage(k, pfn);
+  }
+  const swap = f.swap;
+  if (swap !== null) {
+    for (let i = 0; i < swap.length; i++) {
+      if (swap[i] !== 0) {
+        swapFree(k, swap[i]!);
+        f.setSwap(i, 0);
+      }
+    }
   }
   k.files.delete(f.id);
 }

@@ -63,6 +63,10 @@ export interface CostTable {
   tlbHit: number;
   /** A context switch (without the TLB flush, charged as `tlbFlushAll`). */
   contextSwitch: number;
+  /** Reclaim's handling of one scanned page (rmap walk, list moves). */
+  reclaimPage: number;
+  /** One page of swap I/O (read or write; a 2008 disk, amortised by clustering). */
+  swapIo: number;
 }
 
 /** Costs for the x86-64 profile (see the module comment for their origin). */
@@ -92,4 +96,6 @@ export const X86_64_COSTS: Readonly<CostTable> = Object.freeze({
   tlbMissWalk: 40,
   tlbHit: 1,
   contextSwitch: 1500,
+  reclaimPage: 300,
+  swapIo: 20000,
 });

@@ -35,7 +35,7 @@ export const PG_table = 1 << 21;
 export const PG_allocated = 1 << 22;
 
 /** Host bytes of model state per simulated frame (all the arrays below). */
-export const HOST_BYTES_PER_FRAME = 4 + 4 + 4 + 4 + 8 + 4 + 4;
+export const HOST_BYTES_PER_FRAME = 4 + 4 + 4 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 4;
 
 /**
  * The `mem_map`: one entry per physical frame, as parallel typed arrays.
@@ -57,6 +57,14 @@ export class PageArrays {
   readonly token: Uint32Array;
   /** For a page-table page, its slot in the table store; -1 otherwise. */
   readonly tableSlot: Int32Array;
+  /** `page->lru.prev` (indices nrFrames and nrFrames+1 are the list heads). */
+  readonly lruPrev: Int32Array;
+  /** `page->lru.next`. */
+  readonly lruNext: Int32Array;
+  /** `page->private`: the swap slot of a swap-cache page. */
+  readonly private: Int32Array;
+  /** References held by `get_user_pages` callers (the model's bookkeeping, for the checker). */
+  readonly pinned: Int32Array;
 
   constructor(nrFrames: number) {
     this.nrFrames = nrFrames;
@@ -67,5 +75,9 @@ export class PageArrays {
     this.index = new Float64Array(nrFrames);
     this.token = new Uint32Array(nrFrames);
     this.tableSlot = new Int32Array(nrFrames).fill(-1);
+    this.lruPrev = new Int32Array(nrFrames + 2);
+    this.lruNext = new Int32Array(nrFrames + 2);
+    this.private = new Int32Array(nrFrames);
+    this.pinned = new Int32Array(nrFrames);
   }
 }

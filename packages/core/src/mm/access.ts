@@ -52,7 +52,7 @@ export function doPageFault(k: Kernel, mm: MmStruct, address: number, write: boo
       k.vm.mmlab_sigbus++;
       return SIGBUS;
     }
-    if ((fault & VM_FAULT_MAJOR) !== 0) k.vm.pgmajfault++;
+    if ((fault & VM_FAULT_MAJOR) !== 0) k.majFlt++;
     return 0;
   } finally {
     mm.mmapSem.upRead();
@@ -74,7 +74,7 @@ export function userAccessPage(k: Kernel, mm: MmStruct, address: number, write: 
   const cpu = k.cpu;
   const tlb = cpu.tlb;
   const vpn = Math.floor(address / PAGE_SIZE);
-  for (let attempt = 0; attempt < 4; attempt++) {
+  for (let attempt = 0; attempt < 16; attempt++) {
     const e = tlb.lookup(mm.id, vpn);
     if (e >= 0) {
       const perm = tlb.perm[e]!;

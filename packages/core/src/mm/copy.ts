@@ -13,6 +13,7 @@ import {
   _PAGE_ACCESSED,
   _PAGE_DIRTY,
   _PAGE_RW,
+  _PAGE_SWP,
   pgdAddrEnd,
   pgdIndex,
   pmdAddrEnd,
@@ -27,6 +28,7 @@ import type { Kernel } from '../seams/kernel.js';
 import { vmNormalPage } from './fault.js';
 import { pageAnon, pageDupRmap } from './page-ref.js';
 import { pmdAlloc, pteAllocMap } from './pgalloc.js';
+import { swapDuplicate } from './swapfile.js';
 import {
   type MmStruct,
   type Vma,
@@ -67,7 +69,10 @@ function copyPteRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma, srcPte:
       none++;
       continue;
     }
-    if (ptePresent(f)) {
+    if (!ptePresent(f)) {
+      // a swap entry (or nonlinear file PTE) is copied as it is
+      if ((f & _PAGE_SWP) !== 0) swapDuplicate(k, v);
+    } else {
       if (cow && (f & _PAGE_RW) !== 0) {
         f &= ~_PAGE_RW;
         sa[sb] = f;

@@ -16,6 +16,7 @@ import {
   allocPage,
   getPage,
   linearPageIndex,
+  pageAddAnonRmap,
   pageAddFileRmap,
   pageAddNewAnonRmap,
   pageAnon,
@@ -23,6 +24,8 @@ import {
   putPage,
 } from './page-ref.js';
 import { pteAllocMap } from './pgalloc.js';
+import { lruCacheAdd, markPageAccessed } from './lru-cache.js';
+import { canShareSwapPage, lookupSwapCache, readSwapCacheAsync, removeExclusiveSwapPage, swapFree } from './swapfile.js';
 import { flushTlbPage } from './tlbflush.js';
 import { type MmStruct, type Vma, VM_PFNMAP, VM_SHARED, VM_WRITE, isCowMapping } from './types.js';
 import { anonVmaPrepare } from './vma.js';
@@ -89,7 +92,7 @@ export function handlePteFault(k: Kernel, mm: MmStruct, vma: Vma, address: numbe
     if ((flags & _PAGE_FILE) !== 0) {
       throw new Error('nonlinear file PTEs are not modelled yet (remap_file_pages)');
     }
-    throw new Error('swap entries are not modelled yet');
+    return doSwapPage(k, mm, vma, address, a, b, write);
   }
   if (write && (flags & _PAGE_RW) === 0) return doWpPage(k, mm, vma, address, a, b);
   // The hardware would have set these; a spurious fault just updates them.
@@ -110,7 +113,13 @@ export function doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, address: numb
   if (pfn === 0) return VM_FAULT_OOM;
   k.charge(k.costs.clearPage + k.costs.anonFaultRest);
   k.pages.token[pfn] = 0;
+  if (a[b] !== 0 || a[b + 1] !== 0) {
+    // raced: someone populated the PTE while we allocated
+    putPage(k, pfn);
+    return VM_FAULT_MINOR;
+  }
   mm.anonRss++;
+  lruCacheAdd(k, pfn, true);
   pageAddNewAnonRmap(k, pfn, vma, address);
   a[b] = maybeMkwrite(vma.vmPageProt | _PAGE_DIRTY, vma);
   a[b + 1] = pfn;
@@ -145,12 +154,17 @@ export function doLinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number
     page = np;
   }
   k.charge(k.costs.fileFaultRest);
+  if (a[b] !== 0 || a[b + 1] !== 0) {
+    putPage(k, page);
+    return VM_FAULT_MINOR;
+  }
   let f = vma.vmPageProt;
   if (write) f = maybeMkwrite(f | _PAGE_DIRTY, vma);
   a[b] = f;
   a[b + 1] = page;
   if (anon) {
     mm.anonRss++;
+    lruCacheAdd(k, page, true);
     pageAddNewAnonRmap(k, page, vma, address);
   } else {
     mm.fileRss++;
@@ -175,7 +189,7 @@ export function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: 
   let reuse = false;
   if (old !== 0) {
     if (pageAnon(k, old)) {
-      reuse = p.mapcount[old] === 1;
+      reuse = canShareSwapPage(k, old);
     } else if ((vma.vmFlags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE)) {
       reuse = true;
     }
@@ -199,6 +213,12 @@ export function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: 
   k.charge(k.costs.copyPage + k.costs.wpCopyRest);
   // a raw pfn has no struct page to copy from in the model's token store
   p.token[np] = old !== 0 ? p.token[old]! : 0;
+  if (a[b] !== oldFlags || a[b + 1] !== oldPfn) {
+    // the PTE changed while we allocated (reclaim unmapped it): retry
+    putPage(k, np);
+    if (old !== 0) putPage(k, old);
+    return VM_FAULT_MINOR;
+  }
   if (old !== 0) {
     pageRemoveRmap(k, old);
     if (!pageAnon(k, old)) {
@@ -214,6 +234,7 @@ export function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: 
   flushTlbPage(k, mm, address);
   a[b] = maybeMkwrite(vma.vmPageProt | _PAGE_DIRTY, vma);
   a[b + 1] = np;
+  lruCacheAdd(k, np, true);
   pageAddNewAnonRmap(k, np, vma, address);
   k.vm.mmlab_cow_fault++;
   if (old !== 0) {
@@ -221,4 +242,47 @@ export function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: 
     putPage(k, old); // the reference the old PTE held
   }
   return VM_FAULT_WRITE;
+}
+
+/**
+ * `do_swap_page()`: bring a swapped-out anonymous page back (from the swap
+ * cache, or read from swap: a major fault), map it, and drop the PTE's slot
+ * reference; a write to a page nobody shares maps it writable at once.
+ * @see mm/memory.c do_swap_page
+ */
+export function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: Uint32Array, b: number, write: boolean): number {
+  const origFlags = a[b]!;
+  const slot = a[b + 1]!;
+  let ret = VM_FAULT_MINOR;
+  let page = lookupSwapCache(k, slot);
+  if (page !== 0) {
+    getPage(k, page);
+  } else {
+    const io = { major: false };
+    page = readSwapCacheAsync(k, slot, io);
+    if (page === 0) return a[b] === origFlags && a[b + 1] === slot ? VM_FAULT_OOM : VM_FAULT_MINOR;
+    if (io.major) {
+      ret = VM_FAULT_MAJOR;
+      k.vm.pgmajfault++;
+    }
+  }
+  markPageAccessed(k, page);
+  if (a[b] !== origFlags || a[b + 1] !== slot) {
+    putPage(k, page);
+    return ret;
+  }
+  mm.anonRss++;
+  let f = vma.vmPageProt;
+  if (write && canShareSwapPage(k, page)) {
+    f = maybeMkwrite(f | _PAGE_DIRTY, vma);
+    write = false;
+  }
+  a[b] = f;
+  a[b + 1] = page;
+  pageAddAnonRmap(k, page, vma, address);
+  swapFree(k, slot);
+  if (k.swap.full) removeExclusiveSwapPage(k, page);
+  k.charge(k.costs.anonFaultRest);
+  if (write) return ret | doWpPage(k, mm, vma, address, a, b);
+  return ret;
 }

@@ -10,8 +10,14 @@ import { PAGE_SIZE } from '../pgtable/entry.js';
 import type { Kernel } from '../seams/kernel.js';
 import type { Vma } from './types.js';
 
-/** `alloc_page()`, counted and charged; 0 when memory is exhausted. */
+/**
+ * `alloc_page(GFP_KERNEL)`, counted and charged: below the `pages_min`
+ * watermark it first reclaims (`try_to_free_pages`, direct reclaim); 0 when
+ * memory is exhausted and nothing could be reclaimed (OOM).
+ * @see mm/page_alloc.c __alloc_pages
+ */
 export function allocPage(k: Kernel): number {
+  if (k.mem.nrFree <= k.pagesMin && !k.inReclaim) k.reclaim();
   const pfn = k.mem.allocPage();
   if (pfn !== 0) {
     k.vm.pgalloc_normal++;
@@ -35,6 +41,7 @@ export function putPage(k: Kernel, pfn: number): void {
   if (c < 0) throw new Error(`put_page of pfn ${pfn} with no reference (refcount ${c})`);
   const p = k.pages;
   if ((p.flags[pfn]! & PG_table) !== 0) k.tables.detach(pfn);
+  else k.lru.del(pfn);
   k.mem.freePage(pfn);
   k.vm.pgfree++;
   k.charge(k.costs.pageFree);
@@ -56,6 +63,21 @@ export function pageAddNewAnonRmap(k: Kernel, pfn: number, vma: Vma, addr: numbe
   p.mapping[pfn] = vma.anonVma!.id;
   p.index[pfn] = linearPageIndex(vma, addr);
   k.vm.nr_anon_pages++;
+}
+
+/**
+ * `page_add_anon_rmap()`: one more mapping of an anonymous page (a swap
+ * cache page being mapped again); the first mapping sets `mapping` and
+ * `index`.
+ */
+export function pageAddAnonRmap(k: Kernel, pfn: number, vma: Vma, addr: number): void {
+  const p = k.pages;
+  if (++p.mapcount[pfn]! === 1) {
+    p.flags[pfn]! |= PG_anon;
+    p.mapping[pfn] = vma.anonVma!.id;
+    p.index[pfn] = linearPageIndex(vma, addr);
+    k.vm.nr_anon_pages++;
+  }
 }
 
 /** `page_add_file_rmap()`. */

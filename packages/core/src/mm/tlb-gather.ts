@@ -10,7 +10,7 @@
  * @module
  */
 import type { Kernel } from '../seams/kernel.js';
-import { putPage } from './page-ref.js';
+import { freePageAndSwapCache } from './swapfile.js';
 import { flushTlbMm } from './tlbflush.js';
 import type { MmStruct } from './types.js';
 
@@ -76,7 +76,7 @@ export function tlbFlushMmu(k: Kernel, tlb: MmuGather): void {
   k.vm.mmlab_gather_flush++;
   if (!tlb.fast) {
     const pages = tlb.pages;
-    for (let i = 0; i < tlb.nr; i++) putPage(k, pages[i]!);
+    for (let i = 0; i < tlb.nr; i++) freePageAndSwapCache(k, pages[i]!);
     tlb.nr = 0;
   }
 }
@@ -88,7 +88,7 @@ export function tlbFlushMmu(k: Kernel, tlb: MmuGather): void {
 export function tlbRemovePage(k: Kernel, tlb: MmuGather, pfn: number): void {
   tlb.needFlush = true;
   if (tlb.fast) {
-    putPage(k, pfn);
+    freePageAndSwapCache(k, pfn);
     return;
   }
   tlb.pages[tlb.nr++] = pfn;

@@ -22,11 +22,13 @@ import {
   pudAddrEnd,
   pudIndex,
 } from '../pgtable/entry.js';
-import { PG_dirty, PG_referenced } from '../mem/page.js';
+import { PG_dirty } from '../mem/page.js';
 import { RESCHED, type KGen } from '../sched/run.js';
 import type { Kernel } from '../seams/kernel.js';
 import { vmNormalPage } from './fault.js';
 import { pageAnon, pageRemoveRmap } from './page-ref.js';
+import { markPageAccessed } from './lru-cache.js';
+import { freeSwapAndCache } from './swapfile.js';
 import type { MmuGather } from './tlb-gather.js';
 import type { Vma } from './types.js';
 
@@ -68,16 +70,14 @@ export function zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, ad
             anonRss++;
           } else {
             if ((f & _PAGE_DIRTY) !== 0) pages.flags[pfn]! |= PG_dirty;
-            if ((f & _PAGE_ACCESSED) !== 0) pages.flags[pfn]! |= PG_referenced;
+            if ((f & _PAGE_ACCESSED) !== 0) markPageAccessed(k, pfn);
             fileRss++;
           }
           pageRemoveRmap(k, pfn);
           gather.removePage(k, tlb, pfn);
         }
       } else {
-        if ((f & _PAGE_FILE) === 0) {
-          throw new Error('swap entries are not modelled yet');
-        }
+        if ((f & _PAGE_FILE) === 0) freeSwapAndCache(k, a[b + 1]!);
         a[b] = 0;
         a[b + 1] = 0;
       }

@@ -14,6 +14,7 @@ import {
   _PAGE_PRESENT,
   _PAGE_PSE,
   _PAGE_RW,
+  _PAGE_SWP,
   PAGE_SIZE,
   PGDIR_SIZE,
   PMD_SIZE,
@@ -21,7 +22,7 @@ import {
   pteIndex,
   ptePresent,
 } from '../pgtable/entry.js';
-import { PG_allocated, PG_anon, PG_table } from '../mem/page.js';
+import { PG_active, PG_allocated, PG_anon, PG_lru, PG_swapcache, PG_table } from '../mem/page.js';
 import { TLB_WRITE } from '../machine/tlb.js';
 import { vmNormalPage } from '../mm/fault.js';
 import { vmGetPageProt } from '../mm/mmap.js';
@@ -70,17 +71,19 @@ function checkVmas(k: Kernel, mm: MmStruct, out: Findings): void {
 interface Scratch {
   mapped: Int32Array;
   cached: Uint8Array;
+  swapRefs: Int32Array;
 }
 const scratchOf = new WeakMap<Kernel, Scratch>();
 
 function scratch(k: Kernel): Scratch {
   let s = scratchOf.get(k);
   if (s === undefined) {
-    s = { mapped: new Int32Array(k.mem.nrFrames), cached: new Uint8Array(k.mem.nrFrames) };
+    s = { mapped: new Int32Array(k.mem.nrFrames), cached: new Uint8Array(k.mem.nrFrames), swapRefs: new Int32Array(k.swap.nrSlots) };
     scratchOf.set(k, s);
   }
   s.mapped.fill(0);
   s.cached.fill(0);
+  s.swapRefs.fill(0);
   return s;
 }
 
@@ -103,7 +106,13 @@ function walkPteTable(k: Kernel, mm: MmStruct, pte: number, base: number, s: Scr
       continue;
     }
     if (!ptePresent(f)) {
-      out.add('pte', `mm ${mm.id}: unexpected non-present PTE at ${hex(addr)} (flags ${hex(f)})`);
+      if (f === _PAGE_SWP) {
+        if (val <= 0 || val >= k.swap.nrSlots || k.swap.map[val] === 0) out.add('swap', `mm ${mm.id}: swap PTE at ${hex(addr)} names free slot ${val}`);
+        else s.swapRefs[val]!++;
+        if (vma.anonVma === null) out.add('swap', `mm ${mm.id}: swap PTE at ${hex(addr)} in a VMA without anon_vma`);
+      } else {
+        out.add('pte', `mm ${mm.id}: unexpected non-present PTE at ${hex(addr)} (flags ${hex(f)})`);
+      }
       continue;
     }
     if ((f & _PAGE_RW) !== 0 && (vma.vmFlags & VM_WRITE) === 0) out.add('pte', `mm ${mm.id}: writable PTE at ${hex(addr)} in a VMA without VM_WRITE`);
@@ -250,11 +259,36 @@ export function checkKernel(k: Kernel): Violation[] {
       cachePages++;
       s.cached[pfn] = 1;
       if (p.mapping[pfn] !== f.id || p.index[pfn] !== i) out.add('pagecache', `file ${f.name}: page ${pfn} at offset ${i} has mapping ${p.mapping[pfn]!} index ${p.index[pfn]!}`);
+      if ((p.flags[pfn]! & PG_lru) === 0) out.add('lru', `file ${f.name}: page ${pfn} is not on an LRU list`);
+    }
+    const sw = f.swap;
+    if (sw !== null) {
+      for (let i = 0; i < sw.length; i++) {
+        const slot = sw[i]!;
+        if (slot === 0) continue;
+        if (f.pages[i] !== undefined && f.pages[i] !== 0) out.add('swap', `file ${f.name}: offset ${i} both cached and on swap`);
+        s.swapRefs[slot]!++;
+      }
     }
   }
+  // swap cache and swap map
+  const si = k.swap;
+  let inuse = 0;
+  for (let slot = 1; slot < si.nrSlots; slot++) {
+    const c = si.cache[slot]!;
+    let want = s.swapRefs[slot]!;
+    if (c !== 0) {
+      want++;
+      if ((p.flags[c]! & PG_swapcache) === 0 || p.private[c] !== slot) out.add('swap', `swap cache slot ${slot} names page ${c}, which does not name it back`);
+    }
+    if (si.map[slot] !== want) out.add('swap', `swap slot ${slot}: swap_map ${si.map[slot]!}, expected ${want} (${s.swapRefs[slot]!} entries${c !== 0 ? ' + swap cache' : ''})`);
+    if (si.map[slot] !== 0) inuse++;
+  }
+  if (inuse !== si.inuse) out.add('swap', `swap inuse ${si.inuse} but ${inuse} slots referenced`);
   // every frame
   let anonMapped = 0;
   let fileMapped = 0;
+  let lruPages = 0;
   for (let pfn = 1; pfn < k.mem.nrFrames; pfn++) {
     const f = p.flags[pfn]!;
     if ((f & PG_allocated) === 0) {
@@ -267,10 +301,15 @@ export function checkKernel(k: Kernel): Violation[] {
       continue;
     }
     const mapped = s.mapped[pfn]!;
-    const want = mapped + s.cached[pfn]!;
+    const swapcache = (f & PG_swapcache) !== 0 ? 1 : 0;
+    const want = mapped + s.cached[pfn]! + swapcache + p.pinned[pfn]!;
     if (p.mapcount[pfn] !== mapped) out.add('mapcount', `frame ${pfn}: mapcount ${p.mapcount[pfn]!} but ${mapped} PTEs map it`);
-    if (p.count[pfn] !== want) out.add('refcount', `frame ${pfn}: refcount ${p.count[pfn]!}, expected ${want} (${mapped} mappings + ${s.cached[pfn]!} page cache)`);
-    if (want === 0) out.add('leak', `frame ${pfn} is allocated but neither mapped nor cached`);
+    if (p.count[pfn] !== want) {
+      out.add('refcount', `frame ${pfn}: refcount ${p.count[pfn]!}, expected ${want} (${mapped} mappings + ${s.cached[pfn]!} page cache + ${swapcache} swap cache + ${p.pinned[pfn]!} pins)`);
+    }
+    if (want === 0) out.add('leak', `frame ${pfn} is allocated but neither mapped, cached nor pinned`);
+    if ((f & PG_lru) === 0 && (mapped > 0 || swapcache > 0)) out.add('lru', `frame ${pfn} is in use but on no LRU list`);
+    if ((f & PG_lru) !== 0) lruPages++;
     if (mapped > 0) {
       if ((f & PG_anon) !== 0) anonMapped++;
       else fileMapped++;
@@ -285,6 +324,19 @@ export function checkKernel(k: Kernel): Violation[] {
   if (vm.nr_mapped !== fileMapped) out.add('vmstat', `nr_mapped ${vm.nr_mapped} but ${fileMapped} file pages mapped`);
   if (vm.nr_file_pages !== cachePages) out.add('vmstat', `nr_file_pages ${vm.nr_file_pages} but ${cachePages} pages cached`);
   for (const g of k.gathers) if (g.active || g.nr !== 0) out.add('gather', 'an mmu_gather is still active at an operation boundary');
+  let listed = 0;
+  for (const list of [0, 1] as const) {
+    let n = 0;
+    for (const pfn of k.lru.walk(list)) {
+      n++;
+      const want = list === 1 ? PG_active : 0;
+      if ((p.flags[pfn]! & (PG_active | PG_lru)) !== (PG_lru | want)) out.add('lru', `page ${pfn} on the ${list === 1 ? 'active' : 'inactive'} list has flags ${hex(p.flags[pfn]!)}`);
+      if (n > k.mem.nrFrames) break;
+    }
+    if (n !== k.lru.nr[list]) out.add('lru', `${list === 1 ? 'active' : 'inactive'} list holds ${n} pages but counts ${k.lru.nr[list]}`);
+    listed += n;
+  }
+  if (listed !== lruPages) out.add('lru', `${lruPages} pages flagged PG_lru but ${listed} on the lists`);
   checkTlbs(k, out);
   return out.list;
 }
@@ -296,7 +348,12 @@ export function checkNoLeaks(k: Kernel): Violation[] {
   for (let l = 0; l < 4; l++) if (k.ptLive[l] !== 0) out.add('leak', `${k.ptLive[l]!} page tables of level ${l} remain after every mm exited`);
   if (k.anonVmas.size !== 0) out.add('leak', `${k.anonVmas.size} anon_vmas remain after every mm exited`);
   let cached = 0;
-  for (const f of k.files.values()) cached += f.nrpages;
+  let swapped = 0;
+  for (const f of k.files.values()) {
+    cached += f.nrpages;
+    swapped += f.nrswapped;
+  }
+  if (k.swap.inuse !== swapped) out.add('leak', `${k.swap.inuse} swap slots in use after every mm exited, ${swapped} of them held by files`);
   const used = k.mem.nrFrames - 1 - k.mem.nrMemmapPages - k.mem.nrFree;
   if (used !== cached) out.add('leak', `${used} frames in use after every mm exited, ${cached} of them page cache`);
   for (const v of checkKernel(k)) out.add(v.check, v.message);

@@ -14,6 +14,15 @@ export const VM_EVENTS = [
   'nr_tlb_local_flush_all',
   'nr_tlb_remote_flush',
   'nr_tlb_remote_flush_received',
+  'pswpin',
+  'pswpout',
+  'pgactivate',
+  'pgdeactivate',
+  'pgrefill',
+  'pgscan_direct',
+  'pgsteal_direct',
+  'allocstall',
+  'oom_kill',
   'mmlab_anon_fault',
   'mmlab_file_fault',
   'mmlab_cow_fault',
@@ -37,6 +46,10 @@ export const VM_GAUGES = [
   'nr_mapped',
   'nr_file_pages',
   'nr_memmap_pages',
+  'nr_active',
+  'nr_inactive',
+  'nr_swapcached',
+  'nr_swap_used',
 ] as const;
 
 /** An event counter name. */
@@ -65,6 +78,24 @@ export class VmStat implements Record<VmEvent | VmGauge, number> {
   nr_tlb_remote_flush = 0;
   /** Shootdown IPIs received (per target CPU). */
   nr_tlb_remote_flush_received = 0;
+  /** Pages read from swap. */
+  pswpin = 0;
+  /** Pages written to swap. */
+  pswpout = 0;
+  /** Pages moved to the active list. */
+  pgactivate = 0;
+  /** Pages moved to the inactive list. */
+  pgdeactivate = 0;
+  /** Active pages scanned (`pgrefill`). */
+  pgrefill = 0;
+  /** Inactive pages scanned by direct reclaim. */
+  pgscan_direct = 0;
+  /** Pages freed by direct reclaim. */
+  pgsteal_direct = 0;
+  /** Direct reclaim entered (`allocstall`). */
+  allocstall = 0;
+  /** Allocations that failed with nothing to reclaim (the OOM killer's cases). */
+  oom_kill = 0;
   /** Anonymous faults (`do_anonymous_page`). */
   mmlab_anon_fault = 0;
   /** File faults (`__do_fault`). */
@@ -103,6 +134,14 @@ export class VmStat implements Record<VmEvent | VmGauge, number> {
   nr_file_pages = 0;
   /** Frames holding the memmap. */
   nr_memmap_pages = 0;
+  /** Pages on the active list. */
+  nr_active = 0;
+  /** Pages on the inactive list. */
+  nr_inactive = 0;
+  /** Pages in the swap cache. */
+  nr_swapcached = 0;
+  /** Swap slots in use. */
+  nr_swap_used = 0;
 
   /** Peak value of each gauge, updated by {@link sample}. */
   readonly peak: Record<VmGauge, number> = {
@@ -112,6 +151,10 @@ export class VmStat implements Record<VmEvent | VmGauge, number> {
     nr_mapped: 0,
     nr_file_pages: 0,
     nr_memmap_pages: 0,
+    nr_active: 0,
+    nr_inactive: 0,
+    nr_swapcached: 0,
+    nr_swap_used: 0,
   };
 
   /** Fold the current gauge values into the peaks. */

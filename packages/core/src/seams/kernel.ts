@@ -43,6 +43,9 @@ import { checkKernel, checkNoLeaks, type Violation } from '../observe/check.js';
 import { buildMetrics, type Metrics, takeSnapshot, type Snapshot } from '../observe/metrics.js';
 import { Oracle } from '../observe/oracle.js';
 import { VmStat } from '../observe/vmstat.js';
+import { LruLists } from '../mem/lru.js';
+import { SwapInfo } from '../mm/swapfile.js';
+import { SWAP_CLUSTER_MAX, tryToFreePages } from '../mm/vmscan.js';
 import { KernelConfigError, type Feature, type FeatureRequest, type ResolvedFeature, resolveFeatures } from './feature.js';
 import { type Seams, SeamTable } from './seams.js';
 
@@ -62,6 +65,8 @@ export interface BuildOptions {
   cpus?: number;
   /** Override the profile's RAM, in bytes. */
   memBytes?: number;
+  /** Swap space in bytes (default: twice the RAM). */
+  swapBytes?: number;
   /** Override the profile's mmap placement. */
   placement?: Placement;
   /** The feature set. */
@@ -103,6 +108,10 @@ export function buildKernel(opts: BuildOptions = {}): Kernel {
     throw new KernelConfigError(`memory size must be a multiple of 4 KiB and at least 16 MiB, got ${memBytes}`);
   }
   if (memBytes > 64 * 1024 * 1024 * 1024) throw new KernelConfigError(`memory size ${memBytes} is above the model's 64 GiB limit`);
+  const swapBytes = opts.swapBytes ?? 2 * memBytes;
+  if (!Number.isSafeInteger(swapBytes) || swapBytes < 0 || swapBytes > 256 * 1024 * 1024 * 1024) {
+    throw new KernelConfigError(`swap size must be from 0 to 256 GiB, got ${swapBytes}`);
+  }
   const placement = opts.placement ?? profile.placement;
   if (!['legacy', 'aligned'].includes(placement)) throw new KernelConfigError(`placement must be legacy or aligned, got '${placement}'`);
   const features = resolveFeatures(opts.features ?? [], opts.registry ?? []);
@@ -110,6 +119,7 @@ export function buildKernel(opts: BuildOptions = {}): Kernel {
     profile: { ...profile, cpus, placement },
     config: { preempt: opts.config?.preempt ?? false },
     memBytes,
+    swapBytes,
     seed: opts.seed ?? 1,
     check: opts.check ?? false,
     features,
@@ -124,6 +134,7 @@ interface KernelInit {
   profile: MachineProfile;
   config: KernelConfig;
   memBytes: number;
+  swapBytes: number;
   seed: number;
   check: boolean;
   features: ResolvedFeature[];
@@ -183,6 +194,20 @@ export class Kernel {
   clockNs = 0;
   /** Simulated time spent flushing TLBs, IPIs included. */
   tlbFlushNs = 0;
+  /** The LRU lists. */
+  readonly lru: LruLists;
+  /** The swap device and swap cache. */
+  readonly swap: SwapInfo;
+  /** `pages_min`: below this many free frames, allocation reclaims first. */
+  readonly pagesMin: number;
+  /** `PF_MEMALLOC`: reclaim is running (it must not recurse). */
+  inReclaim = false;
+  /** `zone->nr_scan_active`. */
+  nrScanActive = 0;
+  /** `zone->nr_scan_inactive`. */
+  nrScanInactive = 0;
+  /** Major faults seen by the fault handler (`maj_flt`, summed over tasks). */
+  majFlt = 0;
   /** Tasks ever created. */
   readonly tasks: Task[] = [];
   /** Invariant checker results. */
@@ -216,6 +241,32 @@ export class Kernel {
     this.shmemOps = createShmemVmOps(this);
     this.oracle = init.check ? new Oracle() : null;
     this.vm.nr_memmap_pages = this.mem.nrMemmapPages;
+    this.lru = new LruLists(this.pages);
+    this.swap = new SwapInfo(init.swapBytes);
+    this.pagesMin = Math.max(SWAP_CLUSTER_MAX, Math.floor(this.mem.nrFrames / 256));
+  }
+
+  /**
+   * Direct reclaim (`try_to_free_pages`) on behalf of an allocation;
+   * counts an OOM when nothing could be freed and memory is exhausted.
+   */
+  reclaim(): void {
+    this.inReclaim = true;
+    let freed: number;
+    try {
+      freed = tryToFreePages(this);
+    } finally {
+      this.inReclaim = false;
+    }
+    if (freed === 0 && this.mem.nrFree === 0) this.vm.oom_kill++;
+  }
+
+  /** Refresh the gauges that are read off other structures. */
+  private refreshGauges(): void {
+    this.vm.nr_free_pages = this.mem.nrFree;
+    this.vm.nr_active = this.lru.nr[1];
+    this.vm.nr_inactive = this.lru.nr[0];
+    this.vm.nr_swap_used = this.swap.inuse;
   }
 
   /** The installed seams. */
@@ -225,7 +276,7 @@ export class Kernel {
 
   /** Called by buildKernel after features are installed. */
   bootDone(): void {
-    this.vm.nr_free_pages = this.mem.nrFree;
+    this.refreshGauges();
     this.vm.sample();
   }
 
@@ -302,7 +353,7 @@ export class Kernel {
 
   /** End of an operation: sample gauges and, when checking, run the checker. */
   private opDone(op: string): void {
-    this.vm.nr_free_pages = this.mem.nrFree;
+    this.refreshGauges();
     this.vm.sample();
     if (this.oracle !== null) this.runCheck(op);
   }
@@ -565,7 +616,7 @@ export class Kernel {
 
   /** Record the gauges and per-process figures at the workload's snapshot point. */
   snapshot(): void {
-    this.vm.nr_free_pages = this.mem.nrFree;
+    this.refreshGauges();
     this.vm.sample();
     this.snap = takeSnapshot(this);
   }

@@ -1,0 +1,143 @@
+/**
+ * Reverse maps: find every PTE that maps a page through its anon_vma or
+ * its file's `i_mmap`, to age it (`page_referenced`) or unmap it
+ * (`try_to_unmap`).
+ * @see mm/rmap.c vma_address, page_check_address, page_referenced, try_to_unmap
+ * @module
+ */
+import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_SWP, PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
+import { PG_anon, PG_dirty, PG_referenced, PG_swapcache } from '../mem/page.js';
+import type { Kernel } from '../seams/kernel.js';
+import { pageRemoveRmap, putPage } from './page-ref.js';
+import { lookupPteTable } from './pgalloc.js';
+import { swapDuplicate } from './swapfile.js';
+import { flushTlbPage } from './tlbflush.js';
+import { updateHiwaterRss } from './mmap.js';
+import { type Vma, VM_LOCKED, VM_MAYSHARE, VM_NONLINEAR } from './types.js';
+
+/** `try_to_unmap` result: every mapping removed. */
+export const SWAP_SUCCESS = 0;
+/** `try_to_unmap` result: try again later. */
+export const SWAP_AGAIN = 1;
+/** `try_to_unmap` result: cannot unmap now (mlocked, or just referenced). */
+export const SWAP_FAIL = 2;
+
+/** `vma_address()`: where `pfn` would be mapped in `vma`, or -1. */
+export function vmaAddress(k: Kernel, pfn: number, vma: Vma): number {
+  const addr = vma.vmStart + (k.pages.index[pfn]! - vma.vmPgoff) * PAGE_SIZE;
+  return addr >= vma.vmStart && addr < vma.vmEnd ? addr : -1;
+}
+
+/**
+ * `page_check_address()`: the (table, word offset) of the PTE at `addr`
+ * if it is present and maps `pfn`; null otherwise.
+ */
+export function pageCheckAddress(k: Kernel, pfn: number, vma: Vma, addr: number): { a: Uint32Array; b: number } | null {
+  const pte = lookupPteTable(k, vma.mm, addr);
+  if (pte === 0) return null;
+  const a = k.tables.arr(pte);
+  const b = k.tables.base(pte) + pteIndex(addr) * 2;
+  if (!ptePresent(a[b]!) || a[b + 1] !== pfn) return null;
+  return { a, b };
+}
+
+/** The VMAs that may map `pfn` (anon_vma list, or the file's i_mmap). */
+export function rmapVmas(k: Kernel, pfn: number): readonly Vma[] {
+  const p = k.pages;
+  if ((p.flags[pfn]! & PG_anon) !== 0) return k.anonVmas.get(p.mapping[pfn]!)?.vmas ?? [];
+  return k.files.get(p.mapping[pfn]!)?.iMmap ?? [];
+}
+
+/**
+ * `ptep_clear_flush_young()`: test and clear the young bit; flush the TLB
+ * entry if it was set.
+ */
+function ptepClearFlushYoung(k: Kernel, vma: Vma, addr: number, a: Uint32Array, b: number): boolean {
+  const f = a[b]!;
+  if ((f & _PAGE_ACCESSED) === 0) return false;
+  a[b] = f & ~_PAGE_ACCESSED;
+  flushTlbPage(k, vma.mm, addr);
+  return true;
+}
+
+/**
+ * `page_referenced()`: count the young PTEs mapping the page, clearing
+ * them, plus its `PG_referenced` bit (cleared too).
+ * @see mm/rmap.c page_referenced, page_referenced_anon, page_referenced_file
+ */
+export function pageReferenced(k: Kernel, pfn: number): number {
+  const p = k.pages;
+  let referenced = 0;
+  if ((p.flags[pfn]! & PG_referenced) !== 0) {
+    p.flags[pfn]! &= ~PG_referenced;
+    referenced++;
+  }
+  if (p.mapcount[pfn] === 0 || p.mapping[pfn] === 0) return referenced;
+  const anon = (p.flags[pfn]! & PG_anon) !== 0;
+  let mapcount = p.mapcount[pfn]!;
+  for (const vma of rmapVmas(k, pfn)) {
+    if (!anon && (vma.vmFlags & (VM_LOCKED | VM_MAYSHARE)) === (VM_LOCKED | VM_MAYSHARE)) {
+      referenced++;
+      break;
+    }
+    if ((vma.vmFlags & VM_NONLINEAR) !== 0) continue;
+    const addr = vmaAddress(k, pfn, vma);
+    if (addr < 0) continue;
+    const pte = pageCheckAddress(k, pfn, vma, addr);
+    if (pte === null) continue;
+    if (ptepClearFlushYoung(k, vma, addr, pte.a, pte.b)) referenced++;
+    if (--mapcount === 0) break;
+  }
+  return referenced;
+}
+
+/**
+ * `try_to_unmap_one()`: unmap `pfn` from one VMA unless mlocked or young;
+ * an anonymous page leaves a swap entry behind.
+ */
+function tryToUnmapOne(k: Kernel, pfn: number, vma: Vma): number {
+  const addr = vmaAddress(k, pfn, vma);
+  if (addr < 0) return SWAP_AGAIN;
+  const pte = pageCheckAddress(k, pfn, vma, addr);
+  if (pte === null) return SWAP_AGAIN;
+  const { a, b } = pte;
+  if ((vma.vmFlags & VM_LOCKED) !== 0 || ptepClearFlushYoung(k, vma, addr, a, b)) return SWAP_FAIL;
+  const mm = vma.mm;
+  // ptep_clear_flush
+  const f = a[b]!;
+  a[b] = 0;
+  a[b + 1] = 0;
+  flushTlbPage(k, mm, addr);
+  const p = k.pages;
+  if ((f & _PAGE_DIRTY) !== 0) p.flags[pfn]! |= PG_dirty;
+  updateHiwaterRss(mm);
+  if ((p.flags[pfn]! & PG_anon) !== 0) {
+    if ((p.flags[pfn]! & PG_swapcache) === 0) throw new Error(`try_to_unmap of anonymous page ${pfn} not in the swap cache`);
+    const slot = p.private[pfn]!;
+    swapDuplicate(k, slot);
+    mm.anonRss--;
+    a[b] = _PAGE_SWP;
+    a[b + 1] = slot;
+  } else {
+    mm.fileRss--;
+  }
+  pageRemoveRmap(k, pfn);
+  putPage(k, pfn);
+  return SWAP_AGAIN;
+}
+
+/**
+ * `try_to_unmap()`: unmap the page from every VMA that maps it.
+ * @see mm/rmap.c try_to_unmap, try_to_unmap_anon, try_to_unmap_file
+ */
+export function tryToUnmap(k: Kernel, pfn: number): number {
+  let ret = SWAP_AGAIN;
+  for (const vma of rmapVmas(k, pfn).slice()) {
+    if ((vma.vmFlags & VM_NONLINEAR) !== 0) continue;
+    ret = tryToUnmapOne(k, pfn, vma);
+    if (ret === SWAP_FAIL || k.pages.mapcount[pfn] === 0) break;
+  }
+  if (k.pages.mapcount[pfn] === 0) ret = SWAP_SUCCESS;
+  return ret;
+}
+

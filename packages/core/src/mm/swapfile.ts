@@ -1,0 +1,226 @@
+/**
+ * Swap space and the swap cache.
+ *
+ * One swap device: `swap_map` counts the references to each slot (one per
+ * swap PTE, one for the swap cache, one per tmpfs file that keeps the slot),
+ * `data` holds each slot's contents (the page's data token), and the swap
+ * cache maps a slot to the page that caches it. Slot 0 is the swap header,
+ * as in the kernel. Writeback is synchronous in the model: `pageout`
+ * completes at once.
+ * @see mm/swapfile.c get_swap_page, swap_duplicate, swap_free, free_swap_and_cache, can_share_swap_page
+ * @see mm/swap_state.c add_to_swap, add_to_swap_cache, delete_from_swap_cache, read_swap_cache_async, free_page_and_swap_cache
+ * @module
+ */
+import { PG_dirty, PG_swapcache } from '../mem/page.js';
+import type { Kernel } from '../seams/kernel.js';
+import { lruCacheAdd } from './lru-cache.js';
+import { allocPage, putPage } from './page-ref.js';
+
+/** The swap device. */
+export class SwapInfo {
+  /** Slots, including the header slot 0. */
+  readonly nrSlots: number;
+  /** `swap_map`: references per slot. */
+  readonly map: Uint16Array;
+  /** Contents per slot (a data token). */
+  readonly data: Uint32Array;
+  /** Swap cache: the page caching each slot, or 0. */
+  readonly cache: Int32Array;
+  /** Slots in use (`inuse_pages`). */
+  inuse = 0;
+  /** Where the next search starts (`cluster_next`). */
+  cursor = 1;
+
+  constructor(bytes: number) {
+    this.nrSlots = Math.max(1, Math.floor(bytes / 4096));
+    this.map = new Uint16Array(this.nrSlots);
+    this.data = new Uint32Array(this.nrSlots);
+    this.cache = new Int32Array(this.nrSlots);
+  }
+
+  /** `total_swap_pages`. */
+  get totalPages(): number {
+    return this.nrSlots - 1;
+  }
+
+  /** `vm_swap_full()`: more than half in use. */
+  get full(): boolean {
+    return this.inuse * 2 > this.totalPages;
+  }
+}
+
+/** `get_swap_page()`: a free slot with count 1, or 0 when swap is full. */
+export function getSwapPage(k: Kernel): number {
+  const si = k.swap;
+  if (si.inuse >= si.totalPages) return 0;
+  for (let n = 0; n < si.nrSlots; n++) {
+    const s = si.cursor;
+    si.cursor = si.cursor + 1 >= si.nrSlots ? 1 : si.cursor + 1;
+    if (s !== 0 && si.map[s] === 0) {
+      si.map[s] = 1;
+      si.inuse++;
+      return s;
+    }
+  }
+  return 0;
+}
+
+/** `swap_duplicate()`: one more reference to `slot`. */
+export function swapDuplicate(k: Kernel, slot: number): void {
+  if (k.swap.map[slot] === 0) throw new Error(`swap_duplicate of free swap slot ${slot}`);
+  k.swap.map[slot]!++;
+}
+
+/** `swap_free()`: drop a reference; returns the count left. */
+export function swapFree(k: Kernel, slot: number): number {
+  const si = k.swap;
+  const c = si.map[slot]!;
+  if (c === 0) throw new Error(`swap_free of free swap slot ${slot}`);
+  si.map[slot] = c - 1;
+  if (c === 1) {
+    si.inuse--;
+    si.data[slot] = 0;
+  }
+  return c - 1;
+}
+
+/** `add_to_swap_cache()` without the reference (`__add_to_swap_cache`). */
+function addToSwapCacheRaw(k: Kernel, pfn: number, slot: number): void {
+  const p = k.pages;
+  p.flags[pfn]! |= PG_swapcache;
+  p.private[pfn] = slot;
+  k.swap.cache[slot] = pfn;
+  p.count[pfn]!++;
+  k.vm.nr_swapcached++;
+}
+
+/** `__delete_from_swap_cache()`: unlink the page; the caller drops the references. */
+function deleteFromSwapCacheRaw(k: Kernel, pfn: number): number {
+  const p = k.pages;
+  const slot = p.private[pfn]!;
+  k.swap.cache[slot] = 0;
+  p.flags[pfn]! &= ~PG_swapcache;
+  p.private[pfn] = 0;
+  k.vm.nr_swapcached--;
+  return slot;
+}
+
+/**
+ * `add_to_swap()`: give an anonymous page a swap slot and put it in the
+ * swap cache (dirty, to be written). Returns false when swap is full.
+ */
+export function addToSwap(k: Kernel, pfn: number): boolean {
+  const slot = getSwapPage(k);
+  if (slot === 0) return false;
+  addToSwapCacheRaw(k, pfn, slot);
+  k.pages.flags[pfn]! |= PG_dirty;
+  return true;
+}
+
+/**
+ * `delete_from_swap_cache()`: remove from the swap cache, dropping the
+ * cache's slot reference and page reference.
+ */
+export function deleteFromSwapCache(k: Kernel, pfn: number): void {
+  const slot = deleteFromSwapCacheRaw(k, pfn);
+  swapFree(k, slot);
+  putPage(k, pfn);
+}
+
+/** `lookup_swap_cache()`: the page caching `slot`, or 0. */
+export function lookupSwapCache(k: Kernel, slot: number): number {
+  return k.swap.cache[slot]!;
+}
+
+/**
+ * `read_swap_cache_async()`: the page for `slot`, read from swap into a
+ * new page (added to the swap cache and the active list) if not cached.
+ * Returns the pfn with a reference for the caller, or 0 on OOM. Sets
+ * `major` on `out` when it read from swap.
+ */
+export function readSwapCacheAsync(k: Kernel, slot: number, out: { major: boolean }): number {
+  let pfn = k.swap.cache[slot]!;
+  if (pfn !== 0) {
+    k.pages.count[pfn]!++;
+    return pfn;
+  }
+  pfn = allocPage(k);
+  if (pfn === 0) return 0;
+  swapDuplicate(k, slot);
+  addToSwapCacheRaw(k, pfn, slot);
+  k.pages.token[pfn] = k.swap.data[slot]!;
+  k.vm.pswpin++;
+  k.charge(k.costs.swapIo);
+  lruCacheAdd(k, pfn, true);
+  out.major = true;
+  return pfn;
+}
+
+/** `page_swapcount()`: the references to the page's slot. */
+export function pageSwapcount(k: Kernel, pfn: number): number {
+  return k.swap.map[k.pages.private[pfn]!]!;
+}
+
+/**
+ * `can_share_swap_page()`: a swap-cache page may be written in place when
+ * one PTE maps it and its slot has no other user.
+ */
+export function canShareSwapPage(k: Kernel, pfn: number): boolean {
+  const p = k.pages;
+  if (p.mapcount[pfn]! > 1) return false;
+  if ((p.flags[pfn]! & PG_swapcache) === 0) return true;
+  return pageSwapcount(k, pfn) + p.mapcount[pfn]! <= 2;
+}
+
+/**
+ * `remove_exclusive_swap_page()`: drop the page from the swap cache when
+ * nobody else uses it or its slot (refcount: cache + caller).
+ */
+export function removeExclusiveSwapPage(k: Kernel, pfn: number): boolean {
+  const p = k.pages;
+  if ((p.flags[pfn]! & PG_swapcache) === 0) return false;
+  if (p.count[pfn] !== 2) return false;
+  if (pageSwapcount(k, pfn) !== 1) return false;
+  deleteFromSwapCache(k, pfn);
+  return true;
+}
+
+/**
+ * `free_page_and_swap_cache()`: what the gather does with each page — drop
+ * it from the swap cache if exclusive, then release the reference.
+ */
+export function freePageAndSwapCache(k: Kernel, pfn: number): void {
+  if ((k.pages.flags[pfn]! & PG_swapcache) !== 0) removeExclusiveSwapPage(k, pfn);
+  putPage(k, pfn);
+}
+
+/**
+ * `free_swap_and_cache()`: a swap PTE is being zapped: drop its slot
+ * reference, and drop a swap-cache page nobody else needs.
+ */
+export function freeSwapAndCache(k: Kernel, slot: number): void {
+  const left = swapFree(k, slot);
+  if (left !== 1) return;
+  const pfn = k.swap.cache[slot]!;
+  if (pfn === 0) return;
+  const p = k.pages;
+  // one_user: only the swap cache holds the page
+  if (p.count[pfn] === 1 || k.swap.full) {
+    p.flags[pfn]! |= PG_dirty;
+    deleteFromSwapCache(k, pfn);
+  }
+}
+
+/** Write a page's contents to its slot (`swap_writepage`, synchronous). */
+export function swapWritepage(k: Kernel, pfn: number): void {
+  const slot = k.pages.private[pfn]!;
+  k.swap.data[slot] = k.pages.token[pfn]!;
+  k.pages.flags[pfn]! &= ~PG_dirty;
+  k.vm.pswpout++;
+  k.charge(k.costs.swapIo);
+}
+
+/** Move a slot reference from the swap cache to a tmpfs file (the page leaves the swap cache). */
+export function swapCacheHandOff(k: Kernel, pfn: number): number {
+  return deleteFromSwapCacheRaw(k, pfn);
+}

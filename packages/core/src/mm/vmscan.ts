@@ -1,0 +1,182 @@
+/**
+ * Page reclaim: direct reclaim when free memory falls below `pages_min`.
+ *
+ * `try_to_free_pages` scans the zone at falling priority; `shrink_zone`
+ * alternates `shrink_active_list` (age mapped pages through the young bits
+ * and move the unreferenced ones to the inactive list) and
+ * `shrink_inactive_list` → `shrink_page_list` (referenced → activate;
+ * anonymous → add to swap; mapped → `try_to_unmap`; dirty → write out;
+ * then `remove_mapping` and free, unless someone else — a `get_user_pages`
+ * pin — still holds a reference). There is one zone, no kswapd, and
+ * writeback is synchronous.
+ * @see mm/vmscan.c try_to_free_pages, shrink_zone, shrink_active_list, shrink_inactive_list, shrink_page_list, remove_mapping
+ * @module
+ */
+import { LRU_ACTIVE, LRU_INACTIVE } from '../mem/lru.js';
+import { PG_active, PG_anon, PG_dirty, PG_swapcache } from '../mem/page.js';
+import type { Kernel } from '../seams/kernel.js';
+import { shmemWritepage } from '../fs/shmem.js';
+import { SWAP_FAIL, SWAP_SUCCESS, pageReferenced, tryToUnmap } from './rmap.js';
+import { addToSwap, deleteFromSwapCache, swapWritepage } from './swapfile.js';
+
+/** `DEF_PRIORITY`: scan 1/4096 of the lists first. */
+export const DEF_PRIORITY = 12;
+/** `SWAP_CLUSTER_MAX`: pages per batch and the reclaim goal. */
+export const SWAP_CLUSTER_MAX = 32;
+/** `vm_swappiness` default. */
+export const VM_SWAPPINESS = 60;
+
+/** `page_mapping_inuse()`: mapped, in the swap cache, or of a mapped file. */
+function pageMappingInuse(k: Kernel, pfn: number): boolean {
+  const p = k.pages;
+  if (p.mapcount[pfn]! > 0) return true;
+  if ((p.flags[pfn]! & PG_swapcache) !== 0) return true;
+  if ((p.flags[pfn]! & PG_anon) !== 0) return false;
+  const f = k.files.get(p.mapping[pfn]!);
+  return f !== undefined && f.iMmap.length > 0;
+}
+
+const enum Verdict {
+  Free,
+  Keep,
+  Activate,
+}
+
+/** One page of `shrink_page_list()`. */
+function shrinkPage(k: Kernel, pfn: number): Verdict {
+  const p = k.pages;
+  const referenced = pageReferenced(k, pfn);
+  if (referenced > 0 && pageMappingInuse(k, pfn)) return Verdict.Activate;
+  const anon = (p.flags[pfn]! & PG_anon) !== 0;
+  if (anon && (p.flags[pfn]! & PG_swapcache) === 0) {
+    if (!addToSwap(k, pfn)) return Verdict.Activate;
+  }
+  if (p.mapcount[pfn]! > 0) {
+    const r = tryToUnmap(k, pfn);
+    if (r === SWAP_FAIL) return Verdict.Activate;
+    if (r !== SWAP_SUCCESS) return Verdict.Keep;
+  }
+  if (anon) {
+    if ((p.flags[pfn]! & PG_dirty) !== 0) {
+      if (referenced > 0) return Verdict.Keep;
+      swapWritepage(k, pfn);
+    }
+    // remove_mapping: only the swap cache may hold the page
+    if (p.count[pfn] !== 1) return Verdict.Keep;
+    deleteFromSwapCache(k, pfn);
+    return Verdict.Free;
+  }
+  // a page-cache page of a tmpfs file: shmem_writepage moves it to swap
+  if (p.count[pfn] !== 1) return Verdict.Keep;
+  return shmemWritepage(k, pfn) ? Verdict.Free : Verdict.Activate;
+}
+
+/**
+ * `shrink_inactive_list()`: isolate up to `max` pages from the inactive
+ * tail, try to free each, put the rest back. Returns pages freed.
+ */
+export function shrinkInactiveList(k: Kernel, max: number): number {
+  const lru = k.lru;
+  const batch: number[] = [];
+  for (let i = 0; i < max; i++) {
+    const pfn = lru.tail(LRU_INACTIVE);
+    if (pfn === 0) break;
+    lru.del(pfn);
+    batch.push(pfn);
+  }
+  k.vm.pgscan_direct += batch.length;
+  let freed = 0;
+  for (const pfn of batch) {
+    k.charge(k.costs.reclaimPage);
+    const v = shrinkPage(k, pfn);
+    if (v === Verdict.Free) {
+      freed++;
+      continue;
+    }
+    if (v === Verdict.Activate) {
+      k.vm.pgactivate++;
+      lru.add(pfn, LRU_ACTIVE);
+    } else {
+      lru.add(pfn, (k.pages.flags[pfn]! & PG_active) !== 0 ? LRU_ACTIVE : LRU_INACTIVE);
+    }
+  }
+  k.vm.pgsteal_direct += freed;
+  return freed;
+}
+
+/**
+ * `shrink_active_list()`: move up to `max` pages from the active tail to
+ * the inactive list, keeping mapped pages that were referenced (when
+ * mapped pages may be reclaimed at all: `swap_tendency` ≥ 100).
+ */
+export function shrinkActiveList(k: Kernel, max: number, priority: number): void {
+  const lru = k.lru;
+  const vm = k.vm;
+  const distress = 100 >> priority;
+  const mappedRatio = Math.floor(((vm.nr_mapped + vm.nr_anon_pages) * 100) / k.mem.nrFrames);
+  const reclaimMapped = mappedRatio / 2 + distress + VM_SWAPPINESS >= 100;
+  const hold: number[] = [];
+  for (let i = 0; i < max; i++) {
+    const pfn = lru.tail(LRU_ACTIVE);
+    if (pfn === 0) break;
+    lru.del(pfn);
+    hold.push(pfn);
+  }
+  vm.pgrefill += hold.length;
+  const p = k.pages;
+  for (const pfn of hold) {
+    k.charge(k.costs.reclaimPage);
+    if (p.mapcount[pfn]! > 0) {
+      if (!reclaimMapped || (k.swap.totalPages === 0 && (p.flags[pfn]! & PG_anon) !== 0) || pageReferenced(k, pfn) > 0) {
+        lru.add(pfn, LRU_ACTIVE);
+        continue;
+      }
+    }
+    lru.add(pfn, LRU_INACTIVE);
+    vm.pgdeactivate++;
+  }
+}
+
+/**
+ * `shrink_zone()`: scan both lists in batches of `SWAP_CLUSTER_MAX`, the
+ * amounts accumulating per priority as `zone->nr_scan_*` did.
+ */
+export function shrinkZone(k: Kernel, priority: number): number {
+  const lru = k.lru;
+  k.nrScanActive += (lru.nr[LRU_ACTIVE] >> priority) + 1;
+  let nrActive = k.nrScanActive;
+  if (nrActive >= SWAP_CLUSTER_MAX) k.nrScanActive = 0;
+  else nrActive = 0;
+  k.nrScanInactive += (lru.nr[LRU_INACTIVE] >> priority) + 1;
+  let nrInactive = k.nrScanInactive;
+  if (nrInactive >= SWAP_CLUSTER_MAX) k.nrScanInactive = 0;
+  else nrInactive = 0;
+  let reclaimed = 0;
+  while (nrActive > 0 || nrInactive > 0) {
+    if (nrActive > 0) {
+      const n = Math.min(nrActive, SWAP_CLUSTER_MAX);
+      nrActive -= n;
+      shrinkActiveList(k, n, priority);
+    }
+    if (nrInactive > 0) {
+      const n = Math.min(nrInactive, SWAP_CLUSTER_MAX);
+      nrInactive -= n;
+      reclaimed += shrinkInactiveList(k, n);
+    }
+  }
+  return reclaimed;
+}
+
+/**
+ * `try_to_free_pages()`: direct reclaim until `SWAP_CLUSTER_MAX` pages are
+ * freed or every priority was tried. Returns pages freed.
+ */
+export function tryToFreePages(k: Kernel): number {
+  k.vm.allocstall++;
+  let reclaimed = 0;
+  for (let priority = DEF_PRIORITY; priority >= 0; priority--) {
+    reclaimed += shrinkZone(k, priority);
+    if (reclaimed >= SWAP_CLUSTER_MAX) break;
+  }
+  return reclaimed;
+}
