@@ -65,6 +65,8 @@ export interface CostTable {
   contextSwitch: number;
   /** Reclaim's handling of one scanned page (rmap walk, list moves). */
   reclaimPage: number;
+  /** `get_user_pages` per page found mapped (follow_page, reference). */
+  gupPage: number;
   /** One page of swap I/O (read or write; a 2008 disk, amortised by clustering). */
   swapIo: number;
 }
@@ -98,4 +100,5 @@ export const X86_64_COSTS: Readonly<CostTable> = Object.freeze({
   contextSwitch: 1500,
   reclaimPage: 300,
   swapIo: 20000,
+  gupPage: 60,
 });

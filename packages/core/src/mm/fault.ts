@@ -171,7 +171,7 @@ export function doLinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number
     pageAddFileRmap(k, page);
   }
   k.vm.mmlab_file_fault++;
-  return res.ret | (write ? VM_FAULT_WRITE : 0);
+  return res.ret;
 }
 
 /**

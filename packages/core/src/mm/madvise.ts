@@ -11,17 +11,17 @@ import type { Kernel } from '../seams/kernel.js';
 import { updateHiwaterRss } from './mmap.js';
 import { MADV_DONTNEED, MADV_NORMAL, type MmStruct, type Vma, VM_HUGETLB, VM_LOCKED, VM_PFNMAP } from './types.js';
 import { findVma, vmaNext } from './vma.js';
-import { unmapVmas } from './zap.js';
+import { unmapVmas, type ZapDetails } from './zap.js';
 
 /**
  * `zap_page_range()`: unmap the pages of [address, address+size) in one
  * VMA with a gather; page tables are not freed.
  */
-export function* zapPageRange(k: Kernel, vma: Vma, address: number, size: number): KGen<void> {
+export function* zapPageRange(k: Kernel, vma: Vma, address: number, size: number, details: ZapDetails | null = null): KGen<void> {
   const mm = vma.mm;
   let tlb = k.seams.tlbGather.begin(k, mm, false);
   updateHiwaterRss(mm);
-  tlb = yield* unmapVmas(k, tlb, [vma], address, address + size);
+  tlb = yield* unmapVmas(k, tlb, [vma], address, address + size, details);
   k.seams.tlbGather.finish(k, tlb);
 }
 

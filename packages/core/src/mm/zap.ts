@@ -32,6 +32,21 @@ import { freeSwapAndCache } from './swapfile.js';
 import type { MmuGather } from './tlb-gather.js';
 import type { Vma } from './types.js';
 
+/**
+ * `struct zap_details`: restricts a zap to the pages of one file range
+ * (truncation and invalidation).
+ */
+export interface ZapDetails {
+  /** Only pages of this mapping id (0: any page, `even_cows`). */
+  checkMapping: number;
+  /** The VMA is nonlinear: check each page's index. */
+  nonlinear: boolean;
+  /** First file page offset affected. */
+  firstIndex: number;
+  /** Last file page offset affected. */
+  lastIndex: number;
+}
+
 /** `ZAP_BLOCK_SIZE` in bytes for the kernel's PREEMPT setting. */
 export function zapBlockSize(preempt: boolean): number {
   return (preempt ? 8 : 1024) * PAGE_SIZE;
@@ -42,7 +57,7 @@ export function zapBlockSize(preempt: boolean): number {
  * handing pages to the gather. Stops early when the work budget
  * (`k.zapWork`) runs out; returns the address reached.
  */
-export function zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, addr: number, end: number): number {
+export function zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, addr: number, end: number, details: ZapDetails | null): number {
   const mm = vma.mm;
   const a = k.tables.arr(pte);
   const b0 = k.tables.base(pte) + pteIndex(addr) * 2;
@@ -59,8 +74,20 @@ export function zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, ad
     if (f === 0 && a[b + 1] === 0) {
       work--;
     } else {
+      work -= PAGE_SIZE;
       if (ptePresent(f)) {
         const pfn = vmNormalPage(vma, addr + ((b - b0) / 2) * PAGE_SIZE, a[b + 1]!);
+        if (details !== null && pfn !== 0) {
+          // invalidation keeps private (anonymous) pages; nonlinear checks each index
+          if (details.checkMapping !== 0 && pages.mapping[pfn] !== details.checkMapping) {
+            b += 2;
+            continue;
+          }
+          if (details.nonlinear && (pages.index[pfn]! < details.firstIndex || pages.index[pfn]! > details.lastIndex)) {
+            b += 2;
+            continue;
+          }
+        }
         a[b] = 0;
         a[b + 1] = 0;
         gather.removeTlbEntry(k, tlb);
@@ -76,12 +103,12 @@ export function zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, ad
           pageRemoveRmap(k, pfn);
           gather.removePage(k, tlb, pfn);
         }
-      } else {
+      } else if (details === null) {
+        // with details (truncation, invalidation) swap and file entries are left
         if ((f & _PAGE_FILE) === 0) freeSwapAndCache(k, a[b + 1]!);
         a[b] = 0;
         a[b + 1] = 0;
       }
-      work -= PAGE_SIZE;
     }
     b += 2;
   } while (b !== bEnd && work > 0);
@@ -93,7 +120,7 @@ export function zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, ad
   return addr + ((b - b0) / 2) * PAGE_SIZE;
 }
 
-function zapPmdRange(k: Kernel, tlb: MmuGather, vma: Vma, pmd: number, addr: number, end: number): number {
+function zapPmdRange(k: Kernel, tlb: MmuGather, vma: Vma, pmd: number, addr: number, end: number, details: ZapDetails | null): number {
   const a = k.tables.arr(pmd);
   const base = k.tables.base(pmd);
   do {
@@ -104,12 +131,12 @@ function zapPmdRange(k: Kernel, tlb: MmuGather, vma: Vma, pmd: number, addr: num
       addr = next;
       continue;
     }
-    addr = zapPteRange(k, tlb, vma, a[b + 1]!, addr, next);
+    addr = zapPteRange(k, tlb, vma, a[b + 1]!, addr, next, details);
   } while (addr !== end && k.zapWork > 0);
   return addr;
 }
 
-function zapPudRange(k: Kernel, tlb: MmuGather, vma: Vma, pud: number, addr: number, end: number): number {
+function zapPudRange(k: Kernel, tlb: MmuGather, vma: Vma, pud: number, addr: number, end: number, details: ZapDetails | null): number {
   const a = k.tables.arr(pud);
   const base = k.tables.base(pud);
   do {
@@ -120,7 +147,7 @@ function zapPudRange(k: Kernel, tlb: MmuGather, vma: Vma, pud: number, addr: num
       addr = next;
       continue;
     }
-    addr = zapPmdRange(k, tlb, vma, a[b + 1]!, addr, next);
+    addr = zapPmdRange(k, tlb, vma, a[b + 1]!, addr, next, details);
   } while (addr !== end && k.zapWork > 0);
   return addr;
 }
@@ -129,7 +156,7 @@ function zapPudRange(k: Kernel, tlb: MmuGather, vma: Vma, pud: number, addr: num
  * `unmap_page_range()`: zap [addr, end) of one VMA within the budget;
  * returns the address reached.
  */
-export function unmapPageRange(k: Kernel, tlb: MmuGather, vma: Vma, addr: number, end: number): number {
+export function unmapPageRange(k: Kernel, tlb: MmuGather, vma: Vma, addr: number, end: number, details: ZapDetails | null = null): number {
   const mm = vma.mm;
   const a = k.tables.arr(mm.pgd);
   const base = k.tables.base(mm.pgd);
@@ -141,7 +168,7 @@ export function unmapPageRange(k: Kernel, tlb: MmuGather, vma: Vma, addr: number
       addr = next;
       continue;
     }
-    addr = zapPudRange(k, tlb, vma, a[b + 1]!, addr, next);
+    addr = zapPudRange(k, tlb, vma, a[b + 1]!, addr, next, details);
   } while (addr !== end && k.zapWork > 0);
   return addr;
 }
@@ -152,7 +179,7 @@ export function unmapPageRange(k: Kernel, tlb: MmuGather, vma: Vma, addr: number
  * (flush, then free) and a new one begun, with a `cond_resched()` point.
  * Returns the gather in use at the end (the caller finishes it).
  */
-export function* unmapVmas(k: Kernel, tlb: MmuGather, vmas: readonly Vma[], startAddr: number, endAddr: number): KGen<MmuGather> {
+export function* unmapVmas(k: Kernel, tlb: MmuGather, vmas: readonly Vma[], startAddr: number, endAddr: number, details: ZapDetails | null = null): KGen<MmuGather> {
   const block = zapBlockSize(k.config.preempt);
   const fullmm = tlb.fullmm;
   const mm = tlb.mm!;
@@ -163,7 +190,7 @@ export function* unmapVmas(k: Kernel, tlb: MmuGather, vmas: readonly Vma[], star
     const end = Math.min(vma.vmEnd, endAddr);
     if (start >= end) continue;
     while (start !== end) {
-      start = unmapPageRange(k, tlb, vma, start, end);
+      start = unmapPageRange(k, tlb, vma, start, end, details);
       if (k.zapWork > 0) break;
       k.seams.tlbGather.finish(k, tlb);
       if (k.needResched()) yield RESCHED;

@@ -130,7 +130,6 @@ function walkPteTable(k: Kernel, mm: MmStruct, pte: number, base: number, s: Scr
     const anon = (p.flags[pfn]! & PG_anon) !== 0;
     if (anon) {
       rss.anon++;
-      if ((vma.vmFlags & VM_SHARED) !== 0) out.add('rmap', `mm ${mm.id}: anonymous page in shared VMA at ${hex(addr)}`);
       if (vma.anonVma === null || p.mapping[pfn] !== vma.anonVma.id) out.add('rmap', `mm ${mm.id}: anon page ${pfn} at ${hex(addr)} not in the VMA's anon_vma`);
       if ((f & _PAGE_RW) !== 0 && p.mapcount[pfn]! > 1) out.add('cow', `mm ${mm.id}: writable PTE at ${hex(addr)} to anon page shared by ${p.mapcount[pfn]!} mappings`);
     } else {

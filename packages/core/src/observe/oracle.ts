@@ -8,7 +8,7 @@
  * It never trusts the model's page tables for what should be there.
  * @module
  */
-import { PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
+import { _PAGE_SWP, PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
 import { lookupPteTable } from '../mm/pgalloc.js';
 import { linearPageIndex } from '../mm/page-ref.js';
 import { type MmStruct, VM_SHARED } from '../mm/types.js';
@@ -35,7 +35,8 @@ export class Oracle {
   write(mm: MmStruct, addr: number, token: number): void {
     const vma = findVma(mm, addr);
     if (vma === null) return;
-    if ((vma.vmFlags & VM_SHARED) !== 0 && vma.vmFile !== null) {
+    const own = this.priv.get(mm.id)?.has(addr / PAGE_SIZE) === true;
+    if ((vma.vmFlags & VM_SHARED) !== 0 && vma.vmFile !== null && !own) {
       let f = this.files.get(vma.vmFile.id);
       if (f === undefined) {
         f = new Map();
@@ -51,10 +52,9 @@ export class Oracle {
   expected(mm: MmStruct, addr: number): number {
     const vma = findVma(mm, addr);
     if (vma === null) return 0;
-    if ((vma.vmFlags & VM_SHARED) === 0) {
-      const p = this.priv.get(mm.id)?.get(addr / PAGE_SIZE);
-      if (p !== undefined) return p;
-    }
+    // private data: a private page written, or a COW copy forced into a shared mapping
+    const p = this.priv.get(mm.id)?.get(addr / PAGE_SIZE);
+    if (p !== undefined) return p;
     if (vma.vmFile !== null) return this.files.get(vma.vmFile.id)?.get(linearPageIndex(vma, addr)) ?? 0;
     return 0;
   }
@@ -67,6 +67,37 @@ export class Oracle {
         check: 'oracle',
         message: `mm ${mm.id} read 0x${got.toString(16)} at 0x${addr.toString(16)}, expected 0x${want.toString(16)}`,
       });
+    }
+  }
+
+  /**
+   * A forced write (ptrace through `access_process_vm`): always private —
+   * in a shared mapping it lands in a COW copy.
+   */
+  forceWrite(mm: MmStruct, addr: number, token: number): void {
+    this.privOf(mm).set(addr / PAGE_SIZE, token);
+  }
+
+  /**
+   * The file was truncated to `size` bytes: its data beyond the end is
+   * gone, and so are private copies there, except those out on swap, which
+   * truncation leaves in place (the kernel's `zap_details` path skips swap
+   * entries).
+   */
+  truncate(k: Kernel, fileId: number, size: number, mappings: readonly { mm: MmStruct; vmStart: number; vmEnd: number; vmPgoff: number }[]): void {
+    const first = Math.ceil(size / PAGE_SIZE);
+    const f = this.files.get(fileId);
+    if (f !== undefined) for (const pgoff of [...f.keys()]) if (pgoff >= first) f.delete(pgoff);
+    for (const v of mappings) {
+      const p = this.priv.get(v.mm.id);
+      if (p === undefined) continue;
+      for (let addr = Math.max(v.vmStart, v.vmStart + (first - v.vmPgoff) * PAGE_SIZE); addr < v.vmEnd; addr += PAGE_SIZE) {
+        const vpn = addr / PAGE_SIZE;
+        if (!p.has(vpn)) continue;
+        const pte = lookupPteTable(k, v.mm, addr);
+        const swapped = pte !== 0 && (k.tables.arr(pte)[k.tables.base(pte) + pteIndex(addr) * 2]! & _PAGE_SWP) !== 0;
+        if (!swapped) p.delete(vpn);
+      }
     }
   }
 

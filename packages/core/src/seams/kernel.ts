@@ -4,7 +4,7 @@
  * configuration, a machine profile and a validated feature set.
  * @module
  */
-import { EBADF, EINVAL, ENOMEM, SIGSEGV } from '../errno.js';
+import { EBADF, EINVAL, ENOMEM } from '../errno.js';
 import { Cpu } from '../machine/cpu.js';
 import type { CostTable } from '../machine/cost.js';
 import { getMachine, listMachines, type MachineProfile, type Placement, X86_64 } from '../machine/profile.js';
@@ -15,6 +15,9 @@ import { pgdFree, exitMmap } from '../mm/exit.js';
 import { dupMmap } from '../mm/fork.js';
 import { sysMadvise } from '../mm/madvise.js';
 import { doMmapPgoff, doMunmap, TASK_UNMAPPED_BASE } from '../mm/mmap.js';
+import { doMlock } from '../mm/mlock.js';
+import { getUserPages, makePagesPresent, putUserPage } from '../mm/gup.js';
+import { unmapMappingRange, vmtruncate } from '../mm/truncate.js';
 import { sysMprotect } from '../mm/mprotect.js';
 import { sysMremap } from '../mm/mremap.js';
 import { accountTable, basePgtableAlloc } from '../mm/pgalloc.js';
@@ -31,7 +34,6 @@ import {
   PROT_WRITE,
   type VmOperations,
 } from '../mm/types.js';
-import { findVma } from '../mm/vma.js';
 import { AddressSpace } from '../fs/address-space.js';
 import { createShmemVmOps, shmemFileSetup, shmemRelease, type ShmemFile } from '../fs/shmem.js';
 import { LEVEL_PGD, type Level, PAGE_SIZE, TASK_SIZE } from '../pgtable/entry.js';
@@ -304,17 +306,9 @@ export class Kernel {
     accountTable(this, mm, level, delta);
   }
 
-  /**
-   * `make_pages_present()`: fault in [start, end) as `get_user_pages`
-   * would for MAP_POPULATE and mlock (write faults for writable VMAs).
-   */
+  /** `make_pages_present()` (see the gup module); the caller holds mmap_sem. */
   makePagesPresent(mm: MmStruct, start: number, end: number): void {
-    for (let addr = start; addr < end; addr += PAGE_SIZE) {
-      const vma = findVma(mm, addr);
-      if (vma === null || vma.vmStart > addr) break;
-      const write = (vma.vmFlags & 0x2) !== 0;
-      userAccessPageOrFault(this, mm, addr, write);
-    }
+    makePagesPresent(this, mm, start, end);
   }
 
   // ---- processes ------------------------------------------------------------
@@ -538,6 +532,129 @@ export class Kernel {
     return r;
   }
 
+  /** `mlock()`: 0 or a negative errno. */
+  mlock(task: Task, addr: number, len: number): number {
+    return this.mlockOp(task, addr, len, true);
+  }
+
+  /** `munlock()`: 0 or a negative errno. */
+  munlock(task: Task, addr: number, len: number): number {
+    return this.mlockOp(task, addr, len, false);
+  }
+
+  private mlockOp(task: Task, addr: number, len: number, on: boolean): number {
+    const mm = this.enter(task);
+    this.charge(this.costs.syscall);
+    if (!mm.mmapSem.tryWrite()) throw new Error('mmap_sem contended in sequential mode');
+    let r: number;
+    try {
+      r = doMlock(this, mm, addr, len, on);
+    } finally {
+      mm.mmapSem.upWrite();
+    }
+    this.opDone(on ? 'mlock' : 'munlock');
+    return r;
+  }
+
+  /**
+   * `get_user_pages()` under mmap_sem (read): pin `nrPages` pages from
+   * `addr`. Returns the pinned pfns (release each with
+   * {@link putUserPages}) or a negative errno.
+   */
+  getUserPages(task: Task, addr: number, nrPages: number, write: boolean, force = false): number[] | number {
+    const mm = this.enter(task);
+    if (!mm.mmapSem.tryRead()) throw new Error('mmap_sem contended in sequential mode');
+    let r: number[] | number;
+    try {
+      r = getUserPages(this, mm, addr, nrPages, write, force);
+    } finally {
+      mm.mmapSem.upRead();
+    }
+    this.opDone('get_user_pages');
+    return r;
+  }
+
+  /** `put_page()` on pages pinned by {@link getUserPages}. */
+  putUserPages(pfns: readonly number[]): void {
+    for (const pfn of pfns) putUserPage(this, pfn);
+    this.opDone('put_page');
+  }
+
+  /**
+   * A direct-I/O-like transfer of `nrPages` pages at `addr`: pin them with
+   * `get_user_pages` (write when the device writes memory, `toMemory`),
+   * move the data, release the pins. Returns the pages moved or a negative
+   * errno.
+   */
+  directIo(task: Task, addr: number, nrPages: number, toMemory: boolean): number {
+    const mm = this.enter(task);
+    this.charge(this.costs.syscall);
+    const r = this.getUserPages(task, addr, nrPages, toMemory);
+    if (typeof r === 'number') return r;
+    const base = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
+    for (let i = 0; i < r.length; i++) {
+      const pfn = r[i]!;
+      const a = base + i * PAGE_SIZE;
+      if (toMemory) {
+        const t = this.nextToken(a);
+        this.pages.token[pfn] = t;
+        this.oracle?.write(mm, a, t);
+      } else {
+        this.oracle?.read(this, mm, a, this.pages.token[pfn]!);
+      }
+    }
+    this.putUserPages(r);
+    return r.length;
+  }
+
+  /**
+   * `access_process_vm()` (ptrace PEEKDATA/POKEDATA): read, or with
+   * `value` write, the data token of one page of `target` through
+   * `get_user_pages(force)`. A forced write to a read-only shared mapping
+   * lands in a COW copy. Returns the token read/written or a negative errno.
+   */
+  accessProcessVm(target: Task, addr: number, value?: number): number {
+    const write = value !== undefined;
+    const r = this.getUserPages(target, addr, 1, write, true);
+    if (typeof r === 'number') return r;
+    const pfn = r[0]!;
+    const mm = target.mm!;
+    const page = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
+    let out: number;
+    if (write) {
+      out = value >>> 0;
+      this.pages.token[pfn] = out;
+      this.oracle?.forceWrite(mm, page, out);
+    } else {
+      out = this.pages.token[pfn]!;
+      this.oracle?.read(this, mm, page, out);
+    }
+    this.putUserPages(r);
+    return out;
+  }
+
+  /**
+   * `ftruncate()` of a tmpfs file: shrinking unmaps the cut-off part from
+   * every mapping and frees its pages.
+   */
+  ftruncate(file: ShmemFile, size: number): number {
+    if (!Number.isSafeInteger(size) || size < 0) return -EINVAL;
+    if (!this.files.has(file.id)) return -EBADF;
+    this.oracle?.truncate(this, file.id, size, file.iMmap);
+    vmtruncate(this, file, size);
+    this.opDone('ftruncate');
+    return 0;
+  }
+
+  /**
+   * Invalidate a file range (`unmap_mapping_range` with `even_cows` 0):
+   * page-cache pages are unmapped, private COWed pages stay.
+   */
+  invalidateMapping(file: ShmemFile, offset: number, len: number): void {
+    unmapMappingRange(this, file, offset, len, false);
+    this.opDone('invalidate');
+  }
+
   /** Create a tmpfs file of `size` bytes. */
   shmemCreate(name: string, size: number): ShmemFile {
     if (!Number.isSafeInteger(size) || size < 0) throw new KernelConfigError(`file size must be a non-negative integer, got ${size}`);
@@ -607,7 +724,8 @@ export class Kernel {
     return { sig: r < 0 ? -r : 0, value };
   }
 
-  private nextToken(addr: number): number {
+  /** A fresh non-zero data token for a write to `addr`. */
+  nextToken(addr: number): number {
     const x = (Math.imul(++this.writeSeq ^ this.seed, 0x9e3779b1) ^ Math.floor(addr / PAGE_SIZE)) >>> 0;
     return x === 0 ? 1 : x;
   }
@@ -645,10 +763,4 @@ export class Kernel {
     this.opDone('fault');
     return r;
   }
-}
-
-/** Fault in one page for `make_pages_present`, ignoring the data. */
-function userAccessPageOrFault(k: Kernel, mm: MmStruct, addr: number, write: boolean): void {
-  const r = userAccessPage(k, mm, addr, write);
-  if (r < 0 && -r !== SIGSEGV) return;
 }

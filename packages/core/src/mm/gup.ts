@@ -1,0 +1,113 @@
+/**
+ * `get_user_pages()` and `follow_page()`: pin user pages under mmap_sem,
+ * faulting them in as needed, for direct I/O and `access_process_vm`
+ * (ptrace).
+ *
+ * A write with `force` to a VMA the task may not write but that allows
+ * VM_MAYWRITE breaks COW even in a VM_SHARED mapping: the anonymous page
+ * that `do_wp_page` installs there is the case Hugh Dickins raises in the
+ * shared page tables thread.
+ * @see mm/memory.c get_user_pages, follow_page
+ * @module
+ */
+import { EFAULT, ENOMEM } from '../errno.js';
+import { _PAGE_DIRTY, _PAGE_RW, PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
+import { PG_dirty } from '../mem/page.js';
+import type { Kernel } from '../seams/kernel.js';
+import { handleMmFault, VM_FAULT_ERROR, VM_FAULT_OOM, VM_FAULT_WRITE, vmNormalPage } from './fault.js';
+import { markPageAccessed } from './lru-cache.js';
+import { getPage, putPage } from './page-ref.js';
+import { lookupPteTable } from './pgalloc.js';
+import { type MmStruct, type Vma, VM_IO, VM_MAYREAD, VM_MAYWRITE, VM_PFNMAP, VM_READ, VM_WRITE } from './types.js';
+import { findVma } from './vma.js';
+
+/** `FOLL_WRITE`. */
+export const FOLL_WRITE = 0x01;
+/** `FOLL_TOUCH`: mark the page accessed (and dirty on a write). */
+export const FOLL_TOUCH = 0x02;
+/** `FOLL_GET`: take a reference. */
+export const FOLL_GET = 0x04;
+
+/**
+ * `follow_page()`: the page mapped at `address` if the PTE allows the
+ * access, with a reference when `FOLL_GET`; 0 when a fault is needed.
+ */
+export function followPage(k: Kernel, vma: Vma, address: number, flags: number): number {
+  const pte = lookupPteTable(k, vma.mm, address);
+  if (pte === 0) return 0;
+  const a = k.tables.arr(pte);
+  const b = k.tables.base(pte) + pteIndex(address) * 2;
+  const f = a[b]!;
+  if (!ptePresent(f)) return 0;
+  if ((flags & FOLL_WRITE) !== 0 && (f & _PAGE_RW) === 0) return 0;
+  const page = vmNormalPage(vma, address, a[b + 1]!);
+  if (page === 0) return 0;
+  if ((flags & FOLL_GET) === 0 && (flags & FOLL_TOUCH) === 0) return page;
+  if ((flags & FOLL_GET) !== 0) getPage(k, page);
+  if ((flags & FOLL_TOUCH) !== 0) {
+    if ((flags & FOLL_WRITE) !== 0 && (f & _PAGE_DIRTY) === 0) k.pages.flags[page]! |= PG_dirty;
+    markPageAccessed(k, page);
+  }
+  return page;
+}
+
+/**
+ * `get_user_pages()`: pin `nrPages` pages from `start`, each with a
+ * reference the caller drops with `put_page`. Returns the pinned pfns, or
+ * a negative errno if not even the first page could be pinned (fewer pages
+ * than asked when it stopped part way, as the kernel returns `i`).
+ */
+export function getUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: number, write: boolean, force: boolean, pin = true): number[] | number {
+  let vmFlags = write ? VM_WRITE | VM_MAYWRITE : VM_READ | VM_MAYREAD;
+  vmFlags &= force ? VM_MAYREAD | VM_MAYWRITE : VM_READ | VM_WRITE;
+  const pages: number[] = [];
+  let len = nrPages;
+  start = Math.floor(start / PAGE_SIZE) * PAGE_SIZE;
+  while (len > 0) {
+    const vma = findVma(mm, start);
+    if (vma === null || vma.vmStart > start || (vma.vmFlags & (VM_IO | VM_PFNMAP)) !== 0 || (vmFlags & vma.vmFlags) === 0) {
+      return pages.length > 0 ? pages : -EFAULT;
+    }
+    do {
+      let foll = FOLL_TOUCH | (pin ? FOLL_GET : 0) | (write ? FOLL_WRITE : 0);
+      let page: number;
+      while ((page = followPage(k, vma, start, foll)) === 0) {
+        const ret = handleMmFault(k, mm, vma, start, (foll & FOLL_WRITE) !== 0);
+        if ((ret & VM_FAULT_ERROR) !== 0) {
+          if (pages.length > 0) return pages;
+          return (ret & VM_FAULT_OOM) !== 0 ? -ENOMEM : -EFAULT;
+        }
+        // do_wp_page broke COW: look the page up as a read from now on
+        if ((ret & VM_FAULT_WRITE) !== 0) foll &= ~FOLL_WRITE;
+      }
+      if (pin) k.pages.pinned[page]!++;
+      k.charge(k.costs.gupPage);
+      pages.push(page);
+      start += PAGE_SIZE;
+      len--;
+    } while (len > 0 && start < vma.vmEnd);
+  }
+  return pages;
+}
+
+/** Drop a `get_user_pages` reference (`put_page` by the pin's owner). */
+export function putUserPage(k: Kernel, pfn: number): void {
+  if (k.pages.pinned[pfn]! <= 0) throw new Error(`put_page of pfn ${pfn}, which is not pinned`);
+  k.pages.pinned[pfn]!--;
+  putPage(k, pfn);
+}
+
+/**
+ * `make_pages_present()`: fault in [start, end) through `get_user_pages`
+ * without taking references (MAP_POPULATE, mlock), writing where the VMA
+ * is writable. The caller holds mmap_sem.
+ * @see mm/memory.c make_pages_present
+ */
+export function makePagesPresent(k: Kernel, mm: MmStruct, start: number, end: number): number {
+  const vma = findVma(mm, start);
+  if (vma === null || vma.vmStart > start) return -ENOMEM;
+  const write = (vma.vmFlags & VM_WRITE) !== 0;
+  const r = getUserPages(k, mm, start, Math.ceil((end - start) / PAGE_SIZE), write, false, false);
+  if (typeof r === 'number') return r;
+  return r.length === Math.ceil((end - start) / PAGE_SIZE) ? 0 : -ENOMEM;
+}

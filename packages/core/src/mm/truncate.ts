@@ -1,0 +1,87 @@
+/**
+ * Truncation and invalidation of a file's mappings.
+ *
+ * `unmap_mapping_range` zaps the file's pages from every VMA in `i_mmap`
+ * over a range of file offsets. With `even_cows` (truncation, as
+ * `vmtruncate` passes it) private COWed copies beyond the new end go too;
+ * without it (invalidation) only page-cache pages are unmapped and private
+ * COWed pages survive. Swap entries are left alone either way, as the
+ * kernel's `zap_details` path does.
+ * @see mm/memory.c unmap_mapping_range, vmtruncate; mm/truncate.c truncate_inode_pages; mm/shmem.c shmem_truncate_range
+ * @module
+ */
+import { PAGE_SIZE } from '../pgtable/entry.js';
+import { runSync } from '../sched/run.js';
+import type { Kernel } from '../seams/kernel.js';
+import type { AddressSpace } from '../fs/address-space.js';
+import { putPage } from './page-ref.js';
+import { swapFree } from './swapfile.js';
+import { zapPageRange } from './madvise.js';
+import { VM_NONLINEAR } from './types.js';
+import type { ZapDetails } from './zap.js';
+
+/**
+ * `unmap_mapping_range()`: unmap file offsets [holebegin, holebegin +
+ * holelen) (bytes; `holelen` 0 means to the end) from every mapping.
+ */
+export function unmapMappingRange(k: Kernel, mapping: AddressSpace, holebegin: number, holelen: number, evenCows: boolean): void {
+  const hba = Math.floor(holebegin / PAGE_SIZE);
+  const hlen = Math.ceil(holelen / PAGE_SIZE);
+  const details: ZapDetails = {
+    checkMapping: evenCows ? 0 : mapping.id,
+    nonlinear: false,
+    firstIndex: hba,
+    lastIndex: hlen === 0 ? Number.MAX_SAFE_INTEGER : hba + hlen - 1,
+  };
+  for (const vma of mapping.iMmap.slice()) {
+    const vba = vma.vmPgoff;
+    const vea = vba + (vma.vmEnd - vma.vmStart) / PAGE_SIZE - 1;
+    if ((vma.vmFlags & VM_NONLINEAR) !== 0) {
+      runSync(zapPageRange(k, vma, vma.vmStart, vma.vmEnd - vma.vmStart, { ...details, nonlinear: true }));
+      continue;
+    }
+    if (vea < details.firstIndex || vba > details.lastIndex) continue;
+    const zba = Math.max(details.firstIndex, vba);
+    const zea = Math.min(details.lastIndex, vea);
+    runSync(zapPageRange(k, vma, (zba - vba) * PAGE_SIZE + vma.vmStart, (zea - zba + 1) * PAGE_SIZE, details));
+  }
+}
+
+/**
+ * `truncate_inode_pages()` plus `shmem_truncate_range()`: drop the page
+ * cache pages and swapped-out tmpfs pages from offset `lstart` (bytes) on.
+ */
+export function truncateInodePages(k: Kernel, mapping: AddressSpace, lstart: number): void {
+  const start = Math.ceil(lstart / PAGE_SIZE);
+  const pages = mapping.pages;
+  for (let i = start; i < pages.length; i++) {
+    const pfn = pages[i]!;
+    if (pfn === 0) continue;
+    if (k.pages.mapcount[pfn]! > 0) unmapMappingRange(k, mapping, i * PAGE_SIZE, PAGE_SIZE, false);
+    mapping.setPage(i, 0);
+    k.vm.nr_file_pages--;
+    putPage(k, pfn);
+  }
+  const swap = mapping.swap;
+  if (swap !== null) {
+    for (let i = start; i < swap.length; i++) {
+      const slot = swap[i]!;
+      if (slot === 0) continue;
+      mapping.setSwap(i, 0);
+      swapFree(k, slot);
+    }
+  }
+}
+
+/**
+ * `vmtruncate()` for a tmpfs file: set the size; when shrinking, unmap
+ * every mapping of the cut-off part (private COWed copies included) and
+ * drop its pages. Accesses beyond the end then get SIGBUS.
+ */
+export function vmtruncate(k: Kernel, mapping: AddressSpace, size: number): void {
+  const old = mapping.size;
+  mapping.size = size;
+  if (size >= old) return;
+  unmapMappingRange(k, mapping, size + PAGE_SIZE - 1, 0, true);
+  truncateInodePages(k, mapping, size);
+}
