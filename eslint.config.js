@@ -49,4 +49,10 @@ export default defineConfig(
       ],
     },
   },
+  {
+    // Examples are plain JavaScript for users to copy: lint them without types.
+    files: ['packages/*/examples/**/*.mjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { parserOptions: { projectService: false } },
+  },
 );

@@ -1,0 +1,79 @@
+/**
+ * `mmlab run --workload SPEC ...`.
+ * @module
+ */
+
+import { getMachine, listMachines, type Placement } from '@mmlab/core';
+import { resolveWorkload, runWorkload } from '@mmlab/workloads';
+import { optionValue, parseArgs, type OptionSpec } from '../argv.js';
+import { UsageError } from '../errors.js';
+import { parseFeatureList } from '../features.js';
+import { toJson } from '../format/json.js';
+import { formatRunReport } from '../format/run-report.js';
+import type { Io } from '../io.js';
+import { RUN_USAGE } from '../usage.js';
+
+const OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  workload: { kind: 'value', placeholder: 'SPEC' },
+  features: { kind: 'value', multiple: true, placeholder: 'SPEC,SPEC,...' },
+  seed: { kind: 'value', placeholder: 'N' },
+  preempt: { kind: 'flag', negatable: true },
+  check: { kind: 'flag' },
+  json: { kind: 'flag' },
+  timings: { kind: 'flag' },
+  machine: { kind: 'value', placeholder: 'NAME' },
+  placement: { kind: 'value', placeholder: 'legacy|aligned' },
+};
+
+/**
+ * Runs `mmlab run`: builds the kernel, runs the workload, prints the report.
+ * @param args - arguments after `run`
+ * @param io - output streams and working directory
+ * @returns 0, or 1 when `--check` found a violation
+ * @throws {@link UsageError}, `SpecError` or `KernelConfigError` on bad
+ *   input; `WorkloadError` when the workload fails on the model
+ */
+export async function runCommand(args: readonly string[], io: Io): Promise<number> {
+  const parsed = parseArgs(args, OPTIONS, RUN_USAGE);
+  if (parsed.positionals.length > 0) {
+    throw new UsageError(`unexpected argument '${parsed.positionals[0] ?? ''}'`, RUN_USAGE);
+  }
+  const spec = optionValue(parsed, 'workload');
+  if (spec === undefined) throw new UsageError('missing --workload SPEC', RUN_USAGE);
+  const seed = parseSeed(optionValue(parsed, 'seed'));
+  const machine = optionValue(parsed, 'machine') ?? 'x86-64';
+  if (getMachine(machine) === undefined) {
+    throw new UsageError(`unknown machine '${machine}' (known: ${listMachines().join(', ')})`, RUN_USAGE);
+  }
+  const placement = parsePlacement(optionValue(parsed, 'placement'));
+  const features = (parsed.values.get('features') ?? []).flatMap(parseFeatureList);
+  const workload = await resolveWorkload(spec, io.cwd);
+  const check = parsed.flags.get('check') === true;
+  const json = parsed.flags.get('json') === true;
+  const report = await runWorkload({
+    workload,
+    features,
+    seed,
+    preempt: parsed.flags.get('preempt') ?? false,
+    check,
+    machine,
+    ...(placement === undefined ? {} : { placement }),
+    timings: !json || parsed.flags.get('timings') === true,
+  });
+  io.stdout(json ? toJson(report) : formatRunReport(report));
+  return (report.invariants?.violations.length ?? 0) > 0 ? 1 : 0;
+}
+
+function parseSeed(text: string | undefined): number {
+  if (text === undefined) return 1;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > 0xffffffff) {
+    throw new UsageError(`bad seed '${text}' (expected an integer from 0 to 4294967295)`, RUN_USAGE);
+  }
+  return n;
+}
+
+function parsePlacement(text: string | undefined): Placement | undefined {
+  if (text === undefined || text === 'legacy' || text === 'aligned') return text;
+  throw new UsageError(`bad placement '${text}' (expected legacy or aligned)`, RUN_USAGE);
+}

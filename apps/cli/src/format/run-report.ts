@@ -1,0 +1,84 @@
+/**
+ * The readable form of a run report: aligned tables of the key figures.
+ * @module
+ */
+
+import type { RunReport } from '@mmlab/workloads';
+import { formatNumber, formatTable, type Cell } from './table.js';
+
+const MAX_VIOLATIONS_SHOWN = 10;
+
+/**
+ * Formats a run report as text: configuration, vmstat counters (non-zero
+ * ones, gauges with their peak), meminfo, page tables per level, a
+ * per-process summary (min, max, total), simulated time and invariants.
+ * @param report - the run's report
+ */
+export function formatRunReport(report: RunReport): string {
+  const { metrics, config } = report;
+  const features =
+    report.features.length === 0
+      ? 'none'
+      : report.features
+          .map((f) => [f.name, ...Object.entries(f.options).map(([k, v]) => `${k}=${String(v)}`)].join(':'))
+          .join(',');
+  const out: string[] = [
+    `mmlab run ${report.workload.spec}\n`,
+    `machine ${config.machine}, ${config.placement} placement, PREEMPT ${config.preempt ? 'on' : 'off'}, ` +
+      `seed ${report.seed}, features ${features}\n\n`,
+  ];
+
+  const counters: Cell[][] = Object.entries(metrics.vmstat)
+    .filter(([name, v]) => v !== 0 || name === 'nr_page_table_pages')
+    .map(([name, v]) => {
+      const peak = metrics.peak[name];
+      return peak === undefined ? [name, v] : [name, v, peak];
+    });
+  out.push(formatTable(counters, ['vmstat (gauges at snapshot)', 'value', 'peak']), '\n');
+
+  const meminfo: Cell[][] = Object.entries(metrics.meminfo).map(([name, v]) => [name, v]);
+  if (meminfo.length > 0) out.push(formatTable(meminfo, ['meminfo', 'kB']), '\n');
+
+  const t = metrics.pagetables;
+  out.push(
+    formatTable([['tables at snapshot', t.pgd, t.pud, t.pmd, t.pte]], ['page tables', 'pgd', 'pud', 'pmd', 'pte']),
+    '\n'
+  );
+
+  const procs = metrics.procs;
+  const summary = (label: string, pick: (p: (typeof procs)[number]) => number): Cell[] => {
+    const xs = procs.map(pick);
+    return [label, Math.min(...xs), Math.max(...xs), xs.reduce((a, b) => a + b, 0)];
+  };
+  if (procs.length > 0) {
+    out.push(
+      formatTable(
+        [
+          summary('VmPTE kB', (p) => p.VmPTE_kB),
+          summary('RssAnon kB', (p) => p.RssAnon_kB),
+          summary('RssFile kB', (p) => p.RssFile_kB),
+        ],
+        [`processes at snapshot (${procs.length})`, 'min', 'max', 'total']
+      ),
+      '\n'
+    );
+  }
+
+  const rows: Cell[][] = [['simulated time', `${formatNumber(metrics.sim.ns / 1e6)} ms`]];
+  if (report.invariants === undefined) {
+    rows.push(['invariants', 'not checked (use --check)']);
+  } else {
+    const { checks, violations } = report.invariants;
+    rows.push(['invariants', `${formatNumber(checks)} checks, ${formatNumber(violations.length)} violations`]);
+  }
+  if (report.host !== undefined) rows.push(['host time', `${formatNumber(report.host.ms)} ms`]);
+  out.push(formatTable(rows));
+
+  const violations = report.invariants?.violations ?? [];
+  for (const v of violations.slice(0, MAX_VIOLATIONS_SHOWN))
+    out.push(`  VIOLATION ${v.check} after ${v.op ?? '?'}: ${v.message}\n`);
+  if (violations.length > MAX_VIOLATIONS_SHOWN) {
+    out.push(`  ... and ${violations.length - MAX_VIOLATIONS_SHOWN} more (see --json)\n`);
+  }
+  return out.join('');
+}

@@ -1,0 +1,46 @@
+/**
+ * Usage lines of the `mmlab` command and its subcommands.
+ * @module
+ */
+
+/** `mmlab run` usage. */
+export const RUN_USAGE =
+  'usage: mmlab run --workload SPEC [--features SPEC,SPEC,...] [--seed N] [--preempt|--no-preempt] ' +
+  '[--check] [--json] [--timings] [--machine NAME] [--placement legacy|aligned]';
+
+/** `mmlab replay` usage. */
+export const REPLAY_USAGE = 'usage: mmlab replay DIR [--json] [--check]';
+
+/** `mmlab capture` usage. */
+export const CAPTURE_USAGE = 'usage: mmlab capture PID DIR';
+
+/** `mmlab list` usage. */
+export const LIST_USAGE = 'usage: mmlab list workloads|machines|features [--json]';
+
+/** The one-line usage of the command as a whole. */
+export const MAIN_USAGE = 'usage: mmlab run|replay|capture|list|help ... (mmlab help for details)';
+
+/** The full help text (`mmlab help`). */
+export const HELP = `mmlab: run workloads on a model of the Linux 2.6.24 memory-management subsystem
+
+${RUN_USAGE}
+    Runs a workload (a built-in name, or a path to a JS module) on a kernel built
+    from the feature set and prints a report (--json: one JSON object; --timings
+    adds host time under "host"). Specs are name:key=value:key=value; sizes are
+    binary (64k, 256m, 1g). --check runs the invariant checker at every operation
+    boundary; any violation makes the exit code 1.
+
+${REPLAY_USAGE}
+    Rebuilds a captured process's address space and compares the model's page-table
+    bytes (PTE+PMD+PUD tables) with the kernel's VmPTE; exit code 1 if they differ.
+
+${CAPTURE_USAGE}
+    Copies /proc/PID/smaps and /proc/PID/status into DIR and writes DIR/present from
+    /proc/PID/pagemap (needs root or the process's own access).
+
+${LIST_USAGE}
+    Lists the built-in workloads and their parameters, the machine profiles, or the
+    features.
+
+Exit codes: 0 success, 1 failure (violation, replay mismatch, workload error), 2 bad usage.
+`;

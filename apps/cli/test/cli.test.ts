@@ -1,0 +1,195 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { mmlab } from './helpers.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const cliRoot = join(here, '..');
+
+function expectUsageError(r: { code: number; out: string; err: string }, message: RegExp): void {
+  expect(r.code).toBe(2);
+  expect(r.out).toBe('');
+  const lines = r.err.trimEnd().split('\n');
+  expect(lines).toHaveLength(2);
+  expect(lines[0]).toMatch(/^mmlab: /);
+  expect(lines[0]).toMatch(message);
+  expect(lines[1]).toMatch(/^usage: mmlab /);
+  expect(r.err).not.toMatch(/\n\s+at /);
+}
+
+describe('mmlab run', () => {
+  it('prints a readable report', async () => {
+    const r = await mmlab(['run', '--workload', 'shm-procs:procs=2:size=1m', '--check']);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/^mmlab run shm-procs:procs=2:size=1m\n/);
+    expect(r.out).toMatch(/nr_page_table_pages\s+2\s+2\n/);
+    expect(r.out).toMatch(/VmPTE kB\s+12\s+12\s+24\n/);
+    expect(r.out).toMatch(/page tables\s+pgd\s+pud\s+pmd\s+pte\n/);
+    expect(r.out).toMatch(/invariants\s+\d+ checks, 0 violations/);
+    expect(r.out).toMatch(/simulated time\s+[\d,.]+ ms/);
+  });
+
+  it('prints one JSON object, byte-identical for one seed', async () => {
+    const args = ['run', '--workload', 'fork-exit:procs=2:size=256k', '--json', '--seed', '5', '--check'];
+    const a = await mmlab(args);
+    const b = await mmlab(args);
+    expect(a.code).toBe(0);
+    expect(a.out).toBe(b.out);
+    const report = JSON.parse(a.out) as Record<string, unknown>;
+    expect(Object.keys(report)).toEqual(['workload', 'features', 'seed', 'config', 'metrics', 'invariants']);
+    expect(report.seed).toBe(5);
+    const metrics = report.metrics as { vmstat: Record<string, number>; meminfo: Record<string, number> };
+    expect(metrics.vmstat.mmlab_cow_fault).toBe(2 * 64);
+    expect(metrics.meminfo.PageTables).toBe(metrics.vmstat.nr_page_table_pages! * 4);
+  });
+
+  it('adds host time under "host" only with --timings', async () => {
+    const r = await mmlab(['run', '--workload', 'anon-touch:size=64k', '--json', '--timings']);
+    const report = JSON.parse(r.out) as { host?: { ms: number } };
+    expect(typeof report.host?.ms).toBe('number');
+  });
+
+  it('honours --placement, --preempt and --machine', async () => {
+    const r = await mmlab([
+      'run',
+      '--workload',
+      'anon-touch:size=4m',
+      '--placement',
+      'aligned',
+      '--preempt',
+      '--machine',
+      'x86-64-today',
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out) as { config: unknown; metrics: { pagetables: { pte: number } } };
+    expect(report.config).toEqual({ machine: 'x86-64-today', placement: 'aligned', preempt: true, check: false });
+    expect(report.metrics.pagetables.pte).toBe(2);
+  });
+
+  it('exits 1 with the report still printed when the checker finds a violation', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mmlab-cli-'));
+    const file = join(dir, 'corrupt.mjs');
+    // Breaks the RSS accounting behind the kernel's back; the checker must notice.
+    writeFileSync(
+      file,
+      `export default (ctx) => {
+        const { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } = ctx.core;
+        const k = ctx.kernel;
+        const t = k.spawn();
+        const a = k.mmap(t, 0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+        k.touch(t, a, 4096, true);
+        t.mm.anonRss += 1;
+        k.touch(t, a, 4096, false);
+        t.mm.anonRss -= 1;
+        ctx.snapshot();
+        k.exit(t);
+      };`
+    );
+    const r = await mmlab(['run', '--workload', file, '--check', '--json']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.out) as { invariants: { violations: { check: string }[] } };
+    expect(report.invariants.violations.map((v) => v.check)).toContain('rss');
+    const text = await mmlab(['run', '--workload', file, '--check']);
+    expect(text.code).toBe(1);
+    expect(text.out).toMatch(/VIOLATION rss/);
+  });
+
+  it('exits 1 without a stack trace when the workload fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mmlab-cli-'));
+    const file = join(dir, 'fail.mjs');
+    writeFileSync(file, `export default () => { throw new Error('no luck'); };`);
+    const r = await mmlab(['run', '--workload', file]);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`mmlab: ${file}: no luck\n`);
+  });
+
+  it('runs the example user module relative to the working directory', async () => {
+    const r = await mmlab(
+      ['run', '--workload', './packages/workloads/examples/touch-half.mjs:size=256k', '--json'],
+      join(cliRoot, '..', '..')
+    );
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as { metrics: { vmstat: { pgfault: number } } }).metrics.vmstat.pgfault).toBe(32);
+  });
+});
+
+describe('bad usage exits 2 with one line and a usage line', () => {
+  it.each([
+    [['frobnicate'], /unknown command 'frobnicate'/],
+    [[], /missing command/],
+    [['run'], /missing --workload SPEC/],
+    [['run', '--workload', 'anon-touch', '--frob'], /unknown option '--frob'/],
+    [['run', '--workload'], /needs a value/],
+    [['run', '--workload', 'nosuch'], /unknown workload 'nosuch' \(known: shm-procs, anon-touch, fork-exit\)/],
+    [['run', '--workload', 'anon-touch:bogus=1'], /unknown parameter 'bogus'/],
+    [['run', '--workload', 'anon-touch:size=0'], /'size' must not be zero/],
+    [['run', '--workload', 'anon-touch:size=12345'], /multiple of the page size/],
+    [['run', '--workload', 'anon-touch:size=99g'], /too large/],
+    [['run', '--workload', 'anon-touch', '--features', 'nope'], /unknown feature 'nope' \(known: none\)/],
+    [['run', '--workload', 'anon-touch', '--seed', '-1'], /bad seed/],
+    [['run', '--workload', 'anon-touch', '--machine', 'vax'], /unknown machine 'vax'/],
+    [['run', '--workload', 'anon-touch', '--placement', 'random'], /bad placement/],
+    [['run', '--workload', './missing.mjs'], /cannot load workload module/],
+    [['list'], /list what\?/],
+    [['list', 'cars'], /unknown list 'cars'/],
+    [['replay'], /missing capture folder/],
+    [['replay', '/nonexistent/capture'], /has no readable 'smaps'/],
+    [['capture', 'abc', '/tmp/x'], /bad PID 'abc'/],
+    [['capture', '1'], /expected PID and DIR/],
+  ])('mmlab %j', async (args, message) => {
+    expectUsageError(await mmlab(args), message);
+  });
+});
+
+describe('mmlab list', () => {
+  it('documents the workloads and their parameters', async () => {
+    const r = await mmlab(['list', 'workloads']);
+    expect(r.code).toBe(0);
+    for (const name of ['shm-procs', 'anon-touch', 'fork-exit']) expect(r.out).toContain(`${name}\n`);
+    expect(r.out).toMatch(/procs\s+int\s+default 32/);
+    expect(r.out).toMatch(/size\s+size\s+default 256m/);
+    expect(r.out).toContain('touch-half.mjs');
+    const json = JSON.parse((await mmlab(['list', 'workloads', '--json'])).out) as { name: string }[];
+    expect(json.map((w) => w.name)).toEqual(['shm-procs', 'anon-touch', 'fork-exit']);
+  });
+
+  it('lists machines and the (empty) feature registry', async () => {
+    const machines = await mmlab(['list', 'machines']);
+    expect(machines.out).toMatch(/x86-64\s+8\s+legacy/);
+    const features = await mmlab(['list', 'features']);
+    expect(features.code).toBe(0);
+    expect(features.out).toBe('no features are registered yet\n');
+    expect((await mmlab(['list', 'features', '--json'])).out).toBe('[]\n');
+  });
+});
+
+describe('mmlab help and the program entry', () => {
+  it('prints help', async () => {
+    const r = await mmlab(['help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('usage: mmlab run --workload SPEC');
+  });
+
+  it('sets the process exit code when run as a program', () => {
+    const run = (args: string[]): { status: number | null; stderr: string } =>
+      spawnSync(
+        process.execPath,
+        ['--conditions=@mmlab/source', '--import', 'tsx', join(cliRoot, 'src', 'main.ts'), ...args],
+        {
+          encoding: 'utf8',
+          cwd: cliRoot,
+        }
+      );
+    const bad = run(['frobnicate']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe(
+      "mmlab: unknown command 'frobnicate'\nusage: mmlab run|replay|capture|list|help ... (mmlab help for details)\n"
+    );
+    expect(run(['list', 'features']).status).toBe(0);
+  });
+});

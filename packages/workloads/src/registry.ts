@@ -1,0 +1,23 @@
+/**
+ * The built-in workloads, by name.
+ * @module
+ */
+
+import { anonTouch, forkExit, shmProcs } from './builtin/index.js';
+import type { Workload } from './workload.js';
+
+const BUILTIN: readonly Workload[] = [shmProcs, anonTouch, forkExit];
+
+/** Every built-in workload, in the order `mmlab list workloads` shows them. */
+export function listWorkloads(): readonly Workload[] {
+  return BUILTIN;
+}
+
+/**
+ * The built-in workload called `name`.
+ * @param name - a workload name such as `shm-procs`
+ * @returns the workload, or `undefined` when there is none by that name
+ */
+export function getWorkload(name: string): Workload | undefined {
+  return BUILTIN.find((w) => w.name === name);
+}

@@ -1,0 +1,89 @@
+/**
+ * From a specification string to a runnable workload: built-in names and
+ * user modules alike.
+ * @module
+ */
+
+import { SpecError, WorkloadError } from './errors.js';
+import { formatParamValue, resolveParams } from './params.js';
+import { getWorkload, listWorkloads } from './registry.js';
+import { parseSpec } from './spec.js';
+import { isModuleSpec, loadUserWorkload } from './user.js';
+import type { ResolvedWorkload, Workload } from './workload.js';
+
+/**
+ * Binds a workload to the raw arguments of a specification.
+ * @param workload - the workload
+ * @param args - raw `key=value` pairs
+ * @param label - the name used in messages and in the canonical spec
+ * @throws {@link SpecError} on an unknown key or a bad value
+ */
+export function bindWorkload(
+  workload: Workload,
+  args: ReadonlyMap<string, string>,
+  label = workload.name
+): ResolvedWorkload {
+  const params = resolveParams(label, workload.params, args);
+  const spec = [
+    label,
+    ...Object.entries(workload.params).map(([key, p]) => `${key}=${formatParamValue(p, params[key] ?? p.default)}`),
+  ].join(':');
+  return {
+    name: label,
+    spec,
+    params,
+    run: (ctx) => workload.run(ctx, params),
+  };
+}
+
+/**
+ * Resolves a workload specification (`shm-procs:procs=4:size=64m`, or
+ * `./my.mjs:key=value` for a user module).
+ * @param text - the specification
+ * @param cwd - directory that relative module paths start from
+ * @throws {@link SpecError} for an unknown workload, unknown key, bad value,
+ *   or a module that cannot be loaded
+ */
+export async function resolveWorkload(text: string, cwd = process.cwd()): Promise<ResolvedWorkload> {
+  const parsed = parseSpec(text, 'workload');
+  if (isModuleSpec(text)) {
+    const user = await loadUserWorkload(parsed.name, cwd);
+    if (user.kind === 'object') {
+      const bound = bindWorkload(user.workload, parsed.args, parsed.name);
+      return { ...bound, run: guarded(parsed.name, bound.run) };
+    }
+    const params = rawParams(parsed.args);
+    const spec = [parsed.name, ...[...parsed.args].map(([k, v]) => `${k}=${v}`)].join(':');
+    return { name: parsed.name, spec, params, run: guarded(parsed.name, (ctx) => user.run(ctx, params)) };
+  }
+  const workload = getWorkload(parsed.name);
+  if (workload === undefined) {
+    const known = listWorkloads()
+      .map((w) => w.name)
+      .join(', ');
+    throw new SpecError(`unknown workload '${parsed.name}' (known: ${known})`);
+  }
+  return bindWorkload(workload, parsed.args);
+}
+
+/** Reports anything a user module throws as a {@link WorkloadError} naming the module. */
+function guarded(label: string, run: ResolvedWorkload['run']): ResolvedWorkload['run'] {
+  return async (ctx) => {
+    try {
+      await run(ctx);
+    } catch (err) {
+      if (err instanceof WorkloadError) throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      throw new WorkloadError(`${label}: ${why.split('\n', 1)[0] ?? ''}`);
+    }
+  };
+}
+
+function rawParams(args: ReadonlyMap<string, string>): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const [key, value] of args) {
+    const n = Number(value);
+    out[key] = /^\d+$/.test(value) && Number.isSafeInteger(n) ? n : value;
+  }
+  return out;
+}

@@ -1,0 +1,72 @@
+/**
+ * What a workload is: a named, documented, parameterised sequence of
+ * operations on a {@link Kernel}, with one snapshot point before teardown.
+ * @module
+ */
+
+import type * as core from '@mmlab/core';
+import type { Kernel } from '@mmlab/core';
+import type { ParamSpecs, ParamValues } from './params.js';
+import type { Rng } from './rng.js';
+
+/** What a running workload is given. */
+export interface WorkloadContext {
+  /** The kernel the workload drives (built by {@link runWorkload}). */
+  readonly kernel: Kernel;
+  /** A random source seeded from the run's seed. */
+  readonly rng: Rng;
+  /**
+   * The `@mmlab/core` module itself, so a user workload written as a plain
+   * `.mjs` file anywhere on disk can reach constants such as `PROT_READ` and
+   * `MAP_SHARED` without resolving the package.
+   */
+  readonly core: typeof core;
+  /**
+   * Records the gauges (page-table pages, per-process VmPTE and RSS, …) at
+   * the workload's snapshot point: call it once, after the set-up and before
+   * the teardown.
+   */
+  snapshot(): void;
+}
+
+/**
+ * A workload: documentation, parameter declarations and the code that runs
+ * it. Built-in workloads are defined with {@link defineWorkload}; a user
+ * module may export the same shape.
+ */
+export interface Workload<K extends string = string> {
+  /** Name used in specifications (`shm-procs`). */
+  readonly name: string;
+  /** One or two sentences saying what it does and where its snapshot is. */
+  readonly summary: string;
+  /** Parameter declarations, by key. */
+  readonly params: ParamSpecs<K>;
+  /**
+   * Runs the workload. It calls `ctx.snapshot()` once before tearing down,
+   * and leaves no process alive when it returns.
+   */
+  run(ctx: WorkloadContext, params: ParamValues<K>): void | Promise<void>;
+}
+
+/**
+ * Declares a workload with typed parameter keys (identity at run time).
+ * @param workload - the workload
+ */
+export function defineWorkload<K extends string>(workload: Workload<K>): Workload<K> {
+  return workload;
+}
+
+/**
+ * A workload bound to its parameter values, ready to run: what a
+ * specification such as `shm-procs:procs=4:size=64m` resolves to.
+ */
+export interface ResolvedWorkload {
+  /** The workload's name (or the module path of a user workload). */
+  readonly name: string;
+  /** Canonical specification: name and every parameter, in declaration order. */
+  readonly spec: string;
+  /** Parameter values (numbers; strings only for untyped user workloads). */
+  readonly params: Readonly<Record<string, number | string>>;
+  /** Runs the workload with those values. */
+  readonly run: (ctx: WorkloadContext) => void | Promise<void>;
+}
