@@ -23,6 +23,7 @@ export * from './mm/copy.js';
 export * from './mm/exit.js';
 export * from './mm/fault.js';
 export * from './mm/fork.js';
+export * from './mm/fremap.js';
 export * from './mm/gup.js';
 export * from './mm/lru-cache.js';
 export * from './mm/free-pgtables.js';

@@ -22,6 +22,8 @@ export class AddressSpace {
   nrpages = 0;
   /** `i_mmap`: VMAs mapping this file. */
   readonly iMmap: Vma[] = [];
+  /** `i_mmap_nonlinear`: VMAs remapped with remap_file_pages. */
+  readonly iMmapNonlinear: Vma[] = [];
   /** `i_mmap_writable`: shared writable mappings. */
   iMmapWritable = 0;
   /** True for the backing object of a shared anonymous mapping (`dev/zero`). */
@@ -66,6 +68,11 @@ export class AddressSpace {
 
   /** Pages of this file out on swap. */
   nrswapped = 0;
+
+  /** `mapping_mapped()`: any VMA maps the file. */
+  get mapped(): boolean {
+    return this.iMmap.length > 0 || this.iMmapNonlinear.length > 0;
+  }
 
   /** `find_get_page()` without the reference: the cached pfn at `pgoff`, or 0. */
   findPage(pgoff: number): number {

@@ -128,7 +128,7 @@ export function shmemZeroSetup(k: Kernel, vma: Vma): void {
  * maps it any more.
  */
 export function shmemRelease(k: Kernel, f: AddressSpace): void {
-  if (!f.unlinked || f.iMmap.length > 0) return;
+  if (!f.unlinked || f.mapped) return;
   const pages = f.pages;
   for (let i = 0; i < pages.length; i++) {
     const pfn = pages[i]!;

@@ -27,7 +27,7 @@ import { pteAllocMap } from './pgalloc.js';
 import { lruCacheAdd, markPageAccessed } from './lru-cache.js';
 import { canShareSwapPage, lookupSwapCache, readSwapCacheAsync, removeExclusiveSwapPage, swapFree } from './swapfile.js';
 import { flushTlbPage } from './tlbflush.js';
-import { type MmStruct, type Vma, VM_PFNMAP, VM_SHARED, VM_WRITE, isCowMapping } from './types.js';
+import { type MmStruct, type Vma, VM_CAN_NONLINEAR, VM_NONLINEAR, VM_PFNMAP, VM_SHARED, VM_WRITE, isCowMapping } from './types.js';
 import { anonVmaPrepare } from './vma.js';
 
 /** `VM_FAULT_MINOR`: handled without I/O. */
@@ -89,9 +89,7 @@ export function handlePteFault(k: Kernel, mm: MmStruct, vma: Vma, address: numbe
       if (vma.vmOps !== null) return doLinearFault(k, mm, vma, address, a, b, write);
       return doAnonymousPage(k, mm, vma, address, a, b);
     }
-    if ((flags & _PAGE_FILE) !== 0) {
-      throw new Error('nonlinear file PTEs are not modelled yet (remap_file_pages)');
-    }
+    if ((flags & _PAGE_FILE) !== 0) return doNonlinearFault(k, mm, vma, address, a, b, write);
     return doSwapPage(k, mm, vma, address, a, b, write);
   }
   if (write && (flags & _PAGE_RW) === 0) return doWpPage(k, mm, vma, address, a, b);
@@ -128,13 +126,35 @@ export function doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, address: numb
 }
 
 /**
- * `do_linear_fault()` / `__do_fault()`: ask `->fault` for the page at the
- * linear file offset; a write to a private mapping copies it into a new
- * anonymous page at once; otherwise map the page-cache page.
- * @see mm/memory.c __do_fault
+ * `do_linear_fault()`: a fault on an empty PTE of a file mapping, at the
+ * linear file offset.
+ * @see mm/memory.c do_linear_fault
  */
 export function doLinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: Uint32Array, b: number, write: boolean): number {
-  const pgoff = linearPageIndex(vma, address);
+  return doFault(k, mm, vma, address, a, b, linearPageIndex(vma, address), write, 0, 0);
+}
+
+/**
+ * `do_nonlinear_fault()`: a fault on a file PTE left by remap_file_pages;
+ * the offset comes from the PTE.
+ * @see mm/memory.c do_nonlinear_fault
+ */
+export function doNonlinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: Uint32Array, b: number, write: boolean): number {
+  if ((vma.vmFlags & (VM_CAN_NONLINEAR | VM_NONLINEAR)) !== (VM_CAN_NONLINEAR | VM_NONLINEAR)) {
+    // print_bad_pte: a file PTE where none can be
+    return VM_FAULT_SIGBUS;
+  }
+  return doFault(k, mm, vma, address, a, b, a[b + 1]!, write, a[b]!, a[b + 1]!);
+}
+
+/**
+ * `__do_fault()`: ask `->fault` for the page at file offset `pgoff`; a
+ * write to a private mapping copies it into a new anonymous page at once;
+ * otherwise map the page-cache page. The PTE must still hold
+ * (`origFlags`, `origValue`) when the page is installed (`pte_same`).
+ * @see mm/memory.c __do_fault
+ */
+export function doFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: Uint32Array, b: number, pgoff: number, write: boolean, origFlags: number, origValue: number): number {
   const res = vma.vmOps!.fault(vma, pgoff);
   if ((res.ret & VM_FAULT_ERROR) !== 0) return res.ret;
   let page = res.pfn;
@@ -154,7 +174,7 @@ export function doLinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number
     page = np;
   }
   k.charge(k.costs.fileFaultRest);
-  if (a[b] !== 0 || a[b + 1] !== 0) {
+  if (a[b] !== origFlags || a[b + 1] !== origValue) {
     putPage(k, page);
     return VM_FAULT_MINOR;
   }

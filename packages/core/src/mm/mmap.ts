@@ -38,6 +38,7 @@ import {
   PROT_WRITE,
   Vma,
   VM_ACCOUNT,
+  VM_CAN_NONLINEAR,
   VM_EXEC,
   VM_GROWSDOWN,
   VM_LOCKED,
@@ -209,6 +210,9 @@ export function* mmapRegion(k: Kernel, mm: MmStruct, file: AddressSpace | null, 
   const vma = new Vma(mm, addr, addr + len, vmFlags, vmGetPageProt(vmFlags), pgoff);
   k.charge(k.costs.vmaOp);
   if (file !== null) {
+    // shmem_mmap: tmpfs supports remap_file_pages
+    vma.vmFlags |= VM_CAN_NONLINEAR;
+    vmFlags = vma.vmFlags;
     vma.vmFile = file;
     vma.vmOps = shmemVmOps(k);
   } else if ((vmFlags & VM_SHARED) !== 0) {

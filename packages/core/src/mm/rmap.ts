@@ -5,7 +5,7 @@
  * @see mm/rmap.c vma_address, page_check_address, page_referenced, try_to_unmap
  * @module
  */
-import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_SWP, PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
+import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_FILE, _PAGE_SWP, PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
 import { PG_anon, PG_dirty, PG_referenced, PG_swapcache } from '../mem/page.js';
 import type { Kernel } from '../seams/kernel.js';
 import { pageRemoveRmap, putPage } from './page-ref.js';
@@ -133,11 +133,46 @@ function tryToUnmapOne(k: Kernel, pfn: number, vma: Vma): number {
 export function tryToUnmap(k: Kernel, pfn: number): number {
   let ret = SWAP_AGAIN;
   for (const vma of rmapVmas(k, pfn).slice()) {
-    if ((vma.vmFlags & VM_NONLINEAR) !== 0) continue;
     ret = tryToUnmapOne(k, pfn, vma);
     if (ret === SWAP_FAIL || k.pages.mapcount[pfn] === 0) break;
   }
+  if (ret !== SWAP_FAIL && k.pages.mapcount[pfn]! > 0 && (k.pages.flags[pfn]! & PG_anon) === 0) {
+    const f = k.files.get(k.pages.mapping[pfn]!);
+    if (f !== undefined) ret = tryToUnmapNonlinear(k, pfn, f.iMmapNonlinear);
+  }
   if (k.pages.mapcount[pfn] === 0) ret = SWAP_SUCCESS;
   return ret;
+}
+
+/**
+ * `try_to_unmap_nonlinear()`: a page-cache page may sit anywhere in a
+ * nonlinear VMA, so scan them; a mapping that is not young is replaced by a
+ * file PTE keeping the page's offset (the kernel scans clusters with a
+ * cursor and unmaps every page it meets; the model unmaps only this page).
+ */
+function tryToUnmapNonlinear(k: Kernel, pfn: number, vmas: readonly Vma[]): number {
+  for (const vma of vmas) if ((vma.vmFlags & VM_LOCKED) !== 0) return SWAP_FAIL;
+  const p = k.pages;
+  for (const vma of vmas.slice()) {
+    for (let addr = vma.vmStart; addr < vma.vmEnd && p.mapcount[pfn]! > 0; addr += PAGE_SIZE) {
+      const pte = pageCheckAddress(k, pfn, vma, addr);
+      if (pte === null) continue;
+      const { a, b } = pte;
+      if (ptepClearFlushYoung(k, vma, addr, a, b)) continue;
+      const f = a[b]!;
+      a[b] = 0;
+      a[b + 1] = 0;
+      flushTlbPage(k, vma.mm, addr);
+      if (p.index[pfn] !== (addr - vma.vmStart) / PAGE_SIZE + vma.vmPgoff) {
+        a[b] = _PAGE_FILE;
+        a[b + 1] = p.index[pfn]!;
+      }
+      if ((f & _PAGE_DIRTY) !== 0) p.flags[pfn]! |= PG_dirty;
+      vma.mm.fileRss--;
+      pageRemoveRmap(k, pfn);
+      putPage(k, pfn);
+    }
+  }
+  return SWAP_AGAIN;
 }
 

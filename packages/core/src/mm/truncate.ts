@@ -17,7 +17,6 @@ import type { AddressSpace } from '../fs/address-space.js';
 import { putPage } from './page-ref.js';
 import { swapFree } from './swapfile.js';
 import { zapPageRange } from './madvise.js';
-import { VM_NONLINEAR } from './types.js';
 import type { ZapDetails } from './zap.js';
 
 /**
@@ -36,14 +35,14 @@ export function unmapMappingRange(k: Kernel, mapping: AddressSpace, holebegin: n
   for (const vma of mapping.iMmap.slice()) {
     const vba = vma.vmPgoff;
     const vea = vba + (vma.vmEnd - vma.vmStart) / PAGE_SIZE - 1;
-    if ((vma.vmFlags & VM_NONLINEAR) !== 0) {
-      runSync(zapPageRange(k, vma, vma.vmStart, vma.vmEnd - vma.vmStart, { ...details, nonlinear: true }));
-      continue;
-    }
     if (vea < details.firstIndex || vba > details.lastIndex) continue;
     const zba = Math.max(details.firstIndex, vba);
     const zea = Math.min(details.lastIndex, vea);
     runSync(zapPageRange(k, vma, (zba - vba) * PAGE_SIZE + vma.vmStart, (zea - zba + 1) * PAGE_SIZE, details));
+  }
+  // unmap_mapping_range_list: every nonlinear VMA whole, each page's index checked
+  for (const vma of mapping.iMmapNonlinear.slice()) {
+    runSync(zapPageRange(k, vma, vma.vmStart, vma.vmEnd - vma.vmStart, { ...details, nonlinear: true }));
   }
 }
 

@@ -46,6 +46,8 @@ export const VM_HUGETLB = 0x400000;
 export const VM_NONLINEAR = 0x800000;
 /** `VM_INSERTPAGE`: vm_insert_page was used. */
 export const VM_INSERTPAGE = 0x2000000;
+/** `VM_CAN_NONLINEAR`: the file supports remap_file_pages (set by `shmem_mmap`). */
+export const VM_CAN_NONLINEAR = 0x8000000;
 /** `VM_SPECIAL`: never merged (`VM_IO | VM_DONTEXPAND | VM_RESERVED | VM_PFNMAP`). */
 export const VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_RESERVED | VM_PFNMAP;
 

@@ -10,7 +10,7 @@
  */
 import { PAGE_SIZE } from '../pgtable/entry.js';
 import type { Kernel } from '../seams/kernel.js';
-import { AnonVma, type MmStruct, Vma, VM_SHARED, VM_SPECIAL } from './types.js';
+import { AnonVma, type MmStruct, Vma, VM_NONLINEAR, VM_SHARED, VM_SPECIAL } from './types.js';
 
 /** Index of the first VMA with `vm_end > addr`, or `vmas.length`. */
 function firstEndingAfter(vmas: readonly Vma[], addr: number): number {
@@ -59,7 +59,8 @@ export function vmaPrev(mm: MmStruct, vma: Vma): Vma | null {
 export function vmaLinkFile(vma: Vma): void {
   const f = vma.vmFile;
   if (f === null) return;
-  f.iMmap.push(vma);
+  if ((vma.vmFlags & VM_NONLINEAR) !== 0) f.iMmapNonlinear.push(vma);
+  else f.iMmap.push(vma);
   if ((vma.vmFlags & VM_SHARED) !== 0) f.iMmapWritable++;
 }
 
@@ -67,9 +68,10 @@ export function vmaLinkFile(vma: Vma): void {
 export function unlinkFileVma(vma: Vma): void {
   const f = vma.vmFile;
   if (f === null) return;
-  const i = f.iMmap.indexOf(vma);
+  const list = (vma.vmFlags & VM_NONLINEAR) !== 0 ? f.iMmapNonlinear : f.iMmap;
+  const i = list.indexOf(vma);
   if (i >= 0) {
-    f.iMmap.splice(i, 1);
+    list.splice(i, 1);
     if ((vma.vmFlags & VM_SHARED) !== 0) f.iMmapWritable--;
   }
 }

@@ -33,7 +33,7 @@ function pageMappingInuse(k: Kernel, pfn: number): boolean {
   if ((p.flags[pfn]! & PG_swapcache) !== 0) return true;
   if ((p.flags[pfn]! & PG_anon) !== 0) return false;
   const f = k.files.get(p.mapping[pfn]!);
-  return f !== undefined && f.iMmap.length > 0;
+  return f !== undefined && f.mapped;
 }
 
 const enum Verdict {

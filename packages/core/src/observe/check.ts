@@ -13,6 +13,7 @@
 import {
   _PAGE_PRESENT,
   _PAGE_PSE,
+  _PAGE_FILE,
   _PAGE_RW,
   _PAGE_SWP,
   PAGE_SIZE,
@@ -28,7 +29,7 @@ import { vmNormalPage } from '../mm/fault.js';
 import { vmGetPageProt } from '../mm/mmap.js';
 import { lookupPteTable } from '../mm/pgalloc.js';
 import { linearPageIndex } from '../mm/page-ref.js';
-import { type MmStruct, type Vma, VM_SHARED, VM_WRITE } from '../mm/types.js';
+import { type MmStruct, type Vma, VM_NONLINEAR, VM_SHARED, VM_WRITE } from '../mm/types.js';
 import type { Kernel } from '../seams/kernel.js';
 
 /** One violated invariant. */
@@ -63,7 +64,7 @@ function checkVmas(k: Kernel, mm: MmStruct, out: Findings): void {
     prevEnd = v.vmEnd;
     if (v.anonVma !== null && !v.anonVma.vmas.includes(v)) out.add('vma', `mm ${mm.id}: VMA ${hex(v.vmStart)} missing from its anon_vma`);
     if (v.anonVma !== null && !k.anonVmas.has(v.anonVma.id)) out.add('vma', `mm ${mm.id}: VMA ${hex(v.vmStart)} has a freed anon_vma`);
-    if (v.vmFile !== null && !v.vmFile.iMmap.includes(v)) out.add('vma', `mm ${mm.id}: VMA ${hex(v.vmStart)} missing from i_mmap`);
+    if (v.vmFile !== null && !((v.vmFlags & VM_NONLINEAR) !== 0 ? v.vmFile.iMmapNonlinear : v.vmFile.iMmap).includes(v)) out.add('vma', `mm ${mm.id}: VMA ${hex(v.vmStart)} missing from i_mmap`);
     if (v.vmPageProt !== vmGetPageProt(v.vmFlags)) out.add('vma', `mm ${mm.id}: VMA ${hex(v.vmStart)} vm_page_prot does not match its flags`);
   }
 }
@@ -106,7 +107,10 @@ function walkPteTable(k: Kernel, mm: MmStruct, pte: number, base: number, s: Scr
       continue;
     }
     if (!ptePresent(f)) {
-      if (f === _PAGE_SWP) {
+      if (f === _PAGE_FILE) {
+        if ((vma.vmFlags & VM_NONLINEAR) === 0) out.add('pte', `mm ${mm.id}: file PTE at ${hex(addr)} in a linear VMA`);
+        else if (vma.vmFile === null || val >= Math.ceil(vma.vmFile.size / PAGE_SIZE)) out.add('pte', `mm ${mm.id}: file PTE at ${hex(addr)} beyond the file`);
+      } else if (f === _PAGE_SWP) {
         if (val <= 0 || val >= k.swap.nrSlots || k.swap.map[val] === 0) out.add('swap', `mm ${mm.id}: swap PTE at ${hex(addr)} names free slot ${val}`);
         else s.swapRefs[val]!++;
         if (vma.anonVma === null) out.add('swap', `mm ${mm.id}: swap PTE at ${hex(addr)} in a VMA without anon_vma`);
@@ -137,7 +141,7 @@ function walkPteTable(k: Kernel, mm: MmStruct, pte: number, base: number, s: Scr
       if (vma.vmFile === null || p.mapping[pfn] !== vma.vmFile.id) out.add('rmap', `mm ${mm.id}: file page ${pfn} at ${hex(addr)} not from the VMA's file`);
       if ((f & _PAGE_RW) !== 0 && (vma.vmFlags & VM_SHARED) === 0) out.add('cow', `mm ${mm.id}: writable PTE to a page-cache page in a private VMA at ${hex(addr)}`);
     }
-    if (p.index[pfn] !== linearPageIndex(vma, addr)) {
+    if ((vma.vmFlags & VM_NONLINEAR) === 0 && p.index[pfn] !== linearPageIndex(vma, addr)) {
       out.add('pgoff', `mm ${mm.id}: page ${pfn} at ${hex(addr)} has index ${p.index[pfn]!}, VMA gives ${linearPageIndex(vma, addr)}`);
     }
   }

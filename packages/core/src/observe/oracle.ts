@@ -11,7 +11,7 @@
 import { _PAGE_SWP, PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
 import { lookupPteTable } from '../mm/pgalloc.js';
 import { linearPageIndex } from '../mm/page-ref.js';
-import { type MmStruct, VM_SHARED } from '../mm/types.js';
+import { type MmStruct, type Vma, VM_SHARED } from '../mm/types.js';
 import { findVma } from '../mm/vma.js';
 import type { Kernel } from '../seams/kernel.js';
 import type { Violation } from './check.js';
@@ -21,6 +21,22 @@ export class Oracle {
   private readonly priv = new Map<number, Map<number, number>>();
   private readonly files = new Map<number, Map<number, number>>();
   private readonly pending: Violation[] = [];
+  /** remap_file_pages: the file offset each page of a nonlinear range shows. */
+  private readonly nonlinear = new Map<number, Map<number, number>>();
+
+  private fileIndex(mm: MmStruct, vma: Vma, addr: number): number {
+    return this.nonlinear.get(mm.id)?.get(addr / PAGE_SIZE) ?? linearPageIndex(vma, addr);
+  }
+
+  /** remap_file_pages showed file pages from `pgoff` at [start, start+size). */
+  remapFilePages(mm: MmStruct, start: number, size: number, pgoff: number): void {
+    let m = this.nonlinear.get(mm.id);
+    if (m === undefined) {
+      m = new Map();
+      this.nonlinear.set(mm.id, m);
+    }
+    for (let i = 0; i < size / PAGE_SIZE; i++) m.set(start / PAGE_SIZE + i, pgoff + i);
+  }
 
   private privOf(mm: MmStruct): Map<number, number> {
     let m = this.priv.get(mm.id);
@@ -42,7 +58,7 @@ export class Oracle {
         f = new Map();
         this.files.set(vma.vmFile.id, f);
       }
-      f.set(linearPageIndex(vma, addr), token);
+      f.set(this.fileIndex(mm, vma, addr), token);
     } else {
       this.privOf(mm).set(addr / PAGE_SIZE, token);
     }
@@ -55,7 +71,7 @@ export class Oracle {
     // private data: a private page written, or a COW copy forced into a shared mapping
     const p = this.priv.get(mm.id)?.get(addr / PAGE_SIZE);
     if (p !== undefined) return p;
-    if (vma.vmFile !== null) return this.files.get(vma.vmFile.id)?.get(linearPageIndex(vma, addr)) ?? 0;
+    if (vma.vmFile !== null) return this.files.get(vma.vmFile.id)?.get(this.fileIndex(mm, vma, addr)) ?? 0;
     return 0;
   }
 
@@ -105,20 +121,24 @@ export class Oracle {
   fork(parent: MmStruct, child: MmStruct): void {
     const p = this.priv.get(parent.id);
     if (p !== undefined) this.priv.set(child.id, new Map(p));
+    const n = this.nonlinear.get(parent.id);
+    if (n !== undefined) this.nonlinear.set(child.id, new Map(n));
   }
 
   /** exit: the mm's private data is gone. */
   exit(mm: MmStruct): void {
     this.priv.delete(mm.id);
+    this.nonlinear.delete(mm.id);
   }
 
   /** munmap, a new mapping over [start, end), or MADV_DONTNEED: private data there is gone. */
   unmap(mm: MmStruct, start: number, end: number): void {
-    const p = this.priv.get(mm.id);
-    if (p === undefined) return;
     const lo = start / PAGE_SIZE;
     const hi = end / PAGE_SIZE;
-    for (const vpn of [...p.keys()]) if (vpn >= lo && vpn < hi) p.delete(vpn);
+    for (const m of [this.priv.get(mm.id), this.nonlinear.get(mm.id)]) {
+      if (m === undefined) continue;
+      for (const vpn of [...m.keys()]) if (vpn >= lo && vpn < hi) m.delete(vpn);
+    }
   }
 
   /** MADV_DONTNEED: private pages read back as zero (anonymous) or the file's data. */
@@ -128,18 +148,19 @@ export class Oracle {
 
   /** mremap moved (and resized) a range. */
   remap(mm: MmStruct, oldAddr: number, oldLen: number, newAddr: number, newLen: number): void {
-    const p = this.priv.get(mm.id);
-    if (p === undefined) return;
     const keep = Math.min(oldLen, newLen) / PAGE_SIZE;
     const lo = oldAddr / PAGE_SIZE;
-    const moved: [number, number][] = [];
-    for (const [vpn, tok] of p) {
-      if (vpn >= lo && vpn < lo + oldLen / PAGE_SIZE) {
-        p.delete(vpn);
-        if (vpn - lo < keep) moved.push([vpn - lo + newAddr / PAGE_SIZE, tok]);
+    for (const p of [this.priv.get(mm.id), this.nonlinear.get(mm.id)]) {
+      if (p === undefined) continue;
+      const moved: [number, number][] = [];
+      for (const [vpn, tok] of p) {
+        if (vpn >= lo && vpn < lo + oldLen / PAGE_SIZE) {
+          p.delete(vpn);
+          if (vpn - lo < keep) moved.push([vpn - lo + newAddr / PAGE_SIZE, tok]);
+        }
       }
+      for (const [vpn, tok] of moved) p.set(vpn, tok);
     }
-    for (const [vpn, tok] of moved) p.set(vpn, tok);
   }
 
   /**

@@ -16,6 +16,7 @@ import { dupMmap } from '../mm/fork.js';
 import { sysMadvise } from '../mm/madvise.js';
 import { doMmapPgoff, doMunmap, TASK_UNMAPPED_BASE } from '../mm/mmap.js';
 import { doMlock } from '../mm/mlock.js';
+import { sysRemapFilePages } from '../mm/fremap.js';
 import { getUserPages, makePagesPresent, putUserPage } from '../mm/gup.js';
 import { unmapMappingRange, vmtruncate } from '../mm/truncate.js';
 import { sysMprotect } from '../mm/mprotect.js';
@@ -532,6 +533,26 @@ export class Kernel {
     return r;
   }
 
+  /**
+   * `remap_file_pages()`: show file pages from `pgoff` at [start,
+   * start+size) of a shared file mapping (making it nonlinear). 0 or a
+   * negative errno.
+   */
+  remapFilePages(task: Task, start: number, size: number, pgoff: number, flags = 0): number {
+    const mm = this.enter(task);
+    this.charge(this.costs.syscall);
+    if (!mm.mmapSem.tryWrite()) throw new Error('mmap_sem contended in sequential mode');
+    let r: number;
+    try {
+      r = sysRemapFilePages(this, mm, start, size, 0, pgoff, flags);
+    } finally {
+      mm.mmapSem.upWrite();
+    }
+    if (r === 0) this.oracle?.remapFilePages(mm, Math.floor(start / PAGE_SIZE) * PAGE_SIZE, Math.floor(size / PAGE_SIZE) * PAGE_SIZE, pgoff);
+    this.opDone('remap_file_pages');
+    return r;
+  }
+
   /** `mlock()`: 0 or a negative errno. */
   mlock(task: Task, addr: number, len: number): number {
     return this.mlockOp(task, addr, len, true);
@@ -640,7 +661,7 @@ export class Kernel {
   ftruncate(file: ShmemFile, size: number): number {
     if (!Number.isSafeInteger(size) || size < 0) return -EINVAL;
     if (!this.files.has(file.id)) return -EBADF;
-    this.oracle?.truncate(this, file.id, size, file.iMmap);
+    this.oracle?.truncate(this, file.id, size, [...file.iMmap, ...file.iMmapNonlinear]);
     vmtruncate(this, file, size);
     this.opDone('ftruncate');
     return 0;
