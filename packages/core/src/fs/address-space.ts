@@ -69,6 +69,18 @@ export class AddressSpace {
   /** Pages of this file out on swap. */
   nrswapped = 0;
 
+  /** A hugetlbfs file: `pages` holds huge pages, indexed in huge-page units. */
+  huge = false;
+  /** hugetlbfs: huge indices reserved for shared mappings and not yet instantiated. */
+  reserved: Set<number> | null = null;
+
+  /** The frame holding 4 KiB file page `pgoff` (inside a huge page for hugetlbfs), or 0. */
+  frameAt(pgoff: number): number {
+    if (!this.huge) return this.findPage(pgoff);
+    const head = this.findPage(Math.floor(pgoff / 512));
+    return head === 0 ? 0 : head + (pgoff % 512);
+  }
+
   /** `mapping_mapped()`: any VMA maps the file. */
   get mapped(): boolean {
     return this.iMmap.length > 0 || this.iMmapNonlinear.length > 0;

@@ -17,6 +17,7 @@ import { getSwapPage, swapFree } from '../mm/swapfile.js';
 import { VM_FAULT_MAJOR, VM_FAULT_MINOR, VM_FAULT_OOM, VM_FAULT_SIGBUS } from '../mm/fault.js';
 import type { Vma, VmFaultResult, VmOperations } from '../mm/types.js';
 import { AddressSpace } from './address-space.js';
+import { hugetlbfsTruncatePages } from './hugetlbfs.js';
 
 /** A tmpfs file as the API hands it out: its address_space. */
 export type ShmemFile = AddressSpace;
@@ -129,6 +130,11 @@ export function shmemZeroSetup(k: Kernel, vma: Vma): void {
  */
 export function shmemRelease(k: Kernel, f: AddressSpace): void {
   if (!f.unlinked || f.mapped) return;
+  if (f.huge) {
+    hugetlbfsTruncatePages(k, f, 0);
+    k.files.delete(f.id);
+    return;
+  }
   const pages = f.pages;
   for (let i = 0; i < pages.length; i++) {
     const pfn = pages[i]!;

@@ -32,7 +32,14 @@ export class PhysMem {
    * @param nrFrames frames of simulated RAM
    * @param structPageSize `sizeof(struct page)` for the machine profile
    */
-  constructor(nrFrames: number, structPageSize: number) {
+  /** First pfn of the huge page pool (frames from here on are the pool's). */
+  readonly hugeBase: number;
+
+  /**
+   * @param hugeFrames frames set aside at the top of memory for the huge
+   * page pool (a multiple of 512), as `hugepages=` on the boot line does
+   */
+  constructor(nrFrames: number, structPageSize: number, hugeFrames = 0) {
     if (!Number.isInteger(nrFrames) || nrFrames < 1024) {
       throw new RangeError(`memory of ${nrFrames} frames is too small (at least 1024 frames, 4 MiB)`);
     }
@@ -45,8 +52,13 @@ export class PhysMem {
     const firstFree = 1 + this.nrMemmapPages;
     const flags = this.pages.flags;
     for (let pfn = 0; pfn < firstFree && pfn < nrFrames; pfn++) flags[pfn] = PG_reserved;
+    this.hugeBase = hugeFrames > 0 ? Math.floor((nrFrames - hugeFrames) / 512) * 512 : nrFrames;
+    if (hugeFrames > 0 && this.hugeBase < firstFree + 1024) {
+      throw new RangeError(`${hugeFrames / 512} huge pages do not fit in ${nrFrames} frames`);
+    }
+    const top0 = hugeFrames > 0 ? this.hugeBase : nrFrames;
     let top = 0;
-    for (let pfn = nrFrames - 1; pfn >= firstFree; pfn--) this.freeStack[top++] = pfn;
+    for (let pfn = top0 - 1; pfn >= firstFree; pfn--) this.freeStack[top++] = pfn;
     this.freeTop = top;
   }
 

@@ -31,6 +31,10 @@ export const PG_swapcache = 1 << 15;
 export const PG_anon = 1 << 20;
 /** The page is a page-table page at some level (the model's `PageTable`). */
 export const PG_table = 1 << 21;
+/** Head of a huge page (`PageHead` of a hugetlb compound page). */
+export const PG_huge = 1 << 23;
+/** A tail frame of a huge page (`PageTail`). */
+export const PG_huge_tail = 1 << 24;
 /** The page is allocated (not on the free list); the model's `!PageBuddy`. */
 export const PG_allocated = 1 << 22;
 

@@ -9,15 +9,17 @@ import {
   _PAGE_ACCESSED,
   _PAGE_DIRTY,
   _PAGE_PRESENT,
+  _PAGE_PSE,
   _PAGE_RW,
   _PAGE_USER,
   PAGE_SIZE,
+  pmdIndex,
   pteIndex,
 } from '../pgtable/entry.js';
 import { TLB_DIRTY, TLB_WRITE } from '../machine/tlb.js';
 import type { Kernel } from '../seams/kernel.js';
 import { handleMmFault, VM_FAULT_MAJOR, VM_FAULT_OOM, VM_FAULT_SIGBUS } from './fault.js';
-import { lookupPteTable } from './pgalloc.js';
+import { lookupPmdTable } from './pgalloc.js';
 import { type MmStruct, VM_EXEC, VM_GROWSDOWN, VM_READ, VM_WRITE } from './types.js';
 import { findVma } from './vma.js';
 
@@ -93,15 +95,14 @@ export function userAccessPage(k: Kernel, mm: MmStruct, address: number, write: 
     // hardware page walk
     k.vm.mmlab_tlb_miss++;
     k.charge(k.costs.tlbMissWalk);
-    const pte = lookupPteTable(k, mm, address);
-    if (pte !== 0) {
-      const a = k.tables.arr(pte);
-      const b = k.tables.base(pte) + pteIndex(address) * 2;
+    if (hwWalk(k, mm, address)) {
+      const a = walk.a!;
+      const b = walk.b;
       const f = a[b]!;
       if ((f & (_PAGE_PRESENT | _PAGE_USER)) === (_PAGE_PRESENT | _PAGE_USER) && (!write || (f & _PAGE_RW) !== 0)) {
         const nf = f | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
         a[b] = nf;
-        const pfn = a[b + 1]!;
+        const pfn = a[b + 1]! + walk.offset;
         tlb.fill(mm.id, vpn, pfn, ((nf & _PAGE_RW) !== 0 ? TLB_WRITE : 0) | ((nf & _PAGE_DIRTY) !== 0 ? TLB_DIRTY : 0));
         return pfn;
       }
@@ -113,9 +114,34 @@ export function userAccessPage(k: Kernel, mm: MmStruct, address: number, write: 
 }
 
 function setPteBits(k: Kernel, mm: MmStruct, address: number, bits: number): void {
-  const pte = lookupPteTable(k, mm, address);
-  if (pte === 0) throw new Error('TLB entry without a page table');
-  const a = k.tables.arr(pte);
-  const b = k.tables.base(pte) + pteIndex(address) * 2;
-  a[b] = a[b]! | bits;
+  if (!hwWalk(k, mm, address)) throw new Error('TLB entry without a page table');
+  walk.a![walk.b] = walk.a![walk.b]! | bits;
+}
+
+/** Where the hardware walk ended: the leaf entry's table words, offset, and the frame offset inside a huge page. */
+const walk: { a: Uint32Array | null; b: number; offset: number } = { a: null, b: 0, offset: 0 };
+
+/**
+ * The hardware page walk: find the leaf entry for `address` — a PTE, or a
+ * PMD entry with `_PAGE_PSE` (a 2 MiB page) — and leave it in `walk`.
+ * Returns false when an upper level is empty.
+ */
+export function hwWalk(k: Kernel, mm: MmStruct, address: number): boolean {
+  const pmd = lookupPmdTable(k, mm, address);
+  if (pmd === 0) return false;
+  const ma = k.tables.arr(pmd);
+  const mb = k.tables.base(pmd) + pmdIndex(address) * 2;
+  const mf = ma[mb]!;
+  if (mf === 0) return false;
+  if ((mf & _PAGE_PSE) !== 0) {
+    walk.a = ma;
+    walk.b = mb;
+    walk.offset = Math.floor(address / PAGE_SIZE) & 511;
+    return true;
+  }
+  const pte = ma[mb + 1]!;
+  walk.a = k.tables.arr(pte);
+  walk.b = k.tables.base(pte) + pteIndex(address) * 2;
+  walk.offset = 0;
+  return true;
 }

@@ -26,6 +26,7 @@ import {
 import { ENOMEM } from '../errno.js';
 import type { Kernel } from '../seams/kernel.js';
 import { vmNormalPage } from './fault.js';
+import { copyHugetlbPageRange, isVmHugetlbPage } from './hugetlb.js';
 import { pageAnon, pageDupRmap } from './page-ref.js';
 import { pmdAlloc, pteAllocMap } from './pgalloc.js';
 import { swapDuplicate } from './swapfile.js';
@@ -105,6 +106,7 @@ function copyPteRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma, srcPte:
  */
 export function baseCopyPageRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma): number {
   if ((vma.vmFlags & (VM_HUGETLB | VM_NONLINEAR | VM_PFNMAP | VM_INSERTPAGE)) === 0 && vma.anonVma === null) return 0;
+  if (isVmHugetlbPage(vma)) return copyHugetlbPageRange(k, dst, src, vma);
   const t = k.tables;
   let addr = vma.vmStart;
   const end = vma.vmEnd;

@@ -24,6 +24,7 @@ import {
   putPage,
 } from './page-ref.js';
 import { pteAllocMap } from './pgalloc.js';
+import { hugetlbFault, isVmHugetlbPage } from './hugetlb.js';
 import { lruCacheAdd, markPageAccessed } from './lru-cache.js';
 import { canShareSwapPage, lookupSwapCache, readSwapCacheAsync, removeExclusiveSwapPage, swapFree } from './swapfile.js';
 import { flushTlbPage } from './tlbflush.js';
@@ -71,6 +72,7 @@ export function vmNormalPage(vma: Vma, addr: number, pfn: number): number {
  */
 export function handleMmFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): number {
   k.vm.pgfault++;
+  if (isVmHugetlbPage(vma)) return hugetlbFault(k, mm, vma, address, write);
   const pte = pteAllocMap(k, mm, address);
   if (pte === 0) return VM_FAULT_OOM;
   return handlePteFault(k, mm, vma, address, pte, write);

@@ -26,6 +26,7 @@ import type { MmuGather } from './tlb-gather.js';
 import type { MmStruct, Vma } from './types.js';
 import { anonVmaUnlink, unlinkFileVma } from './vma.js';
 import { shmemRelease } from '../fs/shmem.js';
+import { isVmHugetlbPage } from './hugetlb.js';
 
 /**
  * Baseline `pgtableFree` seam: clear the upper entry, unaccount the table
@@ -119,7 +120,8 @@ export function freePgtables(k: Kernel, tlb: MmuGather, vmas: readonly Vma[], fl
     const addr = vma.vmStart;
     unlinkVma(k, vma);
     i++;
-    while (i < vmas.length && vmas[i]!.vmStart <= vma.vmEnd + PMD_SIZE) {
+    // hugetlb VMAs are freed on their own (hugetlb_free_pgd_range, the same walk on x86)
+    while (!isVmHugetlbPage(vma) && i < vmas.length && vmas[i]!.vmStart <= vma.vmEnd + PMD_SIZE && !isVmHugetlbPage(vmas[i]!)) {
       vma = vmas[i]!;
       unlinkVma(k, vma);
       i++;

@@ -12,7 +12,8 @@
  */
 import { EFAULT, ENOMEM } from '../errno.js';
 import { _PAGE_DIRTY, _PAGE_RW, PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
-import { PG_dirty } from '../mem/page.js';
+import { PG_dirty, PG_huge, PG_huge_tail } from '../mem/page.js';
+import { followHugetlbPage, hugeHead, isVmHugetlbPage } from './hugetlb.js';
 import type { Kernel } from '../seams/kernel.js';
 import { handleMmFault, VM_FAULT_ERROR, VM_FAULT_OOM, VM_FAULT_WRITE, vmNormalPage } from './fault.js';
 import { markPageAccessed } from './lru-cache.js';
@@ -68,6 +69,22 @@ export function getUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: nu
     if (vma === null || vma.vmStart > start || (vma.vmFlags & (VM_IO | VM_PFNMAP)) !== 0 || (vmFlags & vma.vmFlags) === 0) {
       return pages.length > 0 ? pages : -EFAULT;
     }
+    if (isVmHugetlbPage(vma)) {
+      // follow_hugetlb_page: the reference (and our pin record) is on the head
+      do {
+        const frame = followHugetlbPage(k, mm, vma, start, write, pin);
+        if (frame < 0) {
+          if (pages.length > 0) return pages;
+          return (-frame & VM_FAULT_OOM) !== 0 ? -ENOMEM : -EFAULT;
+        }
+        if (pin) k.pages.pinned[hugeHead(frame)]!++;
+        k.charge(k.costs.gupPage);
+        pages.push(frame);
+        start += PAGE_SIZE;
+        len--;
+      } while (len > 0 && start < vma.vmEnd);
+      continue;
+    }
     do {
       let foll = FOLL_TOUCH | (pin ? FOLL_GET : 0) | (write ? FOLL_WRITE : 0);
       let page: number;
@@ -92,6 +109,7 @@ export function getUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: nu
 
 /** Drop a `get_user_pages` reference (`put_page` by the pin's owner). */
 export function putUserPage(k: Kernel, pfn: number): void {
+  if ((k.pages.flags[pfn]! & PG_huge_tail) !== 0 || (k.pages.flags[pfn]! & PG_huge) !== 0) pfn = hugeHead(pfn);
   if (k.pages.pinned[pfn]! <= 0) throw new Error(`put_page of pfn ${pfn}, which is not pinned`);
   k.pages.pinned[pfn]!--;
   putPage(k, pfn);

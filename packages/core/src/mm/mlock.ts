@@ -26,8 +26,14 @@ function mlockFixup(k: Kernel, vma: Vma, pprev: { prev: Vma | null }, start: num
   if (merged !== null) {
     vma = merged;
   } else {
-    if (start !== vma.vmStart && splitVma(k, mm, vma, start, true) === null) return -ENOMEM;
-    if (end !== vma.vmEnd && splitVma(k, mm, vma, end, false) === null) return -ENOMEM;
+    if (start !== vma.vmStart) {
+      const r = splitVma(k, mm, vma, start, true);
+      if (typeof r === 'number') return r;
+    }
+    if (end !== vma.vmEnd) {
+      const r = splitVma(k, mm, vma, end, false);
+      if (typeof r === 'number') return r;
+    }
   }
   pprev.prev = vma;
   vma.vmFlags = newflags;

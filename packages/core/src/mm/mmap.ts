@@ -21,6 +21,7 @@ import type { KGen } from '../sched/run.js';
 import type { Kernel } from '../seams/kernel.js';
 import type { AddressSpace } from '../fs/address-space.js';
 import { shmemVmOps, shmemZeroSetup } from '../fs/shmem.js';
+import { hugetlbfsFileMmap } from '../fs/hugetlbfs.js';
 import { freePgtables } from './free-pgtables.js';
 import { unmapVmas } from './zap.js';
 import {
@@ -83,16 +84,18 @@ export function calcVmProtBits(prot: number): number {
  * placement, a request of 2 MiB or more is placed on a 2 MiB boundary as
  * today's kernel does. Returns an address or a negative errno.
  */
-export function getUnmappedArea(k: Kernel, mm: MmStruct, addr: number, len: number, flags: number): number {
+export function getUnmappedArea(k: Kernel, mm: MmStruct, addr: number, len: number, flags: number, huge = false): number {
   if (len > TASK_SIZE) return -ENOMEM;
+  // hugetlb_get_unmapped_area / prepare_hugepage_range: huge page alignment
+  if (huge && len % PMD_SIZE !== 0) return -EINVAL;
   if ((flags & MAP_FIXED) !== 0) {
-    if (addr % PAGE_SIZE !== 0) return -EINVAL;
+    if (addr % (huge ? PMD_SIZE : PAGE_SIZE) !== 0) return -EINVAL;
     if (addr > TASK_SIZE - len) return -ENOMEM;
     return addr;
   }
   const begin = TASK_UNMAPPED_BASE;
   const end = TASK_SIZE;
-  const align = k.placement === 'aligned' && len >= PMD_SIZE ? PMD_SIZE : PAGE_SIZE;
+  const align = huge || (k.placement === 'aligned' && len >= PMD_SIZE) ? PMD_SIZE : PAGE_SIZE;
   if (addr !== 0) {
     addr = alignUp(pageAlign(addr), align);
     const vma = findVma(mm, addr);
@@ -162,7 +165,7 @@ export function* doMmapPgoff(k: Kernel, mm: MmStruct, args: MmapArgs): KGen<numb
   const type = flags & MAP_TYPE;
   if (type !== MAP_SHARED && type !== MAP_PRIVATE) return -EINVAL;
   if (file === null && (flags & MAP_ANONYMOUS) === 0) return -EINVAL;
-  addr = getUnmappedArea(k, mm, addr, len, flags);
+  addr = getUnmappedArea(k, mm, addr, len, flags, file?.huge === true);
   if (addr < 0) return addr;
   let vmFlags = calcVmProtBits(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
   if ((flags & MAP_GROWSDOWN) !== 0) vmFlags |= VM_GROWSDOWN;
@@ -209,7 +212,12 @@ export function* mmapRegion(k: Kernel, mm: MmStruct, file: AddressSpace | null, 
   }
   const vma = new Vma(mm, addr, addr + len, vmFlags, vmGetPageProt(vmFlags), pgoff);
   k.charge(k.costs.vmaOp);
-  if (file !== null) {
+  if (file?.huge === true) {
+    vma.vmFile = file;
+    const err = hugetlbfsFileMmap(k, vma);
+    if (err !== 0) return err;
+    vmFlags = vma.vmFlags;
+  } else if (file !== null) {
     // shmem_mmap: tmpfs supports remap_file_pages
     vma.vmFlags |= VM_CAN_NONLINEAR;
     vmFlags = vma.vmFlags;
@@ -261,13 +269,14 @@ export function* doMunmap(k: Kernel, mm: MmStruct, start: number, len: number): 
   let prev = found.prev;
   if (vma === null || vma.vmStart >= end) return 0;
   if (start > vma.vmStart) {
-    if (mm.mapCount >= k.maxMapCount) return -ENOMEM;
-    splitVma(k, mm, vma, start, true);
+    const r = splitVma(k, mm, vma, start, true);
+    if (typeof r === 'number') return r;
     prev = findVmaPrev(mm, start).prev;
   }
   const last = findVma(mm, end);
   if (last !== null && end > last.vmStart) {
-    if (splitVma(k, mm, last, end, true) === null) return -ENOMEM;
+    const r = splitVma(k, mm, last, end, true);
+    if (typeof r === 'number') return r;
   }
   // detach_vmas_to_be_unmapped
   const doomed: Vma[] = [];

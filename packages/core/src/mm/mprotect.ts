@@ -22,6 +22,7 @@ import {
 import type { Kernel } from '../seams/kernel.js';
 import { calcVmProtBits, vmGetPageProt } from './mmap.js';
 import { flushTlbRange } from './tlbflush.js';
+import { hugetlbChangeProtection, isVmHugetlbPage } from './hugetlb.js';
 import { type MmStruct, PROT_EXEC, PROT_READ, PROT_WRITE, type Vma, VM_EXEC, VM_READ, VM_WRITE } from './types.js';
 import { findVmaPrev, splitVma, vmaMerge, vmaNext } from './vma.js';
 
@@ -113,16 +114,19 @@ export function mprotectFixup(k: Kernel, vma: Vma, pprev: { prev: Vma | null }, 
     vma = merged;
   } else {
     if (start !== vma.vmStart) {
-      if (splitVma(k, mm, vma, start, true) === null) return -ENOMEM;
+      const r = splitVma(k, mm, vma, start, true);
+      if (typeof r === 'number') return r;
     }
     if (end !== vma.vmEnd) {
-      if (splitVma(k, mm, vma, end, false) === null) return -ENOMEM;
+      const r = splitVma(k, mm, vma, end, false);
+      if (typeof r === 'number') return r;
     }
   }
   pprev.prev = vma;
   vma.vmFlags = newflags;
   vma.vmPageProt = vmGetPageProt(newflags);
-  changeProtection(k, vma, start, end, vma.vmPageProt);
+  if (isVmHugetlbPage(vma)) hugetlbChangeProtection(k, vma, start, end, vma.vmPageProt);
+  else changeProtection(k, vma, start, end, vma.vmPageProt);
   return 0;
 }
 

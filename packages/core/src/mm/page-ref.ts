@@ -5,7 +5,7 @@
  * @see mm/swap.c put_page, mm/rmap.c page_add_new_anon_rmap, page_remove_rmap
  * @module
  */
-import { PG_anon, PG_table } from '../mem/page.js';
+import { PG_anon, PG_huge, PG_table } from '../mem/page.js';
 import { PAGE_SIZE } from '../pgtable/entry.js';
 import type { Kernel } from '../seams/kernel.js';
 import type { Vma } from './types.js';
@@ -40,6 +40,10 @@ export function putPage(k: Kernel, pfn: number): void {
   if (c > 0) return;
   if (c < 0) throw new Error(`put_page of pfn ${pfn} with no reference (refcount ${c})`);
   const p = k.pages;
+  if ((p.flags[pfn]! & PG_huge) !== 0) {
+    k.hugePool.release(pfn);
+    return;
+  }
   if ((p.flags[pfn]! & PG_table) !== 0) k.tables.detach(pfn);
   else k.lru.del(pfn);
   k.mem.freePage(pfn);

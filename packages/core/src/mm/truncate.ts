@@ -15,6 +15,7 @@ import { runSync } from '../sched/run.js';
 import type { Kernel } from '../seams/kernel.js';
 import type { AddressSpace } from '../fs/address-space.js';
 import { putPage } from './page-ref.js';
+import { hugetlbfsTruncatePages } from '../fs/hugetlbfs.js';
 import { swapFree } from './swapfile.js';
 import { zapPageRange } from './madvise.js';
 import type { ZapDetails } from './zap.js';
@@ -81,6 +82,14 @@ export function vmtruncate(k: Kernel, mapping: AddressSpace, size: number): void
   const old = mapping.size;
   mapping.size = size;
   if (size >= old) return;
+  if (mapping.huge) {
+    // hugetlbfs_truncate: whole huge pages only
+    const hsize = 2 * 1024 * 1024;
+    const first = Math.ceil(size / hsize);
+    unmapMappingRange(k, mapping, first * hsize, 0, true);
+    hugetlbfsTruncatePages(k, mapping, first);
+    return;
+  }
   unmapMappingRange(k, mapping, size + PAGE_SIZE - 1, 0, true);
   truncateInodePages(k, mapping, size);
 }

@@ -10,7 +10,8 @@
  */
 import { PAGE_SIZE } from '../pgtable/entry.js';
 import type { Kernel } from '../seams/kernel.js';
-import { AnonVma, type MmStruct, Vma, VM_NONLINEAR, VM_SHARED, VM_SPECIAL } from './types.js';
+import { EINVAL, ENOMEM } from '../errno.js';
+import { AnonVma, type MmStruct, Vma, VM_HUGETLB, VM_NONLINEAR, VM_SHARED, VM_SPECIAL } from './types.js';
 
 /** Index of the first VMA with `vm_end > addr`, or `vmas.length`. */
 function firstEndingAfter(vmas: readonly Vma[], addr: number): number {
@@ -196,11 +197,13 @@ export function vmaAdjust(k: Kernel, vma: Vma, start: number, end: number, pgoff
 /**
  * `split_vma()`: split `vma` at `addr`; the new VMA is the part below
  * `addr` when `newBelow`, else the part above. Returns the new VMA, or
- * -ENOMEM when the mm has too many mappings.
+ * -ENOMEM when the mm has too many mappings, or -EINVAL for a hugetlb VMA
+ * split off a huge page boundary.
  * @see mm/mmap.c split_vma
  */
-export function splitVma(k: Kernel, mm: MmStruct, vma: Vma, addr: number, newBelow: boolean): Vma | null {
-  if (mm.mapCount >= k.maxMapCount) return null;
+export function splitVma(k: Kernel, mm: MmStruct, vma: Vma, addr: number, newBelow: boolean): Vma | number {
+  if ((vma.vmFlags & VM_HUGETLB) !== 0 && addr % (2 * 1024 * 1024) !== 0) return -EINVAL;
+  if (mm.mapCount >= k.maxMapCount) return -ENOMEM;
   k.charge(k.costs.vmaOp);
   const nv = vma.clone();
   if (newBelow) {

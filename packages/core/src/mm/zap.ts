@@ -26,6 +26,7 @@ import { PG_dirty } from '../mem/page.js';
 import { RESCHED, type KGen } from '../sched/run.js';
 import type { Kernel } from '../seams/kernel.js';
 import { vmNormalPage } from './fault.js';
+import { isVmHugetlbPage, unmapHugepageRange } from './hugetlb.js';
 import { pageAnon, pageRemoveRmap } from './page-ref.js';
 import { markPageAccessed } from './lru-cache.js';
 import { freeSwapAndCache } from './swapfile.js';
@@ -190,7 +191,13 @@ export function* unmapVmas(k: Kernel, tlb: MmuGather, vmas: readonly Vma[], star
     const end = Math.min(vma.vmEnd, endAddr);
     if (start >= end) continue;
     while (start !== end) {
-      start = unmapPageRange(k, tlb, vma, start, end, details);
+      if (isVmHugetlbPage(vma)) {
+        unmapHugepageRange(k, vma, start, end);
+        k.zapWork -= (end - start) / 512;
+        start = end;
+      } else {
+        start = unmapPageRange(k, tlb, vma, start, end, details);
+      }
       if (k.zapWork > 0) break;
       k.seams.tlbGather.finish(k, tlb);
       if (k.needResched()) yield RESCHED;

@@ -20,16 +20,17 @@ import {
   PGDIR_SIZE,
   PMD_SIZE,
   PUD_SIZE,
+  pmdIndex,
   pteIndex,
   ptePresent,
 } from '../pgtable/entry.js';
-import { PG_active, PG_allocated, PG_anon, PG_lru, PG_swapcache, PG_table } from '../mem/page.js';
+import { PG_active, PG_allocated, PG_anon, PG_huge, PG_huge_tail, PG_lru, PG_swapcache, PG_table } from '../mem/page.js';
 import { TLB_WRITE } from '../machine/tlb.js';
 import { vmNormalPage } from '../mm/fault.js';
 import { vmGetPageProt } from '../mm/mmap.js';
-import { lookupPteTable } from '../mm/pgalloc.js';
+import { lookupPmdTable } from '../mm/pgalloc.js';
 import { linearPageIndex } from '../mm/page-ref.js';
-import { type MmStruct, type Vma, VM_NONLINEAR, VM_SHARED, VM_WRITE } from '../mm/types.js';
+import { type MmStruct, type Vma, VM_HUGETLB, VM_NONLINEAR, VM_SHARED, VM_WRITE } from '../mm/types.js';
 import type { Kernel } from '../seams/kernel.js';
 
 /** One violated invariant. */
@@ -156,44 +157,68 @@ function checkTable(k: Kernel, mm: MmStruct, pfn: number, what: string, out: Fin
   return true;
 }
 
-function walkMm(k: Kernel, mm: MmStruct, s: Scratch, out: Findings, seenTables: Set<number>): void {
+/** Count a reach of table `pfn`; true on its first reach (descend then). */
+function reachTable(reach: Map<number, number>, pfn: number): boolean {
+  const n = reach.get(pfn) ?? 0;
+  reach.set(pfn, n + 1);
+  return n === 0;
+}
+
+/** A huge PMD entry (hugetlb): must be in a hugetlb VMA and map a live huge page. */
+function checkHugeEntry(k: Kernel, mm: MmStruct, f: number, head: number, addr: number, s: Scratch, out: Findings): void {
+  const vma = mm.vmas.find((v) => v.vmStart <= addr && addr < v.vmEnd) ?? null;
+  if (vma === null || (vma.vmFlags & VM_HUGETLB) === 0) {
+    out.add('hugetlb', `mm ${mm.id}: huge PMD entry at ${hex(addr)} outside a hugetlb VMA`);
+    return;
+  }
+  if ((k.pages.flags[head]! & (PG_allocated | PG_huge)) !== (PG_allocated | PG_huge)) {
+    out.add('hugetlb', `mm ${mm.id}: huge PMD entry at ${hex(addr)} maps frame ${head}, not a live huge page`);
+    return;
+  }
+  if ((f & _PAGE_RW) !== 0 && (vma.vmFlags & VM_WRITE) === 0) out.add('pte', `mm ${mm.id}: writable huge PTE at ${hex(addr)} in a VMA without VM_WRITE`);
+  s.mapped[head]!++;
+}
+
+function walkMm(k: Kernel, mm: MmStruct, s: Scratch, out: Findings, reach: Map<number, number>): void {
   const t = k.tables;
   let pud = 0;
   let pmd = 0;
   let pte = 0;
   const rss = { anon: 0, file: 0 };
   if (!checkTable(k, mm, mm.pgd, 'mm->pgd', out)) return;
-  seenTables.add(mm.pgd);
+  reachTable(reach, mm.pgd);
   const ga = t.arr(mm.pgd);
   const gb = t.base(mm.pgd);
   for (let gi = 0; gi < 512; gi++) {
     if (ga[gb + 2 * gi] === 0) continue;
     const u = ga[gb + 2 * gi + 1]!;
     if (!checkTable(k, mm, u, `pgd[${gi}]`, out)) continue;
-    if (seenTables.has(u)) out.add('pgtable', `mm ${mm.id}: PUD table ${u} reached twice`);
-    seenTables.add(u);
     pud++;
+    if (!reachTable(reach, u)) continue;
     const ua = t.arr(u);
     const ub = t.base(u);
     for (let ui = 0; ui < 512; ui++) {
       if (ua[ub + 2 * ui] === 0) continue;
       const m = ua[ub + 2 * ui + 1]!;
       if (!checkTable(k, mm, m, `pud[${gi}][${ui}]`, out)) continue;
-      if (seenTables.has(m)) out.add('pgtable', `mm ${mm.id}: PMD table ${m} reached twice`);
-      seenTables.add(m);
       pmd++;
+      // a shared PMD table (hugetlb sharing) is counted in every sharer but walked once
+      if (!reachTable(reach, m)) continue;
       const ma = t.arr(m);
       const mb = t.base(m);
       for (let mi = 0; mi < 512; mi++) {
         const mf = ma[mb + 2 * mi]!;
         if (mf === 0) continue;
-        if ((mf & _PAGE_PSE) !== 0) continue;
+        const base = gi * PGDIR_SIZE + ui * PUD_SIZE + mi * PMD_SIZE;
+        if ((mf & _PAGE_PSE) !== 0) {
+          checkHugeEntry(k, mm, mf, ma[mb + 2 * mi + 1]!, base, s, out);
+          continue;
+        }
         const p = ma[mb + 2 * mi + 1]!;
         if (!checkTable(k, mm, p, `pmd entry ${mi}`, out)) continue;
-        if (seenTables.has(p)) out.add('pgtable', `mm ${mm.id}: PTE table ${p} reached twice`);
-        seenTables.add(p);
         pte++;
-        walkPteTable(k, mm, p, gi * PGDIR_SIZE + ui * PUD_SIZE + mi * PMD_SIZE, s, out, rss);
+        if (!reachTable(reach, p)) continue;
+        walkPteTable(k, mm, p, base, s, out, rss);
       }
     }
   }
@@ -202,6 +227,21 @@ function walkMm(k: Kernel, mm: MmStruct, s: Scratch, out: Findings, seenTables: 
   if (pud !== mm.nrPuds) out.add('pgtable', `mm ${mm.id}: ${mm.nrPuds} PUD tables counted, ${pud} reachable`);
   if (rss.anon !== mm.anonRss) out.add('rss', `mm ${mm.id}: anon_rss ${mm.anonRss} but ${rss.anon} anonymous pages mapped`);
   if (rss.file !== mm.fileRss) out.add('rss', `mm ${mm.id}: file_rss ${mm.fileRss} but ${rss.file} file pages mapped`);
+}
+
+/** The leaf entry (PTE or huge PMD entry) for `addr`: flags and frame, or null. */
+function leafEntry(k: Kernel, mm: MmStruct, addr: number): { f: number; pfn: number } | null {
+  const pmd = lookupPmdTable(k, mm, addr);
+  if (pmd === 0) return null;
+  const ma = k.tables.arr(pmd);
+  const mb = k.tables.base(pmd) + pmdIndex(addr) * 2;
+  const mf = ma[mb]!;
+  if (mf === 0) return null;
+  if ((mf & _PAGE_PSE) !== 0) return { f: mf, pfn: ma[mb + 1]! + (Math.floor(addr / PAGE_SIZE) & 511) };
+  const pte = ma[mb + 1]!;
+  const a = k.tables.arr(pte);
+  const b = k.tables.base(pte) + pteIndex(addr) * 2;
+  return { f: a[b]!, pfn: a[b + 1]! };
 }
 
 function checkTlbs(k: Kernel, out: Findings): void {
@@ -225,15 +265,13 @@ function checkTlbs(k: Kernel, out: Findings): void {
         out.add('tlb', `${where} points at freed or reused frame ${pfn}`);
         continue;
       }
-      const pte = lookupPteTable(k, mm, addr);
-      if (pte === 0) {
+      const leaf = leafEntry(k, mm, addr);
+      if (leaf === null) {
         out.add('tlb', `${where} has no page table behind it`);
         continue;
       }
-      const a = k.tables.arr(pte);
-      const b = k.tables.base(pte) + pteIndex(addr) * 2;
-      const f = a[b]!;
-      if ((f & _PAGE_PRESENT) === 0 || a[b + 1] !== pfn) {
+      const f = leaf.f;
+      if ((f & _PAGE_PRESENT) === 0 || leaf.pfn !== pfn) {
         out.add('tlb', `${where} maps frame ${pfn} but the PTE does not`);
         continue;
       }
@@ -246,11 +284,14 @@ function checkTlbs(k: Kernel, out: Findings): void {
 export function checkKernel(k: Kernel): Violation[] {
   const out = new Findings();
   const s = scratch(k);
-  const seenTables = new Set<number>();
+  const reach = new Map<number, number>();
   const mms = k.liveMms();
   for (const mm of mms) {
     checkVmas(k, mm, out);
-    walkMm(k, mm, s, out, seenTables);
+    walkMm(k, mm, s, out, reach);
+  }
+  for (const [pfn, n] of reach) {
+    if (n !== k.pages.count[pfn]) out.add('pgtable', `table ${pfn} is reached ${n} times but has refcount ${k.pages.count[pfn]!}`);
   }
   // page cache
   let cachePages = 0;
@@ -259,10 +300,11 @@ export function checkKernel(k: Kernel): Violation[] {
     for (let i = 0; i < f.pages.length; i++) {
       const pfn = f.pages[i]!;
       if (pfn === 0) continue;
-      cachePages++;
+      // hugetlbfs pages show in HugePages_*, not in nr_file_pages
+      if (!f.huge) cachePages++;
       s.cached[pfn] = 1;
       if (p.mapping[pfn] !== f.id || p.index[pfn] !== i) out.add('pagecache', `file ${f.name}: page ${pfn} at offset ${i} has mapping ${p.mapping[pfn]!} index ${p.index[pfn]!}`);
-      if ((p.flags[pfn]! & PG_lru) === 0) out.add('lru', `file ${f.name}: page ${pfn} is not on an LRU list`);
+      if (!f.huge && (p.flags[pfn]! & PG_lru) === 0) out.add('lru', `file ${f.name}: page ${pfn} is not on an LRU list`);
     }
     const sw = f.swap;
     if (sw !== null) {
@@ -299,8 +341,15 @@ export function checkKernel(k: Kernel): Violation[] {
       continue;
     }
     if ((f & PG_table) !== 0) {
-      if (!seenTables.has(pfn)) out.add('pgtable', `table page ${pfn} is allocated but unreachable (leaked)`);
-      if (p.count[pfn] !== 1) out.add('refcount', `table page ${pfn} has refcount ${p.count[pfn]!}`);
+      if (!reach.has(pfn)) out.add('pgtable', `table page ${pfn} is allocated but unreachable (leaked)`);
+      continue;
+    }
+    if ((f & PG_huge_tail) !== 0) continue;
+    if ((f & PG_huge) !== 0) {
+      // 2.6.24 hugetlb pages have no rmap: references only (PMD entries, page cache, pins)
+      const want = s.mapped[pfn]! + s.cached[pfn]! + p.pinned[pfn]!;
+      if (p.count[pfn] !== want) out.add('refcount', `huge page ${pfn}: refcount ${p.count[pfn]!}, expected ${want}`);
+      if (want === 0) out.add('leak', `huge page ${pfn} is allocated but unused`);
       continue;
     }
     const mapped = s.mapped[pfn]!;
@@ -318,8 +367,8 @@ export function checkKernel(k: Kernel): Violation[] {
       else fileMapped++;
     }
   }
-  if (seenTables.size !== k.ptLive[0] + k.ptLive[1] + k.ptLive[2] + k.ptLive[3]) {
-    out.add('pgtable', `${seenTables.size} tables reachable but ${k.ptLive.join('/')} (pte/pmd/pud/pgd) counted`);
+  if (reach.size !== k.ptLive[0] + k.ptLive[1] + k.ptLive[2] + k.ptLive[3]) {
+    out.add('pgtable', `${reach.size} tables reachable but ${k.ptLive.join('/')} (pte/pmd/pud/pgd) counted`);
   }
   const vm = k.vm;
   if (vm.nr_page_table_pages !== k.ptLive[0]) out.add('vmstat', `nr_page_table_pages ${vm.nr_page_table_pages} but ${k.ptLive[0]} PTE tables live`);
@@ -352,12 +401,16 @@ export function checkNoLeaks(k: Kernel): Violation[] {
   if (k.anonVmas.size !== 0) out.add('leak', `${k.anonVmas.size} anon_vmas remain after every mm exited`);
   let cached = 0;
   let swapped = 0;
+  let hugeCached = 0;
   for (const f of k.files.values()) {
-    cached += f.nrpages;
+    if (f.huge) hugeCached += f.nrpages;
+    else cached += f.nrpages;
     swapped += f.nrswapped;
   }
+  const hugeUsed = k.hugePool.nrHugePages - k.hugePool.nrFree;
+  if (hugeUsed !== hugeCached) out.add('leak', `${hugeUsed} huge pages in use after every mm exited, ${hugeCached} of them in hugetlbfs files`);
   if (k.swap.inuse !== swapped) out.add('leak', `${k.swap.inuse} swap slots in use after every mm exited, ${swapped} of them held by files`);
-  const used = k.mem.nrFrames - 1 - k.mem.nrMemmapPages - k.mem.nrFree;
+  const used = k.mem.hugeBase - 1 - k.mem.nrMemmapPages - k.mem.nrFree;
   if (used !== cached) out.add('leak', `${used} frames in use after every mm exited, ${cached} of them page cache`);
   for (const v of checkKernel(k)) out.add(v.check, v.message);
   return out.list;

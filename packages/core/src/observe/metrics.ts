@@ -115,6 +115,11 @@ export function buildMetrics(k: Kernel, snap: Snapshot): Metrics {
     PageTables: g.nr_page_table_pages * 4,
     PageTablesAllLevels: (snap.pagetables.pte + snap.pagetables.pmd + snap.pagetables.pud + snap.pagetables.pgd) * 4,
     Memmap: g.nr_memmap_pages * 4,
+    HugePages_Total: k.hugePool.nrHugePages,
+    HugePages_Free: k.hugePool.nrFree,
+    HugePages_Rsvd: k.hugePool.resv,
+    SwapTotal: k.swap.totalPages * 4,
+    SwapFree: (k.swap.totalPages - g.nr_swap_used) * 4,
   };
   return {
     vmstat,

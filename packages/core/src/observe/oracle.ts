@@ -192,7 +192,7 @@ export class Oracle {
         continue;
       }
       for (const [pgoff, tok] of m) {
-        const pfn = f.findPage(pgoff);
+        const pfn = f.frameAt(pgoff);
         if (pfn !== 0 && k.pages.token[pfn] !== tok) {
           out.push({ check: 'oracle', message: `file ${f.name} page ${pgoff} holds 0x${k.pages.token[pfn]!.toString(16)}, expected 0x${tok.toString(16)}` });
         }

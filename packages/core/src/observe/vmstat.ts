@@ -34,6 +34,8 @@ export const VM_EVENTS = [
   'mmlab_gather_flush',
   'mmlab_tlb_miss',
   'mmlab_context_switch',
+  'mmlab_huge_fault',
+  'mmlab_huge_pmd_share',
   'mmlab_sigsegv',
   'mmlab_sigbus',
 ] as const;
@@ -118,6 +120,10 @@ export class VmStat implements Record<VmEvent | VmGauge, number> {
   mmlab_tlb_miss = 0;
   /** Context switches that changed mm. */
   mmlab_context_switch = 0;
+  /** Huge pages instantiated by `hugetlb_no_page`. */
+  mmlab_huge_fault = 0;
+  /** PMD tables shared by `huge_pmd_share`. */
+  mmlab_huge_pmd_share = 0;
   /** SIGSEGV delivered. */
   mmlab_sigsegv = 0;
   /** SIGBUS delivered. */

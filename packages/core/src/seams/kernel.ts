@@ -48,6 +48,8 @@ import { Oracle } from '../observe/oracle.js';
 import { VmStat } from '../observe/vmstat.js';
 import { LruLists } from '../mem/lru.js';
 import { SwapInfo } from '../mm/swapfile.js';
+import { HPAGE_FRAMES, HPAGE_SIZE, HugePool } from '../mem/hugetlb-pool.js';
+import { hugetlbfsCreate } from '../fs/hugetlbfs.js';
 import { SWAP_CLUSTER_MAX, tryToFreePages } from '../mm/vmscan.js';
 import { KernelConfigError, type Feature, type FeatureRequest, type ResolvedFeature, resolveFeatures } from './feature.js';
 import { type Seams, SeamTable } from './seams.js';
@@ -70,6 +72,8 @@ export interface BuildOptions {
   memBytes?: number;
   /** Swap space in bytes (default: twice the RAM). */
   swapBytes?: number;
+  /** Huge pages in the pool (`nr_hugepages`, 2 MiB each), set aside at boot. */
+  hugePages?: number;
   /** Override the profile's mmap placement. */
   placement?: Placement;
   /** The feature set. */
@@ -115,6 +119,10 @@ export function buildKernel(opts: BuildOptions = {}): Kernel {
   if (!Number.isSafeInteger(swapBytes) || swapBytes < 0 || swapBytes > 256 * 1024 * 1024 * 1024) {
     throw new KernelConfigError(`swap size must be from 0 to 256 GiB, got ${swapBytes}`);
   }
+  const hugePages = opts.hugePages ?? 0;
+  if (!Number.isInteger(hugePages) || hugePages < 0 || hugePages * 2 * 1024 * 1024 > memBytes / 2) {
+    throw new KernelConfigError(`hugepages must be a whole number using at most half of memory, got ${hugePages}`);
+  }
   const placement = opts.placement ?? profile.placement;
   if (!['legacy', 'aligned'].includes(placement)) throw new KernelConfigError(`placement must be legacy or aligned, got '${placement}'`);
   const features = resolveFeatures(opts.features ?? [], opts.registry ?? []);
@@ -123,6 +131,7 @@ export function buildKernel(opts: BuildOptions = {}): Kernel {
     config: { preempt: opts.config?.preempt ?? false },
     memBytes,
     swapBytes,
+    hugePages,
     seed: opts.seed ?? 1,
     check: opts.check ?? false,
     features,
@@ -138,6 +147,7 @@ interface KernelInit {
   config: KernelConfig;
   memBytes: number;
   swapBytes: number;
+  hugePages: number;
   seed: number;
   check: boolean;
   features: ResolvedFeature[];
@@ -197,6 +207,8 @@ export class Kernel {
   clockNs = 0;
   /** Simulated time spent flushing TLBs, IPIs included. */
   tlbFlushNs = 0;
+  /** The huge page pool. */
+  readonly hugePool: HugePool;
   /** The LRU lists. */
   readonly lru: LruLists;
   /** The swap device and swap cache. */
@@ -231,7 +243,7 @@ export class Kernel {
     this.placement = init.profile.placement;
     this.seed = init.seed;
     this.features = init.features;
-    this.mem = new PhysMem(init.memBytes / PAGE_SIZE, init.profile.structPageSize);
+    this.mem = new PhysMem(init.memBytes / PAGE_SIZE, init.profile.structPageSize, init.hugePages * HPAGE_FRAMES);
     this.pages = this.mem.pages;
     this.tables = new TableStore(this.pages);
     this.cpus = [];
@@ -245,6 +257,7 @@ export class Kernel {
     this.oracle = init.check ? new Oracle() : null;
     this.vm.nr_memmap_pages = this.mem.nrMemmapPages;
     this.lru = new LruLists(this.pages);
+    this.hugePool = new HugePool(this.pages, this.mem.hugeBase, init.hugePages);
     this.swap = new SwapInfo(init.swapBytes);
     this.pagesMin = Math.max(SWAP_CLUSTER_MAX, Math.floor(this.mem.nrFrames / 256));
   }
@@ -674,6 +687,14 @@ export class Kernel {
   invalidateMapping(file: ShmemFile, offset: number, len: number): void {
     unmapMappingRange(this, file, offset, len, false);
     this.opDone('invalidate');
+  }
+
+  /** Create a hugetlbfs file of `size` bytes (mmap extends it). */
+  hugetlbfsCreate(name: string, size = 0): ShmemFile {
+    if (!Number.isSafeInteger(size) || size < 0 || size % HPAGE_SIZE !== 0) {
+      throw new KernelConfigError(`hugetlbfs file size must be a multiple of 2 MiB, got ${size}`);
+    }
+    return hugetlbfsCreate(this, name, size);
   }
 
   /** Create a tmpfs file of `size` bytes. */
