@@ -14,6 +14,8 @@ export const EBADF = 9;
 export const ENOMEM = 12;
 /** Permission denied. */
 export const EACCES = 13;
+/** Device or resource busy. */
+export const EBUSY = 16;
 /** Bad address. */
 export const EFAULT = 14;
 /** Invalid argument. */
@@ -27,6 +29,7 @@ const NAMES: Readonly<Record<number, string>> = {
   [EBADF]: 'EBADF',
   [ENOMEM]: 'ENOMEM',
   [EACCES]: 'EACCES',
+  [EBUSY]: 'EBUSY',
   [EFAULT]: 'EFAULT',
   [EINVAL]: 'EINVAL',
   [EOVERFLOW]: 'EOVERFLOW',

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Vma } from '../mm/types.js';
+import type { DeviceInfo } from './drivers.js';
 
 /** A file's page cache and mappings. */
 export class AddressSpace {
@@ -69,6 +70,10 @@ export class AddressSpace {
   /** Pages of this file out on swap. */
   nrswapped = 0;
 
+  /** A device file: how its driver maps it. */
+  device: DeviceInfo | null = null;
+  /** An XIP file: the pfn of its first page in the XIP image (0 otherwise). */
+  xipBase = 0;
   /** A hugetlbfs file: `pages` holds huge pages, indexed in huge-page units. */
   huge = false;
   /** hugetlbfs: huge indices reserved for shared mappings and not yet instantiated. */
@@ -76,6 +81,7 @@ export class AddressSpace {
 
   /** The frame holding 4 KiB file page `pgoff` (inside a huge page for hugetlbfs), or 0. */
   frameAt(pgoff: number): number {
+    if (this.xipBase !== 0) return pgoff < this.size / 4096 ? this.xipBase + pgoff : 0;
     if (!this.huge) return this.findPage(pgoff);
     const head = this.findPage(Math.floor(pgoff / 512));
     return head === 0 ? 0 : head + (pgoff % 512);

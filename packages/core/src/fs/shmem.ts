@@ -18,6 +18,7 @@ import { VM_FAULT_MAJOR, VM_FAULT_MINOR, VM_FAULT_OOM, VM_FAULT_SIGBUS } from '.
 import type { Vma, VmFaultResult, VmOperations } from '../mm/types.js';
 import { AddressSpace } from './address-space.js';
 import { hugetlbfsTruncatePages } from './hugetlbfs.js';
+import { deviceRelease } from './drivers.js';
 
 /** A tmpfs file as the API hands it out: its address_space. */
 export type ShmemFile = AddressSpace;
@@ -130,6 +131,15 @@ export function shmemZeroSetup(k: Kernel, vma: Vma): void {
  */
 export function shmemRelease(k: Kernel, f: AddressSpace): void {
   if (!f.unlinked || f.mapped) return;
+  if (f.device !== null) {
+    deviceRelease(k, f);
+    return;
+  }
+  if (f.xipBase !== 0) {
+    // the image keeps its pages
+    k.files.delete(f.id);
+    return;
+  }
   if (f.huge) {
     hugetlbfsTruncatePages(k, f, 0);
     k.files.delete(f.id);

@@ -10,6 +10,9 @@
  */
 import { PG_allocated, PG_reserved, PageArrays } from './page.js';
 
+/** Pages per memory section (`SECTION_SIZE_BITS` 27 on x86-64: 128 MiB). */
+export const PAGES_PER_SECTION = 32768;
+
 /** Outcome of an allocation that found no free frame. */
 export const NO_PAGE = 0;
 
@@ -28,38 +31,54 @@ export class PhysMem {
   private readonly freeStack: Int32Array;
   private freeTop: number;
 
+  /** First pfn of the huge page pool (frames from here on are the pool's). */
+  readonly hugeBase: number;
+  /** First pfn of the XIP image (a memory section boundary above RAM); equal to `nrFrames` without one. */
+  readonly xipBase: number;
+  /** Frames of the XIP image. */
+  readonly xipFrames: number;
+
   /**
    * @param nrFrames frames of simulated RAM
    * @param structPageSize `sizeof(struct page)` for the machine profile
+   * @param hugeFrames frames set aside at the top of RAM for the huge page
+   * pool (a multiple of 512), as `hugepages=` on the boot line does
+   * @param xipFrames frames of an execute-in-place image (flash, DCSS)
+   * placed above RAM; 2.6.24's `get_xip_page` needs `struct page` for it,
+   * so its memory sections get a memmap, counted in `nr_memmap_pages`
    */
-  /** First pfn of the huge page pool (frames from here on are the pool's). */
-  readonly hugeBase: number;
-
-  /**
-   * @param hugeFrames frames set aside at the top of memory for the huge
-   * page pool (a multiple of 512), as `hugepages=` on the boot line does
-   */
-  constructor(nrFrames: number, structPageSize: number, hugeFrames = 0) {
+  constructor(nrFrames: number, structPageSize: number, hugeFrames = 0, xipFrames = 0) {
     if (!Number.isInteger(nrFrames) || nrFrames < 1024) {
       throw new RangeError(`memory of ${nrFrames} frames is too small (at least 1024 frames, 4 MiB)`);
     }
     this.nrFrames = nrFrames;
     this.structPageSize = structPageSize;
-    this.pages = new PageArrays(nrFrames);
-    this.nrMemmapPages = Math.ceil((nrFrames * structPageSize) / 4096);
+    this.xipFrames = xipFrames;
+    this.xipBase = xipFrames > 0 ? Math.ceil(nrFrames / PAGES_PER_SECTION) * PAGES_PER_SECTION : nrFrames;
+    this.pages = new PageArrays(this.xipBase + xipFrames);
+    const xipSections = Math.ceil(xipFrames / PAGES_PER_SECTION);
+    this.nrMemmapPages = Math.ceil((nrFrames * structPageSize) / 4096) + Math.ceil((xipSections * PAGES_PER_SECTION * structPageSize) / 4096);
     this.freeStack = new Int32Array(nrFrames);
     // pfn 0 and the memmap frames (placed right after it) are reserved.
     const firstFree = 1 + this.nrMemmapPages;
+    if (firstFree + 1024 > nrFrames) throw new RangeError(`memory of ${nrFrames} frames cannot hold its memmap of ${this.nrMemmapPages} pages`);
     const flags = this.pages.flags;
     for (let pfn = 0; pfn < firstFree && pfn < nrFrames; pfn++) flags[pfn] = PG_reserved;
     this.hugeBase = hugeFrames > 0 ? Math.floor((nrFrames - hugeFrames) / 512) * 512 : nrFrames;
     if (hugeFrames > 0 && this.hugeBase < firstFree + 1024) {
       throw new RangeError(`${hugeFrames / 512} huge pages do not fit in ${nrFrames} frames`);
     }
-    const top0 = hugeFrames > 0 ? this.hugeBase : nrFrames;
     let top = 0;
-    for (let pfn = top0 - 1; pfn >= firstFree; pfn--) this.freeStack[top++] = pfn;
+    for (let pfn = this.hugeBase - 1; pfn >= firstFree; pfn--) this.freeStack[top++] = pfn;
     this.freeTop = top;
+  }
+
+  /**
+   * `pfn_valid()`: the frame has a `struct page` (RAM, or a section of the
+   * XIP image); device memory above has none.
+   */
+  pfnValid(pfn: number): boolean {
+    return (pfn > 0 && pfn < this.nrFrames) || (pfn >= this.xipBase && pfn < this.xipBase + this.xipFrames);
   }
 
   /** Frames on the free stack (`nr_free_pages`). */

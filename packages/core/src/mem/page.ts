@@ -35,6 +35,10 @@ export const PG_table = 1 << 21;
 export const PG_huge = 1 << 23;
 /** A tail frame of a huge page (`PageTail`). */
 export const PG_huge_tail = 1 << 24;
+/** A page of the XIP image (never allocated or freed; a reference held by the image). */
+export const PG_xip = 1 << 25;
+/** A page a driver allocated and holds (vm_insert_page). */
+export const PG_driver = 1 << 26;
 /** The page is allocated (not on the free list); the model's `!PageBuddy`. */
 export const PG_allocated = 1 << 22;
 

@@ -25,6 +25,7 @@ import {
 } from './page-ref.js';
 import { pteAllocMap } from './pgalloc.js';
 import { hugetlbFault, isVmHugetlbPage } from './hugetlb.js';
+import { doNoPfn } from './pfnmap.js';
 import { lruCacheAdd, markPageAccessed } from './lru-cache.js';
 import { canShareSwapPage, lookupSwapCache, readSwapCacheAsync, removeExclusiveSwapPage, swapFree } from './swapfile.js';
 import { flushTlbPage } from './tlbflush.js';
@@ -88,7 +89,11 @@ export function handlePteFault(k: Kernel, mm: MmStruct, vma: Vma, address: numbe
   const flags = a[b]!;
   if (!ptePresent(flags)) {
     if (flags === 0 && a[b + 1] === 0) {
-      if (vma.vmOps !== null) return doLinearFault(k, mm, vma, address, a, b, write);
+      const ops = vma.vmOps;
+      if (ops !== null) {
+        if (ops.fault !== undefined) return doLinearFault(k, mm, vma, address, a, b, write);
+        if (ops.nopfn !== undefined) return doNoPfn(k, mm, vma, address, a, b, write);
+      }
       return doAnonymousPage(k, mm, vma, address, a, b);
     }
     if ((flags & _PAGE_FILE) !== 0) return doNonlinearFault(k, mm, vma, address, a, b, write);
@@ -157,7 +162,7 @@ export function doNonlinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: num
  * @see mm/memory.c __do_fault
  */
 export function doFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: Uint32Array, b: number, pgoff: number, write: boolean, origFlags: number, origValue: number): number {
-  const res = vma.vmOps!.fault(vma, pgoff);
+  const res = vma.vmOps!.fault!(vma, pgoff);
   if ((res.ret & VM_FAULT_ERROR) !== 0) return res.ret;
   let page = res.pfn;
   let anon = false;
@@ -233,8 +238,8 @@ export function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: 
     return VM_FAULT_OOM;
   }
   k.charge(k.costs.copyPage + k.costs.wpCopyRest);
-  // a raw pfn has no struct page to copy from in the model's token store
-  p.token[np] = old !== 0 ? p.token[old]! : 0;
+  // cow_user_page: a raw pfn has no struct page; the kernel copies from the user address
+  p.token[np] = k.tokenOf(old !== 0 ? old : oldPfn);
   if (a[b] !== oldFlags || a[b + 1] !== oldPfn) {
     // the PTE changed while we allocated (reclaim unmapped it): retry
     putPage(k, np);

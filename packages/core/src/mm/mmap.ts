@@ -22,6 +22,8 @@ import type { Kernel } from '../seams/kernel.js';
 import type { AddressSpace } from '../fs/address-space.js';
 import { shmemVmOps, shmemZeroSetup } from '../fs/shmem.js';
 import { hugetlbfsFileMmap } from '../fs/hugetlbfs.js';
+import { deviceMmap } from '../fs/drivers.js';
+import { xipFileMmap } from '../fs/xip.js';
 import { freePgtables } from './free-pgtables.js';
 import { unmapVmas } from './zap.js';
 import {
@@ -212,10 +214,15 @@ export function* mmapRegion(k: Kernel, mm: MmStruct, file: AddressSpace | null, 
   }
   const vma = new Vma(mm, addr, addr + len, vmFlags, vmGetPageProt(vmFlags), pgoff);
   k.charge(k.costs.vmaOp);
-  if (file?.huge === true) {
+  if (file?.huge === true || file?.device != null || (file !== null && file.xipBase !== 0)) {
+    // f_op->mmap of hugetlbfs, a device driver, or an XIP filesystem
     vma.vmFile = file;
-    const err = hugetlbfsFileMmap(k, vma);
-    if (err !== 0) return err;
+    const err = file.huge ? hugetlbfsFileMmap(k, vma) : file.device !== null ? deviceMmap(k, vma) : xipFileMmap(k, vma);
+    if (err !== 0) {
+      // undo any partial mapping done by a device driver
+      yield* unmapRegion(k, mm, [vma], prev, findVmaPrev(mm, addr).vma, vma.vmStart, vma.vmEnd);
+      return err;
+    }
     vmFlags = vma.vmFlags;
   } else if (file !== null) {
     // shmem_mmap: tmpfs supports remap_file_pages

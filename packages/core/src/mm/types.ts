@@ -121,7 +121,9 @@ export interface VmOperations {
    * `->fault`: find or create the page at file offset `pgoff`, locked and
    * with a reference for the caller.
    */
-  fault(vma: Vma, pgoff: number): VmFaultResult;
+  fault?(vma: Vma, pgoff: number): VmFaultResult;
+  /** `->nopfn`: the raw pfn to map at `addr` (or NOPFN_OOM / NOPFN_SIGBUS). */
+  nopfn?(vma: Vma, addr: number): number;
 }
 
 /** `struct vm_area_struct`. */

@@ -24,13 +24,13 @@ import {
   pteIndex,
   ptePresent,
 } from '../pgtable/entry.js';
-import { PG_active, PG_allocated, PG_anon, PG_huge, PG_huge_tail, PG_lru, PG_swapcache, PG_table } from '../mem/page.js';
+import { PG_active, PG_allocated, PG_anon, PG_driver, PG_huge, PG_huge_tail, PG_lru, PG_swapcache, PG_table, PG_xip } from '../mem/page.js';
 import { TLB_WRITE } from '../machine/tlb.js';
 import { vmNormalPage } from '../mm/fault.js';
 import { vmGetPageProt } from '../mm/mmap.js';
 import { lookupPmdTable } from '../mm/pgalloc.js';
 import { linearPageIndex } from '../mm/page-ref.js';
-import { type MmStruct, type Vma, VM_HUGETLB, VM_NONLINEAR, VM_SHARED, VM_WRITE } from '../mm/types.js';
+import { type MmStruct, type Vma, VM_HUGETLB, VM_INSERTPAGE, VM_NONLINEAR, VM_SHARED, VM_WRITE } from '../mm/types.js';
 import type { Kernel } from '../seams/kernel.js';
 
 /** One violated invariant. */
@@ -80,7 +80,7 @@ const scratchOf = new WeakMap<Kernel, Scratch>();
 function scratch(k: Kernel): Scratch {
   let s = scratchOf.get(k);
   if (s === undefined) {
-    s = { mapped: new Int32Array(k.mem.nrFrames), cached: new Uint8Array(k.mem.nrFrames), swapRefs: new Int32Array(k.swap.nrSlots) };
+    s = { mapped: new Int32Array(k.pages.nrFrames), cached: new Uint8Array(k.pages.nrFrames), swapRefs: new Int32Array(k.swap.nrSlots) };
     scratchOf.set(k, s);
   }
   s.mapped.fill(0);
@@ -123,7 +123,7 @@ function walkPteTable(k: Kernel, mm: MmStruct, pte: number, base: number, s: Scr
     if ((f & _PAGE_RW) !== 0 && (vma.vmFlags & VM_WRITE) === 0) out.add('pte', `mm ${mm.id}: writable PTE at ${hex(addr)} in a VMA without VM_WRITE`);
     const pfn = vmNormalPage(vma, addr, val);
     if (pfn === 0) continue;
-    if (pfn <= 0 || pfn >= k.mem.nrFrames || (p.flags[pfn]! & PG_allocated) === 0) {
+    if (pfn <= 0 || pfn >= k.pages.nrFrames || (p.flags[pfn]! & PG_allocated) === 0) {
       out.add('pte', `mm ${mm.id}: PTE at ${hex(addr)} maps free frame ${pfn}`);
       continue;
     }
@@ -132,6 +132,12 @@ function walkPteTable(k: Kernel, mm: MmStruct, pte: number, base: number, s: Scr
       continue;
     }
     s.mapped[pfn]!++;
+    if ((p.flags[pfn]! & PG_driver) !== 0) {
+      // vm_insert_page: a driver's page, no mapping of its own
+      rss.file++;
+      if ((vma.vmFlags & VM_INSERTPAGE) === 0) out.add('rmap', `mm ${mm.id}: driver page ${pfn} at ${hex(addr)} outside a VM_INSERTPAGE VMA`);
+      continue;
+    }
     const anon = (p.flags[pfn]! & PG_anon) !== 0;
     if (anon) {
       rss.anon++;
@@ -261,7 +267,9 @@ function checkTlbs(k: Kernel, out: Findings): void {
         continue;
       }
       if (cpu.activeMm !== mm) out.add('tlb', `${where} survives a switch to another mm`);
-      if ((k.pages.flags[pfn]! & PG_allocated) === 0 || (k.pages.flags[pfn]! & PG_table) !== 0) {
+      if (pfn >= k.pages.nrFrames) {
+        if (k.iomem.find(pfn) === undefined) out.add('tlb', `${where} points at pfn ${pfn}, neither memory nor a device`);
+      } else if ((k.pages.flags[pfn]! & PG_allocated) === 0 || (k.pages.flags[pfn]! & PG_table) !== 0) {
         out.add('tlb', `${where} points at freed or reused frame ${pfn}`);
         continue;
       }
@@ -334,7 +342,7 @@ export function checkKernel(k: Kernel): Violation[] {
   let anonMapped = 0;
   let fileMapped = 0;
   let lruPages = 0;
-  for (let pfn = 1; pfn < k.mem.nrFrames; pfn++) {
+  for (let pfn = 1; pfn < k.pages.nrFrames; pfn++) {
     const f = p.flags[pfn]!;
     if ((f & PG_allocated) === 0) {
       if (s.mapped[pfn] !== 0) out.add('refcount', `free frame ${pfn} is mapped ${s.mapped[pfn]!} times`);
@@ -345,6 +353,14 @@ export function checkKernel(k: Kernel): Violation[] {
       continue;
     }
     if ((f & PG_huge_tail) !== 0) continue;
+    if ((f & (PG_xip | PG_driver)) !== 0) {
+      // an XIP image page or a driver's page: one reference of its owner besides the mappings
+      const want = s.mapped[pfn]! + 1 + p.pinned[pfn]!;
+      if (p.count[pfn] !== want) out.add('refcount', `${(f & PG_xip) !== 0 ? 'XIP' : 'driver'} page ${pfn}: refcount ${p.count[pfn]!}, expected ${want}`);
+      if (p.mapcount[pfn] !== s.mapped[pfn]) out.add('mapcount', `frame ${pfn}: mapcount ${p.mapcount[pfn]!} but ${s.mapped[pfn]!} PTEs map it`);
+      if (s.mapped[pfn]! > 0) fileMapped++;
+      continue;
+    }
     if ((f & PG_huge) !== 0) {
       // 2.6.24 hugetlb pages have no rmap: references only (PMD entries, page cache, pins)
       const want = s.mapped[pfn]! + s.cached[pfn]! + p.pinned[pfn]!;
@@ -383,7 +399,7 @@ export function checkKernel(k: Kernel): Violation[] {
       n++;
       const want = list === 1 ? PG_active : 0;
       if ((p.flags[pfn]! & (PG_active | PG_lru)) !== (PG_lru | want)) out.add('lru', `page ${pfn} on the ${list === 1 ? 'active' : 'inactive'} list has flags ${hex(p.flags[pfn]!)}`);
-      if (n > k.mem.nrFrames) break;
+      if (n > k.pages.nrFrames) break;
     }
     if (n !== k.lru.nr[list]) out.add('lru', `${list === 1 ? 'active' : 'inactive'} list holds ${n} pages but counts ${k.lru.nr[list]}`);
     listed += n;
@@ -410,8 +426,10 @@ export function checkNoLeaks(k: Kernel): Violation[] {
   const hugeUsed = k.hugePool.nrHugePages - k.hugePool.nrFree;
   if (hugeUsed !== hugeCached) out.add('leak', `${hugeUsed} huge pages in use after every mm exited, ${hugeCached} of them in hugetlbfs files`);
   if (k.swap.inuse !== swapped) out.add('leak', `${k.swap.inuse} swap slots in use after every mm exited, ${swapped} of them held by files`);
+  let driverPages = 0;
+  for (const f of k.files.values()) driverPages += f.device?.pages?.length ?? 0;
   const used = k.mem.hugeBase - 1 - k.mem.nrMemmapPages - k.mem.nrFree;
-  if (used !== cached) out.add('leak', `${used} frames in use after every mm exited, ${cached} of them page cache`);
+  if (used !== cached + driverPages) out.add('leak', `${used} frames in use after every mm exited, ${cached} of them page cache and ${driverPages} held by drivers`);
   for (const v of checkKernel(k)) out.add(v.check, v.message);
   return out.list;
 }

@@ -11,7 +11,7 @@
 import { _PAGE_SWP, PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
 import { lookupPteTable } from '../mm/pgalloc.js';
 import { linearPageIndex } from '../mm/page-ref.js';
-import { type MmStruct, type Vma, VM_SHARED } from '../mm/types.js';
+import { type MmStruct, type Vma, VM_PFNMAP, VM_SHARED, isCowMapping } from '../mm/types.js';
 import { findVma } from '../mm/vma.js';
 import type { Kernel } from '../seams/kernel.js';
 import type { Violation } from './check.js';
@@ -25,6 +25,9 @@ export class Oracle {
   private readonly nonlinear = new Map<number, Map<number, number>>();
 
   private fileIndex(mm: MmStruct, vma: Vma, addr: number): number {
+    const dev = vma.vmFile?.device ?? null;
+    // remap_pfn_range took vm_pgoff for the pfn in a COW mapping
+    if (dev !== null && (vma.vmFlags & VM_PFNMAP) !== 0 && isCowMapping(vma.vmFlags)) return linearPageIndex(vma, addr) - dev.basePfn;
     return this.nonlinear.get(mm.id)?.get(addr / PAGE_SIZE) ?? linearPageIndex(vma, addr);
   }
 

@@ -50,6 +50,9 @@ import { LruLists } from '../mem/lru.js';
 import { SwapInfo } from '../mm/swapfile.js';
 import { HPAGE_FRAMES, HPAGE_SIZE, HugePool } from '../mem/hugetlb-pool.js';
 import { hugetlbfsCreate } from '../fs/hugetlbfs.js';
+import { IoMem } from '../mem/iomem.js';
+import { deviceCreate, type DeviceKind } from '../fs/drivers.js';
+import { createXipVmOps, xipFileCreate } from '../fs/xip.js';
 import { SWAP_CLUSTER_MAX, tryToFreePages } from '../mm/vmscan.js';
 import { KernelConfigError, type Feature, type FeatureRequest, type ResolvedFeature, resolveFeatures } from './feature.js';
 import { type Seams, SeamTable } from './seams.js';
@@ -74,6 +77,8 @@ export interface BuildOptions {
   swapBytes?: number;
   /** Huge pages in the pool (`nr_hugepages`, 2 MiB each), set aside at boot. */
   hugePages?: number;
+  /** Size of an execute-in-place image above RAM (with a memmap, as 2.6.24 needs). */
+  xipBytes?: number;
   /** Override the profile's mmap placement. */
   placement?: Placement;
   /** The feature set. */
@@ -123,6 +128,10 @@ export function buildKernel(opts: BuildOptions = {}): Kernel {
   if (!Number.isInteger(hugePages) || hugePages < 0 || hugePages * 2 * 1024 * 1024 > memBytes / 2) {
     throw new KernelConfigError(`hugepages must be a whole number using at most half of memory, got ${hugePages}`);
   }
+  const xipBytes = opts.xipBytes ?? 0;
+  if (!Number.isSafeInteger(xipBytes) || xipBytes < 0 || xipBytes % PAGE_SIZE !== 0 || xipBytes > 16 * 1024 * 1024 * 1024) {
+    throw new KernelConfigError(`XIP image size must be a multiple of 4 KiB up to 16 GiB, got ${xipBytes}`);
+  }
   const placement = opts.placement ?? profile.placement;
   if (!['legacy', 'aligned'].includes(placement)) throw new KernelConfigError(`placement must be legacy or aligned, got '${placement}'`);
   const features = resolveFeatures(opts.features ?? [], opts.registry ?? []);
@@ -132,6 +141,7 @@ export function buildKernel(opts: BuildOptions = {}): Kernel {
     memBytes,
     swapBytes,
     hugePages,
+    xipBytes,
     seed: opts.seed ?? 1,
     check: opts.check ?? false,
     features,
@@ -148,6 +158,7 @@ interface KernelInit {
   memBytes: number;
   swapBytes: number;
   hugePages: number;
+  xipBytes: number;
   seed: number;
   check: boolean;
   features: ResolvedFeature[];
@@ -207,6 +218,12 @@ export class Kernel {
   clockNs = 0;
   /** Simulated time spent flushing TLBs, IPIs included. */
   tlbFlushNs = 0;
+  /** Device memory above RAM. */
+  readonly iomem: IoMem;
+  /** The XIP `vm_operations`. */
+  readonly xipOps: VmOperations;
+  /** Pages of the XIP image handed out to XIP files. */
+  xipNext = 0;
   /** The huge page pool. */
   readonly hugePool: HugePool;
   /** The LRU lists. */
@@ -243,7 +260,12 @@ export class Kernel {
     this.placement = init.profile.placement;
     this.seed = init.seed;
     this.features = init.features;
-    this.mem = new PhysMem(init.memBytes / PAGE_SIZE, init.profile.structPageSize, init.hugePages * HPAGE_FRAMES);
+    try {
+      this.mem = new PhysMem(init.memBytes / PAGE_SIZE, init.profile.structPageSize, init.hugePages * HPAGE_FRAMES, init.xipBytes / PAGE_SIZE);
+    } catch (e) {
+      throw new KernelConfigError(e instanceof Error ? e.message : String(e));
+    }
+    this.iomem = new IoMem(this.mem.pages.nrFrames);
     this.pages = this.mem.pages;
     this.tables = new TableStore(this.pages);
     this.cpus = [];
@@ -254,6 +276,7 @@ export class Kernel {
     this.cpu = this.cpus[0]!;
     this.gathers = this.cpus.map(() => new MmuGather());
     this.shmemOps = createShmemVmOps(this);
+    this.xipOps = createXipVmOps(this);
     this.oracle = init.check ? new Oracle() : null;
     this.vm.nr_memmap_pages = this.mem.nrMemmapPages;
     this.lru = new LruLists(this.pages);
@@ -631,10 +654,10 @@ export class Kernel {
       const a = base + i * PAGE_SIZE;
       if (toMemory) {
         const t = this.nextToken(a);
-        this.pages.token[pfn] = t;
+        this.setToken(pfn, t);
         this.oracle?.write(mm, a, t);
       } else {
-        this.oracle?.read(this, mm, a, this.pages.token[pfn]!);
+        this.oracle?.read(this, mm, a, this.tokenOf(pfn));
       }
     }
     this.putUserPages(r);
@@ -657,10 +680,10 @@ export class Kernel {
     let out: number;
     if (write) {
       out = value >>> 0;
-      this.pages.token[pfn] = out;
+      this.setToken(pfn, out);
       this.oracle?.forceWrite(mm, page, out);
     } else {
-      out = this.pages.token[pfn]!;
+      out = this.tokenOf(pfn);
       this.oracle?.read(this, mm, page, out);
     }
     this.putUserPages(r);
@@ -687,6 +710,37 @@ export class Kernel {
   invalidateMapping(file: ShmemFile, offset: number, len: number): void {
     unmapMappingRange(this, file, offset, len, false);
     this.opDone('invalidate');
+  }
+
+  /** The data token of frame `pfn` (RAM, XIP image, or device memory). */
+  tokenOf(pfn: number): number {
+    return pfn < this.pages.nrFrames ? this.pages.token[pfn]! : this.iomem.tokenOf(pfn);
+  }
+
+  /** Write the data token of frame `pfn`. */
+  setToken(pfn: number, value: number): void {
+    if (pfn < this.pages.nrFrames) this.pages.token[pfn] = value;
+    else this.iomem.setToken(pfn, value);
+  }
+
+  /**
+   * Create a device of `size` bytes whose driver maps it with
+   * `remap_pfn_range` (`pfnmap`), `vm_insert_page` (`insertpage`) or
+   * `->nopfn` (`nopfn`). Map it with {@link mmap}.
+   */
+  deviceCreate(name: string, size: number, kind: DeviceKind): ShmemFile {
+    if (!Number.isSafeInteger(size) || size <= 0) throw new KernelConfigError(`device size must be a positive integer, got ${size}`);
+    const r = deviceCreate(this, name, size, kind);
+    if (typeof r === 'number') throw new KernelConfigError(`out of memory creating device ${name}`);
+    this.opDone('device');
+    return r;
+  }
+
+  /** Create a file of `size` bytes on the XIP filesystem (the kernel needs `xipBytes`). */
+  xipFileCreate(name: string, size: number): ShmemFile {
+    const f = xipFileCreate(this, name, size);
+    this.opDone('xip');
+    return f;
   }
 
   /** Create a hugetlbfs file of `size` bytes (mmap extends it). */
@@ -722,6 +776,7 @@ export class Kernel {
     const end = addr + len;
     const oracle = this.oracle;
     const token = this.pages.token;
+    const nFrames = this.pages.nrFrames;
     let sig = 0;
     for (let a = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE; a < end; a += PAGE_SIZE) {
       const r = userAccessPage(this, mm, a, write);
@@ -731,10 +786,11 @@ export class Kernel {
       }
       if (write) {
         const t = this.nextToken(a);
-        token[r] = t;
+        if (r < nFrames) token[r] = t;
+        else this.iomem.setToken(r, t);
         oracle?.write(mm, a, t);
       } else if (oracle !== null) {
-        oracle.read(this, mm, a, token[r]!);
+        oracle.read(this, mm, a, this.tokenOf(r));
       }
     }
     this.opDone(write ? 'write' : 'read');
@@ -746,7 +802,7 @@ export class Kernel {
     const mm = this.enter(task);
     const r = userAccessPage(this, mm, addr, true);
     if (r > 0) {
-      this.pages.token[r] = value >>> 0;
+      this.setToken(r, value >>> 0);
       this.oracle?.write(mm, Math.floor(addr / PAGE_SIZE) * PAGE_SIZE, value >>> 0);
     }
     this.opDone('write');
@@ -759,7 +815,7 @@ export class Kernel {
     const r = userAccessPage(this, mm, addr, false);
     let value = 0;
     if (r > 0) {
-      value = this.pages.token[r]!;
+      value = this.tokenOf(r);
       this.oracle?.read(this, mm, Math.floor(addr / PAGE_SIZE) * PAGE_SIZE, value);
     }
     this.opDone('read');
