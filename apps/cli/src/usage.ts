@@ -6,7 +6,7 @@
 /** `mmlab run` usage. */
 export const RUN_USAGE =
   'usage: mmlab run --workload SPEC [--features SPEC,SPEC,...] [--seed N] [--preempt|--no-preempt] ' +
-  '[--check] [--json] [--timings] [--machine NAME] [--placement legacy|aligned]';
+  '[--check] [--json] [--timings] [--machine NAME] [--placement legacy|aligned] [--mem SIZE] [--swap SIZE]';
 
 /** `mmlab replay` usage. */
 export const REPLAY_USAGE = 'usage: mmlab replay DIR [--json] [--check]';
@@ -28,7 +28,9 @@ ${RUN_USAGE}
     from the feature set and prints a report (--json: one JSON object; --timings
     adds host time under "host"). Specs are name:key=value:key=value; sizes are
     binary (64k, 256m, 1g). --check runs the invariant checker at every operation
-    boundary; any violation makes the exit code 1.
+    boundary; any violation makes the exit code 1. --mem sets the simulated RAM
+    (default: the machine's), --swap the swap space (default: twice the RAM). A
+    workload the OOM killer stops is a result ("result" in the report), exit code 0.
 
 ${REPLAY_USAGE}
     Rebuilds a captured process's address space and compares the model's page-table

@@ -67,7 +67,14 @@ describe('mmlab run', () => {
     ]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out) as { config: unknown; metrics: { pagetables: { pte: number } } };
-    expect(report.config).toEqual({ machine: 'x86-64-today', placement: 'aligned', preempt: true, check: false });
+    expect(report.config).toEqual({
+      machine: 'x86-64-today',
+      placement: 'aligned',
+      preempt: true,
+      check: false,
+      memBytes: 4 * 2 ** 30,
+      swapBytes: 8 * 2 ** 30,
+    });
     expect(report.metrics.pagetables.pte).toBe(2);
   });
 
@@ -118,6 +125,58 @@ describe('mmlab run', () => {
   });
 });
 
+describe('mmlab run --mem and --swap', () => {
+  it('swaps under pressure and shows memory, swap and the swap figures', async () => {
+    const r = await mmlab(['run', '--workload', 'swap-pressure:size=48m', '--mem', '32m', '--check']);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/^mmlab run swap-pressure:size=48m\nmachine x86-64, memory 32m, swap 64m, legacy placement/);
+    for (const name of ['pswpout', 'pswpin', 'pgmajfault', 'allocstall']) {
+      expect(r.out).toMatch(new RegExp(`\\n${name}\\s+[1-9][\\d,]*\\n`));
+    }
+    expect(r.out).toMatch(/\noom_kill\s+0\n/);
+    expect(r.out).toMatch(/\nresult\s+completed\n/);
+    expect(r.out).toMatch(/invariants\s+[\d,]+ checks, 0 violations/);
+  });
+
+  it('reports an OOM kill as a result with exit code 0', async () => {
+    const args = ['run', '--workload', 'swap-pressure:size=64m', '--mem', '32m', '--swap', '8m'];
+    const json = await mmlab([...args, '--json', '--check']);
+    expect(json.code).toBe(0);
+    expect(json.err).toBe('');
+    const report = JSON.parse(json.out) as {
+      config: { memBytes: number; swapBytes: number };
+      result: { signal: string; oom: boolean; step: string };
+      metrics: { vmstat: Record<string, number> };
+      invariants: { violations: unknown[] };
+    };
+    expect(report.config).toMatchObject({ memBytes: 32 * 2 ** 20, swapBytes: 8 * 2 ** 20 });
+    expect(report.result).toMatchObject({ signal: 'SIGKILL', oom: true });
+    expect(report.result.step).toMatch(/^write at \+\d+m$/);
+    expect(report.metrics.vmstat.oom_kill).toBeGreaterThan(0);
+    expect(report.invariants.violations).toEqual([]);
+    const text = await mmlab(args);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/\nresult\s+stopped by SIGKILL, out of memory \(write at \+\d+m\)\n/);
+    expect(text.out).toMatch(/\noom_kill\s+[1-9]/);
+  });
+
+  it('runs dio and prints its gup figures', async () => {
+    const r = await mmlab(['run', '--workload', 'dio:procs=2:size=4m', '--mem', '64m', '--check']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/workload figures\s+value\n/);
+    expect(r.out).toMatch(/\ngup_calls\s+64\n/);
+    expect(r.out).toMatch(/\ngup_pages\s+4,096\n/);
+    expect(r.out).toMatch(/invariants\s+[\d,]+ checks, 0 violations/);
+  });
+
+  it('accepts --swap 0', async () => {
+    const r = await mmlab(['run', '--workload', 'anon-touch:size=1m', '--mem', '16m', '--swap', '0', '--json']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as { config: { swapBytes: number } }).config.swapBytes).toBe(0);
+  });
+});
+
 describe('bad usage exits 2 with one line and a usage line', () => {
   it.each([
     [['frobnicate'], /unknown command 'frobnicate'/],
@@ -125,7 +184,10 @@ describe('bad usage exits 2 with one line and a usage line', () => {
     [['run'], /missing --workload SPEC/],
     [['run', '--workload', 'anon-touch', '--frob'], /unknown option '--frob'/],
     [['run', '--workload'], /needs a value/],
-    [['run', '--workload', 'nosuch'], /unknown workload 'nosuch' \(known: shm-procs, anon-touch, fork-exit\)/],
+    [
+      ['run', '--workload', 'nosuch'],
+      /unknown workload 'nosuch' \(known: shm-procs, anon-touch, fork-exit, swap-pressure, dio\)/,
+    ],
     [['run', '--workload', 'anon-touch:bogus=1'], /unknown parameter 'bogus'/],
     [['run', '--workload', 'anon-touch:size=0'], /'size' must not be zero/],
     [['run', '--workload', 'anon-touch:size=12345'], /multiple of the page size/],
@@ -134,6 +196,13 @@ describe('bad usage exits 2 with one line and a usage line', () => {
     [['run', '--workload', 'anon-touch', '--seed', '-1'], /bad seed/],
     [['run', '--workload', 'anon-touch', '--machine', 'vax'], /unknown machine 'vax'/],
     [['run', '--workload', 'anon-touch', '--placement', 'random'], /bad placement/],
+    [['run', '--workload', 'anon-touch', '--mem', '1x'], /bad --mem size '1x' \(expected a size such as 256m or 1g\)/],
+    [['run', '--workload', 'anon-touch', '--mem', '1k'], /memory size must be a multiple of 4 KiB and at least 16 MiB/],
+    [['run', '--workload', 'anon-touch', '--mem', '128g'], /above the model's 64 GiB limit/],
+    [['run', '--workload', 'anon-touch', '--mem'], /'--mem' needs a value \(SIZE\)/],
+    [['run', '--workload', 'anon-touch', '--swap', 'lots'], /bad --swap size 'lots'/],
+    [['run', '--workload', 'anon-touch', '--swap', '1000'], /--swap must be a multiple of the page size 4096/],
+    [['run', '--workload', 'anon-touch', '--swap', '1t'], /swap size must be from 0 to 256 GiB/],
     [['run', '--workload', './missing.mjs'], /cannot load workload module/],
     [['list'], /list what\?/],
     [['list', 'cars'], /unknown list 'cars'/],
@@ -150,12 +219,16 @@ describe('mmlab list', () => {
   it('documents the workloads and their parameters', async () => {
     const r = await mmlab(['list', 'workloads']);
     expect(r.code).toBe(0);
-    for (const name of ['shm-procs', 'anon-touch', 'fork-exit']) expect(r.out).toContain(`${name}\n`);
+    for (const name of ['shm-procs', 'anon-touch', 'fork-exit', 'swap-pressure', 'dio']) {
+      expect(r.out).toContain(`${name}\n`);
+    }
     expect(r.out).toMatch(/procs\s+int\s+default 32/);
     expect(r.out).toMatch(/size\s+size\s+default 256m/);
     expect(r.out).toContain('touch-half.mjs');
     const json = JSON.parse((await mmlab(['list', 'workloads', '--json'])).out) as { name: string }[];
-    expect(json.map((w) => w.name)).toEqual(['shm-procs', 'anon-touch', 'fork-exit']);
+    expect(r.out).toMatch(/passes\s+int\s+default 2/);
+    expect(r.out).toMatch(/size\s+size\s+default 512m/);
+    expect(json.map((w) => w.name)).toEqual(['shm-procs', 'anon-touch', 'fork-exit', 'swap-pressure', 'dio']);
   });
 
   it('lists machines and the (empty) feature registry', async () => {

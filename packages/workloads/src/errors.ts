@@ -28,3 +28,32 @@ export class WorkloadError extends Error {
     this.name = 'WorkloadError';
   }
 }
+
+/**
+ * A workload stopped early by a simulated fault that is a result of the run,
+ * not a failure of the model: the OOM killer's SIGKILL on a user access, or
+ * ENOMEM from a system call that had to fault pages in. {@link runWorkload}
+ * catches it, records it as the report's `result`, takes the snapshot if the
+ * workload had not, and makes every process still alive exit.
+ */
+export class WorkloadStopped extends Error {
+  /** The step that was stopped (`'write at +40m'`). */
+  readonly step: string;
+  /** The signal delivered (`SIGKILL` = 9), when a signal stopped it. */
+  readonly signal: number | undefined;
+  /** The errno returned (positive, `ENOMEM` = 12), when a system call failed. */
+  readonly errno: number | undefined;
+
+  /**
+   * @param message - one line naming the workload, the step and the cause
+   * @param step - the step that was stopped
+   * @param cause - the signal or errno that stopped it
+   */
+  constructor(message: string, step: string, cause: { readonly signal?: number; readonly errno?: number }) {
+    super(message);
+    this.name = 'WorkloadStopped';
+    this.step = step;
+    this.signal = cause.signal;
+    this.errno = cause.errno === undefined ? undefined : Math.abs(cause.errno);
+  }
+}

@@ -1,6 +1,6 @@
-export { anonTouch, forkExit, shmProcs } from './builtin/index.js';
-export { expectNoSignal, expectOk, expectTask } from './checks.js';
-export { SpecError, WorkloadError } from './errors.js';
+export { anonTouch, dio, forkExit, shmProcs, swapPressure } from './builtin/index.js';
+export { expectNoSignal, expectOk, expectOkOrOom, expectTask, signalName } from './checks.js';
+export { SpecError, WorkloadError, WorkloadStopped } from './errors.js';
 export {
   checkParam,
   formatParamValue,
@@ -12,7 +12,7 @@ export {
   type ParamValues,
 } from './params.js';
 export { getWorkload, listWorkloads } from './registry.js';
-export type { ReportedFeature, RunConfig, RunReport } from './report.js';
+export type { ReportedFeature, RunConfig, RunReport, RunResult } from './report.js';
 export { bindWorkload, resolveWorkload } from './resolve.js';
 export { createRng, type Rng } from './rng.js';
 export { DEFAULT_MACHINE, runWorkload, type RunOptions } from './run.js';

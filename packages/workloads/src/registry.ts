@@ -3,10 +3,10 @@
  * @module
  */
 
-import { anonTouch, forkExit, shmProcs } from './builtin/index.js';
+import { anonTouch, dio, forkExit, shmProcs, swapPressure } from './builtin/index.js';
 import type { Workload } from './workload.js';
 
-const BUILTIN: readonly Workload[] = [shmProcs, anonTouch, forkExit];
+const BUILTIN: readonly Workload[] = [shmProcs, anonTouch, forkExit, swapPressure, dio];
 
 /** Every built-in workload, in the order `mmlab list workloads` shows them. */
 export function listWorkloads(): readonly Workload[] {

@@ -17,6 +17,28 @@ export interface RunConfig {
   readonly preempt: boolean;
   /** Whether the invariant checker and data oracle ran. */
   readonly check: boolean;
+  /** Simulated RAM, bytes. */
+  readonly memBytes: number;
+  /** Swap space, bytes. */
+  readonly swapBytes: number;
+}
+
+/**
+ * How the workload ended, when there is more to say than "it completed":
+ * a simulated fault that stopped it early (the OOM killer's SIGKILL, ENOMEM
+ * from a system call) and figures the workload counted itself.
+ */
+export interface RunResult {
+  /** The signal that stopped the workload (`'SIGKILL'`). */
+  readonly signal?: string;
+  /** The errno that stopped the workload (`'ENOMEM'`). */
+  readonly errno?: string;
+  /** True when memory and swap were exhausted (OOM kill, or ENOMEM). */
+  readonly oom?: boolean;
+  /** The step that was stopped (`'write at +40m'`). */
+  readonly step?: string;
+  /** Figures the workload counted (`gup_calls`, …), in the order counted. */
+  readonly figures?: Readonly<Record<string, number>>;
 }
 
 /** A feature as the report records it. */
@@ -41,6 +63,11 @@ export interface RunReport {
   readonly seed: number;
   /** The kernel configuration. */
   readonly config: RunConfig;
+  /**
+   * How the workload ended (present when a simulated fault stopped it early
+   * or when it counted figures of its own).
+   */
+  readonly result?: RunResult;
   /** The kernel's figures (gauges sampled at the workload's snapshot point). */
   readonly metrics: Metrics;
   /** Invariant checks (present when the run used the checker). */

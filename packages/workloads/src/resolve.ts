@@ -4,7 +4,7 @@
  * @module
  */
 
-import { SpecError, WorkloadError } from './errors.js';
+import { SpecError, WorkloadError, WorkloadStopped } from './errors.js';
 import { formatParamValue, resolveParams } from './params.js';
 import { getWorkload, listWorkloads } from './registry.js';
 import { parseSpec } from './spec.js';
@@ -66,13 +66,16 @@ export async function resolveWorkload(text: string, cwd = process.cwd()): Promis
   return bindWorkload(workload, parsed.args);
 }
 
-/** Reports anything a user module throws as a {@link WorkloadError} naming the module. */
+/**
+ * Reports anything a user module throws as a {@link WorkloadError} naming
+ * the module ({@link WorkloadStopped}, a result of the run, passes through).
+ */
 function guarded(label: string, run: ResolvedWorkload['run']): ResolvedWorkload['run'] {
   return async (ctx) => {
     try {
       await run(ctx);
     } catch (err) {
-      if (err instanceof WorkloadError) throw err;
+      if (err instanceof WorkloadError || err instanceof WorkloadStopped) throw err;
       const why = err instanceof Error ? err.message : String(err);
       throw new WorkloadError(`${label}: ${why.split('\n', 1)[0] ?? ''}`);
     }

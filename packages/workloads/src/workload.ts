@@ -27,6 +27,20 @@ export interface WorkloadContext {
    * the teardown.
    */
   snapshot(): void;
+  /**
+   * Adds `by` (default 1) to a figure of the workload's own, reported under
+   * `result.figures` (`ctx.count('gup_calls')`).
+   */
+  count(name: string, by?: number): void;
+  /**
+   * Ends the workload early because of a simulated fault that is a result
+   * of the run (the OOM killer's SIGKILL, ENOMEM): the runner records it in
+   * the report's `result`, takes the snapshot if none was taken, and makes
+   * every process still alive exit. Never returns.
+   * @param step - what was stopped (`'write at +40m'`)
+   * @param cause - the signal delivered or the errno returned
+   */
+  stop(step: string, cause: { readonly signal?: number; readonly errno?: number }): never;
 }
 
 /**

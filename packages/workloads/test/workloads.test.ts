@@ -87,7 +87,14 @@ describe('runWorkload reports', () => {
     const r = await runWorkload({ workload: 'anon-touch:size=64k', check: true });
     expect(Object.keys(r)).toEqual(['workload', 'features', 'seed', 'config', 'metrics', 'invariants']);
     expect(r.workload).toEqual({ name: 'anon-touch', spec: 'anon-touch:size=64k', params: { size: 65536 } });
-    expect(r.config).toEqual({ machine: 'x86-64', placement: 'legacy', preempt: false, check: true });
+    expect(r.config).toEqual({
+      machine: 'x86-64',
+      placement: 'legacy',
+      preempt: false,
+      check: true,
+      memBytes: 4 * 2 ** 30,
+      swapBytes: 8 * 2 ** 30,
+    });
   });
 
   it('refuse an unknown machine', async () => {

@@ -3,8 +3,8 @@
  * @module
  */
 
-import { getMachine, listMachines, type Placement } from '@mmlab/core';
-import { resolveWorkload, runWorkload } from '@mmlab/workloads';
+import { PAGE_SIZE, getMachine, listMachines, type Placement } from '@mmlab/core';
+import { parseSize, resolveWorkload, runWorkload } from '@mmlab/workloads';
 import { optionValue, parseArgs, type OptionSpec } from '../argv.js';
 import { UsageError } from '../errors.js';
 import { parseFeatureList } from '../features.js';
@@ -23,15 +23,19 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   timings: { kind: 'flag' },
   machine: { kind: 'value', placeholder: 'NAME' },
   placement: { kind: 'value', placeholder: 'legacy|aligned' },
+  mem: { kind: 'value', placeholder: 'SIZE' },
+  swap: { kind: 'value', placeholder: 'SIZE' },
 };
 
 /**
  * Runs `mmlab run`: builds the kernel, runs the workload, prints the report.
  * @param args - arguments after `run`
  * @param io - output streams and working directory
- * @returns 0, or 1 when `--check` found a violation
+ * @returns 0, or 1 when `--check` found a violation. A workload stopped by
+ *   the OOM killer is a result (recorded in the report), not a failure: 0.
  * @throws {@link UsageError}, `SpecError` or `KernelConfigError` on bad
- *   input; `WorkloadError` when the workload fails on the model
+ *   input (the core refuses impossible memory or swap sizes with
+ *   `KernelConfigError`); `WorkloadError` when the workload fails on the model
  */
 export async function runCommand(args: readonly string[], io: Io): Promise<number> {
   const parsed = parseArgs(args, OPTIONS, RUN_USAGE);
@@ -46,6 +50,11 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
     throw new UsageError(`unknown machine '${machine}' (known: ${listMachines().join(', ')})`, RUN_USAGE);
   }
   const placement = parsePlacement(optionValue(parsed, 'placement'));
+  const memBytes = parseSizeOption('mem', optionValue(parsed, 'mem'));
+  const swapBytes = parseSizeOption('swap', optionValue(parsed, 'swap'));
+  if (swapBytes !== undefined && swapBytes % PAGE_SIZE !== 0) {
+    throw new UsageError(`--swap must be a multiple of the page size ${PAGE_SIZE} (got ${swapBytes})`, RUN_USAGE);
+  }
   const features = (parsed.values.get('features') ?? []).flatMap(parseFeatureList);
   const workload = await resolveWorkload(spec, io.cwd);
   const check = parsed.flags.get('check') === true;
@@ -58,6 +67,8 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
     check,
     machine,
     ...(placement === undefined ? {} : { placement }),
+    ...(memBytes === undefined ? {} : { memBytes }),
+    ...(swapBytes === undefined ? {} : { swapBytes }),
     timings: !json || parsed.flags.get('timings') === true,
   });
   io.stdout(json ? toJson(report) : formatRunReport(report));
@@ -76,4 +87,17 @@ function parseSeed(text: string | undefined): number {
 function parsePlacement(text: string | undefined): Placement | undefined {
   if (text === undefined || text === 'legacy' || text === 'aligned') return text;
   throw new UsageError(`bad placement '${text}' (expected legacy or aligned)`, RUN_USAGE);
+}
+
+/**
+ * Parses the value of a size option (`--mem 256m`); range checks are the
+ * core's (`KernelConfigError`).
+ */
+function parseSizeOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const bytes = parseSize(text);
+  if (bytes === undefined) {
+    throw new UsageError(`bad --${name} size '${text}' (expected a size such as 256m or 1g)`, RUN_USAGE);
+  }
+  return bytes;
 }

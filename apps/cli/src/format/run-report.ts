@@ -3,15 +3,27 @@
  * @module
  */
 
-import type { RunReport } from '@mmlab/workloads';
+import { formatSize, type RunReport, type RunResult } from '@mmlab/workloads';
 import { formatNumber, formatTable, type Cell } from './table.js';
 
 const MAX_VIOLATIONS_SHOWN = 10;
 
+/** vmstat counters printed even when zero: page tables, and the swap and reclaim figures. */
+const ALWAYS_SHOWN: ReadonlySet<string> = new Set([
+  'nr_page_table_pages',
+  'pswpout',
+  'pswpin',
+  'pgmajfault',
+  'allocstall',
+  'oom_kill',
+]);
+
 /**
- * Formats a run report as text: configuration, vmstat counters (non-zero
- * ones, gauges with their peak), meminfo, page tables per level, a
- * per-process summary (min, max, total), simulated time and invariants.
+ * Formats a run report as text: configuration (memory and swap sizes
+ * included), vmstat counters (non-zero ones, and always the swap figures;
+ * gauges with their peak), meminfo, page tables per level, a per-process
+ * summary (min, max, total), the workload's own figures, how it ended (an
+ * OOM kill is a result), simulated time and invariants.
  * @param report - the run's report
  */
 export function formatRunReport(report: RunReport): string {
@@ -24,12 +36,13 @@ export function formatRunReport(report: RunReport): string {
           .join(',');
   const out: string[] = [
     `mmlab run ${report.workload.spec}\n`,
-    `machine ${config.machine}, ${config.placement} placement, PREEMPT ${config.preempt ? 'on' : 'off'}, ` +
+    `machine ${config.machine}, memory ${formatSize(config.memBytes)}, swap ${formatSize(config.swapBytes)}, ` +
+      `${config.placement} placement, PREEMPT ${config.preempt ? 'on' : 'off'}, ` +
       `seed ${report.seed}, features ${features}\n\n`,
   ];
 
   const counters: Cell[][] = Object.entries(metrics.vmstat)
-    .filter(([name, v]) => v !== 0 || name === 'nr_page_table_pages')
+    .filter(([name, v]) => v !== 0 || ALWAYS_SHOWN.has(name))
     .map(([name, v]) => {
       const peak = metrics.peak[name];
       return peak === undefined ? [name, v] : [name, v, peak];
@@ -64,7 +77,13 @@ export function formatRunReport(report: RunReport): string {
     );
   }
 
-  const rows: Cell[][] = [['simulated time', `${formatNumber(metrics.sim.ns / 1e6)} ms`]];
+  const figures = Object.entries(report.result?.figures ?? {});
+  if (figures.length > 0) out.push(formatTable(figures, ['workload figures', 'value']), '\n');
+
+  const rows: Cell[][] = [
+    ['result', describeResult(report.result)],
+    ['simulated time', `${formatNumber(metrics.sim.ns / 1e6)} ms`],
+  ];
   if (report.invariants === undefined) {
     rows.push(['invariants', 'not checked (use --check)']);
   } else {
@@ -81,4 +100,12 @@ export function formatRunReport(report: RunReport): string {
     out.push(`  ... and ${violations.length - MAX_VIOLATIONS_SHOWN} more (see --json)\n`);
   }
   return out.join('');
+}
+
+/** One line saying how the workload ended: `completed`, or what stopped it and where. */
+function describeResult(result: RunResult | undefined): string {
+  const cause = result?.signal ?? result?.errno;
+  if (cause === undefined) return 'completed';
+  const why = result?.oom === true ? `${cause}, out of memory` : cause;
+  return `stopped by ${why}${result?.step === undefined ? '' : ` (${result.step})`}`;
 }

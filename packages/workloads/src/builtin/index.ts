@@ -1,3 +1,5 @@
 export { anonTouch } from './anon-touch.js';
+export { dio } from './dio.js';
 export { forkExit } from './fork-exit.js';
 export { shmProcs } from './shm-procs.js';
+export { swapPressure } from './swap-pressure.js';
