@@ -99,6 +99,17 @@ export class Tlb {
     }
   }
 
+  /** Drop every entry of one address space (a tagged TLB's per-context flush). */
+  flushMm(mmId: number): void {
+    if (this.valid === 0) return;
+    for (let i = 0; i < this.entries; i++) {
+      if (this.mmId[i] === mmId) {
+        this.mmId[i] = -1;
+        this.valid--;
+      }
+    }
+  }
+
   /** `local_flush_tlb()`: drop every entry (CR3 reload without ASIDs). */
   flushAll(): void {
     if (this.valid === 0) return;

@@ -16,7 +16,13 @@ import type { MmStruct } from './types.js';
 /** `flush_tlb_mm()`. */
 export function flushTlbMm(k: Kernel, mm: MmStruct): void {
   const self = k.cpu;
-  if (self.activeMm === mm) {
+  if (k.profile.tlbTagged) {
+    if (mm.cpuVmMask[self.id] !== 0) {
+      self.tlb.flushMm(mm.id);
+      k.vm.nr_tlb_local_flush_all++;
+      k.chargeFlush(k.costs.tlbFlushAll);
+    }
+  } else if (self.activeMm === mm) {
     self.tlb.flushAll();
     k.vm.nr_tlb_local_flush_all++;
     k.chargeFlush(k.costs.tlbFlushAll);
@@ -28,7 +34,7 @@ export function flushTlbMm(k: Kernel, mm: MmStruct): void {
 export function flushTlbPage(k: Kernel, mm: MmStruct, addr: number): void {
   const self = k.cpu;
   const vpn = Math.floor(addr / 4096);
-  if (self.activeMm === mm) {
+  if (self.activeMm === mm || (k.profile.tlbTagged && mm.cpuVmMask[self.id] !== 0)) {
     self.tlb.flushOne(mm.id, vpn);
     k.vm.nr_tlb_local_flush_one++;
     k.chargeFlush(k.costs.tlbFlushOne);
@@ -54,7 +60,11 @@ export function flushTlbOthers(k: Kernel, mm: MmStruct, vpn: number): void {
     targets++;
     k.vm.nr_tlb_remote_flush_received++;
     cpu.busyNs += k.costs.ipiPerTarget;
-    if (cpu.activeMm === mm) {
+    if (k.profile.tlbTagged) {
+      // a tagged TLB may hold this mm's entries whether or not it runs it
+      if (vpn < 0) cpu.tlb.flushMm(mm.id);
+      else cpu.tlb.flushOne(mm.id, vpn);
+    } else if (cpu.activeMm === mm) {
       if (vpn < 0) cpu.tlb.flushAll();
       else cpu.tlb.flushOne(mm.id, vpn);
     } else {

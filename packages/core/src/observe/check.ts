@@ -266,7 +266,9 @@ function checkTlbs(k: Kernel, out: Findings): void {
         out.add('tlb', `${where} belongs to a dead mm`);
         continue;
       }
-      if (cpu.activeMm !== mm) out.add('tlb', `${where} survives a switch to another mm`);
+      if (k.profile.tlbTagged ? mm.cpuVmMask[cpu.id] === 0 : cpu.activeMm !== mm) {
+        out.add('tlb', `${where} survives a switch to another mm${k.profile.tlbTagged ? ' and the CPU left its mask' : ''}`);
+      }
       if (pfn >= k.pages.nrFrames) {
         if (k.iomem.find(pfn) === undefined) out.add('tlb', `${where} points at pfn ${pfn}, neither memory nor a device`);
       } else if ((k.pages.flags[pfn]! & PG_allocated) === 0 || (k.pages.flags[pfn]! & PG_table) !== 0) {

@@ -372,12 +372,17 @@ export class Kernel {
     const cpu = this.cpus[task.cpu]!;
     this.cpu = cpu;
     if (cpu.activeMm !== mm) {
-      if (cpu.activeMm !== null) cpu.activeMm.cpuVmMask[cpu.id] = 0;
-      cpu.tlb.flushAll();
+      if (this.profile.tlbTagged) {
+        // tagged TLB: no flush; the CPU stays in the old mm's mask
+        this.charge(this.costs.contextSwitch);
+      } else {
+        if (cpu.activeMm !== null) cpu.activeMm.cpuVmMask[cpu.id] = 0;
+        cpu.tlb.flushAll();
+        this.charge(this.costs.contextSwitch + this.costs.tlbFlushAll);
+      }
       cpu.activeMm = mm;
       mm.cpuVmMask[cpu.id] = 1;
       this.vm.mmlab_context_switch++;
-      this.charge(this.costs.contextSwitch + this.costs.tlbFlushAll);
     }
     return mm;
   }
@@ -445,6 +450,8 @@ export class Kernel {
         if (cpu.activeMm === mm) {
           cpu.activeMm = null;
           cpu.tlb.flushAll();
+        } else if (mm.cpuVmMask[cpu.id] !== 0) {
+          cpu.tlb.flushMm(mm.id);
         }
       }
       mm.cpuVmMask.fill(0);
