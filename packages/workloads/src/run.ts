@@ -4,10 +4,21 @@
  */
 
 import * as core from '@mmlab/core';
-import { PAGE_SIZE, buildKernel, errnoName, type Feature, type FeatureRequest, type Placement } from '@mmlab/core';
+import {
+  KernelConfigError,
+  PAGE_SIZE,
+  buildKernel,
+  errnoName,
+  getMachine,
+  type BuildOptions,
+  type Feature,
+  type FeatureRequest,
+  type Kernel,
+  type Placement,
+} from '@mmlab/core';
 import { signalName } from './checks.js';
 import { WorkloadStopped } from './errors.js';
-import type { ReportedFeature, RunReport, RunResult } from './report.js';
+import type { HugePageFigures, ReportedFeature, RunReport, RunResult } from './report.js';
 import { resolveWorkload } from './resolve.js';
 import { createRng } from './rng.js';
 import type { ResolvedWorkload, WorkloadContext } from './workload.js';
@@ -34,6 +45,13 @@ export interface RunOptions {
   readonly memBytes?: number;
   /** Swap space in bytes (default: twice the RAM, as the core does). */
   readonly swapBytes?: number;
+  /**
+   * Huge pages in the pool (`nr_hugepages`, 2 MiB each). Default: what the
+   * workload requires (`Workload.requires`), else none. A value given
+   * here wins over the workload's, even when too small for it (the
+   * workload then sees ENOMEM from mmap).
+   */
+  readonly hugePages?: number;
   /** Record host time under `host` (default false). */
   readonly timings?: boolean;
   /** Directory that relative workload module paths start from. */
@@ -45,9 +63,13 @@ export const DEFAULT_MACHINE = 'x86-64';
 
 /**
  * Builds a kernel, runs the workload, checks for leaks once every process
- * has exited ({@link Kernel.finish}), and returns the report. When the
+ * has exited (`Kernel.finish`), and returns the report. When the
  * workload never calls `ctx.snapshot()`, the snapshot is taken after it
  * returns.
+ *
+ * A workload that declares a kernel requirement (`Workload.requires`)
+ * gets its huge page pool, and the memory to hold it, unless the options
+ * set the pool (`hugePages`) or, for the memory, `memBytes`.
  *
  * A workload stopped by a simulated fault ({@link WorkloadStopped}: the OOM
  * killer's SIGKILL, ENOMEM) is a result, not a failure: the report's
@@ -68,7 +90,8 @@ export async function runWorkload(options: RunOptions): Promise<RunReport> {
   const preempt = options.preempt ?? false;
   const check = options.check ?? false;
   const features = options.features ?? [];
-  const kernel = buildKernel({
+  const sizes = kernelSizes(workload, machine, options);
+  const kernel = buildFor(workload, sizes, {
     config: { preempt },
     machine,
     features: [...features],
@@ -76,12 +99,19 @@ export async function runWorkload(options: RunOptions): Promise<RunReport> {
     seed,
     check,
     ...(options.placement === undefined ? {} : { placement: options.placement }),
-    ...(options.memBytes === undefined ? {} : { memBytes: options.memBytes }),
+    ...(sizes.memBytes === undefined ? {} : { memBytes: sizes.memBytes }),
     ...(options.swapBytes === undefined ? {} : { swapBytes: options.swapBytes }),
+    ...(sizes.hugePages === undefined ? {} : { hugePages: sizes.hugePages }),
   });
   const memBytes = kernel.mem.nrFrames * PAGE_SIZE;
   const swapBytes = options.swapBytes ?? 2 * memBytes;
+  const pool = kernel.hugePool;
   let snapshots = 0;
+  let hugeAtSnapshot = { free: pool.nrFree, rsvd: pool.resv };
+  const takeSnapshot = (): void => {
+    kernel.snapshot();
+    hugeAtSnapshot = { free: pool.nrFree, rsvd: pool.resv };
+  };
   const figures = new Map<string, number>();
   const ctx: WorkloadContext = {
     kernel,
@@ -89,7 +119,7 @@ export async function runWorkload(options: RunOptions): Promise<RunReport> {
     core,
     snapshot() {
       snapshots++;
-      kernel.snapshot();
+      takeSnapshot();
     },
     count(name, by = 1) {
       figures.set(name, (figures.get(name) ?? 0) + by);
@@ -106,7 +136,7 @@ export async function runWorkload(options: RunOptions): Promise<RunReport> {
     if (!(err instanceof WorkloadStopped)) throw err;
     stopped = err;
   }
-  if (snapshots === 0) kernel.snapshot();
+  if (snapshots === 0) takeSnapshot();
   if (stopped !== undefined) {
     for (const t of kernel.tasks) if (t.mm !== null) kernel.exit(t);
   }
@@ -116,9 +146,10 @@ export async function runWorkload(options: RunOptions): Promise<RunReport> {
     workload: { name: workload.name, spec: workload.spec, params: workload.params },
     features: kernel.features.map((f): ReportedFeature => ({ name: f.feature.name, options: { ...f.options } })),
     seed,
-    config: { machine, placement: kernel.placement, preempt, check, memBytes, swapBytes },
+    config: { machine, placement: kernel.placement, preempt, check, memBytes, swapBytes, hugePages: pool.nrHugePages },
     ...(result === undefined ? {} : { result }),
     metrics: kernel.metrics(),
+    ...(pool.nrHugePages === 0 ? {} : { hugePages: hugePageFigures(kernel, hugeAtSnapshot) }),
     ...(check
       ? { invariants: { checks: kernel.invariants.checks, violations: [...kernel.invariants.violations] } }
       : {}),
@@ -138,7 +169,63 @@ function runResult(stopped: WorkloadStopped | undefined, figures: ReadonlyMap<st
   };
 }
 
-/** SIGKILL is only ever the OOM killer's in the model; ENOMEM from a fault-in is OOM too. */
+/**
+ * SIGKILL is only ever the OOM killer's in the model; ENOMEM from a fault-in
+ * is OOM too, unless the workload said otherwise.
+ */
 function isOom(stopped: WorkloadStopped): boolean {
-  return stopped.signal === core.SIGKILL || stopped.errno === core.ENOMEM;
+  return stopped.oom ?? (stopped.signal === core.SIGKILL || stopped.errno === core.ENOMEM);
+}
+
+/** The pool and memory sizes a run is built with. */
+interface KernelSizes {
+  /** Huge pages in the pool, when not the core's default (none). */
+  readonly hugePages: number | undefined;
+  /** Simulated RAM, when not the machine's. */
+  readonly memBytes: number | undefined;
+  /** True when the pool is the one the workload required. */
+  readonly fromWorkload: boolean;
+}
+
+/**
+ * Merges the workload's kernel requirement with the options: the options'
+ * pool wins; the requirement's memory comes with its pool, and never
+ * overrides `memBytes`. An unknown machine leaves the requirement out
+ * (the core then refuses the machine).
+ */
+function kernelSizes(workload: ResolvedWorkload, machine: string, options: RunOptions): KernelSizes {
+  const profile = getMachine(machine);
+  const req = profile === undefined ? undefined : workload.requires?.({ machine: profile });
+  if (options.hugePages !== undefined || req?.hugePages === undefined) {
+    return { hugePages: options.hugePages, memBytes: options.memBytes, fromWorkload: false };
+  }
+  return { hugePages: req.hugePages, memBytes: options.memBytes ?? req.memBytes, fromWorkload: true };
+}
+
+/**
+ * Builds the kernel. When the core refuses the pool the workload required
+ * (a `memBytes` too small to hold it), says so: the message names the
+ * workload and the way out.
+ */
+function buildFor(workload: ResolvedWorkload, sizes: KernelSizes, opts: BuildOptions): Kernel {
+  try {
+    return buildKernel(opts);
+  } catch (err) {
+    if (!(err instanceof KernelConfigError) || !sizes.fromWorkload) throw err;
+    try {
+      buildKernel({ ...opts, hugePages: 0 });
+    } catch {
+      throw err;
+    }
+    throw new KernelConfigError(
+      `${workload.spec} needs a pool of ${sizes.hugePages ?? 0} huge pages, which this memory cannot hold ` +
+        `(${err.message}); give more --mem or a smaller --hugepages`
+    );
+  }
+}
+
+/** The huge page pool at the snapshot and at the end of the run. */
+function hugePageFigures(kernel: Kernel, atSnapshot: { free: number; rsvd: number }): HugePageFigures {
+  const pool = kernel.hugePool;
+  return { total: pool.nrHugePages, snapshot: atSnapshot, end: { free: pool.nrFree, rsvd: pool.resv } };
 }

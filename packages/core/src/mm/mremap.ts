@@ -24,6 +24,14 @@ import {
 } from './types.js';
 import { findVma, findVmaPrev, vmaAdjust, vmaLink, vmaMerge, vmaNext } from './vma.js';
 
+/** What {@link copyVma} returns. */
+export interface CopyVmaResult {
+  /** The VMA at the destination. */
+  newVma: Vma;
+  /** The source VMA (possibly merged into the new one). */
+  vma: Vma;
+}
+
 /** `LATENCY_LIMIT`: PTEs moved between reschedule points. */
 const LATENCY_LIMIT = 64 * PAGE_SIZE;
 
@@ -33,7 +41,7 @@ const LATENCY_LIMIT = 64 * PAGE_SIZE;
  * new address as its pgoff. Returns the new VMA and the (possibly merged)
  * source.
  */
-export function copyVma(k: Kernel, vma: Vma, addr: number, len: number, pgoff: number): { newVma: Vma; vma: Vma } {
+export function copyVma(k: Kernel, vma: Vma, addr: number, len: number, pgoff: number): CopyVmaResult {
   const mm = vma.mm;
   if (vma.vmFile === null && vma.anonVma === null) pgoff = addr / PAGE_SIZE;
   const vmaStart = vma.vmStart;

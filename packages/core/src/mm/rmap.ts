@@ -22,6 +22,14 @@ export const SWAP_AGAIN = 1;
 /** `try_to_unmap` result: cannot unmap now (mlocked, or just referenced). */
 export const SWAP_FAIL = 2;
 
+/** Where a PTE lives: its table's words and the entry's word offset. */
+export interface PteLocation {
+  /** The PTE table's words. */
+  a: Uint32Array;
+  /** Word offset of the PTE. */
+  b: number;
+}
+
 /** `vma_address()`: where `pfn` would be mapped in `vma`, or -1. */
 export function vmaAddress(k: Kernel, pfn: number, vma: Vma): number {
   const addr = vma.vmStart + (k.pages.index[pfn]! - vma.vmPgoff) * PAGE_SIZE;
@@ -32,7 +40,7 @@ export function vmaAddress(k: Kernel, pfn: number, vma: Vma): number {
  * `page_check_address()`: the (table, word offset) of the PTE at `addr`
  * if it is present and maps `pfn`; null otherwise.
  */
-export function pageCheckAddress(k: Kernel, pfn: number, vma: Vma, addr: number): { a: Uint32Array; b: number } | null {
+export function pageCheckAddress(k: Kernel, pfn: number, vma: Vma, addr: number): PteLocation | null {
   const pte = lookupPteTable(k, vma.mm, addr);
   if (pte === 0) return null;
   const a = k.tables.arr(pte);

@@ -38,8 +38,16 @@ export function findVma(mm: MmStruct, addr: number): Vma | null {
   return v;
 }
 
+/** What {@link findVmaPrev} returns. */
+export interface VmaLookup {
+  /** The VMA `find_vma` returns. */
+  vma: Vma | null;
+  /** The VMA before it. */
+  prev: Vma | null;
+}
+
 /** `find_vma_prev()`: as {@link findVma}, with the VMA before it. */
-export function findVmaPrev(mm: MmStruct, addr: number): { vma: Vma | null; prev: Vma | null } {
+export function findVmaPrev(mm: MmStruct, addr: number): VmaLookup {
   const i = firstEndingAfter(mm.vmas, addr);
   return { vma: mm.vmas[i] ?? null, prev: i > 0 ? mm.vmas[i - 1]! : null };
 }

@@ -48,6 +48,14 @@ export interface Snapshot {
   procs: ProcFigures[];
 }
 
+/** One CPU's simulated time. */
+export interface CpuTime {
+  /** CPU number. */
+  cpu: number;
+  /** Busy simulated time, ns. */
+  busy_ns: number;
+}
+
 /** Simulated time. */
 export interface SimFigures {
   /** Elapsed simulated time, ns. */
@@ -55,7 +63,7 @@ export interface SimFigures {
   /** Time spent flushing TLBs (IPIs included), ns. */
   tlb_flush_ns: number;
   /** Per-CPU busy time, ns. */
-  cpus: { cpu: number; busy_ns: number }[];
+  cpus: CpuTime[];
 }
 
 /** The metrics report. */

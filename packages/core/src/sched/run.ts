@@ -9,9 +9,27 @@
  */
 
 /** Why a kernel path yielded. */
-export type SchedPoint =
-  | { readonly kind: 'resched' }
-  | { readonly kind: 'lock'; readonly lock: { readonly className: string } };
+export type SchedPoint = ReschedPoint | LockPoint;
+
+/** `cond_resched()`: the path may be switched away here. */
+export interface ReschedPoint {
+  /** Discriminant. */
+  readonly kind: 'resched';
+}
+
+/** A lock the path must wait for. */
+export interface LockPoint {
+  /** Discriminant. */
+  readonly kind: 'lock';
+  /** The lock waited for. */
+  readonly lock: LockRef;
+}
+
+/** What a scheduling point says about a lock. */
+export interface LockRef {
+  /** Lock class name. */
+  readonly className: string;
+}
 
 /** A kernel path: yields scheduling points, returns `T`. */
 export type KGen<T> = Generator<SchedPoint, T, void>;

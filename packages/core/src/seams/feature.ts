@@ -18,14 +18,47 @@ export class KernelConfigError extends Error {
 }
 
 /** A feature option's specification. */
-export type OptionSpec =
-  | { readonly type: 'boolean'; readonly default: boolean; readonly doc: string }
-  | { readonly type: 'int'; readonly default: number; readonly min?: number; readonly max?: number; readonly doc: string }
-  | { readonly type: 'enum'; readonly default: string; readonly values: readonly string[]; readonly doc: string };
+export type OptionSpec = BooleanOption | IntOption | EnumOption;
+
+/** A true/false option. */
+export interface BooleanOption {
+  /** Discriminant. */
+  readonly type: 'boolean';
+  /** Default value. */
+  readonly default: boolean;
+  /** What it does. */
+  readonly doc: string;
+}
+
+/** An integer option with optional bounds. */
+export interface IntOption {
+  /** Discriminant. */
+  readonly type: 'int';
+  /** Default value. */
+  readonly default: number;
+  /** Smallest allowed value. */
+  readonly min?: number;
+  /** Largest allowed value. */
+  readonly max?: number;
+  /** What it does. */
+  readonly doc: string;
+}
+
+/** An option taking one of several words. */
+export interface EnumOption {
+  /** Discriminant. */
+  readonly type: 'enum';
+  /** Default value. */
+  readonly default: string;
+  /** Allowed values. */
+  readonly values: readonly string[];
+  /** What it does. */
+  readonly doc: string;
+}
 
 /** The option values of a spec map. */
 export type OptionValues<O extends Record<string, OptionSpec>> = {
-  [K in keyof O]: O[K] extends { type: 'boolean' } ? boolean : O[K] extends { type: 'int' } ? number : string;
+  [K in keyof O]: O[K] extends BooleanOption ? boolean : O[K] extends IntOption ? number : string;
 };
 
 /** The mailing-list thread a feature models. */
@@ -73,10 +106,23 @@ export function defineFeature<O extends Record<string, OptionSpec>>(def: Feature
 }
 
 /** A requested feature: the value, or the value with options, or a name to look up. */
-export type FeatureRequest =
-  | Feature
-  | { readonly feature: Feature; readonly options?: Readonly<Record<string, unknown>> }
-  | { readonly name: string; readonly options?: Readonly<Record<string, unknown>> };
+export type FeatureRequest = Feature | FeatureWithOptions | FeatureByName;
+
+/** A feature value with options. */
+export interface FeatureWithOptions {
+  /** The feature. */
+  readonly feature: Feature;
+  /** Option values (strings are coerced, as from the command line). */
+  readonly options?: Readonly<Record<string, unknown>>;
+}
+
+/** A feature named, to be looked up in the registry given to `buildKernel`. */
+export interface FeatureByName {
+  /** The feature's name. */
+  readonly name: string;
+  /** Option values (strings are coerced, as from the command line). */
+  readonly options?: Readonly<Record<string, unknown>>;
+}
 
 /** A validated feature with its resolved options. */
 export interface ResolvedFeature {

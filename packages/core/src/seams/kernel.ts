@@ -91,6 +91,14 @@ export interface BuildOptions {
   check?: boolean;
 }
 
+/** What {@link Kernel.read} returns. */
+export interface ReadResult {
+  /** The signal that stopped the access, or 0. */
+  sig: number;
+  /** The data token read. */
+  value: number;
+}
+
 /** What the invariant checker has done. */
 export interface InvariantReport {
   /** Checks run. */
@@ -151,16 +159,25 @@ export function buildKernel(opts: BuildOptions = {}): Kernel {
   return k;
 }
 
-/** Internal constructor arguments. */
-interface KernelInit {
+/** Arguments of the {@link Kernel} constructor, as {@link buildKernel} validates them. */
+export interface KernelInit {
+  /** The machine profile with overrides applied. */
   profile: MachineProfile;
+  /** Build-time configuration. */
   config: KernelConfig;
+  /** Simulated RAM in bytes. */
   memBytes: number;
+  /** Swap space in bytes. */
   swapBytes: number;
+  /** Huge pages in the pool. */
   hugePages: number;
+  /** XIP image size in bytes. */
   xipBytes: number;
+  /** Seed. */
   seed: number;
+  /** Run the checker and oracle at operation boundaries. */
   check: boolean;
+  /** The validated feature set. */
   features: ResolvedFeature[];
 }
 
@@ -817,7 +834,7 @@ export class Kernel {
   }
 
   /** Read the data token of the page at `addr`: `{ sig: 0, value }` or `{ sig }`. */
-  read(task: Task, addr: number): { sig: number; value: number } {
+  read(task: Task, addr: number): ReadResult {
     const mm = this.enter(task);
     const r = userAccessPage(this, mm, addr, false);
     let value = 0;
