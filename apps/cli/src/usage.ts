@@ -6,7 +6,8 @@
 /** `mmlab run` usage. */
 export const RUN_USAGE =
   'usage: mmlab run --workload SPEC [--features SPEC,SPEC,...] [--seed N] [--preempt|--no-preempt] ' +
-  '[--check] [--json] [--timings] [--machine NAME] [--placement legacy|aligned] [--mem SIZE] [--swap SIZE]';
+  '[--check] [--json] [--timings] [--machine NAME] [--placement legacy|aligned] [--mem SIZE] [--swap SIZE] ' +
+  '[--hugepages N]';
 
 /** `mmlab replay` usage. */
 export const REPLAY_USAGE = 'usage: mmlab replay DIR [--json] [--check]';
@@ -29,8 +30,12 @@ ${RUN_USAGE}
     adds host time under "host"). Specs are name:key=value:key=value; sizes are
     binary (64k, 256m, 1g). --check runs the invariant checker at every operation
     boundary; any violation makes the exit code 1. --mem sets the simulated RAM
-    (default: the machine's), --swap the swap space (default: twice the RAM). A
-    workload the OOM killer stops is a result ("result" in the report), exit code 0.
+    (default: the machine's), --swap the swap space (default: twice the RAM).
+    --hugepages sets the pool of 2 MiB huge pages (at most half of the RAM); a
+    workload that needs a pool (hugetlb-shm) sizes it, and the RAM to hold it,
+    unless --hugepages (or, for the RAM, --mem) is given. A workload the OOM
+    killer stops, or that a pool too small refuses (ENOMEM), is a result
+    ("result" in the report), exit code 0.
 
 ${REPLAY_USAGE}
     Rebuilds a captured process's address space and compares the model's page-table
@@ -41,8 +46,8 @@ ${CAPTURE_USAGE}
     /proc/PID/pagemap (needs root or the process's own access).
 
 ${LIST_USAGE}
-    Lists the built-in workloads and their parameters, the machine profiles, or the
-    features.
+    Lists the built-in workloads and their parameters, the machine profiles (every
+    profile field), or the features; --json prints a JSON array.
 
 Exit codes: 0 success, 1 failure (violation, replay mismatch, workload error), 2 bad usage.
 `;

@@ -74,6 +74,7 @@ describe('mmlab run', () => {
       check: false,
       memBytes: 4 * 2 ** 30,
       swapBytes: 8 * 2 ** 30,
+      hugePages: 0,
     });
     expect(report.metrics.pagetables.pte).toBe(2);
   });
@@ -170,6 +171,51 @@ describe('mmlab run --mem and --swap', () => {
     expect(r.out).toMatch(/invariants\s+[\d,]+ checks, 0 violations/);
   });
 
+  it('runs hugetlb-shm on the pool it sizes, and shows the pool', async () => {
+    const r = await mmlab(['run', '--workload', 'hugetlb-shm:procs=3:size=1g']);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/\nmachine x86-64, memory 4g, swap 8g, huge page pool 512 x 2m \(1g\), /);
+    expect(r.out).toMatch(/\nmmlab_huge_pmd_share\s+2\n/);
+    expect(r.out).toMatch(/\nHugePages_Total\s+512\s+pages\n/);
+    expect(r.out).toMatch(/\nHugePages_Free\s+0\s+pages at snapshot \(512 at end\)\n/);
+    expect(r.out).toMatch(/\nHugePages_Rsvd\s+0\s+pages at snapshot \(0 at end\)\n/);
+    expect(r.out).toMatch(/\ntables at snapshot\s+3\s+3\s+1\s+0\n/);
+    expect(r.out).toMatch(/\nresult\s+completed\n/);
+  });
+
+  it('reports the ENOMEM of a pool too small (--hugepages 0) as a result, exit 0', async () => {
+    const args = ['run', '--workload', 'hugetlb-shm:procs=3:size=1g', '--hugepages', '0'];
+    const json = await mmlab([...args, '--json', '--check']);
+    expect(json.code).toBe(0);
+    expect(json.err).toBe('');
+    const report = JSON.parse(json.out) as {
+      config: { hugePages: number };
+      result: unknown;
+      invariants: { violations: unknown[] };
+    };
+    expect(report.config.hugePages).toBe(0);
+    expect(report.result).toEqual({ errno: 'ENOMEM', oom: false, step: 'process 0: mmap 1g hugetlbfs at 512g' });
+    expect(report.invariants.violations).toEqual([]);
+    const text = await mmlab(args);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/\nresult\s+stopped by ENOMEM \(process 0: mmap 1g hugetlbfs at 512g\)\n/);
+    expect(text.out).not.toContain('HugePages_');
+  });
+
+  it('takes --hugepages for any workload', async () => {
+    const r = await mmlab(['run', '--workload', 'anon-touch:size=1m', '--hugepages=4', '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out) as {
+      config: { hugePages: number };
+      metrics: { meminfo: Record<string, number> };
+      hugePages: unknown;
+    };
+    expect(report.config.hugePages).toBe(4);
+    expect(report.metrics.meminfo.HugePages_Total).toBe(4);
+    expect(report.hugePages).toEqual({ total: 4, snapshot: { free: 4, rsvd: 0 }, end: { free: 4, rsvd: 0 } });
+  });
+
   it('accepts --swap 0', async () => {
     const r = await mmlab(['run', '--workload', 'anon-touch:size=1m', '--mem', '16m', '--swap', '0', '--json']);
     expect(r.code).toBe(0);
@@ -186,7 +232,7 @@ describe('bad usage exits 2 with one line and a usage line', () => {
     [['run', '--workload'], /needs a value/],
     [
       ['run', '--workload', 'nosuch'],
-      /unknown workload 'nosuch' \(known: shm-procs, anon-touch, fork-exit, swap-pressure, dio\)/,
+      /unknown workload 'nosuch' \(known: shm-procs, anon-touch, fork-exit, swap-pressure, dio, hugetlb-shm\)/,
     ],
     [['run', '--workload', 'anon-touch:bogus=1'], /unknown parameter 'bogus'/],
     [['run', '--workload', 'anon-touch:size=0'], /'size' must not be zero/],
@@ -204,6 +250,14 @@ describe('bad usage exits 2 with one line and a usage line', () => {
     [['run', '--workload', 'anon-touch', '--swap', '1000'], /--swap must be a multiple of the page size 4096/],
     [['run', '--workload', 'anon-touch', '--swap', '1t'], /swap size must be from 0 to 256 GiB/],
     [['run', '--workload', './missing.mjs'], /cannot load workload module/],
+    [['run', '--workload', 'anon-touch', '--hugepages', 'x'], /bad --hugepages 'x' \(expected a whole number/],
+    [['run', '--workload', 'anon-touch', '--hugepages', '1.5'], /bad --hugepages '1.5'/],
+    [['run', '--workload', 'anon-touch', '--hugepages', '-1'], /bad --hugepages '-1'/],
+    [['run', '--workload', 'anon-touch', '--hugepages'], /'--hugepages' needs a value \(N\)/],
+    [['run', '--workload', 'anon-touch', '--hugepages', '1025'], /hugepages must be a whole number using at most half/],
+    [['run', '--workload', 'hugetlb-shm', '--hugepages', 'lots'], /bad --hugepages 'lots'/],
+    [['run', '--workload', 'hugetlb-shm:size=3m'], /'size' must be a multiple of 2m \(got 3m\)/],
+    [['run', '--workload', 'hugetlb-shm:size=1g', '--mem', '1g'], /needs a pool of 512 huge pages/],
     [['list'], /list what\?/],
     [['list', 'cars'], /unknown list 'cars'/],
     [['replay'], /missing capture folder/],
@@ -219,7 +273,7 @@ describe('mmlab list', () => {
   it('documents the workloads and their parameters', async () => {
     const r = await mmlab(['list', 'workloads']);
     expect(r.code).toBe(0);
-    for (const name of ['shm-procs', 'anon-touch', 'fork-exit', 'swap-pressure', 'dio']) {
+    for (const name of ['shm-procs', 'anon-touch', 'fork-exit', 'swap-pressure', 'dio', 'hugetlb-shm']) {
       expect(r.out).toContain(`${name}\n`);
     }
     expect(r.out).toMatch(/procs\s+int\s+default 32/);
@@ -228,12 +282,62 @@ describe('mmlab list', () => {
     const json = JSON.parse((await mmlab(['list', 'workloads', '--json'])).out) as { name: string }[];
     expect(r.out).toMatch(/passes\s+int\s+default 2/);
     expect(r.out).toMatch(/size\s+size\s+default 512m/);
-    expect(json.map((w) => w.name)).toEqual(['shm-procs', 'anon-touch', 'fork-exit', 'swap-pressure', 'dio']);
+    expect(json.map((w) => w.name)).toEqual(['shm-procs', 'anon-touch', 'fork-exit', 'swap-pressure', 'dio', 'hugetlb-shm']);
+  });
+
+  it('prints every list as JSON, deterministically', async () => {
+    for (const topic of ['machines', 'workloads', 'features']) {
+      const a = await mmlab(['list', topic, '--json']);
+      const b = await mmlab(['list', topic, '--json']);
+      expect(a.code).toBe(0);
+      expect(a.err).toBe('');
+      expect(Array.isArray(JSON.parse(a.out))).toBe(true);
+      expect(a.out).toBe(b.out);
+    }
+  });
+
+  it('lists every field of every machine profile as JSON', async () => {
+    const machines = JSON.parse((await mmlab(['list', 'machines', '--json'])).out) as Record<string, unknown>[];
+    expect(machines.map((m) => m.name)).toEqual(['x86-64', 'x86-64-today', 'ppc64', 's390']);
+    for (const m of machines) {
+      expect(Object.keys(m)).toEqual([
+        'name',
+        'description',
+        'cpus',
+        'sockets',
+        'structPageSize',
+        'placement',
+        'memBytes',
+        'tlbEntries',
+        'tlbWays',
+        'tlbTagged',
+        'segmentBytes',
+        'pteSpecial',
+      ]);
+    }
+    expect(machines[0]).toMatchObject({ cpus: 8, sockets: 2, structPageSize: 56, tlbTagged: false, pteSpecial: true });
+    expect(machines[2]).toMatchObject({ name: 'ppc64', tlbTagged: true, segmentBytes: 256 * 2 ** 20 });
+    expect(machines[3]).toMatchObject({ name: 's390', pteSpecial: false });
+    const text = (await mmlab(['list', 'machines'])).out;
+    expect(text).toMatch(/\nppc64\s+8\s+2\s+56\s+legacy\s+4g\s+1,024\s+4\s+yes\s+256m\s+yes\n/);
+    expect(text).toMatch(/\ns390\s.*\sno\n/);
+  });
+
+  it('documents hugetlb-shm, its 2m granularity and its pool', async () => {
+    const json = JSON.parse((await mmlab(['list', 'workloads', '--json'])).out) as {
+      name: string;
+      summary: string;
+      params: Record<string, { default: number; multipleOf?: number }>;
+    }[];
+    const w = json.find((x) => x.name === 'hugetlb-shm');
+    expect(w?.params.procs?.default).toBe(8);
+    expect(w?.params.size).toMatchObject({ default: 2 * 2 ** 30, multipleOf: 2 * 2 ** 20 });
+    expect(w?.summary).toMatch(/--hugepages/);
   });
 
   it('lists machines and the (empty) feature registry', async () => {
     const machines = await mmlab(['list', 'machines']);
-    expect(machines.out).toMatch(/x86-64\s+8\s+legacy/);
+    expect(machines.out).toMatch(/x86-64\s+8\s+2\s+56\s+legacy/);
     const features = await mmlab(['list', 'features']);
     expect(features.code).toBe(0);
     expect(features.out).toBe('no features are registered yet\n');

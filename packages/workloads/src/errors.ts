@@ -43,17 +43,25 @@ export class WorkloadStopped extends Error {
   readonly signal: number | undefined;
   /** The errno returned (positive, `ENOMEM` = 12), when a system call failed. */
   readonly errno: number | undefined;
+  /** Whether memory ran out; `undefined` lets the runner decide from the cause. */
+  readonly oom: boolean | undefined;
 
   /**
    * @param message - one line naming the workload, the step and the cause
    * @param step - the step that was stopped
-   * @param cause - the signal or errno that stopped it
+   * @param cause - the signal or errno that stopped it, and whether memory
+   *   ran out (default: decided by the runner from the signal or errno)
    */
-  constructor(message: string, step: string, cause: { readonly signal?: number; readonly errno?: number }) {
+  constructor(
+    message: string,
+    step: string,
+    cause: { readonly signal?: number; readonly errno?: number; readonly oom?: boolean }
+  ) {
     super(message);
     this.name = 'WorkloadStopped';
     this.step = step;
     this.signal = cause.signal;
     this.errno = cause.errno === undefined ? undefined : Math.abs(cause.errno);
+    this.oom = cause.oom;
   }
 }

@@ -1,4 +1,5 @@
-export { anonTouch, dio, forkExit, shmProcs, swapPressure } from './builtin/index.js';
+export { anonTouch, dio, forkExit, hugetlbShm, shmProcs, swapPressure } from './builtin/index.js';
+export { SGA_ADDR } from './builtin/hugetlb-shm.js';
 export { expectNoSignal, expectOk, expectOkOrOom, expectTask, signalName } from './checks.js';
 export { SpecError, WorkloadError, WorkloadStopped } from './errors.js';
 export {
@@ -12,12 +13,37 @@ export {
   type ParamValues,
 } from './params.js';
 export { getWorkload, listWorkloads } from './registry.js';
-export type { ReportedFeature, RunConfig, RunReport, RunResult } from './report.js';
+export type {
+  HostTimings,
+  HugePageFigures,
+  HugePagePoint,
+  InvariantFigures,
+  ReportedFeature,
+  ReportedWorkload,
+  RunConfig,
+  RunReport,
+  RunResult,
+} from './report.js';
 export { bindWorkload, resolveWorkload } from './resolve.js';
 export { createRng, type Rng } from './rng.js';
 export { DEFAULT_MACHINE, runWorkload, type RunOptions } from './run.js';
 export { formatSize, parseSize } from './size.js';
 export { parseSpec, type ParsedSpec } from './spec.js';
-export { isModuleSpec, loadUserWorkload, type UserWorkload, type WorkloadFunction } from './user.js';
-export { defineWorkload, type ResolvedWorkload, type Workload, type WorkloadContext } from './workload.js';
+export {
+  isModuleSpec,
+  loadUserWorkload,
+  type UserWorkload,
+  type UserWorkloadFunction,
+  type UserWorkloadObject,
+  type WorkloadFunction,
+} from './user.js';
+export {
+  defineWorkload,
+  type KernelRequirement,
+  type RequirementContext,
+  type ResolvedWorkload,
+  type StopCause,
+  type Workload,
+  type WorkloadContext,
+} from './workload.js';
 export * from './replay/index.js';

@@ -25,6 +25,11 @@ export interface ParamSpec {
   readonly min?: number;
   /** Largest accepted value (default: no limit beyond safe integers). */
   readonly max?: number;
+  /**
+   * The value must be a multiple of this (a `size` is always a multiple of
+   * the page size; a hugetlbfs segment declares 2 MiB).
+   */
+  readonly multipleOf?: number;
   /** One line describing the parameter, shown by `mmlab list workloads`. */
   readonly doc: string;
 }
@@ -55,7 +60,7 @@ export function parseParam(owner: string, key: string, spec: ParamSpec, raw: str
 
 /**
  * Checks a numeric value against its declaration (range; page multiple for
- * sizes).
+ * sizes; the declared `multipleOf`).
  * @param owner - the workload name, for error messages
  * @param key - the parameter key, for error messages
  * @param spec - the parameter's declaration
@@ -77,6 +82,9 @@ export function checkParam(owner: string, key: string, spec: ParamSpec, value: n
   }
   if (spec.kind === 'size' && value % PAGE_SIZE !== 0) {
     throw new SpecError(`${owner}: '${key}' must be a multiple of the page size ${PAGE_SIZE} (got ${value})`);
+  }
+  if (spec.multipleOf !== undefined && value % spec.multipleOf !== 0) {
+    throw new SpecError(`${owner}: '${key}' must be a multiple of ${show(spec.multipleOf)} (got ${show(value)})`);
   }
 }
 

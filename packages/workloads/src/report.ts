@@ -21,6 +21,29 @@ export interface RunConfig {
   readonly memBytes: number;
   /** Swap space, bytes. */
   readonly swapBytes: number;
+  /** Huge pages in the pool (`nr_hugepages`, 2 MiB each; 0 when none). */
+  readonly hugePages: number;
+}
+
+/** Free and reserved huge pages at one point of a run. */
+export interface HugePagePoint {
+  /** `HugePages_Free`. */
+  readonly free: number;
+  /** `HugePages_Rsvd`. */
+  readonly rsvd: number;
+}
+
+/**
+ * The huge page pool over a run (`metrics.meminfo` has the end-of-run
+ * values; this adds the pool as the workload's snapshot saw it).
+ */
+export interface HugePageFigures {
+  /** `HugePages_Total`. */
+  readonly total: number;
+  /** At the workload's snapshot point. */
+  readonly snapshot: HugePagePoint;
+  /** At the end of the run, every process gone. */
+  readonly end: HugePagePoint;
 }
 
 /**
@@ -52,11 +75,7 @@ export interface ReportedFeature {
 /** The report of one run. */
 export interface RunReport {
   /** The workload, its canonical specification and parameter values. */
-  readonly workload: {
-    readonly name: string;
-    readonly spec: string;
-    readonly params: Readonly<Record<string, number | string>>;
-  };
+  readonly workload: ReportedWorkload;
   /** The features the kernel was built with. */
   readonly features: readonly ReportedFeature[];
   /** The run's seed. */
@@ -70,11 +89,34 @@ export interface RunReport {
   readonly result?: RunResult;
   /** The kernel's figures (gauges sampled at the workload's snapshot point). */
   readonly metrics: Metrics;
+  /** The huge page pool at the snapshot and at the end (present when the pool is not empty). */
+  readonly hugePages?: HugePageFigures;
   /** Invariant checks (present when the run used the checker). */
-  readonly invariants?: {
-    readonly checks: number;
-    readonly violations: readonly Violation[];
-  };
+  readonly invariants?: InvariantFigures;
   /** Host-side timings; never compare these between runs. */
-  readonly host?: { readonly ms: number };
+  readonly host?: HostTimings;
+}
+
+/** The workload of a run, as reported. */
+export interface ReportedWorkload {
+  /** Workload name. */
+  readonly name: string;
+  /** Canonical specification (`name:key=value`). */
+  readonly spec: string;
+  /** Parameter values after defaults. */
+  readonly params: Readonly<Record<string, number | string>>;
+}
+
+/** What the invariant checker did during a run. */
+export interface InvariantFigures {
+  /** Checks run. */
+  readonly checks: number;
+  /** Violations found (empty when clean). */
+  readonly violations: readonly Violation[];
+}
+
+/** Host-side timings. */
+export interface HostTimings {
+  /** Wall-clock milliseconds of the run on the host. */
+  readonly ms: number;
 }

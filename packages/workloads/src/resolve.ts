@@ -9,7 +9,7 @@ import { formatParamValue, resolveParams } from './params.js';
 import { getWorkload, listWorkloads } from './registry.js';
 import { parseSpec } from './spec.js';
 import { isModuleSpec, loadUserWorkload } from './user.js';
-import type { ResolvedWorkload, Workload } from './workload.js';
+import type { RequirementContext, ResolvedWorkload, Workload } from './workload.js';
 
 /**
  * Binds a workload to the raw arguments of a specification.
@@ -33,6 +33,9 @@ export function bindWorkload(
     spec,
     params,
     run: (ctx) => workload.run(ctx, params),
+    ...(workload.requires === undefined
+      ? {}
+      : { requires: (context: RequirementContext) => workload.requires?.(params, context) ?? {} }),
   };
 }
 
@@ -50,7 +53,12 @@ export async function resolveWorkload(text: string, cwd = process.cwd()): Promis
     const user = await loadUserWorkload(parsed.name, cwd);
     if (user.kind === 'object') {
       const bound = bindWorkload(user.workload, parsed.args, parsed.name);
-      return { ...bound, run: guarded(parsed.name, bound.run) };
+      const requires = bound.requires;
+      return {
+        ...bound,
+        run: guarded(parsed.name, bound.run),
+        ...(requires === undefined ? {} : { requires: guardedRequires(parsed.name, requires) }),
+      };
     }
     const params = rawParams(parsed.args);
     const spec = [parsed.name, ...[...parsed.args].map(([k, v]) => `${k}=${v}`)].join(':');
@@ -78,6 +86,21 @@ function guarded(label: string, run: ResolvedWorkload['run']): ResolvedWorkload[
       if (err instanceof WorkloadError || err instanceof WorkloadStopped) throw err;
       const why = err instanceof Error ? err.message : String(err);
       throw new WorkloadError(`${label}: ${why.split('\n', 1)[0] ?? ''}`);
+    }
+  };
+}
+
+/** Reports anything a user module's `requires` hook throws as a {@link WorkloadError}. */
+function guardedRequires(
+  label: string,
+  requires: NonNullable<ResolvedWorkload['requires']>
+): NonNullable<ResolvedWorkload['requires']> {
+  return (context) => {
+    try {
+      return requires(context);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new WorkloadError(`${label}: requires: ${why.split('\n', 1)[0] ?? ''}`);
     }
   };
 }

@@ -7,7 +7,9 @@
  *   `key=value` arguments (decimal integers as numbers, anything else as
  *   strings), or
  * - a workload object `{ name, summary, params, run }` like the built-ins,
- *   whose declared parameters are checked and given defaults.
+ *   whose declared parameters are checked and given defaults (and an
+ *   optional `requires(params, { machine })` hook sizing the huge page
+ *   pool, as the built-ins may declare).
  * @module
  */
 
@@ -24,9 +26,23 @@ export type WorkloadFunction = (
 ) => void | Promise<void>;
 
 /** A user module after loading: a function or a workload object. */
-export type UserWorkload =
-  | { readonly kind: 'function'; readonly run: WorkloadFunction }
-  | { readonly kind: 'object'; readonly workload: Workload };
+export type UserWorkload = UserWorkloadFunction | UserWorkloadObject;
+
+/** A user module exporting a function. */
+export interface UserWorkloadFunction {
+  /** Discriminant. */
+  readonly kind: 'function';
+  /** The workload function. */
+  readonly run: WorkloadFunction;
+}
+
+/** A user module exporting a workload object. */
+export interface UserWorkloadObject {
+  /** Discriminant. */
+  readonly kind: 'object';
+  /** The workload. */
+  readonly workload: Workload;
+}
 
 /**
  * True when a specification names a module rather than a built-in workload:
@@ -64,6 +80,7 @@ export async function loadUserWorkload(path: string, cwd: string): Promise<UserW
       summary: typeof value.summary === 'string' ? value.summary : '',
       params: (value.params ?? {}) as Workload['params'],
       run: value.run as Workload['run'],
+      ...(typeof value.requires === 'function' ? { requires: value.requires as Workload['requires'] } : {}),
     };
     return { kind: 'object', workload };
   }

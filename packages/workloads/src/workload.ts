@@ -5,7 +5,7 @@
  */
 
 import type * as core from '@mmlab/core';
-import type { Kernel } from '@mmlab/core';
+import type { Kernel, MachineProfile } from '@mmlab/core';
 import type { ParamSpecs, ParamValues } from './params.js';
 import type { Rng } from './rng.js';
 
@@ -40,7 +40,47 @@ export interface WorkloadContext {
    * @param step - what was stopped (`'write at +40m'`)
    * @param cause - the signal delivered or the errno returned
    */
-  stop(step: string, cause: { readonly signal?: number; readonly errno?: number }): never;
+  stop(step: string, cause: StopCause): never;
+}
+
+/**
+ * What stopped a workload early: the signal delivered or the errno
+ * returned, and whether it means memory (and swap) ran out. `oom` defaults
+ * to true for SIGKILL and ENOMEM; a workload sets it false for an ENOMEM
+ * that is not memory exhaustion (the huge page pool refusing a
+ * reservation).
+ */
+export interface StopCause {
+  /** The signal delivered (`SIGKILL`). */
+  readonly signal?: number;
+  /** The errno returned (`ENOMEM`, either sign). */
+  readonly errno?: number;
+  /** Whether memory ran out (default: true for SIGKILL and ENOMEM). */
+  readonly oom?: boolean;
+}
+
+/**
+ * What a workload needs of the kernel it runs on, merged into the build
+ * options by `runWorkload` unless the user set them.
+ */
+export interface KernelRequirement {
+  /**
+   * Huge pages in the pool (`nr_hugepages`). Used unless the user gave a
+   * pool size (`--hugepages`); the user's value wins even when too small.
+   */
+  readonly hugePages?: number;
+  /**
+   * Simulated RAM, bytes, large enough to hold the pool above (the core
+   * allows a pool of at most half of memory). Used only together with the
+   * requirement's own pool, and never when the user gave `--mem`.
+   */
+  readonly memBytes?: number;
+}
+
+/** What a {@link Workload.requires} hook is told about the machine. */
+export interface RequirementContext {
+  /** The machine profile the kernel will be built from (before `--mem`). */
+  readonly machine: MachineProfile;
 }
 
 /**
@@ -60,6 +100,11 @@ export interface Workload<K extends string = string> {
    * and leaves no process alive when it returns.
    */
   run(ctx: WorkloadContext, params: ParamValues<K>): void | Promise<void>;
+  /**
+   * What the workload needs of the kernel for these parameter values (a
+   * huge page pool, and the memory to hold it). Optional.
+   */
+  requires?(params: ParamValues<K>, context: RequirementContext): KernelRequirement;
 }
 
 /**
@@ -83,4 +128,6 @@ export interface ResolvedWorkload {
   readonly params: Readonly<Record<string, number | string>>;
   /** Runs the workload with those values. */
   readonly run: (ctx: WorkloadContext) => void | Promise<void>;
+  /** What the workload needs of the kernel with those values, if anything. */
+  readonly requires?: (context: RequirementContext) => KernelRequirement;
 }

@@ -94,6 +94,7 @@ describe('runWorkload reports', () => {
       check: true,
       memBytes: 4 * 2 ** 30,
       swapBytes: 8 * 2 ** 30,
+      hugePages: 0,
     });
   });
 

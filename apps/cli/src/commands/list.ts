@@ -3,8 +3,8 @@
  * @module
  */
 
-import { getMachine, listMachines } from '@mmlab/core';
-import { formatParamValue, listWorkloads } from '@mmlab/workloads';
+import { allMachines, type MachineProfile } from '@mmlab/core';
+import { formatParamValue, formatSize, listWorkloads } from '@mmlab/workloads';
 import { parseArgs } from '../argv.js';
 import { UsageError } from '../errors.js';
 import { listFeatures } from '../features.js';
@@ -69,26 +69,72 @@ function workloadsText(): string {
   return out.join('');
 }
 
-function machinesData(): unknown[] {
-  return listMachines().map((name) => {
-    const m = getMachine(name);
-    return {
-      name,
-      description: m?.description ?? '',
-      cpus: m?.cpus ?? 0,
-      structPageSize: m?.structPageSize ?? 0,
-      placement: m?.placement ?? 'legacy',
-      memBytes: m?.memBytes ?? 0,
-    };
-  });
+/** A machine profile as `list machines --json` shows it: every field but the cost table, in a fixed order. */
+interface MachineData {
+  readonly name: string;
+  readonly description: string;
+  readonly cpus: number;
+  readonly sockets: number;
+  readonly structPageSize: number;
+  readonly placement: string;
+  readonly memBytes: number;
+  readonly tlbEntries: number;
+  readonly tlbWays: number;
+  readonly tlbTagged: boolean;
+  readonly segmentBytes: number;
+  readonly pteSpecial: boolean;
+}
+
+function machineData(m: MachineProfile): MachineData {
+  return {
+    name: m.name,
+    description: m.description,
+    cpus: m.cpus,
+    sockets: m.sockets,
+    structPageSize: m.structPageSize,
+    placement: m.placement,
+    memBytes: m.memBytes,
+    tlbEntries: m.tlbEntries,
+    tlbWays: m.tlbWays,
+    tlbTagged: m.tlbTagged,
+    segmentBytes: m.segmentBytes,
+    pteSpecial: m.pteSpecial,
+  };
+}
+
+function machinesData(): MachineData[] {
+  return allMachines().map(machineData);
 }
 
 function machinesText(): string {
-  const rows = listMachines().map((name) => {
-    const m = getMachine(name);
-    return [name, m?.cpus ?? 0, m?.placement ?? '', m?.description ?? ''];
-  });
-  return formatTable(rows, ['machine', 'cpus', 'placement', 'description']);
+  const rows = machinesData().map((m) => [
+    m.name,
+    m.cpus,
+    m.sockets,
+    m.structPageSize,
+    m.placement,
+    formatSize(m.memBytes),
+    m.tlbEntries,
+    m.tlbWays,
+    m.tlbTagged ? 'yes' : 'no',
+    m.segmentBytes === 0 ? '-' : formatSize(m.segmentBytes),
+    m.pteSpecial ? 'yes' : 'no',
+  ]);
+  const table = formatTable(rows, [
+    'machine',
+    'cpus',
+    'sockets',
+    'struct page',
+    'placement',
+    'memory',
+    'TLB entries',
+    'ways',
+    'tagged',
+    'segment',
+    'pte_special',
+  ]);
+  const descriptions = machinesData().map((m) => `  ${m.name}: ${m.description}\n`);
+  return `${table}\n${descriptions.join('')}`;
 }
 
 function featuresData(): unknown[] {

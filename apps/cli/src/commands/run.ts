@@ -25,6 +25,7 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   placement: { kind: 'value', placeholder: 'legacy|aligned' },
   mem: { kind: 'value', placeholder: 'SIZE' },
   swap: { kind: 'value', placeholder: 'SIZE' },
+  hugepages: { kind: 'value', placeholder: 'N' },
 };
 
 /**
@@ -34,8 +35,9 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
  * @returns 0, or 1 when `--check` found a violation. A workload stopped by
  *   the OOM killer is a result (recorded in the report), not a failure: 0.
  * @throws {@link UsageError}, `SpecError` or `KernelConfigError` on bad
- *   input (the core refuses impossible memory or swap sizes with
- *   `KernelConfigError`); `WorkloadError` when the workload fails on the model
+ *   input (the core refuses impossible memory, swap or huge page pool sizes
+ *   with `KernelConfigError`); `WorkloadError` when the workload fails on
+ *   the model. A pool too small for the workload is a result (ENOMEM), 0.
  */
 export async function runCommand(args: readonly string[], io: Io): Promise<number> {
   const parsed = parseArgs(args, OPTIONS, RUN_USAGE);
@@ -55,6 +57,7 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
   if (swapBytes !== undefined && swapBytes % PAGE_SIZE !== 0) {
     throw new UsageError(`--swap must be a multiple of the page size ${PAGE_SIZE} (got ${swapBytes})`, RUN_USAGE);
   }
+  const hugePages = parseHugePages(optionValue(parsed, 'hugepages'));
   const features = (parsed.values.get('features') ?? []).flatMap(parseFeatureList);
   const workload = await resolveWorkload(spec, io.cwd);
   const check = parsed.flags.get('check') === true;
@@ -69,6 +72,7 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
     ...(placement === undefined ? {} : { placement }),
     ...(memBytes === undefined ? {} : { memBytes }),
     ...(swapBytes === undefined ? {} : { swapBytes }),
+    ...(hugePages === undefined ? {} : { hugePages }),
     timings: !json || parsed.flags.get('timings') === true,
   });
   io.stdout(json ? toJson(report) : formatRunReport(report));
@@ -80,6 +84,19 @@ function parseSeed(text: string | undefined): number {
   const n = Number(text);
   if (!/^\d+$/.test(text) || n > 0xffffffff) {
     throw new UsageError(`bad seed '${text}' (expected an integer from 0 to 4294967295)`, RUN_USAGE);
+  }
+  return n;
+}
+
+/**
+ * Parses `--hugepages N`: a whole number of 2 MiB huge pages. Whether the
+ * memory can hold them is the core's check (`KernelConfigError`).
+ */
+function parseHugePages(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) {
+    throw new UsageError(`bad --hugepages '${text}' (expected a whole number of 2 MiB huge pages)`, RUN_USAGE);
   }
   return n;
 }

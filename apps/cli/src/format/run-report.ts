@@ -3,7 +3,8 @@
  * @module
  */
 
-import { formatSize, type RunReport, type RunResult } from '@mmlab/workloads';
+import { HPAGE_SIZE } from '@mmlab/core';
+import { formatSize, type HugePageFigures, type RunReport, type RunResult } from '@mmlab/workloads';
 import { formatNumber, formatTable, type Cell } from './table.js';
 
 const MAX_VIOLATIONS_SHOWN = 10;
@@ -19,9 +20,10 @@ const ALWAYS_SHOWN: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Formats a run report as text: configuration (memory and swap sizes
- * included), vmstat counters (non-zero ones, and always the swap figures;
- * gauges with their peak), meminfo, page tables per level, a per-process
+ * Formats a run report as text: configuration (memory, swap and huge page
+ * pool sizes included), vmstat counters (non-zero ones, and always the swap
+ * figures; gauges with their peak), meminfo (`HugePages_*` when the pool
+ * is not empty, with their values at the snapshot), page tables per level, a per-process
  * summary (min, max, total), the workload's own figures, how it ended (an
  * OOM kill is a result), simulated time and invariants.
  * @param report - the run's report
@@ -37,6 +39,9 @@ export function formatRunReport(report: RunReport): string {
   const out: string[] = [
     `mmlab run ${report.workload.spec}\n`,
     `machine ${config.machine}, memory ${formatSize(config.memBytes)}, swap ${formatSize(config.swapBytes)}, ` +
+      (config.hugePages > 0
+        ? `huge page pool ${formatNumber(config.hugePages)} x 2m (${formatSize(config.hugePages * HPAGE_SIZE)}), `
+        : '') +
       `${config.placement} placement, PREEMPT ${config.preempt ? 'on' : 'off'}, ` +
       `seed ${report.seed}, features ${features}\n\n`,
   ];
@@ -49,7 +54,10 @@ export function formatRunReport(report: RunReport): string {
     });
   out.push(formatTable(counters, ['vmstat (gauges at snapshot)', 'value', 'peak']), '\n');
 
-  const meminfo: Cell[][] = Object.entries(metrics.meminfo).map(([name, v]) => [name, v]);
+  const pooled = (metrics.meminfo.HugePages_Total ?? 0) > 0;
+  const meminfo: Cell[][] = Object.entries(metrics.meminfo)
+    .filter(([name]) => pooled || !name.startsWith('HugePages_'))
+    .map(([name, v]) => (name.startsWith('HugePages_') ? [name, v, hugePagesNote(name, report.hugePages)] : [name, v]));
   if (meminfo.length > 0) out.push(formatTable(meminfo, ['meminfo', 'kB']), '\n');
 
   const t = metrics.pagetables;
@@ -100,6 +108,23 @@ export function formatRunReport(report: RunReport): string {
     out.push(`  ... and ${violations.length - MAX_VIOLATIONS_SHOWN} more (see --json)\n`);
   }
   return out.join('');
+}
+
+/**
+ * The unit of a `HugePages_*` line (pages, not kB) and, for Free and Rsvd,
+ * the value at the end of the run (the line itself, like all of meminfo, is
+ * the snapshot's).
+ */
+function hugePagesNote(name: string, huge: HugePageFigures | undefined): string {
+  const at =
+    huge === undefined
+      ? undefined
+      : name === 'HugePages_Free'
+        ? huge.end.free
+        : name === 'HugePages_Rsvd'
+          ? huge.end.rsvd
+          : undefined;
+  return at === undefined ? 'pages' : `pages at snapshot (${formatNumber(at)} at end)`;
 }
 
 /** One line saying how the workload ended: `completed`, or what stopped it and where. */

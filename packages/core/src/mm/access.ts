@@ -36,8 +36,12 @@ export function doPageFault(k: Kernel, mm: MmStruct, address: number, write: boo
     if (vma === null) return badArea(k);
     if (vma.vmStart > address) {
       if ((vma.vmFlags & VM_GROWSDOWN) === 0) return badArea(k);
-      // expand_stack: grow down to the faulting page
+      // "just enough access below the stack pointer": the model takes the
+      // stack's lowest page as the stack pointer
+      if (address + 65536 + 32 * 8 < vma.vmStart) return badArea(k);
+      // expand_stack / acct_stack_growth: RLIMIT_STACK (8 MiB) bounds the VMA
       const start = Math.floor(address / PAGE_SIZE) * PAGE_SIZE;
+      if (vma.vmEnd - start > RLIMIT_STACK) return badArea(k);
       const grow = (vma.vmStart - start) / PAGE_SIZE;
       vma.vmStart = start;
       vma.vmPgoff -= grow;
@@ -60,6 +64,9 @@ export function doPageFault(k: Kernel, mm: MmStruct, address: number, write: boo
     mm.mmapSem.upRead();
   }
 }
+
+/** The default `RLIMIT_STACK`: 8 MiB. */
+export const RLIMIT_STACK = 8 * 1024 * 1024;
 
 function badArea(k: Kernel): number {
   k.vm.mmlab_sigsegv++;

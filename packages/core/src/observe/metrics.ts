@@ -46,6 +46,16 @@ export interface Snapshot {
   pagetables: TableCounts;
   /** Live processes. */
   procs: ProcFigures[];
+  /** Huge page pool at the snapshot. */
+  huge: HugeFigures;
+}
+
+/** The huge page pool's state. */
+export interface HugeFigures {
+  /** Free huge pages. */
+  free: number;
+  /** Reserved huge pages. */
+  resv: number;
 }
 
 /** One CPU's simulated time. */
@@ -103,7 +113,7 @@ export function takeSnapshot(k: Kernel): Snapshot {
     });
   }
   const [pte, pmd, pud, pgd] = k.ptLive;
-  return { gauges, pagetables: { pgd, pud, pmd, pte }, procs };
+  return { gauges, pagetables: { pgd, pud, pmd, pte }, procs, huge: { free: k.hugePool.nrFree, resv: k.hugePool.resv } };
 }
 
 /** Assemble the metrics report from the counters and a snapshot. */
@@ -124,8 +134,8 @@ export function buildMetrics(k: Kernel, snap: Snapshot): Metrics {
     PageTablesAllLevels: (snap.pagetables.pte + snap.pagetables.pmd + snap.pagetables.pud + snap.pagetables.pgd) * 4,
     Memmap: g.nr_memmap_pages * 4,
     HugePages_Total: k.hugePool.nrHugePages,
-    HugePages_Free: k.hugePool.nrFree,
-    HugePages_Rsvd: k.hugePool.resv,
+    HugePages_Free: snap.huge.free,
+    HugePages_Rsvd: snap.huge.resv,
     SwapTotal: k.swap.totalPages * 4,
     SwapFree: (k.swap.totalPages - g.nr_swap_used) * 4,
   };

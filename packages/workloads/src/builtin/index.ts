@@ -1,5 +1,6 @@
 export { anonTouch } from './anon-touch.js';
 export { dio } from './dio.js';
 export { forkExit } from './fork-exit.js';
+export { hugetlbShm } from './hugetlb-shm.js';
 export { shmProcs } from './shm-procs.js';
 export { swapPressure } from './swap-pressure.js';

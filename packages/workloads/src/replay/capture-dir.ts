@@ -11,11 +11,21 @@ import { parseSmaps, type SmapsVma } from './smaps.js';
 import { parseStatus } from './status.js';
 
 /** File names inside a capture folder. */
-export const CAPTURE_FILES = Object.freeze({
+export const CAPTURE_FILES: CaptureFileNames = Object.freeze({
   smaps: 'smaps',
   status: 'status',
   present: 'present',
 });
+
+/** The names of the three files of a capture folder. */
+export interface CaptureFileNames {
+  /** Raw copy of /proc/PID/smaps. */
+  readonly smaps: 'smaps';
+  /** Raw copy of /proc/PID/status. */
+  readonly status: 'status';
+  /** Runs of present virtual pages, `start-end` in hex. */
+  readonly present: 'present';
+}
 
 /** A parsed capture folder. */
 export interface Capture {

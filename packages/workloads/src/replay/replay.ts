@@ -29,20 +29,67 @@ import { statusKb } from './status.js';
 /** The result of a replay. */
 export interface ReplayReport {
   /** The process the capture came from. */
-  readonly process: { readonly pid: number; readonly name: string };
+  readonly process: ReplayedProcess;
   /** What was rebuilt: VMAs mapped, VMAs skipped, pages touched. */
-  readonly replayed: { readonly vmas: number; readonly skipped: readonly string[]; readonly pages: number };
+  readonly replayed: ReplayedFigures;
   /** The model's page tables, counted as today's VmPTE counts them. */
-  readonly model: {
-    readonly PageTables_kB: number;
-    readonly tables: { readonly pte: number; readonly pmd: number; readonly pud: number };
-  };
+  readonly model: ReplayModelFigures;
   /** The kernel's figure, from the captured status. */
-  readonly kernel: { readonly VmPTE_kB: number };
+  readonly kernel: ReplayKernelFigures;
   /** Whether the model's figure equals the kernel's. */
   readonly match: boolean;
   /** Invariant checks (present when the replay ran with the checker). */
-  readonly invariants?: { readonly checks: number; readonly violations: readonly Violation[] };
+  readonly invariants?: ReplayInvariants;
+}
+
+/** The captured process. */
+export interface ReplayedProcess {
+  /** Its pid. */
+  readonly pid: number;
+  /** Its name (`Name:` in status). */
+  readonly name: string;
+}
+
+/** What a replay rebuilt. */
+export interface ReplayedFigures {
+  /** VMAs mapped. */
+  readonly vmas: number;
+  /** VMAs skipped, with why. */
+  readonly skipped: readonly string[];
+  /** Pages touched. */
+  readonly pages: number;
+}
+
+/** The model's page tables after a replay. */
+export interface ReplayModelFigures {
+  /** PTE + PMD + PUD tables in kB, as today's VmPTE counts them. */
+  readonly PageTables_kB: number;
+  /** Tables per level. */
+  readonly tables: ReplayTables;
+}
+
+/** Page tables per level. */
+export interface ReplayTables {
+  /** PTE tables. */
+  readonly pte: number;
+  /** PMD tables. */
+  readonly pmd: number;
+  /** PUD tables. */
+  readonly pud: number;
+}
+
+/** The kernel's own figure from the capture. */
+export interface ReplayKernelFigures {
+  /** `VmPTE` from the captured status, in kB. */
+  readonly VmPTE_kB: number;
+}
+
+/** Invariant checks of a replay. */
+export interface ReplayInvariants {
+  /** Checks run. */
+  readonly checks: number;
+  /** Violations found. */
+  readonly violations: readonly Violation[];
 }
 
 /** Options of {@link replayCapture}. */
