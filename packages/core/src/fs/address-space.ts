@@ -67,6 +67,8 @@ export class AddressSpace {
     s[pgoff] = slot;
   }
 
+  /** Open references (`f_count` beyond the mappings): an unlinked file stays while any is held. */
+  refs = 0;
   /** Pages of this file out on swap. */
   nrswapped = 0;
 

@@ -130,7 +130,7 @@ export function shmemZeroSetup(k: Kernel, vma: Vma): void {
  * maps it any more.
  */
 export function shmemRelease(k: Kernel, f: AddressSpace): void {
-  if (!f.unlinked || f.mapped) return;
+  if (!f.unlinked || f.mapped || f.refs > 0) return;
   if (f.device !== null) {
     deviceRelease(k, f);
     return;

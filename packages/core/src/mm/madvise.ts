@@ -28,10 +28,11 @@ export function* zapPageRange(k: Kernel, vma: Vma, address: number, size: number
 /**
  * `sys_madvise()` for `MADV_DONTNEED` and `MADV_NORMAL`. Returns 0 or a
  * negative errno (ENOMEM when part of the range is unmapped, as the kernel
- * reports after advising the mapped parts).
+ * reports after advising the mapped parts). `onZap` hears of each range
+ * zapped.
  * @see mm/madvise.c sys_madvise
  */
-export function* sysMadvise(k: Kernel, mm: MmStruct, start: number, len: number, advice: number): KGen<number> {
+export function* sysMadvise(k: Kernel, mm: MmStruct, start: number, len: number, advice: number, onZap?: (start: number, end: number) => void): KGen<number> {
   if (advice !== MADV_DONTNEED && advice !== MADV_NORMAL) return -EINVAL;
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(len) || start < 0 || len < 0) return -EINVAL;
   if (start % PAGE_SIZE !== 0) return -EINVAL;
@@ -52,6 +53,7 @@ export function* sysMadvise(k: Kernel, mm: MmStruct, start: number, len: number,
     if (advice === MADV_DONTNEED) {
       if ((vma.vmFlags & (VM_LOCKED | VM_HUGETLB | VM_PFNMAP)) !== 0) return -EINVAL;
       yield* zapPageRange(k, vma, start, tmp - start);
+      onZap?.(start, tmp);
     }
     start = tmp;
     if (start >= end) return unmappedError;

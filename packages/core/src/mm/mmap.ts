@@ -4,7 +4,7 @@
  * @see mm/mmap.c, arch/x86/kernel/sys_x86_64.c arch_get_unmapped_area
  * @module
  */
-import { EINVAL, ENOMEM, EOVERFLOW } from '../errno.js';
+import { EBADF, EINVAL, ENOMEM, EOVERFLOW } from '../errno.js';
 import {
   _PAGE_ACCESSED,
   _PAGE_PRESENT,
@@ -31,6 +31,7 @@ import {
   MAP_FIXED,
   MAP_GROWSDOWN,
   MAP_LOCKED,
+  MAP_NORESERVE,
   MAP_POPULATE,
   MAP_PRIVATE,
   MAP_SHARED,
@@ -166,7 +167,8 @@ export function* doMmapPgoff(k: Kernel, mm: MmStruct, args: MmapArgs): KGen<numb
   if (mm.mapCount > k.maxMapCount) return -ENOMEM;
   const type = flags & MAP_TYPE;
   if (type !== MAP_SHARED && type !== MAP_PRIVATE) return -EINVAL;
-  if (file === null && (flags & MAP_ANONYMOUS) === 0) return -EINVAL;
+  // sys_mmap: no MAP_ANONYMOUS means a file descriptor, and there is none
+  if (file === null && (flags & MAP_ANONYMOUS) === 0) return -EBADF;
   addr = getUnmappedArea(k, mm, addr, len, flags, file?.huge === true);
   if (addr < 0) return addr;
   let vmFlags = calcVmProtBits(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
@@ -180,7 +182,8 @@ export function* doMmapPgoff(k: Kernel, mm: MmStruct, args: MmapArgs): KGen<numb
   } else {
     pgoff = addr / PAGE_SIZE;
   }
-  if ((vmFlags & VM_SHARED) === 0 && (vmFlags & VM_WRITE) !== 0) vmFlags |= VM_ACCOUNT;
+  // private writable memory is charged (VM_ACCOUNT) unless MAP_NORESERVE
+  if ((vmFlags & VM_SHARED) === 0 && (vmFlags & VM_WRITE) !== 0 && (flags & MAP_NORESERVE) === 0) vmFlags |= VM_ACCOUNT;
   const r = yield* mmapRegion(k, mm, file, addr, len, vmFlags, pgoff);
   if (r < 0) return r;
   if ((flags & MAP_POPULATE) !== 0 || (vmFlags & VM_LOCKED) !== 0) k.makePagesPresent(mm, addr, addr + len);

@@ -23,7 +23,7 @@ import type { Kernel } from '../seams/kernel.js';
 import { calcVmProtBits, vmGetPageProt } from './mmap.js';
 import { flushTlbRange } from './tlbflush.js';
 import { hugetlbChangeProtection, isVmHugetlbPage } from './hugetlb.js';
-import { type MmStruct, PROT_EXEC, PROT_READ, PROT_WRITE, type Vma, VM_EXEC, VM_READ, VM_WRITE } from './types.js';
+import { type MmStruct, PROT_EXEC, PROT_READ, PROT_WRITE, type Vma, VM_ACCOUNT, VM_EXEC, VM_HUGETLB, VM_READ, VM_SHARED, VM_WRITE } from './types.js';
 import { findVmaPrev, splitVma, vmaMerge, vmaNext } from './vma.js';
 
 /** `PROT_SEM` (accepted and ignored). */
@@ -108,6 +108,8 @@ export function mprotectFixup(k: Kernel, vma: Vma, pprev: { prev: Vma | null }, 
     pprev.prev = vma;
     return 0;
   }
+  // a private mapping becoming writable is charged now (VM_ACCOUNT)
+  if ((newflags & VM_WRITE) !== 0 && (vma.vmFlags & (VM_ACCOUNT | VM_WRITE | VM_SHARED | VM_HUGETLB)) === 0) newflags |= VM_ACCOUNT;
   const pgoff = vma.vmPgoff + (start - vma.vmStart) / PAGE_SIZE;
   const merged = vmaMerge(k, mm, pprev.prev, start, end, newflags, vma.anonVma, vma.vmFile, pgoff);
   if (merged !== null) {

@@ -133,6 +133,9 @@ export function* moveVma(k: Kernel, vma: Vma, oldAddr: number, oldLen: number, n
     return -ENOMEM;
   }
   const locked = (vma.vmFlags & VM_LOCKED) !== 0;
+  // the new range counts before do_munmap takes the old one off
+  mm.totalVm += newLen / PAGE_SIZE;
+  if (locked) mm.lockedVm += newLen / PAGE_SIZE;
   yield* doMunmap(k, mm, oldAddr, oldLen);
   if (locked && newLen > oldLen) k.makePagesPresent(mm, newAddr + oldLen, newAddr + newLen);
   return newAddr;

@@ -11,7 +11,7 @@
 import { _PAGE_SWP, PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
 import { lookupPteTable } from '../mm/pgalloc.js';
 import { linearPageIndex } from '../mm/page-ref.js';
-import { type MmStruct, type Vma, VM_PFNMAP, VM_SHARED, isCowMapping } from '../mm/types.js';
+import { type MmStruct, type Vma, VM_PFNMAP, VM_SHARED, VM_WRITE, isCowMapping } from '../mm/types.js';
 import { findVma } from '../mm/vma.js';
 import type { Kernel } from '../seams/kernel.js';
 import type { Violation } from './check.js';
@@ -144,6 +144,21 @@ export class Oracle {
     }
   }
 
+  /**
+   * A write fault without a user write (MAP_POPULATE, mlock,
+   * get_user_pages for writing) broke COW on the private pages of
+   * [start, end): they keep the data they had.
+   */
+  privatize(mm: MmStruct, start: number, end: number): void {
+    for (let addr = start; addr < end; addr += PAGE_SIZE) {
+      const vma = findVma(mm, addr);
+      if (vma === null || vma.vmStart > addr) continue;
+      if ((vma.vmFlags & VM_SHARED) !== 0 || (vma.vmFlags & VM_WRITE) === 0) continue;
+      const p = this.privOf(mm);
+      if (!p.has(addr / PAGE_SIZE)) p.set(addr / PAGE_SIZE, this.expected(mm, addr));
+    }
+  }
+
   /** MADV_DONTNEED: private pages read back as zero (anonymous) or the file's data. */
   discard(mm: MmStruct, start: number, end: number): void {
     this.unmap(mm, start, end);
@@ -151,6 +166,8 @@ export class Oracle {
 
   /** mremap moved (and resized) a range. */
   remap(mm: MmStruct, oldAddr: number, oldLen: number, newAddr: number, newLen: number): void {
+    // a move unmapped the destination first (MREMAP_FIXED's do_munmap)
+    if (newAddr !== oldAddr) this.unmap(mm, newAddr, newAddr + newLen);
     const keep = Math.min(oldLen, newLen) / PAGE_SIZE;
     const lo = oldAddr / PAGE_SIZE;
     for (const p of [this.priv.get(mm.id), this.nonlinear.get(mm.id)]) {

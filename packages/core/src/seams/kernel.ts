@@ -29,6 +29,8 @@ import {
   MAP_ANONYMOUS,
   MAP_FIXED,
   MAP_GROWSDOWN,
+  MAP_LOCKED,
+  MAP_POPULATE,
   MAP_PRIVATE,
   MmStruct,
   PROT_READ,
@@ -518,14 +520,26 @@ export class Kernel {
     if (!Number.isSafeInteger(offset) || offset < 0 || offset % PAGE_SIZE !== 0) r = -EINVAL;
     else if ((flags & MAP_ANONYMOUS) === 0 && file !== null && !this.files.has(file.id)) r = -EBADF;
     else {
+      const f = (flags & MAP_ANONYMOUS) !== 0 ? null : file;
+      // sys_mmap holds a reference on the file (fget) across do_mmap_pgoff
+      if (f !== null) f.refs++;
       if (!mm.mmapSem.tryWrite()) throw new Error('mmap_sem contended in sequential mode');
       try {
-        r = runSync(doMmapPgoff(this, mm, { addr, len, prot, flags, file: (flags & MAP_ANONYMOUS) !== 0 ? null : file, pgoff: offset / PAGE_SIZE }));
+        r = runSync(doMmapPgoff(this, mm, { addr, len, prot, flags, file: f, pgoff: offset / PAGE_SIZE }));
       } finally {
         mm.mmapSem.upWrite();
+        if (f !== null) {
+          f.refs--;
+          shmemRelease(this, f);
+        }
       }
     }
-    if (r >= 0) this.oracle?.unmap(mm, r, r + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE);
+    if (r >= 0 && this.oracle !== null) {
+      const end = r + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+      this.oracle.unmap(mm, r, end);
+      // MAP_POPULATE / MAP_LOCKED fault a writable private mapping in with writes: COW broken now
+      if ((flags & (MAP_POPULATE | MAP_LOCKED)) !== 0 && (prot & PROT_WRITE) !== 0) this.oracle.privatize(mm, r, end);
+    }
     this.opDone('mmap');
     return r;
   }
@@ -583,12 +597,14 @@ export class Kernel {
     this.charge(this.costs.syscall);
     if (!mm.mmapSem.tryRead()) throw new Error('mmap_sem contended in sequential mode');
     let r: number;
+    const oracle = this.oracle;
     try {
-      r = runSync(sysMadvise(this, mm, addr, len, advice));
+      r = runSync(sysMadvise(this, mm, addr, len, advice, oracle === null ? undefined : (s, e) => {
+        oracle.discard(mm, s, e);
+      }));
     } finally {
       mm.mmapSem.upRead();
     }
-    if (advice === 4 && r === 0) this.oracle?.discard(mm, addr, addr + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE);
     this.opDone('madvise');
     return r;
   }
@@ -633,6 +649,8 @@ export class Kernel {
     } finally {
       mm.mmapSem.upWrite();
     }
+    // make_pages_present wrote to writable private pages: COW broken now
+    if (on && r === 0) this.oracle?.privatize(mm, Math.floor(addr / PAGE_SIZE) * PAGE_SIZE, Math.ceil((addr + len) / PAGE_SIZE) * PAGE_SIZE);
     this.opDone(on ? 'mlock' : 'munlock');
     return r;
   }
@@ -650,6 +668,10 @@ export class Kernel {
       r = getUserPages(this, mm, addr, nrPages, write, force);
     } finally {
       mm.mmapSem.upRead();
+    }
+    if (write && typeof r !== 'number') {
+      const start = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
+      this.oracle?.privatize(mm, start, start + r.length * PAGE_SIZE);
     }
     this.opDone('get_user_pages');
     return r;
