@@ -16,7 +16,7 @@ import {
   PTRS_PER_TABLE,
   TABLE_WORDS,
   type Task,
-} from '../src/index.js';
+} from '@mmlab/core';
 import type { Case } from './harness.js';
 
 /** Bytes of memory each case works on. */

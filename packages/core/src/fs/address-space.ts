@@ -7,6 +7,7 @@
  * @module
  */
 import type { Vma } from '../mm/types.js';
+import type { SpinLock } from '../sched/lock.js';
 import type { DeviceInfo } from './drivers.js';
 
 /** A file's page cache and mappings. */
@@ -32,7 +33,11 @@ export class AddressSpace {
   /** Unlinked: its pages go when the last mapping does (`iput` → `truncate_inode_pages`). */
   unlinked: boolean;
 
-  constructor(id: number, name: string, size: number, anonShared: boolean) {
+  /** `i_mmap_lock`. */
+  readonly iMmapLock: SpinLock;
+
+  constructor(id: number, name: string, size: number, anonShared: boolean, iMmapLock: SpinLock) {
+    this.iMmapLock = iMmapLock;
     this.id = id;
     this.name = name;
     this.size = size;

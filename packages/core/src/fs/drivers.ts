@@ -13,6 +13,8 @@ import { EINVAL, ENOMEM } from '../errno.js';
 import { PG_driver } from '../mem/page.js';
 import { PAGE_SIZE } from '../pgtable/entry.js';
 import type { Kernel } from '../seams/kernel.js';
+import { SpinLock } from '../sched/lock.js';
+import type { KGen } from '../sched/run.js';
 import { allocPage, putPage } from '../mm/page-ref.js';
 import { NOPFN_SIGBUS, remapPfnRange, vmInsertPage } from '../mm/pfnmap.js';
 import { type Vma, VM_IO, VM_PFNMAP, VM_RESERVED, isCowMapping } from '../mm/types.js';
@@ -32,15 +34,15 @@ export interface DeviceInfo {
 }
 
 /** Create a device of `size` bytes. Returns its file, or -ENOMEM. */
-export function deviceCreate(k: Kernel, name: string, size: number, kind: DeviceKind): AddressSpace | number {
+export function* deviceCreate(k: Kernel, name: string, size: number, kind: DeviceKind): KGen<AddressSpace | number> {
   const nr = Math.ceil(size / PAGE_SIZE);
-  const f = new AddressSpace(k.nextId++, name, nr * PAGE_SIZE, false);
+  const f = new AddressSpace(k.nextId++, name, nr * PAGE_SIZE, false, new SpinLock(k.locks, 'i_mmap_lock'));
   let pages: Int32Array | null = null;
   let basePfn = 0;
   if (kind === 'insertpage') {
     pages = new Int32Array(nr);
     for (let i = 0; i < nr; i++) {
-      const pfn = allocPage(k);
+      const pfn = yield* allocPage(k);
       if (pfn === 0) {
         for (let j = 0; j < i; j++) putPage(k, pages[j]!);
         return -ENOMEM;
@@ -58,17 +60,17 @@ export function deviceCreate(k: Kernel, name: string, size: number, kind: Device
 }
 
 /** The device's `f_op->mmap`. Returns 0 or a negative errno. */
-export function deviceMmap(k: Kernel, vma: Vma): number {
+export function* deviceMmap(k: Kernel, vma: Vma): KGen<number> {
   const f = vma.vmFile!;
   const dev = f.device!;
   const nr = (vma.vmEnd - vma.vmStart) / PAGE_SIZE;
   if (vma.vmPgoff + nr > f.size / PAGE_SIZE) return -EINVAL;
   switch (dev.kind) {
     case 'pfnmap':
-      return remapPfnRange(k, vma, vma.vmStart, dev.basePfn + vma.vmPgoff, vma.vmEnd - vma.vmStart, vma.vmPageProt);
+      return yield* remapPfnRange(k, vma, vma.vmStart, dev.basePfn + vma.vmPgoff, vma.vmEnd - vma.vmStart, vma.vmPageProt);
     case 'insertpage': {
       for (let i = 0; i < nr; i++) {
-        const r = vmInsertPage(k, vma, vma.vmStart + i * PAGE_SIZE, dev.pages![vma.vmPgoff + i]!);
+        const r = yield* vmInsertPage(k, vma, vma.vmStart + i * PAGE_SIZE, dev.pages![vma.vmPgoff + i]!);
         if (r !== 0) return r;
       }
       return 0;

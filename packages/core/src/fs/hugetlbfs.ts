@@ -9,20 +9,25 @@
 import { EINVAL, ENOMEM } from '../errno.js';
 import { HPAGE_FRAMES, HPAGE_SIZE } from '../mem/hugetlb-pool.js';
 import type { Kernel } from '../seams/kernel.js';
+import { SpinLock } from '../sched/lock.js';
 import { putPage } from '../mm/page-ref.js';
 import { VM_FAULT_SIGBUS } from '../mm/fault.js';
-import { type Vma, type VmOperations, VM_HUGETLB, VM_MAYSHARE, VM_RESERVED } from '../mm/types.js';
+import { type Vma, type VmFaultResult, type VmOperations, VM_HUGETLB, VM_MAYSHARE, VM_RESERVED } from '../mm/types.js';
+import type { KGen } from '../sched/run.js';
 import { AddressSpace } from './address-space.js';
 
 /** `hugetlb_vm_ops`: faults never reach `->fault` (hugetlb_fault handles them). */
 export const HUGETLB_VM_OPS: VmOperations = Object.freeze({
   name: 'hugetlb',
-  fault: () => ({ pfn: 0, ret: VM_FAULT_SIGBUS }),
+  // eslint-disable-next-line require-yield -- hugetlb_nopage is never called (BUG in the kernel)
+  *fault(): KGen<VmFaultResult> {
+    return { pfn: 0, ret: VM_FAULT_SIGBUS };
+  },
 });
 
 /** Create a hugetlbfs file of `size` bytes (a multiple of 2 MiB). */
 export function hugetlbfsCreate(k: Kernel, name: string, size: number): AddressSpace {
-  const f = new AddressSpace(k.nextId++, name, size, false);
+  const f = new AddressSpace(k.nextId++, name, size, false, new SpinLock(k.locks, 'i_mmap_lock'));
   f.huge = true;
   k.files.set(f.id, f);
   return f;

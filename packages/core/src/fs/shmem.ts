@@ -11,6 +11,8 @@
 import { PG_dirty, PG_uptodate } from '../mem/page.js';
 import { PAGE_SIZE } from '../pgtable/entry.js';
 import type { Kernel } from '../seams/kernel.js';
+import { SpinLock } from '../sched/lock.js';
+import type { KGen } from '../sched/run.js';
 import { allocPage, getPage, putPage } from '../mm/page-ref.js';
 import { lruCacheAdd } from '../mm/lru-cache.js';
 import { getSwapPage, swapFree } from '../mm/swapfile.js';
@@ -27,7 +29,7 @@ export type ShmemFile = AddressSpace;
  * `shmem_file_setup()`: a new tmpfs file of `size` bytes.
  */
 export function shmemFileSetup(k: Kernel, name: string, size: number, anonShared = false): ShmemFile {
-  const f = new AddressSpace(k.nextId++, name, size, anonShared);
+  const f = new AddressSpace(k.nextId++, name, size, anonShared, new SpinLock(k.locks, 'i_mmap_lock'));
   k.files.set(f.id, f);
   return f;
 }
@@ -37,12 +39,24 @@ export function shmemFileSetup(k: Kernel, name: string, size: number, anonShared
  * added to the page cache if absent. Returns the pfn with a reference for
  * the caller, 0 on OOM, or -1 beyond end of file.
  */
-export function shmemGetpage(k: Kernel, f: AddressSpace, pgoff: number, out?: { major: boolean }): number {
+export function* shmemGetpage(k: Kernel, f: AddressSpace, pgoff: number, out?: { major: boolean }): KGen<number> {
   if (pgoff >= Math.ceil(f.size / PAGE_SIZE)) return -1;
   let pfn = f.findPage(pgoff);
   if (pfn === 0) {
-    pfn = allocPage(k);
+    pfn = yield* allocPage(k);
     if (pfn === 0) return 0;
+    // raced with another fault that instantiated the page while we allocated
+    const other = f.findPage(pgoff);
+    if (other !== 0) {
+      putPage(k, pfn);
+      getPage(k, other);
+      return other;
+    }
+    if (pgoff >= Math.ceil(f.size / PAGE_SIZE)) {
+      // truncated meanwhile
+      putPage(k, pfn);
+      return -1;
+    }
     const p = k.pages;
     const slot = f.swapSlot(pgoff);
     if (slot !== 0) {
@@ -99,9 +113,9 @@ export function shmemWritepage(k: Kernel, pfn: number): boolean {
 export function createShmemVmOps(k: Kernel): VmOperations {
   return {
     name: 'shmem',
-    fault(vma: Vma, pgoff: number): VmFaultResult {
+    *fault(vma: Vma, pgoff: number): KGen<VmFaultResult> {
       const io = { major: false };
-      const pfn = shmemGetpage(k, vma.vmFile!, pgoff, io);
+      const pfn = yield* shmemGetpage(k, vma.vmFile!, pgoff, io);
       if (pfn < 0) return { pfn: 0, ret: VM_FAULT_SIGBUS };
       if (pfn === 0) return { pfn: 0, ret: VM_FAULT_OOM };
       return { pfn, ret: io.major ? VM_FAULT_MAJOR : VM_FAULT_MINOR };

@@ -11,10 +11,12 @@
 import { PG_allocated, PG_reserved, PG_xip } from '../mem/page.js';
 import { PAGE_SIZE } from '../pgtable/entry.js';
 import type { Kernel } from '../seams/kernel.js';
+import { SpinLock } from '../sched/lock.js';
 import { KernelConfigError } from '../seams/feature.js';
 import { getPage } from '../mm/page-ref.js';
 import { VM_FAULT_MINOR, VM_FAULT_SIGBUS } from '../mm/fault.js';
-import { type Vma, type VmOperations, VM_CAN_NONLINEAR } from '../mm/types.js';
+import { type Vma, type VmFaultResult, type VmOperations, VM_CAN_NONLINEAR } from '../mm/types.js';
+import type { KGen } from '../sched/run.js';
 import { AddressSpace } from './address-space.js';
 
 /**
@@ -27,7 +29,7 @@ export function xipFileCreate(k: Kernel, name: string, size: number): AddressSpa
   if (k.xipNext + nr > mem.xipFrames) {
     throw new KernelConfigError(`XIP image of ${mem.xipFrames} pages has no room for ${name} (${nr} pages; build the kernel with a larger xipBytes)`);
   }
-  const f = new AddressSpace(k.nextId++, name, nr * PAGE_SIZE, false);
+  const f = new AddressSpace(k.nextId++, name, nr * PAGE_SIZE, false, new SpinLock(k.locks, 'i_mmap_lock'));
   f.xipBase = mem.xipBase + k.xipNext;
   k.xipNext += nr;
   const p = k.pages;
@@ -52,7 +54,8 @@ export function getXipPage(f: AddressSpace, pgoff: number): number {
 export function createXipVmOps(k: Kernel): VmOperations {
   return {
     name: 'xip',
-    fault(vma: Vma, pgoff: number) {
+    // eslint-disable-next-line require-yield -- xip_file_fault never sleeps, but ->fault is a kernel path
+    *fault(vma: Vma, pgoff: number): KGen<VmFaultResult> {
       const pfn = getXipPage(vma.vmFile!, pgoff);
       if (pfn === 0) return { pfn: 0, ret: VM_FAULT_SIGBUS };
       getPage(k, pfn);

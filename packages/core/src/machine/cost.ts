@@ -65,6 +65,12 @@ export interface CostTable {
   contextSwitch: number;
   /** Reclaim's handling of one scanned page (rmap walk, list moves). */
   reclaimPage: number;
+  /** Moving a contended cache line (a lock word) from another core of the same socket. */
+  cacheLineSocket: number;
+  /** Moving a cache line from the other socket (the 2008 front-side bus). */
+  cacheLineRemote: number;
+  /** Taking an IPI: interrupt entry, the flush handler, the ack. */
+  ipiHandler: number;
   /** `get_user_pages` per page found mapped (follow_page, reference). */
   gupPage: number;
   /** One page of swap I/O (read or write; a 2008 disk, amortised by clustering). */
@@ -101,4 +107,7 @@ export const X86_64_COSTS: Readonly<CostTable> = Object.freeze({
   reclaimPage: 300,
   swapIo: 20000,
   gupPage: 60,
+  cacheLineSocket: 60,
+  cacheLineRemote: 250,
+  ipiHandler: 800,
 });

@@ -30,6 +30,8 @@ export class Tlb {
   readonly pfn: Int32Array;
   /** `TLB_WRITE` / `TLB_DIRTY` per entry. */
   readonly perm: Uint8Array;
+  /** The frame's generation when the entry was filled (the checker's way to see a freed or reused frame). */
+  readonly gen: Uint32Array;
   private readonly rr: Uint8Array;
   /** Valid entries (kept so a flush of an empty TLB is cheap). */
   valid = 0;
@@ -50,6 +52,7 @@ export class Tlb {
     this.mmId = new Int32Array(entries).fill(-1);
     this.pfn = new Int32Array(entries);
     this.perm = new Uint8Array(entries);
+    this.gen = new Uint32Array(entries);
     this.rr = new Uint8Array(sets);
   }
 
@@ -64,7 +67,7 @@ export class Tlb {
   }
 
   /** Install an entry (replacing any for the same page, else a victim). */
-  fill(mmId: number, vpn: number, pfn: number, perm: number): number {
+  fill(mmId: number, vpn: number, pfn: number, perm: number, gen = 0): number {
     let i = this.lookup(mmId, vpn);
     if (i < 0) {
       const set = vpn & this.setMask;
@@ -87,6 +90,7 @@ export class Tlb {
     this.vpn[i] = vpn;
     this.pfn[i] = pfn;
     this.perm[i] = perm;
+    this.gen[i] = gen;
     return i;
   }
 

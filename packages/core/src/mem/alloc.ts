@@ -113,6 +113,7 @@ export class PhysMem {
     p.mapcount[pfn] = 0;
     p.mapping[pfn] = 0;
     p.token[pfn] = 0xdeadbeef;
+    p.gen[pfn]!++;
     this.freeStack[this.freeTop++] = pfn;
   }
 

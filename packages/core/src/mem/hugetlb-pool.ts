@@ -62,6 +62,7 @@ export class HugePool {
     for (let i = 0; i < HPAGE_FRAMES; i++) {
       p.flags[head + i] = 0;
       p.token[head + i] = 0xdeadbeef;
+      p.gen[head + i]!++;
     }
     p.count[head] = 0;
     p.mapping[head] = 0;

@@ -43,7 +43,7 @@ export const PG_driver = 1 << 26;
 export const PG_allocated = 1 << 22;
 
 /** Host bytes of model state per simulated frame (all the arrays below). */
-export const HOST_BYTES_PER_FRAME = 4 + 4 + 4 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 4;
+export const HOST_BYTES_PER_FRAME = 4 + 4 + 4 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 4 + 4;
 
 /**
  * The `mem_map`: one entry per physical frame, as parallel typed arrays.
@@ -73,6 +73,8 @@ export class PageArrays {
   readonly private: Int32Array;
   /** References held by `get_user_pages` callers (the model's bookkeeping, for the checker). */
   readonly pinned: Int32Array;
+  /** Bumped each time the frame is freed: a TLB entry remembers it to tell a freed or reused frame. */
+  readonly gen: Uint32Array;
 
   constructor(nrFrames: number) {
     this.nrFrames = nrFrames;
@@ -87,5 +89,6 @@ export class PageArrays {
     this.lruNext = new Int32Array(nrFrames + 2);
     this.private = new Int32Array(nrFrames);
     this.pinned = new Int32Array(nrFrames);
+    this.gen = new Uint32Array(nrFrames);
   }
 }

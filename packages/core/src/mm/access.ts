@@ -18,6 +18,8 @@ import {
 } from '../pgtable/entry.js';
 import { TLB_DIRTY, TLB_WRITE } from '../machine/tlb.js';
 import type { Kernel } from '../seams/kernel.js';
+import { downRead, downReadFast } from '../sched/lock.js';
+import type { KGen } from '../sched/run.js';
 import { handleMmFault, VM_FAULT_MAJOR, VM_FAULT_OOM, VM_FAULT_SIGBUS } from './fault.js';
 import { lookupPmdTable } from './pgalloc.js';
 import { type MmStruct, VM_EXEC, VM_GROWSDOWN, VM_READ, VM_WRITE } from './types.js';
@@ -28,9 +30,11 @@ import { findVma } from './vma.js';
  * grow a stack VMA downwards, and call `handle_mm_fault`. Returns 0 or
  * the signal to deliver (SIGSEGV, SIGBUS, SIGKILL for OOM).
  */
-export function doPageFault(k: Kernel, mm: MmStruct, address: number, write: boolean): number {
+export function* doPageFault(k: Kernel, mm: MmStruct, address: number, write: boolean): KGen<number> {
   k.charge(k.costs.faultEntry);
-  if (!mm.mmapSem.tryRead()) throw new Error('mmap_sem held across a user access in sequential mode');
+  const t0 = k.cpu.clock;
+  k.kernelEnter();
+  if (!downReadFast(k, mm.mmapSem)) yield* downRead(k, mm.mmapSem);
   try {
     const vma = findVma(mm, address);
     if (vma === null) return badArea(k);
@@ -52,7 +56,7 @@ export function doPageFault(k: Kernel, mm: MmStruct, address: number, write: boo
     } else if ((vma.vmFlags & (VM_READ | VM_EXEC | VM_WRITE)) === 0) {
       return badArea(k);
     }
-    const fault = handleMmFault(k, mm, vma, address, write);
+    const fault = yield* handleMmFault(k, mm, vma, address, write);
     if ((fault & VM_FAULT_OOM) !== 0) return SIGKILL;
     if ((fault & VM_FAULT_SIGBUS) !== 0) {
       k.vm.mmlab_sigbus++;
@@ -61,7 +65,9 @@ export function doPageFault(k: Kernel, mm: MmStruct, address: number, write: boo
     if ((fault & VM_FAULT_MAJOR) !== 0) k.majFlt++;
     return 0;
   } finally {
-    mm.mmapSem.upRead();
+    mm.mmapSem.upRead(k);
+    k.kernelExit();
+    k.traceSlice('fault', write ? 'page fault (write)' : 'page fault (read)', t0);
   }
 }
 
@@ -74,55 +80,69 @@ function badArea(k: Kernel): number {
 }
 
 /**
- * One user access of the page containing `address` on the running CPU:
- * TLB hit, or a hardware walk that fills the TLB and sets the accessed
- * (and on a write, dirty) bit, or a page fault and a retry. Returns the pfn
- * accessed (≥ 1) or the negated signal number.
+ * What the CPU does for one user access of the page containing `address`,
+ * without faulting: a TLB hit, or a hardware walk that fills the TLB and
+ * sets the accessed (and on a write, dirty) bit. Returns the frame
+ * accessed, or 0 when the access needs a page fault. A hit through an
+ * entry whose frame was freed (or freed and reused) since the entry was
+ * filled is reported as a violation: the bug a missing or late TLB flush
+ * causes.
  */
-export function userAccessPage(k: Kernel, mm: MmStruct, address: number, write: boolean): number {
+export function userAccessFast(k: Kernel, mm: MmStruct, address: number, write: boolean): number {
   const cpu = k.cpu;
   const tlb = cpu.tlb;
   const vpn = Math.floor(address / PAGE_SIZE);
+  const e = tlb.lookup(mm.id, vpn);
+  if (e >= 0) {
+    const perm = tlb.perm[e]!;
+    if (!write || (perm & TLB_WRITE) !== 0) {
+      k.charge(k.costs.tlbHit);
+      const pfn = tlb.pfn[e]!;
+      if (pfn < k.pages.nrFrames && k.pages.gen[pfn] !== tlb.gen[e]) {
+        k.reportViolation('tlb', `cpu ${cpu.id}: access at 0x${address.toString(16)} through a TLB entry to frame ${pfn}, freed since the entry was filled`);
+      }
+      if (write && (perm & TLB_DIRTY) === 0) {
+        // first write through a clean entry: the CPU sets the PTE's dirty bit
+        if (hwWalk(k, mm, address)) walk.a![walk.b] = walk.a![walk.b]! | _PAGE_DIRTY | _PAGE_ACCESSED;
+        tlb.perm[e] = perm | TLB_DIRTY;
+      }
+      return pfn;
+    }
+    // a write through a read-only entry faults; the CPU drops the entry
+    tlb.flushOne(mm.id, vpn);
+  }
+  // hardware page walk
+  k.vm.mmlab_tlb_miss++;
+  k.charge(k.costs.tlbMissWalk);
+  if (hwWalk(k, mm, address)) {
+    const a = walk.a!;
+    const b = walk.b;
+    const f = a[b]!;
+    if ((f & (_PAGE_PRESENT | _PAGE_USER)) === (_PAGE_PRESENT | _PAGE_USER) && (!write || (f & _PAGE_RW) !== 0)) {
+      const nf = f | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
+      a[b] = nf;
+      const pfn = a[b + 1]! + walk.offset;
+      const gen = pfn < k.pages.nrFrames ? k.pages.gen[pfn]! : 0;
+      tlb.fill(mm.id, vpn, pfn, ((nf & _PAGE_RW) !== 0 ? TLB_WRITE : 0) | ((nf & _PAGE_DIRTY) !== 0 ? TLB_DIRTY : 0), gen);
+      return pfn;
+    }
+  }
+  return 0;
+}
+
+/**
+ * One user access of the page containing `address`: {@link userAccessFast},
+ * else a page fault and a retry. Returns the frame accessed (≥ 1) or the
+ * negated signal number.
+ */
+export function* userAccessPage(k: Kernel, mm: MmStruct, address: number, write: boolean): KGen<number> {
   for (let attempt = 0; attempt < 16; attempt++) {
-    const e = tlb.lookup(mm.id, vpn);
-    if (e >= 0) {
-      const perm = tlb.perm[e]!;
-      if (!write || (perm & TLB_WRITE) !== 0) {
-        k.charge(k.costs.tlbHit);
-        if (write && (perm & TLB_DIRTY) === 0) {
-          // first write through a clean entry: the CPU sets the PTE's dirty bit
-          setPteBits(k, mm, address, _PAGE_DIRTY | _PAGE_ACCESSED);
-          tlb.perm[e] = perm | TLB_DIRTY;
-        }
-        return tlb.pfn[e]!;
-      }
-      // a write through a read-only entry faults; the CPU drops the entry
-      tlb.flushOne(mm.id, vpn);
-    }
-    // hardware page walk
-    k.vm.mmlab_tlb_miss++;
-    k.charge(k.costs.tlbMissWalk);
-    if (hwWalk(k, mm, address)) {
-      const a = walk.a!;
-      const b = walk.b;
-      const f = a[b]!;
-      if ((f & (_PAGE_PRESENT | _PAGE_USER)) === (_PAGE_PRESENT | _PAGE_USER) && (!write || (f & _PAGE_RW) !== 0)) {
-        const nf = f | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
-        a[b] = nf;
-        const pfn = a[b + 1]! + walk.offset;
-        tlb.fill(mm.id, vpn, pfn, ((nf & _PAGE_RW) !== 0 ? TLB_WRITE : 0) | ((nf & _PAGE_DIRTY) !== 0 ? TLB_DIRTY : 0));
-        return pfn;
-      }
-    }
-    const sig = doPageFault(k, mm, address, write);
+    const pfn = userAccessFast(k, mm, address, write);
+    if (pfn !== 0) return pfn;
+    const sig = yield* doPageFault(k, mm, address, write);
     if (sig !== 0) return -sig;
   }
   throw new Error(`user access at 0x${address.toString(16)} still faulting after retries`);
-}
-
-function setPteBits(k: Kernel, mm: MmStruct, address: number, bits: number): void {
-  if (!hwWalk(k, mm, address)) throw new Error('TLB entry without a page table');
-  walk.a![walk.b] = walk.a![walk.b]! | bits;
 }
 
 /** Where the hardware walk ended: the leaf entry's table words, offset, and the frame offset inside a huge page. */

@@ -25,6 +25,8 @@ import {
 } from '../pgtable/entry.js';
 import { ENOMEM } from '../errno.js';
 import type { Kernel } from '../seams/kernel.js';
+import { ptlLockSlow } from '../sched/lock.js';
+import type { KGen } from '../sched/run.js';
 import { vmNormalPage } from './fault.js';
 import { copyHugetlbPageRange, isVmHugetlbPage } from './hugetlb.js';
 import { pageAnon, pageDupRmap } from './page-ref.js';
@@ -45,9 +47,12 @@ import {
  * `copy_pte_range()` for one PTE table: copies [addr, end) from the source
  * table into the destination table, returning the PTEs copied.
  */
-function copyPteRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma, srcPte: number, addr: number, end: number): number {
-  const dstPte = pteAllocMap(k, dst, addr);
+function* copyPteRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma, srcPte: number, addr: number, end: number): KGen<number> {
+  const dstPte = yield* pteAllocMap(k, dst, addr);
   if (dstPte === 0) return -ENOMEM;
+  // pte_alloc_map_lock on the child, then the parent's PTE lock nested
+  if (!k.ptl.tryLock(k, dstPte)) yield* ptlLockSlow(k, k.ptl, dstPte);
+  if (!k.ptl.tryLock(k, srcPte)) yield* ptlLockSlow(k, k.ptl, srcPte);
   const sa = k.tables.arr(srcPte);
   let sb = k.tables.base(srcPte) + pteIndex(addr) * 2;
   const da = k.tables.arr(dstPte);
@@ -93,6 +98,8 @@ function copyPteRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma, srcPte:
     da[db + 1] = v;
     copied++;
   }
+  k.ptl.unlock(k, srcPte);
+  k.ptl.unlock(k, dstPte);
   dst.anonRss += anonRss;
   dst.fileRss += fileRss;
   k.vm.mmlab_fork_pte_copied += copied;
@@ -104,9 +111,9 @@ function copyPteRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma, srcPte:
  * Baseline `copyPageRange` seam. Returns 0, or -ENOMEM.
  * @see mm/memory.c copy_page_range
  */
-export function baseCopyPageRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma): number {
+export function* baseCopyPageRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma): KGen<number> {
   if ((vma.vmFlags & (VM_HUGETLB | VM_NONLINEAR | VM_PFNMAP | VM_INSERTPAGE)) === 0 && vma.anonVma === null) return 0;
-  if (isVmHugetlbPage(vma)) return copyHugetlbPageRange(k, dst, src, vma);
+  if (isVmHugetlbPage(vma)) return yield* copyHugetlbPageRange(k, dst, src, vma);
   const t = k.tables;
   let addr = vma.vmStart;
   const end = vma.vmEnd;
@@ -128,14 +135,15 @@ export function baseCopyPageRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: 
         continue;
       }
       const pmd = ua[ub + 1]!;
-      if (pmdAlloc(k, dst, addr) === 0) return -ENOMEM;
+      if ((yield* pmdAlloc(k, dst, addr)) === 0) return -ENOMEM;
       do {
         const mnext = pmdAddrEnd(addr, unext);
         const ma = t.arr(pmd);
         const mb = t.base(pmd) + pmdIndex(addr) * 2;
         if (ma[mb] !== 0) {
-          const r = copyPteRange(k, dst, src, vma, ma[mb + 1]!, addr, mnext);
+          const r = yield* copyPteRange(k, dst, src, vma, ma[mb + 1]!, addr, mnext);
           if (r < 0) return r;
+          yield* k.condResched();
         }
         addr = mnext;
       } while (addr !== unext);

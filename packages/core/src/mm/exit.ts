@@ -22,8 +22,8 @@ export function* exitMmap(k: Kernel, mm: MmStruct): KGen<void> {
   updateHiwaterRss(mm);
   const vmas = mm.vmas.slice();
   tlb = yield* unmapVmas(k, tlb, vmas, 0, Number.MAX_SAFE_INTEGER);
-  freePgtables(k, tlb, vmas, 0, 0);
-  k.seams.tlbGather.finish(k, tlb);
+  yield* freePgtables(k, tlb, vmas, 0, 0);
+  yield* k.seams.tlbGather.finish(k, tlb);
   mm.vmas.length = 0;
   mm.mmapCache = null;
   mm.totalVm = 0;

@@ -12,8 +12,11 @@ import {
   ptePresent,
 } from '../pgtable/entry.js';
 import type { Kernel } from '../seams/kernel.js';
+import { ptlLockSlow } from '../sched/lock.js';
+import { MIGHT_SLEEP, type KGen } from '../sched/run.js';
 import {
   allocPage,
+  allocPageFast,
   getPage,
   linearPageIndex,
   pageAddAnonRmap,
@@ -23,12 +26,12 @@ import {
   pageRemoveRmap,
   putPage,
 } from './page-ref.js';
-import { pteAllocMap } from './pgalloc.js';
+import { lookupPteTable, pteAllocMap } from './pgalloc.js';
 import { hugetlbFault, isVmHugetlbPage } from './hugetlb.js';
 import { doNoPfn } from './pfnmap.js';
 import { lruCacheAdd, markPageAccessed } from './lru-cache.js';
 import { canShareSwapPage, lookupSwapCache, readSwapCacheAsync, removeExclusiveSwapPage, swapFree } from './swapfile.js';
-import { flushTlbPage } from './tlbflush.js';
+import { flushTlbPage, ipiWait } from './tlbflush.js';
 import { type MmStruct, type Vma, VM_CAN_NONLINEAR, VM_NONLINEAR, VM_PFNMAP, VM_SHARED, VM_WRITE, isCowMapping } from './types.js';
 import { anonVmaPrepare } from './vma.js';
 
@@ -66,60 +69,83 @@ export function vmNormalPage(vma: Vma, addr: number, pfn: number): number {
   return pfn;
 }
 
+/** `pte_offset_map_lock()` for PTE table `pte`: the fast path or wait. */
+function* lockPte(k: Kernel, pte: number): KGen<void> {
+  if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
+}
+
 /**
  * `handle_mm_fault()`: count the fault, allocate the page-table levels and
  * resolve the PTE. Returns `VM_FAULT_*` bits.
  * @see mm/memory.c __handle_mm_fault
  */
-export function handleMmFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): number {
+export function* handleMmFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KGen<number> {
   k.vm.pgfault++;
-  if (isVmHugetlbPage(vma)) return hugetlbFault(k, mm, vma, address, write);
-  const pte = pteAllocMap(k, mm, address);
+  if (isVmHugetlbPage(vma)) return yield* hugetlbFault(k, mm, vma, address, write);
+  let pte = lookupPteTable(k, mm, address);
+  if (pte === 0) pte = yield* pteAllocMap(k, mm, address);
   if (pte === 0) return VM_FAULT_OOM;
-  return handlePteFault(k, mm, vma, address, pte, write);
+  return yield* handlePteFault(k, mm, vma, address, pte, write);
 }
 
 /**
- * `handle_pte_fault()`: dispatch on the PTE's state.
+ * `handle_pte_fault()`: dispatch on the PTE's state (read without the
+ * lock); a present PTE is handled under the PTE lock, after checking it did
+ * not change (`pte_same`).
  * @see mm/memory.c handle_pte_fault
  */
-export function handlePteFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): number {
+export function* handlePteFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): KGen<number> {
   const a = k.tables.arr(pte);
   const b = k.tables.base(pte) + pteIndex(address) * 2;
   const flags = a[b]!;
+  const value = a[b + 1]!;
   if (!ptePresent(flags)) {
-    if (flags === 0 && a[b + 1] === 0) {
+    if (flags === 0 && value === 0) {
       const ops = vma.vmOps;
       if (ops !== null) {
-        if (ops.fault !== undefined) return doLinearFault(k, mm, vma, address, a, b, write);
-        if (ops.nopfn !== undefined) return doNoPfn(k, mm, vma, address, a, b, write);
+        if (ops.fault !== undefined) return yield* doLinearFault(k, mm, vma, address, pte, write);
+        if (ops.nopfn !== undefined) return yield* doNoPfn(k, mm, vma, address, pte, write);
       }
-      return doAnonymousPage(k, mm, vma, address, a, b);
+      return yield* doAnonymousPage(k, mm, vma, address, pte);
     }
-    if ((flags & _PAGE_FILE) !== 0) return doNonlinearFault(k, mm, vma, address, a, b, write);
-    return doSwapPage(k, mm, vma, address, a, b, write);
+    if ((flags & _PAGE_FILE) !== 0) return yield* doNonlinearFault(k, mm, vma, address, pte, write);
+    return yield* doSwapPage(k, mm, vma, address, pte, write);
   }
-  if (write && (flags & _PAGE_RW) === 0) return doWpPage(k, mm, vma, address, a, b);
+  yield* lockPte(k, pte);
+  if (a[b] !== flags || a[b + 1] !== value) {
+    k.ptl.unlock(k, pte);
+    return VM_FAULT_MINOR;
+  }
+  if (write && (flags & _PAGE_RW) === 0) return yield* doWpPage(k, mm, vma, address, pte);
   // The hardware would have set these; a spurious fault just updates them.
   a[b] = flags | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
-  if (write) flushTlbPage(k, mm, address);
+  if (write && flushTlbPage(k, mm, address)) yield* ipiWait(k);
+  k.ptl.unlock(k, pte);
   return VM_FAULT_MINOR;
 }
 
 /**
  * `do_anonymous_page()`: 2.6.24 allocates a zeroed page even for a read
  * (the zero page came back in 2.6.32), maps it dirty, writable if the VMA
- * is.
+ * is. The page is allocated (which may sleep) before the PTE lock is taken;
+ * a PTE populated meanwhile wins and the new page is released.
  * @see mm/memory.c do_anonymous_page
  */
-export function doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: Uint32Array, b: number): number {
-  anonVmaPrepare(k, vma);
-  const pfn = allocPage(k);
+export function* doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number): KGen<number> {
+  if (vma.anonVma === null) yield* anonVmaPrepare(k, vma);
+  // alloc_zeroed_user_highpage: may sleep; the fast path makes no generator
+  if (k.interleaving) yield MIGHT_SLEEP;
+  let pfn = allocPageFast(k);
+  if (pfn === 0) pfn = yield* allocPage(k);
   if (pfn === 0) return VM_FAULT_OOM;
   k.charge(k.costs.clearPage + k.costs.anonFaultRest);
   k.pages.token[pfn] = 0;
+  const a = k.tables.arr(pte);
+  const b = k.tables.base(pte) + pteIndex(address) * 2;
+  if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
   if (a[b] !== 0 || a[b + 1] !== 0) {
     // raced: someone populated the PTE while we allocated
+    k.ptl.unlock(k, pte);
     putPage(k, pfn);
     return VM_FAULT_MINOR;
   }
@@ -128,6 +154,7 @@ export function doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, address: numb
   pageAddNewAnonRmap(k, pfn, vma, address);
   a[b] = maybeMkwrite(vma.vmPageProt | _PAGE_DIRTY, vma);
   a[b + 1] = pfn;
+  k.ptl.unlock(k, pte);
   k.vm.mmlab_anon_fault++;
   return VM_FAULT_MINOR;
 }
@@ -137,8 +164,8 @@ export function doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, address: numb
  * linear file offset.
  * @see mm/memory.c do_linear_fault
  */
-export function doLinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: Uint32Array, b: number, write: boolean): number {
-  return doFault(k, mm, vma, address, a, b, linearPageIndex(vma, address), write, 0, 0);
+export function* doLinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): KGen<number> {
+  return yield* doFault(k, mm, vma, address, pte, linearPageIndex(vma, address), write, 0, 0);
 }
 
 /**
@@ -146,42 +173,49 @@ export function doLinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number
  * the offset comes from the PTE.
  * @see mm/memory.c do_nonlinear_fault
  */
-export function doNonlinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: Uint32Array, b: number, write: boolean): number {
+export function* doNonlinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): KGen<number> {
   if ((vma.vmFlags & (VM_CAN_NONLINEAR | VM_NONLINEAR)) !== (VM_CAN_NONLINEAR | VM_NONLINEAR)) {
     // print_bad_pte: a file PTE where none can be
     return VM_FAULT_SIGBUS;
   }
-  return doFault(k, mm, vma, address, a, b, a[b + 1]!, write, a[b]!, a[b + 1]!);
+  const a = k.tables.arr(pte);
+  const b = k.tables.base(pte) + pteIndex(address) * 2;
+  return yield* doFault(k, mm, vma, address, pte, a[b + 1]!, write, a[b]!, a[b + 1]!);
 }
 
 /**
- * `__do_fault()`: ask `->fault` for the page at file offset `pgoff`; a
- * write to a private mapping copies it into a new anonymous page at once;
- * otherwise map the page-cache page. The PTE must still hold
- * (`origFlags`, `origValue`) when the page is installed (`pte_same`).
+ * `__do_fault()`: ask `->fault` for the page at file offset `pgoff` (which
+ * may sleep); a write to a private mapping copies it into a new anonymous
+ * page at once; otherwise map the page-cache page. The PTE must still hold
+ * (`origFlags`, `origValue`) under the PTE lock when the page is installed
+ * (`pte_same`).
  * @see mm/memory.c __do_fault
  */
-export function doFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: Uint32Array, b: number, pgoff: number, write: boolean, origFlags: number, origValue: number): number {
-  const res = vma.vmOps!.fault!(vma, pgoff);
+export function* doFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, pgoff: number, write: boolean, origFlags: number, origValue: number): KGen<number> {
+  const res = yield* vma.vmOps!.fault!(vma, pgoff);
   if ((res.ret & VM_FAULT_ERROR) !== 0) return res.ret;
   let page = res.pfn;
   let anon = false;
   if (write && (vma.vmFlags & VM_SHARED) === 0) {
     anon = true;
-    anonVmaPrepare(k, vma);
-    const np = allocPage(k);
+    if (vma.anonVma === null) yield* anonVmaPrepare(k, vma);
+    const np = yield* allocPage(k);
     if (np === 0) {
       putPage(k, page);
       return VM_FAULT_OOM;
     }
     k.charge(k.costs.copyPage);
-    k.pages.token[np] = k.pages.token[page]!;
+    k.pages.token[np] = k.tokenOf(page);
     // drop the reference ->fault gave us on the page-cache page
     putPage(k, page);
     page = np;
   }
   k.charge(k.costs.fileFaultRest);
+  const a = k.tables.arr(pte);
+  const b = k.tables.base(pte) + pteIndex(address) * 2;
+  yield* lockPte(k, pte);
   if (a[b] !== origFlags || a[b + 1] !== origValue) {
+    k.ptl.unlock(k, pte);
     putPage(k, page);
     return VM_FAULT_MINOR;
   }
@@ -197,18 +231,23 @@ export function doFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: U
     mm.fileRss++;
     pageAddFileRmap(k, page);
   }
+  k.ptl.unlock(k, pte);
   k.vm.mmlab_file_fault++;
   return res.ret;
 }
 
 /**
- * `do_wp_page()`: a write to a present read-only PTE. An anonymous page
- * mapped once is reused in place; a shared writable mapping is made
- * writable; otherwise the page is copied (COW), the old PTE cleared and
- * flushed (`ptep_clear_flush`), and the new page mapped.
+ * `do_wp_page()`, entered with the PTE lock held: a write to a present
+ * read-only PTE. An anonymous page nobody else maps is reused in place; a
+ * shared writable mapping is made writable; otherwise the lock is dropped,
+ * the page copied into a new one (which may sleep), and under the lock
+ * again, if the PTE did not change, the old PTE is cleared and flushed
+ * (`ptep_clear_flush`) and the new page mapped (COW).
  * @see mm/memory.c do_wp_page
  */
-export function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: Uint32Array, b: number): number {
+export function* doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number): KGen<number> {
+  const a = k.tables.arr(pte);
+  const b = k.tables.base(pte) + pteIndex(address) * 2;
   const oldFlags = a[b]!;
   const oldPfn = a[b + 1]!;
   const old = vmNormalPage(vma, address, oldPfn);
@@ -226,13 +265,15 @@ export function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: 
     k.charge(k.costs.wpReuse);
     k.vm.mmlab_wp_reuse++;
     // ptep_set_access_flags: x86 flushes the stale read-only entry
-    flushTlbPage(k, mm, address);
+    if (flushTlbPage(k, mm, address)) yield* ipiWait(k);
+    k.ptl.unlock(k, pte);
     return VM_FAULT_WRITE;
   }
-  // gotten:
+  // gotten: keep the old page while the lock is dropped
   if (old !== 0) getPage(k, old);
-  anonVmaPrepare(k, vma);
-  const np = allocPage(k);
+  k.ptl.unlock(k, pte);
+  if (vma.anonVma === null) yield* anonVmaPrepare(k, vma);
+  const np = yield* allocPage(k);
   if (np === 0) {
     if (old !== 0) putPage(k, old);
     return VM_FAULT_OOM;
@@ -240,8 +281,10 @@ export function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: 
   k.charge(k.costs.copyPage + k.costs.wpCopyRest);
   // cow_user_page: a raw pfn has no struct page; the kernel copies from the user address
   p.token[np] = k.tokenOf(old !== 0 ? old : oldPfn);
+  yield* lockPte(k, pte);
   if (a[b] !== oldFlags || a[b + 1] !== oldPfn) {
-    // the PTE changed while we allocated (reclaim unmapped it): retry
+    // the PTE changed while we copied (another fault, reclaim): retry
+    k.ptl.unlock(k, pte);
     putPage(k, np);
     if (old !== 0) putPage(k, old);
     return VM_FAULT_MINOR;
@@ -258,11 +301,12 @@ export function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: 
   // ptep_clear_flush + set_pte_at
   a[b] = 0;
   a[b + 1] = 0;
-  flushTlbPage(k, mm, address);
+  if (flushTlbPage(k, mm, address)) yield* ipiWait(k);
   a[b] = maybeMkwrite(vma.vmPageProt | _PAGE_DIRTY, vma);
   a[b + 1] = np;
   lruCacheAdd(k, np, true);
   pageAddNewAnonRmap(k, np, vma, address);
+  k.ptl.unlock(k, pte);
   k.vm.mmlab_cow_fault++;
   if (old !== 0) {
     putPage(k, old); // the reference taken above
@@ -273,11 +317,14 @@ export function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: 
 
 /**
  * `do_swap_page()`: bring a swapped-out anonymous page back (from the swap
- * cache, or read from swap: a major fault), map it, and drop the PTE's slot
- * reference; a write to a page nobody shares maps it writable at once.
+ * cache, or read from swap: a major fault), map it under the PTE lock if
+ * the swap entry is still there, and drop the entry's slot reference; a
+ * write to a page nobody shares maps it writable at once.
  * @see mm/memory.c do_swap_page
  */
-export function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, a: Uint32Array, b: number, write: boolean): number {
+export function* doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): KGen<number> {
+  const a = k.tables.arr(pte);
+  const b = k.tables.base(pte) + pteIndex(address) * 2;
   const origFlags = a[b]!;
   const slot = a[b + 1]!;
   let ret = VM_FAULT_MINOR;
@@ -286,7 +333,7 @@ export function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, a
     getPage(k, page);
   } else {
     const io = { major: false };
-    page = readSwapCacheAsync(k, slot, io);
+    page = yield* readSwapCacheAsync(k, slot, io);
     if (page === 0) return a[b] === origFlags && a[b + 1] === slot ? VM_FAULT_OOM : VM_FAULT_MINOR;
     if (io.major) {
       ret = VM_FAULT_MAJOR;
@@ -294,7 +341,9 @@ export function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, a
     }
   }
   markPageAccessed(k, page);
+  yield* lockPte(k, pte);
   if (a[b] !== origFlags || a[b + 1] !== slot) {
+    k.ptl.unlock(k, pte);
     putPage(k, page);
     return ret;
   }
@@ -310,6 +359,8 @@ export function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, a
   swapFree(k, slot);
   if (k.swap.full) removeExclusiveSwapPage(k, page);
   k.charge(k.costs.anonFaultRest);
-  if (write) return ret | doWpPage(k, mm, vma, address, a, b);
+  // do_wp_page takes over the PTE lock
+  if (write) return ret | (yield* doWpPage(k, mm, vma, address, pte));
+  k.ptl.unlock(k, pte);
   return ret;
 }

@@ -3,9 +3,9 @@
  * @see kernel/fork.c dup_mm, dup_mmap
  * @module
  */
-import { RESCHED, type KGen } from '../sched/run.js';
+import type { KGen } from '../sched/run.js';
 import type { Kernel } from '../seams/kernel.js';
-import { flushTlbMm } from './tlbflush.js';
+import { flushTlbMm, ipiWait } from './tlbflush.js';
 import { type MmStruct, VM_DONTCOPY, VM_LOCKED } from './types.js';
 import { anonVmaLink, vmaLinkFile } from './vma.js';
 
@@ -25,15 +25,14 @@ export function* dupMmap(k: Kernel, mm: MmStruct, oldmm: MmStruct): KGen<number>
     const tmp = mpnt.clone();
     tmp.mm = mm;
     tmp.vmFlags &= ~VM_LOCKED;
-    anonVmaLink(tmp);
-    vmaLinkFile(tmp);
+    yield* anonVmaLink(k, tmp);
+    yield* vmaLinkFile(k, tmp);
     mm.vmas.push(tmp);
     mm.totalVm += (tmp.vmEnd - tmp.vmStart) / 4096;
     k.charge(k.costs.vmaOp);
-    ret = k.seams.copyPageRange(k, mm, oldmm, mpnt);
-    if (k.needResched()) yield RESCHED;
+    ret = yield* k.seams.copyPageRange(k, mm, oldmm, mpnt);
     if (ret !== 0) break;
   }
-  flushTlbMm(k, oldmm);
+  if (flushTlbMm(k, oldmm)) yield* ipiWait(k);
   return ret;
 }

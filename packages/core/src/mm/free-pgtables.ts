@@ -22,6 +22,7 @@ import {
   pudIndex,
 } from '../pgtable/entry.js';
 import type { Kernel } from '../seams/kernel.js';
+import type { KGen } from '../sched/run.js';
 import type { MmuGather } from './tlb-gather.js';
 import type { MmStruct, Vma } from './types.js';
 import { anonVmaUnlink, unlinkFileVma } from './vma.js';
@@ -33,18 +34,19 @@ import { isVmHugetlbPage } from './hugetlb.js';
  * and hand its page to the gather (x86: `pte_free_tlb` is
  * `tlb_remove_page`).
  */
-export function basePgtableFree(k: Kernel, tlb: MmuGather, mm: MmStruct, level: 0 | 1 | 2, parent: number, idx: number): void {
+export function* basePgtableFree(k: Kernel, tlb: MmuGather, mm: MmStruct, level: 0 | 1 | 2, parent: number, idx: number): KGen<void> {
   const a = k.tables.arr(parent);
   const b = k.tables.base(parent) + idx * 2;
   const table = a[b + 1]!;
   a[b] = 0;
   a[b + 1] = 0;
+  k.ptl.assertFree(table);
   k.accountTable(mm, level, -1);
   k.charge(k.costs.tableFree);
-  k.seams.tlbGather.removeTable(k, tlb, table);
+  if (k.seams.tlbGather.removeTable(k, tlb, table)) yield* k.seams.tlbGather.flush(k, tlb);
 }
 
-function freePmdRange(k: Kernel, tlb: MmuGather, mm: MmStruct, pud: number, pudIdx: number, addr: number, end: number, floor: number, ceiling: number): void {
+function* freePmdRange(k: Kernel, tlb: MmuGather, mm: MmStruct, pud: number, pudIdx: number, addr: number, end: number, floor: number, ceiling: number): KGen<void> {
   const pa = k.tables.arr(pud);
   const pb = k.tables.base(pud) + pudIdx * 2;
   const pmd = pa[pb + 1]!;
@@ -54,7 +56,7 @@ function freePmdRange(k: Kernel, tlb: MmuGather, mm: MmStruct, pud: number, pudI
   do {
     const next = pmdAddrEnd(addr, end);
     const i = pmdIndex(addr);
-    if (a[base + i * 2] !== 0) k.seams.pgtableFree(k, tlb, mm, LEVEL_PTE, pmd, i);
+    if (a[base + i * 2] !== 0) yield* k.seams.pgtableFree(k, tlb, mm, LEVEL_PTE, pmd, i);
     addr = next;
   } while (addr !== end);
   start = alignDown(start, PUD_SIZE);
@@ -62,10 +64,10 @@ function freePmdRange(k: Kernel, tlb: MmuGather, mm: MmStruct, pud: number, pudI
   ceiling = alignDown(ceiling, PUD_SIZE);
   if (ceiling === 0) return;
   if (end - 1 > ceiling - 1) return;
-  k.seams.pgtableFree(k, tlb, mm, LEVEL_PMD, pud, pudIdx);
+  yield* k.seams.pgtableFree(k, tlb, mm, LEVEL_PMD, pud, pudIdx);
 }
 
-function freePudRange(k: Kernel, tlb: MmuGather, mm: MmStruct, pgdIdx: number, addr: number, end: number, floor: number, ceiling: number): void {
+function* freePudRange(k: Kernel, tlb: MmuGather, mm: MmStruct, pgdIdx: number, addr: number, end: number, floor: number, ceiling: number): KGen<void> {
   const ga = k.tables.arr(mm.pgd);
   const pud = ga[k.tables.base(mm.pgd) + pgdIdx * 2 + 1]!;
   const a = k.tables.arr(pud);
@@ -74,7 +76,7 @@ function freePudRange(k: Kernel, tlb: MmuGather, mm: MmStruct, pgdIdx: number, a
   do {
     const next = pudAddrEnd(addr, end);
     const i = pudIndex(addr);
-    if (a[base + i * 2] !== 0) freePmdRange(k, tlb, mm, pud, i, addr, next, floor, ceiling);
+    if (a[base + i * 2] !== 0) yield* freePmdRange(k, tlb, mm, pud, i, addr, next, floor, ceiling);
     addr = next;
   } while (addr !== end);
   start = alignDown(start, PGDIR_SIZE);
@@ -82,14 +84,14 @@ function freePudRange(k: Kernel, tlb: MmuGather, mm: MmStruct, pgdIdx: number, a
   ceiling = alignDown(ceiling, PGDIR_SIZE);
   if (ceiling === 0) return;
   if (end - 1 > ceiling - 1) return;
-  k.seams.pgtableFree(k, tlb, mm, LEVEL_PUD, mm.pgd, pgdIdx);
+  yield* k.seams.pgtableFree(k, tlb, mm, LEVEL_PUD, mm.pgd, pgdIdx);
 }
 
 /**
  * `free_pgd_range()`: free the tables mapping [addr, end) that lie wholly
  * within [floor, ceiling). A `ceiling` of 0 means the top of user space.
  */
-export function freePgdRange(k: Kernel, tlb: MmuGather, mm: MmStruct, addr: number, end: number, floor: number, ceiling: number): void {
+export function* freePgdRange(k: Kernel, tlb: MmuGather, mm: MmStruct, addr: number, end: number, floor: number, ceiling: number): KGen<void> {
   if (ceiling === 0) ceiling = USER_PGTABLES_CEILING;
   addr = alignDown(addr, PMD_SIZE);
   if (addr < floor) addr += PMD_SIZE;
@@ -102,7 +104,7 @@ export function freePgdRange(k: Kernel, tlb: MmuGather, mm: MmStruct, addr: numb
   do {
     const next = pgdAddrEnd(addr, end);
     const i = pgdIndex(addr);
-    if (a[base + i * 2] !== 0) freePudRange(k, tlb, mm, i, addr, next, floor, ceiling);
+    if (a[base + i * 2] !== 0) yield* freePudRange(k, tlb, mm, i, addr, next, floor, ceiling);
     addr = next;
   } while (addr !== end);
 }
@@ -112,28 +114,28 @@ export function freePgdRange(k: Kernel, tlb: MmuGather, mm: MmStruct, addr: numb
  * its rmap links and free its page tables within [floor, ceiling); nearby
  * VMAs (within a PMD) are gathered into one call, as in the kernel.
  */
-export function freePgtables(k: Kernel, tlb: MmuGather, vmas: readonly Vma[], floor: number, ceiling: number): void {
+export function* freePgtables(k: Kernel, tlb: MmuGather, vmas: readonly Vma[], floor: number, ceiling: number): KGen<void> {
   const mm = tlb.mm!;
   let i = 0;
   while (i < vmas.length) {
     let vma = vmas[i]!;
     const addr = vma.vmStart;
-    unlinkVma(k, vma);
+    yield* unlinkVma(k, vma);
     i++;
     // hugetlb VMAs are freed on their own (hugetlb_free_pgd_range, the same walk on x86)
     while (!isVmHugetlbPage(vma) && i < vmas.length && vmas[i]!.vmStart <= vma.vmEnd + PMD_SIZE && !isVmHugetlbPage(vmas[i]!)) {
       vma = vmas[i]!;
-      unlinkVma(k, vma);
+      yield* unlinkVma(k, vma);
       i++;
     }
     const next = vmas[i];
-    freePgdRange(k, tlb, mm, addr, vma.vmEnd, floor, next !== undefined ? next.vmStart : ceiling);
+    yield* freePgdRange(k, tlb, mm, addr, vma.vmEnd, floor, next !== undefined ? next.vmStart : ceiling);
   }
 }
 
 /** Drop a removed VMA's rmap links; an unlinked file loses its pages with its last mapping. */
-function unlinkVma(k: Kernel, vma: Vma): void {
-  anonVmaUnlink(k, vma);
-  unlinkFileVma(vma);
+function* unlinkVma(k: Kernel, vma: Vma): KGen<void> {
+  yield* anonVmaUnlink(k, vma);
+  yield* unlinkFileVma(k, vma);
   if (vma.vmFile !== null) shmemRelease(k, vma.vmFile);
 }

@@ -19,7 +19,9 @@ import { makePagesPresent } from './gup.js';
 import { linearPageIndex, pageRemoveRmap, pageAnon, putPage } from './page-ref.js';
 import { pteAllocMap } from './pgalloc.js';
 import { freeSwapAndCache } from './swapfile.js';
-import { flushTlbPage } from './tlbflush.js';
+import { flushTlbPage, ipiWait } from './tlbflush.js';
+import { ptlLockSlow } from '../sched/lock.js';
+import type { KGen } from '../sched/run.js';
 import { type MmStruct, type Vma, VM_CAN_NONLINEAR, VM_NONLINEAR, VM_SHARED } from './types.js';
 import { findVma, unlinkFileVma, vmaLinkFile } from './vma.js';
 import { updateHiwaterRss } from './mmap.js';
@@ -31,7 +33,7 @@ export const MAP_NONBLOCK = 0x10000;
  * `zap_pte()`: clear whatever the PTE at `addr` holds before a file PTE is
  * installed there.
  */
-function zapPte(k: Kernel, vma: Vma, addr: number, a: Uint32Array, b: number): void {
+function* zapPte(k: Kernel, vma: Vma, addr: number, a: Uint32Array, b: number): KGen<void> {
   const f = a[b]!;
   if (f === 0 && a[b + 1] === 0) return;
   const mm = vma.mm;
@@ -39,7 +41,7 @@ function zapPte(k: Kernel, vma: Vma, addr: number, a: Uint32Array, b: number): v
     const pfn = vmNormalPage(vma, addr, a[b + 1]!);
     a[b] = 0;
     a[b + 1] = 0;
-    flushTlbPage(k, mm, addr);
+    if (flushTlbPage(k, mm, addr)) yield* ipiWait(k);
     if (pfn !== 0) {
       if ((f & _PAGE_DIRTY) !== 0) k.pages.flags[pfn]! |= PG_dirty;
       updateHiwaterRss(mm);
@@ -59,17 +61,20 @@ function zapPte(k: Kernel, vma: Vma, addr: number, a: Uint32Array, b: number): v
  * `populate_range()` → `install_file_pte()`: point each page of
  * [addr, addr+size) at file offset `pgoff` onwards with a file PTE.
  */
-export function populateRange(k: Kernel, vma: Vma, addr: number, size: number, pgoff: number): number {
+export function* populateRange(k: Kernel, vma: Vma, addr: number, size: number, pgoff: number): KGen<number> {
   const mm = vma.mm;
   for (let i = 0; i < size / PAGE_SIZE; i++) {
     const a0 = addr + i * PAGE_SIZE;
-    const pte = pteAllocMap(k, mm, a0);
+    const pte = yield* pteAllocMap(k, mm, a0);
     if (pte === 0) return -ENOMEM;
     const a = k.tables.arr(pte);
     const b = k.tables.base(pte) + pteIndex(a0) * 2;
-    zapPte(k, vma, a0, a, b);
+    // install_file_pte: get_locked_pte
+    if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
+    yield* zapPte(k, vma, a0, a, b);
     a[b] = _PAGE_FILE;
     a[b + 1] = pgoff + i;
+    k.ptl.unlock(k, pte);
   }
   return 0;
 }
@@ -78,7 +83,7 @@ export function populateRange(k: Kernel, vma: Vma, addr: number, size: number, p
  * `sys_remap_file_pages()`: show file pages from `pgoff` at
  * [start, start+size) of a shared file VMA. Returns 0 or a negative errno.
  */
-export function sysRemapFilePages(k: Kernel, mm: MmStruct, start: number, size: number, prot: number, pgoff: number, flags: number): number {
+export function* sysRemapFilePages(k: Kernel, mm: MmStruct, start: number, size: number, prot: number, pgoff: number, flags: number): KGen<number> {
   if (prot !== 0) return -EINVAL;
   if (![start, size, pgoff].every((v) => Number.isSafeInteger(v) && v >= 0)) return -EINVAL;
   start = Math.floor(start / PAGE_SIZE) * PAGE_SIZE;
@@ -100,12 +105,12 @@ export function sysRemapFilePages(k: Kernel, mm: MmStruct, start: number, size: 
   if ((vma.vmFlags & VM_NONLINEAR) === 0) {
     // no nonlinear mapping needed when the offsets are the linear ones
     if (pgoff === linearPageIndex(vma, start)) return 0;
-    unlinkFileVma(vma);
+    yield* unlinkFileVma(k, vma);
     vma.vmFlags |= VM_NONLINEAR;
-    vmaLinkFile(vma);
+    yield* vmaLinkFile(k, vma);
   }
-  const err = populateRange(k, vma, start, size, pgoff);
+  const err = yield* populateRange(k, vma, start, size, pgoff);
   if (err !== 0) return err;
-  if ((flags & MAP_NONBLOCK) === 0) makePagesPresent(k, mm, start, end);
+  if ((flags & MAP_NONBLOCK) === 0) yield* makePagesPresent(k, mm, start, end);
   return 0;
 }

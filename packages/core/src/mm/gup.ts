@@ -15,6 +15,8 @@ import { _PAGE_DIRTY, _PAGE_RW, PAGE_SIZE, pteIndex, ptePresent } from '../pgtab
 import { PG_dirty, PG_huge, PG_huge_tail } from '../mem/page.js';
 import { followHugetlbPage, hugeHead, isVmHugetlbPage } from './hugetlb.js';
 import type { Kernel } from '../seams/kernel.js';
+import { ptlLockSlow } from '../sched/lock.js';
+import type { KGen } from '../sched/run.js';
 import { handleMmFault, VM_FAULT_ERROR, VM_FAULT_OOM, VM_FAULT_WRITE, vmNormalPage } from './fault.js';
 import { markPageAccessed } from './lru-cache.js';
 import { getPage, putPage } from './page-ref.js';
@@ -33,9 +35,16 @@ export const FOLL_GET = 0x04;
  * `follow_page()`: the page mapped at `address` if the PTE allows the
  * access, with a reference when `FOLL_GET`; 0 when a fault is needed.
  */
-export function followPage(k: Kernel, vma: Vma, address: number, flags: number): number {
+export function* followPage(k: Kernel, vma: Vma, address: number, flags: number): KGen<number> {
   const pte = lookupPteTable(k, vma.mm, address);
   if (pte === 0) return 0;
+  if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
+  const page = followPageLocked(k, vma, pte, address, flags);
+  k.ptl.unlock(k, pte);
+  return page;
+}
+
+function followPageLocked(k: Kernel, vma: Vma, pte: number, address: number, flags: number): number {
   const a = k.tables.arr(pte);
   const b = k.tables.base(pte) + pteIndex(address) * 2;
   const f = a[b]!;
@@ -58,7 +67,7 @@ export function followPage(k: Kernel, vma: Vma, address: number, flags: number):
  * a negative errno if not even the first page could be pinned (fewer pages
  * than asked when it stopped part way, as the kernel returns `i`).
  */
-export function getUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: number, write: boolean, force: boolean, pin = true): number[] | number {
+export function* getUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: number, write: boolean, force: boolean, pin = true): KGen<number[] | number> {
   let vmFlags = write ? VM_WRITE | VM_MAYWRITE : VM_READ | VM_MAYREAD;
   vmFlags &= force ? VM_MAYREAD | VM_MAYWRITE : VM_READ | VM_WRITE;
   const pages: number[] = [];
@@ -72,7 +81,7 @@ export function getUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: nu
     if (isVmHugetlbPage(vma)) {
       // follow_hugetlb_page: the reference (and our pin record) is on the head
       do {
-        const frame = followHugetlbPage(k, mm, vma, start, write, pin);
+        const frame = yield* followHugetlbPage(k, mm, vma, start, write, pin);
         if (frame < 0) {
           if (pages.length > 0) return pages;
           return (-frame & VM_FAULT_OOM) !== 0 ? -ENOMEM : -EFAULT;
@@ -88,8 +97,9 @@ export function getUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: nu
     do {
       let foll = FOLL_TOUCH | (pin ? FOLL_GET : 0) | (write ? FOLL_WRITE : 0);
       let page: number;
-      while ((page = followPage(k, vma, start, foll)) === 0) {
-        const ret = handleMmFault(k, mm, vma, start, (foll & FOLL_WRITE) !== 0);
+      yield* k.condResched();
+      while ((page = yield* followPage(k, vma, start, foll)) === 0) {
+        const ret = yield* handleMmFault(k, mm, vma, start, (foll & FOLL_WRITE) !== 0);
         if ((ret & VM_FAULT_ERROR) !== 0) {
           if (pages.length > 0) return pages;
           return (ret & VM_FAULT_OOM) !== 0 ? -ENOMEM : -EFAULT;
@@ -121,11 +131,11 @@ export function putUserPage(k: Kernel, pfn: number): void {
  * is writable. The caller holds mmap_sem.
  * @see mm/memory.c make_pages_present
  */
-export function makePagesPresent(k: Kernel, mm: MmStruct, start: number, end: number): number {
+export function* makePagesPresent(k: Kernel, mm: MmStruct, start: number, end: number): KGen<number> {
   const vma = findVma(mm, start);
   if (vma === null || vma.vmStart > start) return -ENOMEM;
   const write = (vma.vmFlags & VM_WRITE) !== 0;
-  const r = getUserPages(k, mm, start, Math.ceil((end - start) / PAGE_SIZE), write, false, false);
+  const r = yield* getUserPages(k, mm, start, Math.ceil((end - start) / PAGE_SIZE), write, false, false);
   if (typeof r === 'number') return r;
   return r.length === Math.ceil((end - start) / PAGE_SIZE) ? 0 : -ENOMEM;
 }

@@ -19,8 +19,6 @@ import {
   _PAGE_PSE,
   _PAGE_RW,
   _PAGE_TABLE,
-  LEVEL_PMD,
-  LEVEL_PUD,
   PAGE_SIZE,
   PROT_BITS,
   PUD_SIZE,
@@ -34,7 +32,10 @@ import type { Kernel } from '../seams/kernel.js';
 import { hugetlbAllocPage, hugetlbfsFindPage, hugetlbfsAddPage } from '../fs/hugetlbfs.js';
 import { VM_FAULT_MINOR, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_WRITE } from './fault.js';
 import { getPage, putPage } from './page-ref.js';
-import { flushTlbRange } from './tlbflush.js';
+import { flushTlbRange, ipiWait } from './tlbflush.js';
+import { mutexLock, mutexUnlock, spinLock } from '../sched/lock.js';
+import type { KGen } from '../sched/run.js';
+import { pmdAlloc, pudAlloc } from './pgalloc.js';
 import { type MmStruct, type Vma, VM_HUGETLB, VM_MAYSHARE, VM_SHARED, VM_WRITE, isCowMapping } from './types.js';
 import { findVma } from './vma.js';
 
@@ -81,11 +82,21 @@ function vmaShareable(vma: Vma, addr: number): boolean {
  * table for this 1 GiB could serve (same flags, same alignment), take a
  * reference on it and install it in our PUD.
  */
-function hugePmdShare(k: Kernel, mm: MmStruct, addr: number, pud: number, pudIdx: number): void {
+function* hugePmdShare(k: Kernel, mm: MmStruct, addr: number, pud: number, pudIdx: number): KGen<void> {
   const vma = findVma(mm, addr);
   if (vma === null || vma.vmFile === null || !vmaShareable(vma, addr)) return;
   const idx = (addr - vma.vmStart) / PAGE_SIZE + vma.vmPgoff;
-  for (const svma of vma.vmFile.iMmap) {
+  const mapping = vma.vmFile;
+  yield* spinLock(k, mapping.iMmapLock);
+  try {
+    yield* sharePmdLocked(k, mm, vma, addr, idx, pud, pudIdx);
+  } finally {
+    mapping.iMmapLock.unlock(k);
+  }
+}
+
+function* sharePmdLocked(k: Kernel, mm: MmStruct, vma: Vma, addr: number, idx: number, pud: number, pudIdx: number): KGen<void> {
+  for (const svma of vma.vmFile!.iMmap) {
     if (svma === vma) continue;
     const saddr = (idx - svma.vmPgoff) * PAGE_SIZE + svma.vmStart;
     const sbase = alignDown(saddr, PUD_SIZE);
@@ -93,12 +104,18 @@ function hugePmdShare(k: Kernel, mm: MmStruct, addr: number, pud: number, pudIdx
     const spte = hugePteOffset(k, svma.mm, saddr);
     if (spte === null) continue;
     getPage(k, spte.pmd);
+    yield* spinLock(k, mm.pageTableLock);
     const a = k.tables.arr(pud);
     const b = k.tables.base(pud) + pudIdx * 2;
-    a[b] = _PAGE_TABLE;
-    a[b + 1] = spte.pmd;
-    mm.nrPmds++;
-    k.vm.mmlab_huge_pmd_share++;
+    if (a[b] === 0) {
+      a[b] = _PAGE_TABLE;
+      a[b + 1] = spte.pmd;
+      mm.nrPmds++;
+      k.vm.mmlab_huge_pmd_share++;
+    } else {
+      putPage(k, spte.pmd);
+    }
+    mm.pageTableLock.unlock(k);
     return;
   }
 }
@@ -107,26 +124,15 @@ function hugePmdShare(k: Kernel, mm: MmStruct, addr: number, pud: number, pudIdx
  * `huge_pte_alloc()`: the PMD entry for `addr`, allocating the PUD and PMD
  * tables, or first trying to share a PMD table (`huge_pmd_share`).
  */
-export function hugePteAlloc(k: Kernel, mm: MmStruct, addr: number): HugePte | null {
-  let pud = pudOf(k, mm, addr);
-  if (pud === 0) {
-    pud = k.seams.pgtableAlloc(k, mm, LEVEL_PUD, addr);
-    if (pud === 0) return null;
-    const a = k.tables.arr(mm.pgd);
-    const b = k.tables.base(mm.pgd) + pgdIndex(addr) * 2;
-    a[b] = _PAGE_TABLE;
-    a[b + 1] = pud;
-  }
+export function* hugePteAlloc(k: Kernel, mm: MmStruct, addr: number): KGen<HugePte | null> {
+  const pud = yield* pudAlloc(k, mm, addr);
+  if (pud === 0) return null;
   const ui = pudIndex(addr);
   const ua = k.tables.arr(pud);
   const ub = k.tables.base(pud) + ui * 2;
-  if (ua[ub] === 0) hugePmdShare(k, mm, addr, pud, ui);
-  if (ua[ub] === 0) {
-    const pmd = k.seams.pgtableAlloc(k, mm, LEVEL_PMD, addr);
-    if (pmd === 0) return null;
-    ua[ub] = _PAGE_TABLE;
-    ua[ub + 1] = pmd;
-  }
+  if (ua[ub] === 0) yield* hugePmdShare(k, mm, addr, pud, ui);
+  // pmd_alloc (a no-op when sharing installed one)
+  if (ua[ub] === 0 && (yield* pmdAlloc(k, mm, addr)) === 0) return null;
   return hugePteOffset(k, mm, addr);
 }
 
@@ -169,12 +175,12 @@ function hugeIndex(vma: Vma, addr: number): number {
  * `hugetlb_cow()`: a write to a read-only huge PTE: reuse the page when
  * nobody else holds it, else copy it to a new huge page.
  */
-function hugetlbCow(k: Kernel, mm: MmStruct, vma: Vma, pte: HugePte): number {
+function* hugetlbCow(k: Kernel, mm: MmStruct, vma: Vma, pte: HugePte): KGen<number> {
   const old = pte.a[pte.b + 1]!;
   const p = k.pages;
   if (p.count[old] === 1) {
     pte.a[pte.b] = pte.a[pte.b]! | _PAGE_RW | _PAGE_DIRTY;
-    flushTlbRange(k, mm);
+    if (flushTlbRange(k, mm)) yield* ipiWait(k);
     return VM_FAULT_WRITE;
   }
   getPage(k, old);
@@ -187,7 +193,7 @@ function hugetlbCow(k: Kernel, mm: MmStruct, vma: Vma, pte: HugePte): number {
   p.token.copyWithin(np, old, old + HPAGE_FRAMES);
   pte.a[pte.b] = makeHugePte(vma, true);
   pte.a[pte.b + 1] = np;
-  flushTlbRange(k, mm);
+  if (flushTlbRange(k, mm)) yield* ipiWait(k);
   k.vm.mmlab_cow_fault++;
   putPage(k, old); // ours
   putPage(k, old); // the old PTE's
@@ -199,7 +205,7 @@ function hugetlbCow(k: Kernel, mm: MmStruct, vma: Vma, pte: HugePte): number {
  * file's page cache, or allocated from the pool and cleared (added to the
  * page cache for a shared mapping); a private write then COWs at once.
  */
-function hugetlbNoPage(k: Kernel, mm: MmStruct, vma: Vma, addr: number, pte: HugePte, write: boolean): number {
+function* hugetlbNoPage(k: Kernel, mm: MmStruct, vma: Vma, addr: number, pte: HugePte, write: boolean): KGen<number> {
   const f = vma.vmFile!;
   const idx = hugeIndex(vma, addr);
   const size = Math.floor(f.size / HPAGE_SIZE);
@@ -217,7 +223,7 @@ function hugetlbNoPage(k: Kernel, mm: MmStruct, vma: Vma, addr: number, pte: Hug
   pte.a[pte.b] = makeHugePte(vma, (vma.vmFlags & (VM_WRITE | VM_SHARED)) === (VM_WRITE | VM_SHARED));
   pte.a[pte.b + 1] = page;
   k.vm.mmlab_huge_fault++;
-  if (write && (vma.vmFlags & VM_SHARED) === 0) return hugetlbCow(k, mm, vma, pte);
+  if (write && (vma.vmFlags & VM_SHARED) === 0) return yield* hugetlbCow(k, mm, vma, pte);
   return VM_FAULT_MINOR;
 }
 
@@ -225,14 +231,27 @@ function hugetlbNoPage(k: Kernel, mm: MmStruct, vma: Vma, addr: number, pte: Hug
  * `hugetlb_fault()`.
  * @see mm/hugetlb.c hugetlb_fault
  */
-export function hugetlbFault(k: Kernel, mm: MmStruct, vma: Vma, addr: number, write: boolean): number {
-  const pte = hugePteAlloc(k, mm, addr);
+export function* hugetlbFault(k: Kernel, mm: MmStruct, vma: Vma, addr: number, write: boolean): KGen<number> {
+  const pte = yield* hugePteAlloc(k, mm, addr);
   if (pte === null) return VM_FAULT_OOM;
-  const f = pte.a[pte.b]!;
-  if (f === 0) return hugetlbNoPage(k, mm, vma, addr, pte, write);
-  if (write && (f & _PAGE_RW) === 0) return hugetlbCow(k, mm, vma, pte);
-  pte.a[pte.b] = f | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
-  return VM_FAULT_MINOR;
+  // hugetlb_instantiation_mutex serialises instantiation; page_table_lock the COW
+  yield* mutexLock(k, k.hugetlbInstantiationMutex);
+  try {
+    const f = pte.a[pte.b]!;
+    if (f === 0) return yield* hugetlbNoPage(k, mm, vma, addr, pte, write);
+    yield* spinLock(k, mm.pageTableLock);
+    try {
+      if (pte.a[pte.b] === f) {
+        if (write && (f & _PAGE_RW) === 0) return yield* hugetlbCow(k, mm, vma, pte);
+        pte.a[pte.b] = f | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
+      }
+      return VM_FAULT_MINOR;
+    } finally {
+      mm.pageTableLock.unlock(k);
+    }
+  } finally {
+    mutexUnlock(k, k.hugetlbInstantiationMutex);
+  }
 }
 
 /**
@@ -241,12 +260,12 @@ export function hugetlbFault(k: Kernel, mm: MmStruct, vma: Vma, addr: number, wr
  * gets the entry and a reference, write-protected in both for a COW
  * mapping. Returns 0 or -ENOMEM.
  */
-export function copyHugetlbPageRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma): number {
+export function* copyHugetlbPageRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma): KGen<number> {
   const cow = isCowMapping(vma.vmFlags);
   for (let addr = vma.vmStart; addr < vma.vmEnd; addr += HPAGE_SIZE) {
     const s = hugePteOffset(k, src, addr);
     if (s === null) continue;
-    const d = hugePteAlloc(k, dst, addr);
+    const d = yield* hugePteAlloc(k, dst, addr);
     if (d === null) return -12;
     if (d.pmd === s.pmd) continue;
     const f = s.a[s.b]!;
@@ -268,7 +287,7 @@ export function copyHugetlbPageRange(k: Kernel, dst: MmStruct, src: MmStruct, vm
  * `unmap_hugepage_range()`: clear the huge PTEs of [start, end) (a shared
  * PMD table is only unshared), flush, then release the pages.
  */
-export function unmapHugepageRange(k: Kernel, vma: Vma, start: number, end: number): void {
+export function* unmapHugepageRange(k: Kernel, vma: Vma, start: number, end: number): KGen<void> {
   const mm = vma.mm;
   const release: number[] = [];
   for (let addr = start; addr < end; addr += HPAGE_SIZE) {
@@ -283,14 +302,14 @@ export function unmapHugepageRange(k: Kernel, vma: Vma, start: number, end: numb
     pte.a[pte.b] = 0;
     pte.a[pte.b + 1] = 0;
   }
-  flushTlbRange(k, mm);
+  if (flushTlbRange(k, mm)) yield* ipiWait(k);
   for (const page of release) putPage(k, page);
 }
 
 /**
  * `hugetlb_change_protection()`.
  */
-export function hugetlbChangeProtection(k: Kernel, vma: Vma, start: number, end: number, newprot: number): void {
+export function* hugetlbChangeProtection(k: Kernel, vma: Vma, start: number, end: number, newprot: number): KGen<void> {
   const mm = vma.mm;
   for (let addr = start; addr < end; addr += HPAGE_SIZE) {
     const pte = hugePteOffset(k, mm, addr);
@@ -302,7 +321,7 @@ export function hugetlbChangeProtection(k: Kernel, vma: Vma, start: number, end:
     const f = pte.a[pte.b]!;
     if (f !== 0) pte.a[pte.b] = (f & ~PROT_BITS) | (newprot & PROT_BITS);
   }
-  flushTlbRange(k, mm);
+  if (flushTlbRange(k, mm)) yield* ipiWait(k);
 }
 
 /**
@@ -312,12 +331,12 @@ export function hugetlbChangeProtection(k: Kernel, vma: Vma, start: number, end:
  * caller records the head as pinned. Returns the frame, or a negated
  * `VM_FAULT_*` error.
  */
-export function followHugetlbPage(k: Kernel, mm: MmStruct, vma: Vma, addr: number, write: boolean, get: boolean): number {
+export function* followHugetlbPage(k: Kernel, mm: MmStruct, vma: Vma, addr: number, write: boolean, get: boolean): KGen<number> {
   for (;;) {
     const pte = hugePteOffset(k, mm, addr);
     const f = pte === null ? 0 : pte.a[pte.b]!;
     if (pte === null || f === 0 || (write && (f & _PAGE_RW) === 0)) {
-      const r = hugetlbFault(k, mm, vma, addr, write);
+      const r = yield* hugetlbFault(k, mm, vma, addr, write);
       if ((r & (VM_FAULT_OOM | VM_FAULT_SIGBUS)) !== 0) return -r;
       continue;
     }

@@ -22,7 +22,7 @@ export function* zapPageRange(k: Kernel, vma: Vma, address: number, size: number
   let tlb = k.seams.tlbGather.begin(k, mm, false);
   updateHiwaterRss(mm);
   tlb = yield* unmapVmas(k, tlb, [vma], address, address + size, details);
-  k.seams.tlbGather.finish(k, tlb);
+  yield* k.seams.tlbGather.finish(k, tlb);
 }
 
 /**

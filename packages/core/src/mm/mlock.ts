@@ -8,6 +8,8 @@
 import { EINVAL, ENOMEM } from '../errno.js';
 import { PAGE_SIZE } from '../pgtable/entry.js';
 import type { Kernel } from '../seams/kernel.js';
+import type { KGen } from '../sched/run.js';
+import { makePagesPresent } from './gup.js';
 import { type MmStruct, type Vma, VM_IO, VM_LOCKED, VM_PFNMAP } from './types.js';
 import { findVmaPrev, splitVma, vmaMerge, vmaNext } from './vma.js';
 
@@ -15,23 +17,23 @@ import { findVmaPrev, splitVma, vmaMerge, vmaNext } from './vma.js';
  * `mlock_fixup()`: give [start, end) of `vma` the flags `newflags`,
  * merging or splitting; lock faults the pages in.
  */
-function mlockFixup(k: Kernel, vma: Vma, pprev: { prev: Vma | null }, start: number, end: number, newflags: number): number {
+function* mlockFixup(k: Kernel, vma: Vma, pprev: { prev: Vma | null }, start: number, end: number, newflags: number): KGen<number> {
   const mm = vma.mm;
   if (newflags === vma.vmFlags || (vma.vmFlags & (VM_IO | VM_PFNMAP)) !== 0) {
     pprev.prev = vma;
     return 0;
   }
   const pgoff = vma.vmPgoff + (start - vma.vmStart) / PAGE_SIZE;
-  const merged = vmaMerge(k, mm, pprev.prev, start, end, newflags, vma.anonVma, vma.vmFile, pgoff);
+  const merged = yield* vmaMerge(k, mm, pprev.prev, start, end, newflags, vma.anonVma, vma.vmFile, pgoff);
   if (merged !== null) {
     vma = merged;
   } else {
     if (start !== vma.vmStart) {
-      const r = splitVma(k, mm, vma, start, true);
+      const r = yield* splitVma(k, mm, vma, start, true);
       if (typeof r === 'number') return r;
     }
     if (end !== vma.vmEnd) {
-      const r = splitVma(k, mm, vma, end, false);
+      const r = yield* splitVma(k, mm, vma, end, false);
       if (typeof r === 'number') return r;
     }
   }
@@ -40,7 +42,7 @@ function mlockFixup(k: Kernel, vma: Vma, pprev: { prev: Vma | null }, start: num
   const pages = (end - start) / PAGE_SIZE;
   if ((newflags & VM_LOCKED) !== 0) {
     mm.lockedVm += pages;
-    k.makePagesPresent(mm, start, end);
+    yield* makePagesPresent(k, mm, start, end);
   } else {
     mm.lockedVm -= pages;
   }
@@ -51,7 +53,7 @@ function mlockFixup(k: Kernel, vma: Vma, pprev: { prev: Vma | null }, start: num
  * `do_mlock()` as `sys_mlock` / `sys_munlock` call it: the range is
  * widened to whole pages first. Returns 0 or a negative errno.
  */
-export function doMlock(k: Kernel, mm: MmStruct, start: number, len: number, on: boolean): number {
+export function* doMlock(k: Kernel, mm: MmStruct, start: number, len: number, on: boolean): KGen<number> {
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(len) || start < 0 || len < 0) return -EINVAL;
   len = Math.ceil((len + (start % PAGE_SIZE)) / PAGE_SIZE) * PAGE_SIZE;
   start = Math.floor(start / PAGE_SIZE) * PAGE_SIZE;
@@ -65,7 +67,7 @@ export function doMlock(k: Kernel, mm: MmStruct, start: number, len: number, on:
   for (let nstart = start; ; ) {
     const newflags = (vma.vmFlags & ~VM_LOCKED) | (on ? VM_LOCKED : 0);
     const tmp = Math.min(vma.vmEnd, end);
-    const err = mlockFixup(k, vma, pprev, nstart, tmp, newflags);
+    const err = yield* mlockFixup(k, vma, pprev, nstart, tmp, newflags);
     if (err !== 0) return err;
     const prev = pprev.prev!;
     nstart = tmp;

@@ -25,6 +25,7 @@ import { hugetlbfsFileMmap } from '../fs/hugetlbfs.js';
 import { deviceMmap } from '../fs/drivers.js';
 import { xipFileMmap } from '../fs/xip.js';
 import { freePgtables } from './free-pgtables.js';
+import { makePagesPresent } from './gup.js';
 import { unmapVmas } from './zap.js';
 import {
   MAP_ANONYMOUS,
@@ -186,7 +187,7 @@ export function* doMmapPgoff(k: Kernel, mm: MmStruct, args: MmapArgs): KGen<numb
   if ((vmFlags & VM_SHARED) === 0 && (vmFlags & VM_WRITE) !== 0 && (flags & MAP_NORESERVE) === 0) vmFlags |= VM_ACCOUNT;
   const r = yield* mmapRegion(k, mm, file, addr, len, vmFlags, pgoff);
   if (r < 0) return r;
-  if ((flags & MAP_POPULATE) !== 0 || (vmFlags & VM_LOCKED) !== 0) k.makePagesPresent(mm, addr, addr + len);
+  if ((flags & MAP_POPULATE) !== 0 || (vmFlags & VM_LOCKED) !== 0) yield* makePagesPresent(k, mm, addr, addr + len);
   return r;
 }
 
@@ -208,7 +209,7 @@ export function* mmapRegion(k: Kernel, mm: MmStruct, file: AddressSpace | null, 
   }
   const { prev } = findVmaPrev(mm, addr);
   if (file === null && (vmFlags & VM_SHARED) === 0) {
-    const merged = vmaMerge(k, mm, prev, addr, addr + len, vmFlags, null, null, pgoff);
+    const merged = yield* vmaMerge(k, mm, prev, addr, addr + len, vmFlags, null, null, pgoff);
     if (merged !== null) {
       mm.totalVm += len / PAGE_SIZE;
       if ((vmFlags & VM_LOCKED) !== 0) mm.lockedVm += len / PAGE_SIZE;
@@ -220,7 +221,7 @@ export function* mmapRegion(k: Kernel, mm: MmStruct, file: AddressSpace | null, 
   if (file?.huge === true || file?.device != null || (file !== null && file.xipBase !== 0)) {
     // f_op->mmap of hugetlbfs, a device driver, or an XIP filesystem
     vma.vmFile = file;
-    const err = file.huge ? hugetlbfsFileMmap(k, vma) : file.device !== null ? deviceMmap(k, vma) : xipFileMmap(k, vma);
+    const err = file.huge ? hugetlbfsFileMmap(k, vma) : file.device !== null ? yield* deviceMmap(k, vma) : xipFileMmap(k, vma);
     if (err !== 0) {
       // undo any partial mapping done by a device driver
       yield* unmapRegion(k, mm, [vma], prev, findVmaPrev(mm, addr).vma, vma.vmStart, vma.vmEnd);
@@ -237,8 +238,8 @@ export function* mmapRegion(k: Kernel, mm: MmStruct, file: AddressSpace | null, 
     shmemZeroSetup(k, vma);
   }
   const f = vma.vmFile;
-  const merged = f !== null && !f.anonShared ? vmaMerge(k, mm, prev, addr, addr + len, vmFlags, null, f, pgoff) : null;
-  if (merged === null) vmaLink(mm, vma);
+  const merged = f !== null && !f.anonShared ? yield* vmaMerge(k, mm, prev, addr, addr + len, vmFlags, null, f, pgoff) : null;
+  if (merged === null) yield* vmaLink(k, mm, vma);
   mm.totalVm += len / PAGE_SIZE;
   if ((vmFlags & VM_LOCKED) !== 0) mm.lockedVm += len / PAGE_SIZE;
   return addr;
@@ -253,8 +254,8 @@ export function* unmapRegion(k: Kernel, mm: MmStruct, vmas: readonly Vma[], prev
   let tlb = k.seams.tlbGather.begin(k, mm, false);
   updateHiwaterRss(mm);
   tlb = yield* unmapVmas(k, tlb, vmas, start, end);
-  freePgtables(k, tlb, vmas, prev !== null ? prev.vmEnd : 0, next !== null ? next.vmStart : 0);
-  k.seams.tlbGather.finish(k, tlb);
+  yield* freePgtables(k, tlb, vmas, prev !== null ? prev.vmEnd : 0, next !== null ? next.vmStart : 0);
+  yield* k.seams.tlbGather.finish(k, tlb);
 }
 
 /** `update_hiwater_rss()`. */
@@ -279,13 +280,13 @@ export function* doMunmap(k: Kernel, mm: MmStruct, start: number, len: number): 
   let prev = found.prev;
   if (vma === null || vma.vmStart >= end) return 0;
   if (start > vma.vmStart) {
-    const r = splitVma(k, mm, vma, start, true);
+    const r = yield* splitVma(k, mm, vma, start, true);
     if (typeof r === 'number') return r;
     prev = findVmaPrev(mm, start).prev;
   }
   const last = findVma(mm, end);
   if (last !== null && end > last.vmStart) {
-    const r = splitVma(k, mm, last, end, true);
+    const r = yield* splitVma(k, mm, last, end, true);
     if (typeof r === 'number') return r;
   }
   // detach_vmas_to_be_unmapped

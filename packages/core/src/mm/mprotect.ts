@@ -21,7 +21,9 @@ import {
 } from '../pgtable/entry.js';
 import type { Kernel } from '../seams/kernel.js';
 import { calcVmProtBits, vmGetPageProt } from './mmap.js';
-import { flushTlbRange } from './tlbflush.js';
+import { flushTlbRange, ipiWait } from './tlbflush.js';
+import { ptlLockSlow } from '../sched/lock.js';
+import type { KGen } from '../sched/run.js';
 import { hugetlbChangeProtection, isVmHugetlbPage } from './hugetlb.js';
 import { type MmStruct, PROT_EXEC, PROT_READ, PROT_WRITE, type Vma, VM_ACCOUNT, VM_EXEC, VM_HUGETLB, VM_READ, VM_SHARED, VM_WRITE } from './types.js';
 import { findVmaPrev, splitVma, vmaMerge, vmaNext } from './vma.js';
@@ -36,7 +38,8 @@ const PROT_GROWS = 0x01000000 | 0x02000000;
  * present PTEs of [addr, end), keeping pfn, accessed and dirty bits
  * (`pte_modify`). Returns PTEs changed.
  */
-function changePteRange(k: Kernel, pte: number, addr: number, end: number, newprot: number): number {
+function* changePteRange(k: Kernel, pte: number, addr: number, end: number, newprot: number): KGen<number> {
+  if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
   const a = k.tables.arr(pte);
   const b0 = k.tables.base(pte) + pteIndex(addr) * 2;
   const bEnd = b0 + ((end - addr) / PAGE_SIZE) * 2;
@@ -52,6 +55,7 @@ function changePteRange(k: Kernel, pte: number, addr: number, end: number, newpr
       none++;
     }
   }
+  k.ptl.unlock(k, pte);
   k.charge(n * k.costs.changePte + none * k.costs.scanPteNone);
   return n;
 }
@@ -60,7 +64,7 @@ function changePteRange(k: Kernel, pte: number, addr: number, end: number, newpr
  * `change_protection()`: walk [addr, end) of the VMA, then flush the range.
  * @see mm/mprotect.c change_protection
  */
-export function changeProtection(k: Kernel, vma: Vma, addr: number, end: number, newprot: number): void {
+export function* changeProtection(k: Kernel, vma: Vma, addr: number, end: number, newprot: number): KGen<void> {
   const mm = vma.mm;
   const t = k.tables;
   const start = addr;
@@ -87,13 +91,13 @@ export function changeProtection(k: Kernel, vma: Vma, addr: number, end: number,
         const mnext = pmdAddrEnd(addr, unext);
         const ma = t.arr(pmd);
         const mb = t.base(pmd) + pmdIndex(addr) * 2;
-        if (ma[mb] !== 0) changed += changePteRange(k, ma[mb + 1]!, addr, mnext, newprot);
+        if (ma[mb] !== 0) changed += yield* changePteRange(k, ma[mb + 1]!, addr, mnext, newprot);
         addr = mnext;
       } while (addr !== unext);
     } while (addr !== gnext);
   } while (addr !== end);
   k.vm.mmlab_mprotect_pte += changed;
-  if (start !== end) flushTlbRange(k, mm);
+  if (start !== end && flushTlbRange(k, mm)) yield* ipiWait(k);
 }
 
 /**
@@ -102,7 +106,7 @@ export function changeProtection(k: Kernel, vma: Vma, addr: number, end: number,
  * kernel's `*pprev`. Returns 0 or a negative errno.
  * @see mm/mprotect.c mprotect_fixup
  */
-export function mprotectFixup(k: Kernel, vma: Vma, pprev: { prev: Vma | null }, start: number, end: number, newflags: number): number {
+export function* mprotectFixup(k: Kernel, vma: Vma, pprev: { prev: Vma | null }, start: number, end: number, newflags: number): KGen<number> {
   const mm = vma.mm;
   if (newflags === vma.vmFlags) {
     pprev.prev = vma;
@@ -111,24 +115,24 @@ export function mprotectFixup(k: Kernel, vma: Vma, pprev: { prev: Vma | null }, 
   // a private mapping becoming writable is charged now (VM_ACCOUNT)
   if ((newflags & VM_WRITE) !== 0 && (vma.vmFlags & (VM_ACCOUNT | VM_WRITE | VM_SHARED | VM_HUGETLB)) === 0) newflags |= VM_ACCOUNT;
   const pgoff = vma.vmPgoff + (start - vma.vmStart) / PAGE_SIZE;
-  const merged = vmaMerge(k, mm, pprev.prev, start, end, newflags, vma.anonVma, vma.vmFile, pgoff);
+  const merged = yield* vmaMerge(k, mm, pprev.prev, start, end, newflags, vma.anonVma, vma.vmFile, pgoff);
   if (merged !== null) {
     vma = merged;
   } else {
     if (start !== vma.vmStart) {
-      const r = splitVma(k, mm, vma, start, true);
+      const r = yield* splitVma(k, mm, vma, start, true);
       if (typeof r === 'number') return r;
     }
     if (end !== vma.vmEnd) {
-      const r = splitVma(k, mm, vma, end, false);
+      const r = yield* splitVma(k, mm, vma, end, false);
       if (typeof r === 'number') return r;
     }
   }
   pprev.prev = vma;
   vma.vmFlags = newflags;
   vma.vmPageProt = vmGetPageProt(newflags);
-  if (isVmHugetlbPage(vma)) hugetlbChangeProtection(k, vma, start, end, vma.vmPageProt);
-  else changeProtection(k, vma, start, end, vma.vmPageProt);
+  if (isVmHugetlbPage(vma)) yield* hugetlbChangeProtection(k, vma, start, end, vma.vmPageProt);
+  else yield* changeProtection(k, vma, start, end, vma.vmPageProt);
   return 0;
 }
 
@@ -136,7 +140,7 @@ export function mprotectFixup(k: Kernel, vma: Vma, pprev: { prev: Vma | null }, 
  * `sys_mprotect()`. Returns 0 or a negative errno.
  * @see mm/mprotect.c sys_mprotect
  */
-export function sysMprotect(k: Kernel, mm: MmStruct, start: number, len: number, prot: number): number {
+export function* sysMprotect(k: Kernel, mm: MmStruct, start: number, len: number, prot: number): KGen<number> {
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(len) || start < 0 || len < 0) return -EINVAL;
   if (start % PAGE_SIZE !== 0) return -EINVAL;
   if (len === 0) return 0;
@@ -155,7 +159,7 @@ export function sysMprotect(k: Kernel, mm: MmStruct, start: number, len: number,
     // newflags >> 4 shifts VM_MAY* into the place of VM_*
     if ((newflags & ~(newflags >> 4) & (VM_READ | VM_WRITE | VM_EXEC)) !== 0) return -EACCES;
     const tmp = Math.min(vma.vmEnd, end);
-    const err = mprotectFixup(k, vma, pprev, nstart, tmp, newflags);
+    const err = yield* mprotectFixup(k, vma, pprev, nstart, tmp, newflags);
     if (err !== 0) return err;
     const prev = pprev.prev!;
     nstart = tmp;

@@ -5,11 +5,13 @@
  */
 import { EFAULT, EINVAL, ENOMEM } from '../errno.js';
 import { PAGE_SIZE, PMD_SIZE, TASK_SIZE, alignDown, pageAlign, pteIndex } from '../pgtable/entry.js';
-import { RESCHED, type KGen } from '../sched/run.js';
+import type { KGen } from '../sched/run.js';
 import type { Kernel } from '../seams/kernel.js';
 import { doMunmap, getUnmappedArea } from './mmap.js';
 import { lookupPteTable, pteAllocMap } from './pgalloc.js';
-import { flushTlbPage } from './tlbflush.js';
+import { flushTlbPage, ipiWait } from './tlbflush.js';
+import { ptlLockSlow } from '../sched/lock.js';
+import { makePagesPresent } from './gup.js';
 import {
   MAP_SHARED,
   MREMAP_FIXED,
@@ -41,12 +43,12 @@ const LATENCY_LIMIT = 64 * PAGE_SIZE;
  * new address as its pgoff. Returns the new VMA and the (possibly merged)
  * source.
  */
-export function copyVma(k: Kernel, vma: Vma, addr: number, len: number, pgoff: number): CopyVmaResult {
+export function* copyVma(k: Kernel, vma: Vma, addr: number, len: number, pgoff: number): KGen<CopyVmaResult> {
   const mm = vma.mm;
   if (vma.vmFile === null && vma.anonVma === null) pgoff = addr / PAGE_SIZE;
   const vmaStart = vma.vmStart;
   const { prev } = findVmaPrev(mm, addr);
-  const merged = vmaMerge(k, mm, prev, addr, addr + len, vma.vmFlags, vma.anonVma, vma.vmFile, pgoff);
+  const merged = yield* vmaMerge(k, mm, prev, addr, addr + len, vma.vmFlags, vma.anonVma, vma.vmFile, pgoff);
   if (merged !== null) {
     // the source may have been merged into the new VMA
     if (vmaStart >= merged.vmStart && vmaStart < merged.vmEnd) vma = merged;
@@ -56,7 +58,7 @@ export function copyVma(k: Kernel, vma: Vma, addr: number, len: number, pgoff: n
   nv.vmStart = addr;
   nv.vmEnd = addr + len;
   nv.vmPgoff = pgoff;
-  vmaLink(mm, nv);
+  yield* vmaLink(k, mm, nv);
   k.charge(k.costs.vmaOp);
   return { newVma: nv, vma };
 }
@@ -65,7 +67,10 @@ export function copyVma(k: Kernel, vma: Vma, addr: number, len: number, pgoff: n
  * `move_ptes()`: move the PTEs of [oldAddr, oldEnd) to newAddr, each with
  * `ptep_clear_flush` (2.6.24 flushed every moved PTE).
  */
-function movePtes(k: Kernel, mm: MmStruct, oldPte: number, oldAddr: number, oldEnd: number, newPte: number, newAddr: number): number {
+function* movePtes(k: Kernel, mm: MmStruct, oldPte: number, oldAddr: number, oldEnd: number, newPte: number, newAddr: number): KGen<number> {
+  // the old table's lock, then the new one's nested (if it is another table)
+  if (!k.ptl.tryLock(k, oldPte)) yield* ptlLockSlow(k, k.ptl, oldPte);
+  if (newPte !== oldPte && !k.ptl.tryLock(k, newPte)) yield* ptlLockSlow(k, k.ptl, newPte);
   const oa = k.tables.arr(oldPte);
   let ob = k.tables.base(oldPte) + pteIndex(oldAddr) * 2;
   const na = k.tables.arr(newPte);
@@ -77,11 +82,13 @@ function movePtes(k: Kernel, mm: MmStruct, oldPte: number, oldAddr: number, oldE
     if (f === 0 && v === 0) continue;
     oa[ob] = 0;
     oa[ob + 1] = 0;
-    flushTlbPage(k, mm, oldAddr);
+    if (flushTlbPage(k, mm, oldAddr)) yield* ipiWait(k);
     na[nb] = f;
     na[nb + 1] = v;
     moved++;
   }
+  if (newPte !== oldPte) k.ptl.unlock(k, newPte);
+  k.ptl.unlock(k, oldPte);
   k.charge(moved * k.costs.movePte);
   return moved;
 }
@@ -97,18 +104,18 @@ export function* movePageTables(k: Kernel, vma: Vma, oldAddr: number, newAddr: n
   let moved = 0;
   let extent: number;
   for (; oldAddr < oldEnd; oldAddr += extent, newAddr += extent) {
-    if (k.needResched()) yield RESCHED;
+    yield* k.condResched();
     let next = alignDown(oldAddr + PMD_SIZE, PMD_SIZE);
     if (next - 1 > oldEnd) next = oldEnd;
     extent = next - oldAddr;
     const oldPte = lookupPteTable(k, mm, oldAddr);
     if (oldPte === 0) continue;
-    const newPte = pteAllocMap(k, mm, newAddr);
+    const newPte = yield* pteAllocMap(k, mm, newAddr);
     if (newPte === 0) break;
     const nnext = alignDown(newAddr + PMD_SIZE, PMD_SIZE);
     if (extent > nnext - newAddr) extent = nnext - newAddr;
     if (extent > LATENCY_LIMIT) extent = LATENCY_LIMIT;
-    moved += movePtes(k, mm, oldPte, oldAddr, oldAddr + extent, newPte, newAddr);
+    moved += yield* movePtes(k, mm, oldPte, oldAddr, oldAddr + extent, newPte, newAddr);
   }
   k.vm.mmlab_mremap_pte += moved;
   return len + oldAddr - oldEnd;
@@ -123,7 +130,7 @@ export function* moveVma(k: Kernel, vma: Vma, oldAddr: number, oldLen: number, n
   const mm = vma.mm;
   if (mm.mapCount >= k.maxMapCount - 3) return -ENOMEM;
   const newPgoff = vma.vmPgoff + (oldAddr - vma.vmStart) / PAGE_SIZE;
-  const c = copyVma(k, vma, newAddr, newLen, newPgoff);
+  const c = yield* copyVma(k, vma, newAddr, newLen, newPgoff);
   vma = c.vma;
   const movedLen = yield* movePageTables(k, vma, oldAddr, newAddr, oldLen);
   if (movedLen < oldLen) {
@@ -137,7 +144,7 @@ export function* moveVma(k: Kernel, vma: Vma, oldAddr: number, oldLen: number, n
   mm.totalVm += newLen / PAGE_SIZE;
   if (locked) mm.lockedVm += newLen / PAGE_SIZE;
   yield* doMunmap(k, mm, oldAddr, oldLen);
-  if (locked && newLen > oldLen) k.makePagesPresent(mm, newAddr + oldLen, newAddr + newLen);
+  if (locked && newLen > oldLen) yield* makePagesPresent(k, mm, newAddr + oldLen, newAddr + newLen);
   return newAddr;
 }
 
@@ -184,11 +191,11 @@ export function* sysMremap(k: Kernel, mm: MmStruct, addr: number, oldLen: number
     const maxAddr = next !== null ? next.vmStart : TASK_SIZE;
     if (maxAddr - addr >= newLen) {
       const pages = (newLen - oldLen) / PAGE_SIZE;
-      vmaAdjust(k, vma, vma.vmStart, addr + newLen, vma.vmPgoff);
+      yield* vmaAdjust(k, vma, vma.vmStart, addr + newLen, vma.vmPgoff);
       mm.totalVm += pages;
       if ((vma.vmFlags & VM_LOCKED) !== 0) {
         mm.lockedVm += pages;
-        k.makePagesPresent(mm, addr + oldLen, addr + newLen);
+        yield* makePagesPresent(k, mm, addr + oldLen, addr + newLen);
       }
       return addr;
     }

@@ -8,16 +8,40 @@
 import { PG_anon, PG_huge, PG_table } from '../mem/page.js';
 import { PAGE_SIZE } from '../pgtable/entry.js';
 import type { Kernel } from '../seams/kernel.js';
+import { MIGHT_SLEEP, type KGen } from '../sched/run.js';
 import type { Vma } from './types.js';
 
 /**
- * `alloc_page(GFP_KERNEL)`, counted and charged: below the `pages_min`
- * watermark it first reclaims (`try_to_free_pages`, direct reclaim); 0 when
- * memory is exhausted and nothing could be reclaimed (OOM).
+ * The fast path of `alloc_page(GFP_KERNEL)`: a frame from the free list
+ * while free memory is above the `pages_min` watermark (or the CPU is in
+ * reclaim itself), else 0 — the caller then takes {@link allocPage}'s slow
+ * path.
+ */
+export function allocPageFast(k: Kernel): number {
+  const cpu = k.cpu;
+  if (cpu.preemptCount > 0 || cpu.irqsOff > 0) k.mightSleep('alloc_page');
+  if (k.mem.nrFree <= k.pagesMin && !cpu.inReclaim) return 0;
+  const pfn = k.mem.allocPage();
+  if (pfn !== 0) {
+    k.vm.pgalloc_normal++;
+    k.charge(k.costs.pageAlloc);
+  }
+  return pfn;
+}
+
+/**
+ * `alloc_page(GFP_KERNEL)`: may sleep; below the `pages_min` watermark it
+ * first reclaims (`try_to_free_pages`, direct reclaim). Returns the pfn with
+ * refcount 1, or 0 when memory is exhausted and nothing could be reclaimed
+ * (OOM).
  * @see mm/page_alloc.c __alloc_pages
  */
-export function allocPage(k: Kernel): number {
-  if (k.mem.nrFree <= k.pagesMin && !k.inReclaim) k.reclaim();
+export function* allocPage(k: Kernel): KGen<number> {
+  if (k.interleaving) yield MIGHT_SLEEP;
+  k.mightSleep('alloc_page');
+  const fast = allocPageFast(k);
+  if (fast !== 0) return fast;
+  if (!k.cpu.inReclaim) yield* k.reclaim();
   const pfn = k.mem.allocPage();
   if (pfn !== 0) {
     k.vm.pgalloc_normal++;

@@ -8,6 +8,8 @@
 import { EBUSY, EFAULT, EINVAL, ENOMEM } from '../errno.js';
 import { _PAGE_DIRTY, _PAGE_RW, PAGE_SIZE, pteIndex } from '../pgtable/entry.js';
 import type { Kernel } from '../seams/kernel.js';
+import { ptlLockSlow } from '../sched/lock.js';
+import type { KGen } from '../sched/run.js';
 import { VM_FAULT_MINOR, VM_FAULT_OOM, VM_FAULT_SIGBUS } from './fault.js';
 import { getPage, pageAddFileRmap, pageAnon } from './page-ref.js';
 import { pteAllocMap } from './pgalloc.js';
@@ -24,7 +26,7 @@ export const NOPFN_SIGBUS = -2;
  * `vm_normal_page` can tell the raw pfns (linear) from COWed pages.
  * Returns 0 or a negative errno.
  */
-export function remapPfnRange(k: Kernel, vma: Vma, addr: number, pfn: number, size: number, prot: number): number {
+export function* remapPfnRange(k: Kernel, vma: Vma, addr: number, pfn: number, size: number, prot: number): KGen<number> {
   const end = addr + Math.ceil(size / PAGE_SIZE) * PAGE_SIZE;
   if (isCowMapping(vma.vmFlags)) {
     if (addr !== vma.vmStart || end !== vma.vmEnd) return -EINVAL;
@@ -32,12 +34,14 @@ export function remapPfnRange(k: Kernel, vma: Vma, addr: number, pfn: number, si
   }
   vma.vmFlags |= VM_IO | VM_RESERVED | VM_PFNMAP;
   for (let a = addr, p = pfn; a < end; a += PAGE_SIZE, p++) {
-    const pte = pteAllocMap(k, vma.mm, a);
+    const pte = yield* pteAllocMap(k, vma.mm, a);
     if (pte === 0) return -ENOMEM;
     const t = k.tables.arr(pte);
     const b = k.tables.base(pte) + pteIndex(a) * 2;
+    if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
     t[b] = prot;
     t[b + 1] = p;
+    k.ptl.unlock(k, pte);
   }
   k.charge(((end - addr) / PAGE_SIZE) * k.costs.copyPte);
   return 0;
@@ -48,49 +52,61 @@ export function remapPfnRange(k: Kernel, vma: Vma, addr: number, pfn: number, si
  * `addr`; it counts as a file page (file_rss, mapcount). 0, -EFAULT,
  * -EINVAL or -EBUSY.
  */
-export function vmInsertPage(k: Kernel, vma: Vma, addr: number, page: number): number {
+export function* vmInsertPage(k: Kernel, vma: Vma, addr: number, page: number): KGen<number> {
   if (addr < vma.vmStart || addr >= vma.vmEnd) return -EFAULT;
   if (k.pages.count[page] === 0 || pageAnon(k, page)) return -EINVAL;
   vma.vmFlags |= VM_INSERTPAGE;
   const mm = vma.mm;
-  const pte = pteAllocMap(k, mm, addr);
+  const pte = yield* pteAllocMap(k, mm, addr);
   if (pte === 0) return -ENOMEM;
   const t = k.tables.arr(pte);
   const b = k.tables.base(pte) + pteIndex(addr) * 2;
-  if (t[b] !== 0 || t[b + 1] !== 0) return -EBUSY;
+  if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
+  if (t[b] !== 0 || t[b + 1] !== 0) {
+    k.ptl.unlock(k, pte);
+    return -EBUSY;
+  }
   getPage(k, page);
   mm.fileRss++;
   pageAddFileRmap(k, page);
   t[b] = vma.vmPageProt;
   t[b + 1] = page;
+  k.ptl.unlock(k, pte);
   return 0;
 }
 
 /**
  * `vm_insert_pfn()`: map one raw pfn into a VM_PFNMAP, non-COW VMA.
  */
-export function vmInsertPfn(k: Kernel, vma: Vma, addr: number, pfn: number): number {
+export function* vmInsertPfn(k: Kernel, vma: Vma, addr: number, pfn: number): KGen<number> {
   if ((vma.vmFlags & VM_PFNMAP) === 0 || isCowMapping(vma.vmFlags)) throw new Error('vm_insert_pfn needs a shared VM_PFNMAP mapping (BUG_ON in the kernel)');
   if (addr < vma.vmStart || addr >= vma.vmEnd) return -EFAULT;
-  const pte = pteAllocMap(k, vma.mm, addr);
+  const pte = yield* pteAllocMap(k, vma.mm, addr);
   if (pte === 0) return -ENOMEM;
   const t = k.tables.arr(pte);
   const b = k.tables.base(pte) + pteIndex(addr) * 2;
-  if (t[b] !== 0 || t[b + 1] !== 0) return -EBUSY;
-  t[b] = vma.vmPageProt;
-  t[b + 1] = pfn;
-  return 0;
+  if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
+  const busy = t[b] !== 0 || t[b + 1] !== 0;
+  if (!busy) {
+    t[b] = vma.vmPageProt;
+    t[b + 1] = pfn;
+  }
+  k.ptl.unlock(k, pte);
+  return busy ? -EBUSY : 0;
 }
 
 /**
  * `do_no_pfn()`: a fault on an empty PTE of a VMA whose driver supplies
  * raw pfns through `->nopfn`.
  */
-export function doNoPfn(k: Kernel, _mm: MmStruct, vma: Vma, address: number, a: Uint32Array, b: number, write: boolean): number {
+export function* doNoPfn(k: Kernel, _mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): KGen<number> {
   if (isCowMapping(vma.vmFlags)) throw new Error('do_no_pfn on a COW mapping (BUG_ON in the kernel)');
   const pfn = vma.vmOps!.nopfn!(vma, Math.floor(address / PAGE_SIZE) * PAGE_SIZE);
   if (pfn === NOPFN_OOM) return VM_FAULT_OOM;
   if (pfn === NOPFN_SIGBUS) return VM_FAULT_SIGBUS;
+  const a = k.tables.arr(pte);
+  const b = k.tables.base(pte) + pteIndex(address) * 2;
+  if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
   if (a[b] === 0 && a[b + 1] === 0) {
     let f = vma.vmPageProt;
     if (write) {
@@ -100,6 +116,7 @@ export function doNoPfn(k: Kernel, _mm: MmStruct, vma: Vma, address: number, a: 
     a[b] = f;
     a[b + 1] = pfn;
   }
+  k.ptl.unlock(k, pte);
   k.charge(k.costs.fileFaultRest);
   return VM_FAULT_MINOR;
 }

@@ -5,7 +5,9 @@
  * x86-64 `pgd_alloc`/`pte_alloc_one` (arch/x86/mm/pgtable.c), and the
  * lookups `pgd_offset` … `pte_offset_map`. Table pages come from the page
  * allocator through the `pgtableAlloc` seam, so a feature can share or
- * account them differently.
+ * account them differently. As in the kernel, a new table is allocated
+ * (which may sleep) before `page_table_lock` is taken; if another thread
+ * populated the entry meanwhile, the new table is freed.
  * @module
  */
 import {
@@ -21,9 +23,11 @@ import {
   pudIndex,
 } from '../pgtable/entry.js';
 import { PG_table } from '../mem/page.js';
+import { spinLockSlow } from '../sched/lock.js';
+import type { KGen } from '../sched/run.js';
 import type { Kernel } from '../seams/kernel.js';
 import type { MmStruct } from './types.js';
-import { allocPage } from './page-ref.js';
+import { allocPage, putPage } from './page-ref.js';
 
 /**
  * Baseline `pgtableAlloc` seam: allocate and zero a table page for `level`
@@ -32,14 +36,25 @@ import { allocPage } from './page-ref.js';
  * memory is exhausted.
  * @see mm/memory.c __pte_alloc, arch/x86 pte_alloc_one, pmd_alloc_one, pud_alloc_one, pgd_alloc
  */
-export function basePgtableAlloc(k: Kernel, mm: MmStruct, level: Level): number {
-  const pfn = allocPage(k);
+export function* basePgtableAlloc(k: Kernel, mm: MmStruct, level: Level): KGen<number> {
+  const pfn = yield* allocPage(k);
   if (pfn === 0) return 0;
+  initTablePage(k, mm, pfn, level);
+  return pfn;
+}
+
+/** Make a fresh page a zeroed, accounted table page of `level`. */
+export function initTablePage(k: Kernel, mm: MmStruct, pfn: number, level: Level): void {
   k.pages.flags[pfn]! |= PG_table;
   k.tables.attach(pfn);
   k.charge(k.costs.tableAlloc);
   accountTable(k, mm, level, 1);
-  return pfn;
+}
+
+/** Free a table page that was never installed (lost the populate race). */
+export function discardTablePage(k: Kernel, mm: MmStruct, pfn: number, level: Level): void {
+  accountTable(k, mm, level, -1);
+  putPage(k, pfn);
 }
 
 /**
@@ -115,24 +130,59 @@ export function populate(k: Kernel, parent: number, idx: number, child: number):
 }
 
 /**
+ * Install a new table below entry `idx` of `parent` unless someone did
+ * meanwhile: `page_table_lock` is taken after the allocation, as in
+ * `__pte_alloc`. Returns the table now there, or 0 on out-of-memory.
+ */
+function* allocBelow(k: Kernel, mm: MmStruct, parent: number, idx: number, level: Level, addr: number): KGen<number> {
+  const fresh = yield* k.seams.pgtableAlloc(k, mm, level, addr);
+  if (fresh === 0) return 0;
+  const ptl = mm.pageTableLock;
+  if (!ptl.tryLock(k)) yield* spinLockSlow(k, ptl);
+  const a = k.tables.arr(parent);
+  const b = k.tables.base(parent) + idx * 2;
+  let table: number;
+  if (a[b] !== 0) {
+    // raced: another thread populated it while we allocated
+    table = a[b + 1]!;
+    ptl.unlock(k);
+    discardTablePage(k, mm, fresh, level);
+    return table;
+  }
+  populate(k, parent, idx, fresh);
+  table = fresh;
+  ptl.unlock(k);
+  return table;
+}
+
+/**
  * Walk to the PTE table for `addr`, allocating missing PUD, PMD and PTE
  * tables through the `pgtableAlloc` seam. Returns the PTE table's pfn, or 0
  * on out-of-memory. Models `pud_alloc`, `pmd_alloc`, `pte_alloc_map` as
  * called from `__handle_mm_fault`.
  * @see mm/memory.c __handle_mm_fault, __pud_alloc, __pmd_alloc, __pte_alloc
  */
-export function pteAllocMap(k: Kernel, mm: MmStruct, addr: number): number {
-  const pmd = pmdAlloc(k, mm, addr);
+export function* pteAllocMap(k: Kernel, mm: MmStruct, addr: number): KGen<number> {
+  const pmd = yield* pmdAlloc(k, mm, addr);
   if (pmd === 0) return 0;
-  const t = k.tables;
   const idx = pmdIndex(addr);
-  const a = t.arr(pmd);
-  const b = t.base(pmd) + idx * 2;
+  const a = k.tables.arr(pmd);
+  const b = k.tables.base(pmd) + idx * 2;
   if (a[b] !== 0) return a[b + 1]!;
-  const pte = k.seams.pgtableAlloc(k, mm, LEVEL_PTE, addr);
-  if (pte === 0) return 0;
-  populate(k, pmd, idx, pte);
-  return pte;
+  return yield* allocBelow(k, mm, pmd, idx, LEVEL_PTE, addr);
+}
+
+/**
+ * `pud_alloc()`: the PUD table for `addr`, allocated if missing; 0 on
+ * out-of-memory.
+ * @see mm/memory.c __pud_alloc
+ */
+export function* pudAlloc(k: Kernel, mm: MmStruct, addr: number): KGen<number> {
+  const gi = pgdIndex(addr);
+  const a = k.tables.arr(mm.pgd);
+  const b = k.tables.base(mm.pgd) + gi * 2;
+  if (a[b] !== 0) return a[b + 1]!;
+  return yield* allocBelow(k, mm, mm.pgd, gi, LEVEL_PUD, addr);
 }
 
 /**
@@ -140,25 +190,16 @@ export function pteAllocMap(k: Kernel, mm: MmStruct, addr: number): number {
  * missing. Returns the PMD table's pfn or 0 on out-of-memory.
  * @see mm/memory.c __pud_alloc, __pmd_alloc
  */
-export function pmdAlloc(k: Kernel, mm: MmStruct, addr: number): number {
+export function* pmdAlloc(k: Kernel, mm: MmStruct, addr: number): KGen<number> {
   const t = k.tables;
   const gi = pgdIndex(addr);
   let a = t.arr(mm.pgd);
   let b = t.base(mm.pgd) + gi * 2;
-  let pud: number;
-  if (a[b] === 0) {
-    pud = k.seams.pgtableAlloc(k, mm, LEVEL_PUD, addr);
-    if (pud === 0) return 0;
-    populate(k, mm.pgd, gi, pud);
-  } else {
-    pud = a[b + 1]!;
-  }
+  const pud = a[b] !== 0 ? a[b + 1]! : yield* allocBelow(k, mm, mm.pgd, gi, LEVEL_PUD, addr);
+  if (pud === 0) return 0;
   const ui = pudIndex(addr);
   a = t.arr(pud);
   b = t.base(pud) + ui * 2;
   if (a[b] !== 0) return a[b + 1]!;
-  const pmd = k.seams.pgtableAlloc(k, mm, LEVEL_PMD, addr);
-  if (pmd === 0) return 0;
-  populate(k, pud, ui, pmd);
-  return pmd;
+  return yield* allocBelow(k, mm, pud, ui, LEVEL_PMD, addr);
 }

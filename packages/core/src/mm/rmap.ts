@@ -11,7 +11,9 @@ import type { Kernel } from '../seams/kernel.js';
 import { pageRemoveRmap, putPage } from './page-ref.js';
 import { lookupPteTable } from './pgalloc.js';
 import { swapDuplicate } from './swapfile.js';
-import { flushTlbPage } from './tlbflush.js';
+import { flushTlbPage, ipiWait } from './tlbflush.js';
+import { ptlLockSlow, type SpinLock, spinLock } from '../sched/lock.js';
+import type { KGen } from '../sched/run.js';
 import { updateHiwaterRss } from './mmap.js';
 import { type Vma, VM_LOCKED, VM_MAYSHARE, VM_NONLINEAR } from './types.js';
 
@@ -22,8 +24,10 @@ export const SWAP_AGAIN = 1;
 /** `try_to_unmap` result: cannot unmap now (mlocked, or just referenced). */
 export const SWAP_FAIL = 2;
 
-/** Where a PTE lives: its table's words and the entry's word offset. */
+/** Where a PTE lives: its table, the table's words and the entry's word offset. */
 export interface PteLocation {
+  /** The PTE table's pfn. */
+  pte: number;
   /** The PTE table's words. */
   a: Uint32Array;
   /** Word offset of the PTE. */
@@ -37,16 +41,20 @@ export function vmaAddress(k: Kernel, pfn: number, vma: Vma): number {
 }
 
 /**
- * `page_check_address()`: the (table, word offset) of the PTE at `addr`
- * if it is present and maps `pfn`; null otherwise.
+ * `page_check_address()`: the PTE at `addr`, locked, if it is present and
+ * maps `pfn`; null (unlocked) otherwise.
  */
-export function pageCheckAddress(k: Kernel, pfn: number, vma: Vma, addr: number): PteLocation | null {
+export function* pageCheckAddress(k: Kernel, pfn: number, vma: Vma, addr: number): KGen<PteLocation | null> {
   const pte = lookupPteTable(k, vma.mm, addr);
   if (pte === 0) return null;
+  if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
   const a = k.tables.arr(pte);
   const b = k.tables.base(pte) + pteIndex(addr) * 2;
-  if (!ptePresent(a[b]!) || a[b + 1] !== pfn) return null;
-  return { a, b };
+  if (!ptePresent(a[b]!) || a[b + 1] !== pfn) {
+    k.ptl.unlock(k, pte);
+    return null;
+  }
+  return { pte, a, b };
 }
 
 /** The VMAs that may map `pfn` (anon_vma list, or the file's i_mmap). */
@@ -56,24 +64,32 @@ export function rmapVmas(k: Kernel, pfn: number): readonly Vma[] {
   return k.files.get(p.mapping[pfn]!)?.iMmap ?? [];
 }
 
+/** The lock guarding the page's reverse map: its anon_vma's, or its file's `i_mmap_lock`. */
+function rmapLock(k: Kernel, pfn: number): SpinLock | null {
+  const p = k.pages;
+  if ((p.flags[pfn]! & PG_anon) !== 0) return k.anonVmas.get(p.mapping[pfn]!)?.lock ?? null;
+  return k.files.get(p.mapping[pfn]!)?.iMmapLock ?? null;
+}
+
 /**
  * `ptep_clear_flush_young()`: test and clear the young bit; flush the TLB
- * entry if it was set.
+ * entry if it was set. Returns whether it was young.
  */
-function ptepClearFlushYoung(k: Kernel, vma: Vma, addr: number, a: Uint32Array, b: number): boolean {
+function* ptepClearFlushYoung(k: Kernel, vma: Vma, addr: number, a: Uint32Array, b: number): KGen<boolean> {
   const f = a[b]!;
   if ((f & _PAGE_ACCESSED) === 0) return false;
   a[b] = f & ~_PAGE_ACCESSED;
-  flushTlbPage(k, vma.mm, addr);
+  if (flushTlbPage(k, vma.mm, addr)) yield* ipiWait(k);
   return true;
 }
 
 /**
  * `page_referenced()`: count the young PTEs mapping the page, clearing
- * them, plus its `PG_referenced` bit (cleared too).
+ * them, plus its `PG_referenced` bit (cleared too). The walk holds the
+ * anon_vma lock or `i_mmap_lock`.
  * @see mm/rmap.c page_referenced, page_referenced_anon, page_referenced_file
  */
-export function pageReferenced(k: Kernel, pfn: number): number {
+export function* pageReferenced(k: Kernel, pfn: number): KGen<number> {
   const p = k.pages;
   let referenced = 0;
   if ((p.flags[pfn]! & PG_referenced) !== 0) {
@@ -83,6 +99,8 @@ export function pageReferenced(k: Kernel, pfn: number): number {
   if (p.mapcount[pfn] === 0 || p.mapping[pfn] === 0) return referenced;
   const anon = (p.flags[pfn]! & PG_anon) !== 0;
   let mapcount = p.mapcount[pfn]!;
+  const lock = rmapLock(k, pfn);
+  if (lock !== null) yield* spinLock(k, lock);
   for (const vma of rmapVmas(k, pfn)) {
     if (!anon && (vma.vmFlags & (VM_LOCKED | VM_MAYSHARE)) === (VM_LOCKED | VM_MAYSHARE)) {
       referenced++;
@@ -91,11 +109,13 @@ export function pageReferenced(k: Kernel, pfn: number): number {
     if ((vma.vmFlags & VM_NONLINEAR) !== 0) continue;
     const addr = vmaAddress(k, pfn, vma);
     if (addr < 0) continue;
-    const pte = pageCheckAddress(k, pfn, vma, addr);
+    const pte = yield* pageCheckAddress(k, pfn, vma, addr);
     if (pte === null) continue;
-    if (ptepClearFlushYoung(k, vma, addr, pte.a, pte.b)) referenced++;
+    if (yield* ptepClearFlushYoung(k, vma, addr, pte.a, pte.b)) referenced++;
+    k.ptl.unlock(k, pte.pte);
     if (--mapcount === 0) break;
   }
+  lock?.unlock(k);
   return referenced;
 }
 
@@ -103,19 +123,22 @@ export function pageReferenced(k: Kernel, pfn: number): number {
  * `try_to_unmap_one()`: unmap `pfn` from one VMA unless mlocked or young;
  * an anonymous page leaves a swap entry behind.
  */
-function tryToUnmapOne(k: Kernel, pfn: number, vma: Vma): number {
+function* tryToUnmapOne(k: Kernel, pfn: number, vma: Vma): KGen<number> {
   const addr = vmaAddress(k, pfn, vma);
   if (addr < 0) return SWAP_AGAIN;
-  const pte = pageCheckAddress(k, pfn, vma, addr);
+  const pte = yield* pageCheckAddress(k, pfn, vma, addr);
   if (pte === null) return SWAP_AGAIN;
   const { a, b } = pte;
-  if ((vma.vmFlags & VM_LOCKED) !== 0 || ptepClearFlushYoung(k, vma, addr, a, b)) return SWAP_FAIL;
+  if ((vma.vmFlags & VM_LOCKED) !== 0 || (yield* ptepClearFlushYoung(k, vma, addr, a, b))) {
+    k.ptl.unlock(k, pte.pte);
+    return SWAP_FAIL;
+  }
   const mm = vma.mm;
   // ptep_clear_flush
   const f = a[b]!;
   a[b] = 0;
   a[b + 1] = 0;
-  flushTlbPage(k, mm, addr);
+  if (flushTlbPage(k, mm, addr)) yield* ipiWait(k);
   const p = k.pages;
   if ((f & _PAGE_DIRTY) !== 0) p.flags[pfn]! |= PG_dirty;
   updateHiwaterRss(mm);
@@ -131,23 +154,28 @@ function tryToUnmapOne(k: Kernel, pfn: number, vma: Vma): number {
   }
   pageRemoveRmap(k, pfn);
   putPage(k, pfn);
+  k.ptl.unlock(k, pte.pte);
   return SWAP_AGAIN;
 }
 
 /**
- * `try_to_unmap()`: unmap the page from every VMA that maps it.
+ * `try_to_unmap()`: unmap the page from every VMA that maps it, under the
+ * anon_vma lock or `i_mmap_lock`.
  * @see mm/rmap.c try_to_unmap, try_to_unmap_anon, try_to_unmap_file
  */
-export function tryToUnmap(k: Kernel, pfn: number): number {
+export function* tryToUnmap(k: Kernel, pfn: number): KGen<number> {
   let ret = SWAP_AGAIN;
+  const lock = rmapLock(k, pfn);
+  if (lock !== null) yield* spinLock(k, lock);
   for (const vma of rmapVmas(k, pfn).slice()) {
-    ret = tryToUnmapOne(k, pfn, vma);
+    ret = yield* tryToUnmapOne(k, pfn, vma);
     if (ret === SWAP_FAIL || k.pages.mapcount[pfn] === 0) break;
   }
   if (ret !== SWAP_FAIL && k.pages.mapcount[pfn]! > 0 && (k.pages.flags[pfn]! & PG_anon) === 0) {
     const f = k.files.get(k.pages.mapping[pfn]!);
-    if (f !== undefined) ret = tryToUnmapNonlinear(k, pfn, f.iMmapNonlinear);
+    if (f !== undefined) ret = yield* tryToUnmapNonlinear(k, pfn, f.iMmapNonlinear);
   }
+  lock?.unlock(k);
   if (k.pages.mapcount[pfn] === 0) ret = SWAP_SUCCESS;
   return ret;
 }
@@ -158,19 +186,22 @@ export function tryToUnmap(k: Kernel, pfn: number): number {
  * file PTE keeping the page's offset (the kernel scans clusters with a
  * cursor and unmaps every page it meets; the model unmaps only this page).
  */
-function tryToUnmapNonlinear(k: Kernel, pfn: number, vmas: readonly Vma[]): number {
+function* tryToUnmapNonlinear(k: Kernel, pfn: number, vmas: readonly Vma[]): KGen<number> {
   for (const vma of vmas) if ((vma.vmFlags & VM_LOCKED) !== 0) return SWAP_FAIL;
   const p = k.pages;
   for (const vma of vmas.slice()) {
     for (let addr = vma.vmStart; addr < vma.vmEnd && p.mapcount[pfn]! > 0; addr += PAGE_SIZE) {
-      const pte = pageCheckAddress(k, pfn, vma, addr);
+      const pte = yield* pageCheckAddress(k, pfn, vma, addr);
       if (pte === null) continue;
       const { a, b } = pte;
-      if (ptepClearFlushYoung(k, vma, addr, a, b)) continue;
+      if (yield* ptepClearFlushYoung(k, vma, addr, a, b)) {
+        k.ptl.unlock(k, pte.pte);
+        continue;
+      }
       const f = a[b]!;
       a[b] = 0;
       a[b + 1] = 0;
-      flushTlbPage(k, vma.mm, addr);
+      if (flushTlbPage(k, vma.mm, addr)) yield* ipiWait(k);
       if (p.index[pfn] !== (addr - vma.vmStart) / PAGE_SIZE + vma.vmPgoff) {
         a[b] = _PAGE_FILE;
         a[b + 1] = p.index[pfn]!;
@@ -179,8 +210,8 @@ function tryToUnmapNonlinear(k: Kernel, pfn: number, vmas: readonly Vma[]): numb
       vma.mm.fileRss--;
       pageRemoveRmap(k, pfn);
       putPage(k, pfn);
+      k.ptl.unlock(k, pte.pte);
     }
   }
   return SWAP_AGAIN;
 }
-

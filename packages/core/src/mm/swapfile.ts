@@ -13,6 +13,7 @@
  */
 import { PG_dirty, PG_swapcache } from '../mem/page.js';
 import type { Kernel } from '../seams/kernel.js';
+import type { KGen } from '../sched/run.js';
 import { lruCacheAdd } from './lru-cache.js';
 import { allocPage, putPage } from './page-ref.js';
 
@@ -138,14 +139,26 @@ export function lookupSwapCache(k: Kernel, slot: number): number {
  * Returns the pfn with a reference for the caller, or 0 on OOM. Sets
  * `major` on `out` when it read from swap.
  */
-export function readSwapCacheAsync(k: Kernel, slot: number, out: { major: boolean }): number {
+export function* readSwapCacheAsync(k: Kernel, slot: number, out: { major: boolean }): KGen<number> {
   let pfn = k.swap.cache[slot]!;
   if (pfn !== 0) {
     k.pages.count[pfn]!++;
     return pfn;
   }
-  pfn = allocPage(k);
+  pfn = yield* allocPage(k);
   if (pfn === 0) return 0;
+  // raced with another fault that read it in while we allocated
+  const cached = k.swap.cache[slot]!;
+  if (cached !== 0) {
+    putPage(k, pfn);
+    k.pages.count[cached]!++;
+    return cached;
+  }
+  if (k.swap.map[slot] === 0) {
+    // the entry went away meanwhile (the PTE was zapped)
+    putPage(k, pfn);
+    return 0;
+  }
   swapDuplicate(k, slot);
   addToSwapCacheRaw(k, pfn, slot);
   k.pages.token[pfn] = k.swap.data[slot]!;

@@ -7,11 +7,15 @@
  * the TLB is flushed and only then are the pages freed: unhook → flush →
  * free. With one CPU online the gather is in "fast mode" (`nr == ~0U`) and
  * frees each page at once, because no other CPU can hold a stale entry.
+ * `tlb_gather_mmu` takes the per-CPU variable (`get_cpu_var`), so
+ * preemption stays off until `tlb_finish_mmu`: the reason for
+ * `ZAP_BLOCK_SIZE`.
  * @module
  */
+import type { KGen } from '../sched/run.js';
 import type { Kernel } from '../seams/kernel.js';
 import { freePageAndSwapCache } from './swapfile.js';
-import { flushTlbMm } from './tlbflush.js';
+import { flushTlbMm, ipiWait } from './tlbflush.js';
 import type { MmStruct } from './types.js';
 
 /** `FREE_PTE_NR`: pages gathered before a forced flush. */
@@ -35,27 +39,34 @@ export class MmuGather {
   active = false;
 }
 
-/** The TLB-gather seam: how a zap batches TLB flushes and frees. */
+/**
+ * The TLB-gather seam: how a zap batches TLB flushes and frees. `removePage`
+ * and `removeTable` return true when the gather must be flushed now (the
+ * caller, a kernel path, then runs `flush`).
+ */
 export interface TlbGatherOps {
   /** `tlb_gather_mmu()`. */
   begin(k: Kernel, mm: MmStruct, fullmm: boolean): MmuGather;
   /** `tlb_remove_tlb_entry()`: a PTE was cleared, a flush is needed. */
   removeTlbEntry(k: Kernel, tlb: MmuGather): void;
-  /** `tlb_remove_page()`: free `pfn` after the flush. */
-  removePage(k: Kernel, tlb: MmuGather, pfn: number): void;
-  /** `pte_free_tlb()` / `pmd_free_tlb()` / `pud_free_tlb()`: free table page `pfn` after the flush. */
-  removeTable(k: Kernel, tlb: MmuGather, pfn: number): void;
+  /** `tlb_remove_page()`: free `pfn` after the flush; true when the vector is full. */
+  removePage(k: Kernel, tlb: MmuGather, pfn: number): boolean;
+  /** `pte_free_tlb()` / `pmd_free_tlb()` / `pud_free_tlb()`: free table page `pfn` after the flush; true when full. */
+  removeTable(k: Kernel, tlb: MmuGather, pfn: number): boolean;
+  /** `tlb_flush_mmu()`: flush the TLB, then free what was gathered. */
+  flush(k: Kernel, tlb: MmuGather): KGen<void>;
   /** `tlb_finish_mmu()`. */
-  finish(k: Kernel, tlb: MmuGather): void;
+  finish(k: Kernel, tlb: MmuGather): KGen<void>;
 }
 
 /**
- * `tlb_gather_mmu()`: take this CPU's gather.
+ * `tlb_gather_mmu()`: take this CPU's gather (preemption off).
  * @see include/asm-generic/tlb.h tlb_gather_mmu
  */
 export function tlbGatherMmu(k: Kernel, mm: MmStruct, fullmm: boolean): MmuGather {
   const tlb = k.gathers[k.cpu.id]!;
   if (tlb.active) throw new Error(`mmu_gather of cpu ${k.cpu.id} taken twice`);
+  k.preemptDisable();
   tlb.active = true;
   tlb.mm = mm;
   tlb.fullmm = fullmm;
@@ -66,13 +77,14 @@ export function tlbGatherMmu(k: Kernel, mm: MmStruct, fullmm: boolean): MmuGathe
 }
 
 /**
- * `tlb_flush_mmu()`: flush the TLB, then free what was gathered.
+ * `tlb_flush_mmu()`: flush the TLB (waiting for the IPIs), then free what
+ * was gathered.
  * @see include/asm-generic/tlb.h tlb_flush_mmu
  */
-export function tlbFlushMmu(k: Kernel, tlb: MmuGather): void {
+export function* tlbFlushMmu(k: Kernel, tlb: MmuGather): KGen<void> {
   if (!tlb.needFlush) return;
   tlb.needFlush = false;
-  flushTlbMm(k, tlb.mm!);
+  if (flushTlbMm(k, tlb.mm!)) yield* ipiWait(k);
   k.vm.mmlab_gather_flush++;
   if (!tlb.fast) {
     const pages = tlb.pages;
@@ -82,27 +94,30 @@ export function tlbFlushMmu(k: Kernel, tlb: MmuGather): void {
 }
 
 /**
- * `tlb_remove_page()`.
+ * `tlb_remove_page()`: returns true when the vector is full and the caller
+ * must run `tlb_flush_mmu`.
  * @see include/asm-generic/tlb.h tlb_remove_page
  */
-export function tlbRemovePage(k: Kernel, tlb: MmuGather, pfn: number): void {
+export function tlbRemovePage(k: Kernel, tlb: MmuGather, pfn: number): boolean {
   tlb.needFlush = true;
   if (tlb.fast) {
     freePageAndSwapCache(k, pfn);
-    return;
+    return false;
   }
   tlb.pages[tlb.nr++] = pfn;
-  if (tlb.nr >= FREE_PTE_NR) tlbFlushMmu(k, tlb);
+  return tlb.nr >= FREE_PTE_NR;
 }
 
 /**
- * `tlb_finish_mmu()`: final flush and free, release the per-CPU gather.
+ * `tlb_finish_mmu()`: final flush and free, release the per-CPU gather
+ * (preemption back on).
  * @see include/asm-generic/tlb.h tlb_finish_mmu
  */
-export function tlbFinishMmu(k: Kernel, tlb: MmuGather): void {
-  tlbFlushMmu(k, tlb);
+export function* tlbFinishMmu(k: Kernel, tlb: MmuGather): KGen<void> {
+  yield* tlbFlushMmu(k, tlb);
   tlb.active = false;
   tlb.mm = null;
+  k.preemptEnable();
 }
 
 /** The baseline gather: the per-CPU page vector. */
@@ -113,5 +128,6 @@ export const baseTlbGather: TlbGatherOps = {
   },
   removePage: tlbRemovePage,
   removeTable: tlbRemovePage,
+  flush: tlbFlushMmu,
   finish: tlbFinishMmu,
 };

@@ -4,34 +4,40 @@
  * `flush_tlb_mm` flushes the local TLB if the running CPU has the mm loaded
  * and sends a shootdown IPI to every other CPU in `mm->cpu_vm_mask`;
  * `flush_tlb_page` does the same for one page; `flush_tlb_range` is
- * `flush_tlb_mm` on x86 of the time. The sender waits for every ack. The
- * counters use today's names (`nr_tlb_local_flush_all`, …), which 2.6.24
- * did not have.
- * @see arch/x86/kernel/tlb_64.c flush_tlb_mm, flush_tlb_page, flush_tlb_others
+ * `flush_tlb_mm` on x86 of the time. The sender waits for every ack: each
+ * flush returns whether it must, and the caller (a kernel path) then
+ * yields through {@link ipiWait}. In sequential mode the targets take the
+ * IPI at once. The counters use today's names (`nr_tlb_local_flush_all`,
+ * …), which 2.6.24 did not have.
+ * @see arch/x86/kernel/tlb_64.c flush_tlb_mm, flush_tlb_page, flush_tlb_others, smp_invalidate_interrupt
  * @module
  */
+import type { Cpu, PendingIpi } from '../machine/cpu.js';
+import { IPI_WAIT, type KGen } from '../sched/run.js';
 import type { Kernel } from '../seams/kernel.js';
 import type { MmStruct } from './types.js';
 
-/** `flush_tlb_mm()`. */
-export function flushTlbMm(k: Kernel, mm: MmStruct): void {
+/** `flush_tlb_mm()`. Returns true when the caller must wait for IPI acks. */
+export function flushTlbMm(k: Kernel, mm: MmStruct): boolean {
   const self = k.cpu;
   if (k.profile.tlbTagged) {
     if (mm.cpuVmMask[self.id] !== 0) {
       self.tlb.flushMm(mm.id);
       k.vm.nr_tlb_local_flush_all++;
       k.chargeFlush(k.costs.tlbFlushAll);
+      k.traceInstant('tlb', 'flush_tlb_mm');
     }
   } else if (self.activeMm === mm) {
     self.tlb.flushAll();
     k.vm.nr_tlb_local_flush_all++;
     k.chargeFlush(k.costs.tlbFlushAll);
+    k.traceInstant('tlb', 'flush_tlb_mm');
   }
-  flushTlbOthers(k, mm, -1);
+  return flushTlbOthers(k, mm, -1);
 }
 
-/** `flush_tlb_page()`: one page at `addr`. */
-export function flushTlbPage(k: Kernel, mm: MmStruct, addr: number): void {
+/** `flush_tlb_page()`: one page at `addr`. Returns true when the caller must wait for IPI acks. */
+export function flushTlbPage(k: Kernel, mm: MmStruct, addr: number): boolean {
   const self = k.cpu;
   const vpn = Math.floor(addr / 4096);
   if (self.activeMm === mm || (k.profile.tlbTagged && mm.cpuVmMask[self.id] !== 0)) {
@@ -39,42 +45,64 @@ export function flushTlbPage(k: Kernel, mm: MmStruct, addr: number): void {
     k.vm.nr_tlb_local_flush_one++;
     k.chargeFlush(k.costs.tlbFlushOne);
   }
-  flushTlbOthers(k, mm, vpn);
+  return flushTlbOthers(k, mm, vpn);
 }
 
 /** `flush_tlb_range()`: the whole mm on x86-64 2.6.24. */
-export function flushTlbRange(k: Kernel, mm: MmStruct): void {
-  flushTlbMm(k, mm);
+export function flushTlbRange(k: Kernel, mm: MmStruct): boolean {
+  return flushTlbMm(k, mm);
 }
 
 /**
- * `flush_tlb_others()`: IPI every other CPU in the mm's mask; each flushes
- * one page (`vpn` ≥ 0) or everything, or leaves the mm if it no longer runs
- * it (lazy TLB: `leave_mm`). Counted once per shootdown and once per target.
+ * `smp_invalidate_interrupt()` on `cpu`: flush one page or everything, or
+ * leave the mm if it no longer runs it (lazy TLB: `leave_mm`).
  */
-export function flushTlbOthers(k: Kernel, mm: MmStruct, vpn: number): void {
+export function takeFlushIpi(k: Kernel, cpu: Cpu, ipi: PendingIpi): void {
+  const mm = ipi.mm;
+  if (k.profile.tlbTagged) {
+    if (ipi.vpn < 0) cpu.tlb.flushMm(mm.id);
+    else cpu.tlb.flushOne(mm.id, ipi.vpn);
+  } else if (cpu.activeMm === mm) {
+    if (ipi.vpn < 0) cpu.tlb.flushAll();
+    else cpu.tlb.flushOne(mm.id, ipi.vpn);
+  } else {
+    mm.cpuVmMask[cpu.id] = 0;
+    cpu.tlb.flushAll();
+  }
+}
+
+/**
+ * `flush_tlb_others()`: IPI every other CPU in the mm's mask. Counted once
+ * per shootdown and once per target. In sequential mode the targets take
+ * it at once; otherwise it is queued on them and this returns true: the
+ * sender must wait ({@link ipiWait}) until every target has taken it.
+ */
+export function flushTlbOthers(k: Kernel, mm: MmStruct, vpn: number): boolean {
   const self = k.cpu;
   let targets = 0;
   for (const cpu of k.cpus) {
     if (cpu === self || mm.cpuVmMask[cpu.id] === 0) continue;
     targets++;
     k.vm.nr_tlb_remote_flush_received++;
-    cpu.busyNs += k.costs.ipiPerTarget;
-    if (k.profile.tlbTagged) {
-      // a tagged TLB may hold this mm's entries whether or not it runs it
-      if (vpn < 0) cpu.tlb.flushMm(mm.id);
-      else cpu.tlb.flushOne(mm.id, vpn);
-    } else if (cpu.activeMm === mm) {
-      if (vpn < 0) cpu.tlb.flushAll();
-      else cpu.tlb.flushOne(mm.id, vpn);
+    if (k.interleaving) {
+      cpu.pendingIpis.push({ from: self.id, mm, vpn, sentAt: self.clock });
+      self.ipiAcksPending++;
     } else {
-      // leave_mm(): the CPU had the mm lazily; drop it from the mask.
-      mm.cpuVmMask[cpu.id] = 0;
-      cpu.tlb.flushAll();
+      cpu.busyNs += k.costs.ipiPerTarget;
+      takeFlushIpi(k, cpu, { from: self.id, mm, vpn, sentAt: self.clock });
     }
   }
-  if (targets > 0) {
-    k.vm.nr_tlb_remote_flush++;
-    k.chargeFlush(k.costs.ipiShootdown + targets * k.costs.ipiPerTarget);
-  }
+  if (targets === 0) return false;
+  k.vm.nr_tlb_remote_flush++;
+  k.traceInstant('ipi', vpn < 0 ? 'flush_tlb_others(all)' : 'flush_tlb_others(page)', { targets });
+  k.chargeFlush(k.costs.ipiShootdown + (k.interleaving ? 0 : targets * k.costs.ipiPerTarget));
+  return k.interleaving;
+}
+
+/** Wait until every IPI this CPU sent has been acknowledged. */
+export function* ipiWait(k: Kernel): KGen<void> {
+  const cpu = k.cpu;
+  const t0 = cpu.clock;
+  while (cpu.ipiAcksPending > 0) yield IPI_WAIT;
+  k.tlbFlushNs += cpu.clock - t0;
 }

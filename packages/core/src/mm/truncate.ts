@@ -11,7 +11,8 @@
  * @module
  */
 import { PAGE_SIZE } from '../pgtable/entry.js';
-import { runSync } from '../sched/run.js';
+import type { KGen } from '../sched/run.js';
+import { spinLock } from '../sched/lock.js';
 import type { Kernel } from '../seams/kernel.js';
 import type { AddressSpace } from '../fs/address-space.js';
 import { putPage } from './page-ref.js';
@@ -24,7 +25,7 @@ import type { ZapDetails } from './zap.js';
  * `unmap_mapping_range()`: unmap file offsets [holebegin, holebegin +
  * holelen) (bytes; `holelen` 0 means to the end) from every mapping.
  */
-export function unmapMappingRange(k: Kernel, mapping: AddressSpace, holebegin: number, holelen: number, evenCows: boolean): void {
+export function* unmapMappingRange(k: Kernel, mapping: AddressSpace, holebegin: number, holelen: number, evenCows: boolean): KGen<void> {
   const hba = Math.floor(holebegin / PAGE_SIZE);
   const hlen = Math.ceil(holelen / PAGE_SIZE);
   const details: ZapDetails = {
@@ -33,31 +34,34 @@ export function unmapMappingRange(k: Kernel, mapping: AddressSpace, holebegin: n
     firstIndex: hba,
     lastIndex: hlen === 0 ? Number.MAX_SAFE_INTEGER : hba + hlen - 1,
   };
+  // i_mmap_lock is held across the walk (the kernel breaks it when contended)
+  yield* spinLock(k, mapping.iMmapLock);
   for (const vma of mapping.iMmap.slice()) {
     const vba = vma.vmPgoff;
     const vea = vba + (vma.vmEnd - vma.vmStart) / PAGE_SIZE - 1;
     if (vea < details.firstIndex || vba > details.lastIndex) continue;
     const zba = Math.max(details.firstIndex, vba);
     const zea = Math.min(details.lastIndex, vea);
-    runSync(zapPageRange(k, vma, (zba - vba) * PAGE_SIZE + vma.vmStart, (zea - zba + 1) * PAGE_SIZE, details));
+    yield* zapPageRange(k, vma, (zba - vba) * PAGE_SIZE + vma.vmStart, (zea - zba + 1) * PAGE_SIZE, details);
   }
   // unmap_mapping_range_list: every nonlinear VMA whole, each page's index checked
   for (const vma of mapping.iMmapNonlinear.slice()) {
-    runSync(zapPageRange(k, vma, vma.vmStart, vma.vmEnd - vma.vmStart, { ...details, nonlinear: true }));
+    yield* zapPageRange(k, vma, vma.vmStart, vma.vmEnd - vma.vmStart, { ...details, nonlinear: true });
   }
+  mapping.iMmapLock.unlock(k);
 }
 
 /**
  * `truncate_inode_pages()` plus `shmem_truncate_range()`: drop the page
  * cache pages and swapped-out tmpfs pages from offset `lstart` (bytes) on.
  */
-export function truncateInodePages(k: Kernel, mapping: AddressSpace, lstart: number): void {
+export function* truncateInodePages(k: Kernel, mapping: AddressSpace, lstart: number): KGen<void> {
   const start = Math.ceil(lstart / PAGE_SIZE);
   const pages = mapping.pages;
   for (let i = start; i < pages.length; i++) {
     const pfn = pages[i]!;
     if (pfn === 0) continue;
-    if (k.pages.mapcount[pfn]! > 0) unmapMappingRange(k, mapping, i * PAGE_SIZE, PAGE_SIZE, false);
+    if (k.pages.mapcount[pfn]! > 0) yield* unmapMappingRange(k, mapping, i * PAGE_SIZE, PAGE_SIZE, false);
     mapping.setPage(i, 0);
     k.vm.nr_file_pages--;
     putPage(k, pfn);
@@ -78,7 +82,7 @@ export function truncateInodePages(k: Kernel, mapping: AddressSpace, lstart: num
  * every mapping of the cut-off part (private COWed copies included) and
  * drop its pages. Accesses beyond the end then get SIGBUS.
  */
-export function vmtruncate(k: Kernel, mapping: AddressSpace, size: number): void {
+export function* vmtruncate(k: Kernel, mapping: AddressSpace, size: number): KGen<void> {
   const old = mapping.size;
   mapping.size = size;
   if (size >= old) return;
@@ -86,10 +90,10 @@ export function vmtruncate(k: Kernel, mapping: AddressSpace, size: number): void
     // hugetlbfs_truncate: whole huge pages only
     const hsize = 2 * 1024 * 1024;
     const first = Math.ceil(size / hsize);
-    unmapMappingRange(k, mapping, first * hsize, 0, true);
+    yield* unmapMappingRange(k, mapping, first * hsize, 0, true);
     hugetlbfsTruncatePages(k, mapping, first);
     return;
   }
-  unmapMappingRange(k, mapping, size + PAGE_SIZE - 1, 0, true);
-  truncateInodePages(k, mapping, size);
+  yield* unmapMappingRange(k, mapping, size + PAGE_SIZE - 1, 0, true);
+  yield* truncateInodePages(k, mapping, size);
 }

@@ -5,6 +5,7 @@
  */
 import type { AddressSpace } from '../fs/address-space.js';
 import type { RwSem, SpinLock } from '../sched/lock.js';
+import type { KGen } from '../sched/run.js';
 
 /** `VM_READ`. */
 export const VM_READ = 0x1;
@@ -100,8 +101,11 @@ export class AnonVma {
   readonly id: number;
   /** VMAs linked to it (`anon_vma->head`). */
   readonly vmas: Vma[] = [];
-  constructor(id: number) {
+  /** `anon_vma->lock`. */
+  readonly lock: SpinLock;
+  constructor(id: number, lock: SpinLock) {
     this.id = id;
+    this.lock = lock;
   }
 }
 
@@ -121,7 +125,7 @@ export interface VmOperations {
    * `->fault`: find or create the page at file offset `pgoff`, locked and
    * with a reference for the caller.
    */
-  fault?(vma: Vma, pgoff: number): VmFaultResult;
+  fault?(vma: Vma, pgoff: number): KGen<VmFaultResult>;
   /** `->nopfn`: the raw pfn to map at `addr` (or NOPFN_OOM / NOPFN_SIGBUS). */
   nopfn?(vma: Vma, addr: number): number;
 }

@@ -11,6 +11,8 @@
 import { PAGE_SIZE } from '../pgtable/entry.js';
 import type { Kernel } from '../seams/kernel.js';
 import { EINVAL, ENOMEM } from '../errno.js';
+import { SpinLock, spinLock } from '../sched/lock.js';
+import type { KGen } from '../sched/run.js';
 import { AnonVma, type MmStruct, Vma, VM_HUGETLB, VM_NONLINEAR, VM_SHARED, VM_SPECIAL } from './types.js';
 
 /** Index of the first VMA with `vm_end > addr`, or `vmas.length`. */
@@ -64,8 +66,8 @@ export function vmaPrev(mm: MmStruct, vma: Vma): Vma | null {
   return i > 0 ? mm.vmas[i - 1]! : null;
 }
 
-/** `__vma_link_file()`: add to the file's `i_mmap`. */
-export function vmaLinkFile(vma: Vma): void {
+/** `__vma_link_file()`: add to the file's `i_mmap` (the caller holds `i_mmap_lock`). */
+function linkFileLocked(vma: Vma): void {
   const f = vma.vmFile;
   if (f === null) return;
   if ((vma.vmFlags & VM_NONLINEAR) !== 0) f.iMmapNonlinear.push(vma);
@@ -73,8 +75,17 @@ export function vmaLinkFile(vma: Vma): void {
   if ((vma.vmFlags & VM_SHARED) !== 0) f.iMmapWritable++;
 }
 
-/** `unlink_file_vma()` / `__remove_shared_vm_struct()`. */
-export function unlinkFileVma(vma: Vma): void {
+/** `vma_link_file` with `i_mmap_lock`: add to the file's `i_mmap`. */
+export function* vmaLinkFile(k: Kernel, vma: Vma): KGen<void> {
+  const f = vma.vmFile;
+  if (f === null) return;
+  yield* spinLock(k, f.iMmapLock);
+  linkFileLocked(vma);
+  f.iMmapLock.unlock(k);
+}
+
+/** `__remove_shared_vm_struct()` (the caller holds `i_mmap_lock`). */
+function unlinkFileLocked(vma: Vma): void {
   const f = vma.vmFile;
   if (f === null) return;
   const list = (vma.vmFlags & VM_NONLINEAR) !== 0 ? f.iMmapNonlinear : f.iMmap;
@@ -85,18 +96,34 @@ export function unlinkFileVma(vma: Vma): void {
   }
 }
 
-/** `anon_vma_link()`: join the anon_vma the VMA points at. */
-export function anonVmaLink(vma: Vma): void {
-  if (vma.anonVma !== null) vma.anonVma.vmas.push(vma);
+/** `unlink_file_vma()`: leave the file's `i_mmap`, under `i_mmap_lock`. */
+export function* unlinkFileVma(k: Kernel, vma: Vma): KGen<void> {
+  const f = vma.vmFile;
+  if (f === null) return;
+  yield* spinLock(k, f.iMmapLock);
+  unlinkFileLocked(vma);
+  f.iMmapLock.unlock(k);
+}
+
+/** `anon_vma_link()`: join the anon_vma the VMA points at, under its lock. */
+export function* anonVmaLink(k: Kernel, vma: Vma): KGen<void> {
+  const av = vma.anonVma;
+  if (av === null) return;
+  yield* spinLock(k, av.lock);
+  av.vmas.push(vma);
+  av.lock.unlock(k);
 }
 
 /** `anon_vma_unlink()`: leave its anon_vma; the last VMA frees it. */
-export function anonVmaUnlink(k: Kernel, vma: Vma): void {
+export function* anonVmaUnlink(k: Kernel, vma: Vma): KGen<void> {
   const av = vma.anonVma;
   if (av === null) return;
+  yield* spinLock(k, av.lock);
   const i = av.vmas.indexOf(vma);
   if (i >= 0) av.vmas.splice(i, 1);
-  if (av.vmas.length === 0) k.anonVmas.delete(av.id);
+  const empty = av.vmas.length === 0;
+  av.lock.unlock(k);
+  if (empty) k.anonVmas.delete(av.id);
 }
 
 /**
@@ -106,7 +133,7 @@ export function anonVmaUnlink(k: Kernel, vma: Vma): void {
  * merge (same flags, same file, contiguous pgoff).
  * @see mm/rmap.c anon_vma_prepare
  */
-export function anonVmaPrepare(k: Kernel, vma: Vma): AnonVma {
+export function* anonVmaPrepare(k: Kernel, vma: Vma): KGen<AnonVma> {
   if (vma.anonVma !== null) return vma.anonVma;
   const mm = vma.mm;
   let av: AnonVma | null = null;
@@ -124,11 +151,13 @@ export function anonVmaPrepare(k: Kernel, vma: Vma): AnonVma {
     }
   }
   if (av === null) {
-    av = new AnonVma(k.nextId++);
+    av = new AnonVma(k.nextId++, new SpinLock(k.locks, 'anon_vma_lock'));
     k.anonVmas.set(av.id, av);
   }
+  yield* spinLock(k, av.lock);
   vma.anonVma = av;
   av.vmas.push(vma);
+  av.lock.unlock(k);
   return av;
 }
 
@@ -136,11 +165,11 @@ export function anonVmaPrepare(k: Kernel, vma: Vma): AnonVma {
  * `vma_link()`: insert into the mm's sorted list, the file's `i_mmap` and
  * the anon_vma.
  */
-export function vmaLink(mm: MmStruct, vma: Vma): void {
+export function* vmaLink(k: Kernel, mm: MmStruct, vma: Vma): KGen<void> {
   const i = firstEndingAfter(mm.vmas, vma.vmStart);
   mm.vmas.splice(i, 0, vma);
-  vmaLinkFile(vma);
-  anonVmaLink(vma);
+  yield* vmaLinkFile(k, vma);
+  yield* anonVmaLink(k, vma);
 }
 
 /** Remove from the mm's list only (`detach_vmas_to_be_unmapped` for one VMA). */
@@ -151,10 +180,10 @@ export function vmaDetach(mm: MmStruct, vma: Vma): void {
 }
 
 /** Fully remove a VMA that is being merged away (list, i_mmap, anon_vma). */
-function removeMerged(k: Kernel, mm: MmStruct, vma: Vma): void {
+function* removeMerged(k: Kernel, mm: MmStruct, vma: Vma): KGen<void> {
   vmaDetach(mm, vma);
-  unlinkFileVma(vma);
-  anonVmaUnlink(k, vma);
+  yield* unlinkFileVma(k, vma);
+  yield* anonVmaUnlink(k, vma);
 }
 
 /**
@@ -164,7 +193,7 @@ function removeMerged(k: Kernel, mm: MmStruct, vma: Vma): void {
  * An importer without an anon_vma takes the exporter's.
  * @see mm/mmap.c vma_adjust
  */
-export function vmaAdjust(k: Kernel, vma: Vma, start: number, end: number, pgoff: number): void {
+export function* vmaAdjust(k: Kernel, vma: Vma, start: number, end: number, pgoff: number): KGen<void> {
   const mm = vma.mm;
   k.charge(k.costs.vmaOp);
   let next = vmaNext(mm, vma);
@@ -173,7 +202,7 @@ export function vmaAdjust(k: Kernel, vma: Vma, start: number, end: number, pgoff
     const delta = (vma.vmEnd - end) / PAGE_SIZE;
     if (next.anonVma === null && vma.anonVma !== null) {
       next.anonVma = vma.anonVma;
-      anonVmaLink(next);
+      yield* anonVmaLink(k, next);
     }
     next.vmStart = end;
     next.vmPgoff -= delta;
@@ -182,9 +211,9 @@ export function vmaAdjust(k: Kernel, vma: Vma, start: number, end: number, pgoff
     // absorb next entirely (cases 1, 6, 8)
     if (vma.anonVma === null && next.anonVma !== null) {
       vma.anonVma = next.anonVma;
-      anonVmaLink(vma);
+      yield* anonVmaLink(k, vma);
     }
-    removeMerged(k, mm, next);
+    yield* removeMerged(k, mm, next);
     next = vmaNext(mm, vma);
   }
   if (next !== null && end > next.vmStart) {
@@ -192,7 +221,7 @@ export function vmaAdjust(k: Kernel, vma: Vma, start: number, end: number, pgoff
     const delta = (end - next.vmStart) / PAGE_SIZE;
     if (vma.anonVma === null && next.anonVma !== null) {
       vma.anonVma = next.anonVma;
-      anonVmaLink(vma);
+      yield* anonVmaLink(k, vma);
     }
     next.vmStart = end;
     next.vmPgoff += delta;
@@ -209,7 +238,7 @@ export function vmaAdjust(k: Kernel, vma: Vma, start: number, end: number, pgoff
  * split off a huge page boundary.
  * @see mm/mmap.c split_vma
  */
-export function splitVma(k: Kernel, mm: MmStruct, vma: Vma, addr: number, newBelow: boolean): Vma | number {
+export function* splitVma(k: Kernel, mm: MmStruct, vma: Vma, addr: number, newBelow: boolean): KGen<Vma | number> {
   if ((vma.vmFlags & VM_HUGETLB) !== 0 && addr % (2 * 1024 * 1024) !== 0) return -EINVAL;
   if (mm.mapCount >= k.maxMapCount) return -ENOMEM;
   k.charge(k.costs.vmaOp);
@@ -223,7 +252,7 @@ export function splitVma(k: Kernel, mm: MmStruct, vma: Vma, addr: number, newBel
     nv.vmPgoff += (addr - vma.vmStart) / PAGE_SIZE;
     vma.vmEnd = addr;
   }
-  vmaLink(mm, nv);
+  yield* vmaLink(k, mm, nv);
   return nv;
 }
 
@@ -251,7 +280,7 @@ function canMergeAfter(vma: Vma, flags: number, anon: AnonVma | null, file: Vma[
  * onto {@link vmaAdjust}.
  * @see mm/mmap.c vma_merge
  */
-export function vmaMerge(
+export function* vmaMerge(
   k: Kernel,
   mm: MmStruct,
   prev: Vma | null,
@@ -261,7 +290,7 @@ export function vmaMerge(
   anonVma: AnonVma | null,
   file: Vma['vmFile'],
   pgoff: number,
-): Vma | null {
+): KGen<Vma | null> {
   if ((vmFlags & VM_SPECIAL) !== 0) return null;
   const pglen = (end - addr) / PAGE_SIZE;
   let next = prev !== null ? vmaNext(mm, prev) : (mm.vmas[0] ?? null);
@@ -274,23 +303,23 @@ export function vmaMerge(
       canMergeBefore(next, vmFlags, anonVma, file, pgoff + pglen) &&
       isMergeableAnonVma(prev.anonVma, next.anonVma)
     ) {
-      vmaAdjust(k, prev, prev.vmStart, next.vmEnd, prev.vmPgoff);
+      yield* vmaAdjust(k, prev, prev.vmStart, next.vmEnd, prev.vmPgoff);
     } else {
-      vmaAdjust(k, prev, prev.vmStart, end, prev.vmPgoff);
+      yield* vmaAdjust(k, prev, prev.vmStart, end, prev.vmPgoff);
     }
     return prev;
   }
   if (next !== null && end === next.vmStart && canMergeBefore(next, vmFlags, anonVma, file, pgoff + pglen)) {
     if (prev !== null && addr < prev.vmEnd) {
-      vmaAdjust(k, prev, prev.vmStart, addr, prev.vmPgoff);
+      yield* vmaAdjust(k, prev, prev.vmStart, addr, prev.vmPgoff);
       return next;
     }
     const target = area !== null && area !== next && area.vmStart <= addr ? area : next;
     if (target === next) {
-      vmaAdjust(k, next, addr, next.vmEnd, next.vmPgoff - pglen);
+      yield* vmaAdjust(k, next, addr, next.vmEnd, next.vmPgoff - pglen);
       return next;
     }
-    vmaAdjust(k, target, addr, next.vmEnd, next.vmPgoff - pglen);
+    yield* vmaAdjust(k, target, addr, next.vmEnd, next.vmPgoff - pglen);
     return target;
   }
   return null;

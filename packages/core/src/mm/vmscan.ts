@@ -15,6 +15,7 @@
 import { LRU_ACTIVE, LRU_INACTIVE } from '../mem/lru.js';
 import { PG_active, PG_anon, PG_dirty, PG_swapcache } from '../mem/page.js';
 import type { Kernel } from '../seams/kernel.js';
+import type { KGen } from '../sched/run.js';
 import { shmemWritepage } from '../fs/shmem.js';
 import { SWAP_FAIL, SWAP_SUCCESS, pageReferenced, tryToUnmap } from './rmap.js';
 import { addToSwap, deleteFromSwapCache, swapWritepage } from './swapfile.js';
@@ -43,16 +44,16 @@ const enum Verdict {
 }
 
 /** One page of `shrink_page_list()`. */
-function shrinkPage(k: Kernel, pfn: number): Verdict {
+function* shrinkPage(k: Kernel, pfn: number): KGen<Verdict> {
   const p = k.pages;
-  const referenced = pageReferenced(k, pfn);
+  const referenced = yield* pageReferenced(k, pfn);
   if (referenced > 0 && pageMappingInuse(k, pfn)) return Verdict.Activate;
   const anon = (p.flags[pfn]! & PG_anon) !== 0;
   if (anon && (p.flags[pfn]! & PG_swapcache) === 0) {
     if (!addToSwap(k, pfn)) return Verdict.Activate;
   }
   if (p.mapcount[pfn]! > 0) {
-    const r = tryToUnmap(k, pfn);
+    const r = yield* tryToUnmap(k, pfn);
     if (r === SWAP_FAIL) return Verdict.Activate;
     if (r !== SWAP_SUCCESS) return Verdict.Keep;
   }
@@ -75,7 +76,7 @@ function shrinkPage(k: Kernel, pfn: number): Verdict {
  * `shrink_inactive_list()`: isolate up to `max` pages from the inactive
  * tail, try to free each, put the rest back. Returns pages freed.
  */
-export function shrinkInactiveList(k: Kernel, max: number): number {
+export function* shrinkInactiveList(k: Kernel, max: number): KGen<number> {
   const lru = k.lru;
   const batch: number[] = [];
   for (let i = 0; i < max; i++) {
@@ -88,7 +89,7 @@ export function shrinkInactiveList(k: Kernel, max: number): number {
   let freed = 0;
   for (const pfn of batch) {
     k.charge(k.costs.reclaimPage);
-    const v = shrinkPage(k, pfn);
+    const v = yield* shrinkPage(k, pfn);
     if (v === Verdict.Free) {
       freed++;
       continue;
@@ -109,7 +110,7 @@ export function shrinkInactiveList(k: Kernel, max: number): number {
  * the inactive list, keeping mapped pages that were referenced (when
  * mapped pages may be reclaimed at all: `swap_tendency` ≥ 100).
  */
-export function shrinkActiveList(k: Kernel, max: number, priority: number): void {
+export function* shrinkActiveList(k: Kernel, max: number, priority: number): KGen<void> {
   const lru = k.lru;
   const vm = k.vm;
   const distress = 100 >> priority;
@@ -127,7 +128,7 @@ export function shrinkActiveList(k: Kernel, max: number, priority: number): void
   for (const pfn of hold) {
     k.charge(k.costs.reclaimPage);
     if (p.mapcount[pfn]! > 0) {
-      if (!reclaimMapped || (k.swap.totalPages === 0 && (p.flags[pfn]! & PG_anon) !== 0) || pageReferenced(k, pfn) > 0) {
+      if (!reclaimMapped || (k.swap.totalPages === 0 && (p.flags[pfn]! & PG_anon) !== 0) || (yield* pageReferenced(k, pfn)) > 0) {
         lru.add(pfn, LRU_ACTIVE);
         continue;
       }
@@ -141,7 +142,7 @@ export function shrinkActiveList(k: Kernel, max: number, priority: number): void
  * `shrink_zone()`: scan both lists in batches of `SWAP_CLUSTER_MAX`, the
  * amounts accumulating per priority as `zone->nr_scan_*` did.
  */
-export function shrinkZone(k: Kernel, priority: number): number {
+export function* shrinkZone(k: Kernel, priority: number): KGen<number> {
   const lru = k.lru;
   k.nrScanActive += (lru.nr[LRU_ACTIVE] >> priority) + 1;
   let nrActive = k.nrScanActive;
@@ -156,12 +157,12 @@ export function shrinkZone(k: Kernel, priority: number): number {
     if (nrActive > 0) {
       const n = Math.min(nrActive, SWAP_CLUSTER_MAX);
       nrActive -= n;
-      shrinkActiveList(k, n, priority);
+      yield* shrinkActiveList(k, n, priority);
     }
     if (nrInactive > 0) {
       const n = Math.min(nrInactive, SWAP_CLUSTER_MAX);
       nrInactive -= n;
-      reclaimed += shrinkInactiveList(k, n);
+      reclaimed += yield* shrinkInactiveList(k, n);
     }
   }
   return reclaimed;
@@ -171,11 +172,12 @@ export function shrinkZone(k: Kernel, priority: number): number {
  * `try_to_free_pages()`: direct reclaim until `SWAP_CLUSTER_MAX` pages are
  * freed or every priority was tried. Returns pages freed.
  */
-export function tryToFreePages(k: Kernel): number {
+export function* tryToFreePages(k: Kernel): KGen<number> {
   k.vm.allocstall++;
   let reclaimed = 0;
   for (let priority = DEF_PRIORITY; priority >= 0; priority--) {
-    reclaimed += shrinkZone(k, priority);
+    reclaimed += yield* shrinkZone(k, priority);
+    yield* k.condResched();
     if (reclaimed >= SWAP_CLUSTER_MAX) break;
   }
   return reclaimed;

@@ -23,7 +23,8 @@ import {
   pudIndex,
 } from '../pgtable/entry.js';
 import { PG_dirty } from '../mem/page.js';
-import { RESCHED, type KGen } from '../sched/run.js';
+import type { KGen } from '../sched/run.js';
+import { ptlLockSlow } from '../sched/lock.js';
 import type { Kernel } from '../seams/kernel.js';
 import { vmNormalPage } from './fault.js';
 import { isVmHugetlbPage, unmapHugepageRange } from './hugetlb.js';
@@ -58,7 +59,7 @@ export function zapBlockSize(preempt: boolean): number {
  * handing pages to the gather. Stops early when the work budget
  * (`k.zapWork`) runs out; returns the address reached.
  */
-export function zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, addr: number, end: number, details: ZapDetails | null): number {
+export function* zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, addr: number, end: number, details: ZapDetails | null): KGen<number> {
   const mm = vma.mm;
   const a = k.tables.arr(pte);
   const b0 = k.tables.base(pte) + pteIndex(addr) * 2;
@@ -66,10 +67,13 @@ export function zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, ad
   let b = b0;
   const pages = k.pages;
   const gather = k.seams.tlbGather;
+  const cpu = k.cpu;
   let anonRss = 0;
   let fileRss = 0;
   let zapped = 0;
-  let work = k.zapWork;
+  let work = cpu.zapWork;
+  // pte_offset_map_lock
+  if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
   do {
     const f = a[b]!;
     if (f === 0 && a[b + 1] === 0) {
@@ -102,7 +106,8 @@ export function zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, ad
             fileRss++;
           }
           pageRemoveRmap(k, pfn);
-          gather.removePage(k, tlb, pfn);
+          // tlb_remove_page flushes a full vector at once, with the PTE lock held
+          if (gather.removePage(k, tlb, pfn)) yield* gather.flush(k, tlb);
         }
       } else if (details === null) {
         // with details (truncation, invalidation) swap and file entries are left
@@ -113,7 +118,8 @@ export function zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, ad
     }
     b += 2;
   } while (b !== bEnd && work > 0);
-  k.zapWork = work;
+  k.ptl.unlock(k, pte);
+  cpu.zapWork = work;
   mm.anonRss -= anonRss;
   mm.fileRss -= fileRss;
   k.vm.mmlab_zap_pte += zapped;
@@ -121,35 +127,35 @@ export function zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, ad
   return addr + ((b - b0) / 2) * PAGE_SIZE;
 }
 
-function zapPmdRange(k: Kernel, tlb: MmuGather, vma: Vma, pmd: number, addr: number, end: number, details: ZapDetails | null): number {
+function* zapPmdRange(k: Kernel, tlb: MmuGather, vma: Vma, pmd: number, addr: number, end: number, details: ZapDetails | null): KGen<number> {
   const a = k.tables.arr(pmd);
   const base = k.tables.base(pmd);
   do {
     const next = pmdAddrEnd(addr, end);
     const b = base + pmdIndex(addr) * 2;
     if (a[b] === 0) {
-      k.zapWork--;
+      k.cpu.zapWork--;
       addr = next;
       continue;
     }
-    addr = zapPteRange(k, tlb, vma, a[b + 1]!, addr, next, details);
-  } while (addr !== end && k.zapWork > 0);
+    addr = yield* zapPteRange(k, tlb, vma, a[b + 1]!, addr, next, details);
+  } while (addr !== end && k.cpu.zapWork > 0);
   return addr;
 }
 
-function zapPudRange(k: Kernel, tlb: MmuGather, vma: Vma, pud: number, addr: number, end: number, details: ZapDetails | null): number {
+function* zapPudRange(k: Kernel, tlb: MmuGather, vma: Vma, pud: number, addr: number, end: number, details: ZapDetails | null): KGen<number> {
   const a = k.tables.arr(pud);
   const base = k.tables.base(pud);
   do {
     const next = pudAddrEnd(addr, end);
     const b = base + pudIndex(addr) * 2;
     if (a[b] === 0) {
-      k.zapWork--;
+      k.cpu.zapWork--;
       addr = next;
       continue;
     }
-    addr = zapPmdRange(k, tlb, vma, a[b + 1]!, addr, next, details);
-  } while (addr !== end && k.zapWork > 0);
+    addr = yield* zapPmdRange(k, tlb, vma, a[b + 1]!, addr, next, details);
+  } while (addr !== end && k.cpu.zapWork > 0);
   return addr;
 }
 
@@ -157,7 +163,7 @@ function zapPudRange(k: Kernel, tlb: MmuGather, vma: Vma, pud: number, addr: num
  * `unmap_page_range()`: zap [addr, end) of one VMA within the budget;
  * returns the address reached.
  */
-export function unmapPageRange(k: Kernel, tlb: MmuGather, vma: Vma, addr: number, end: number, details: ZapDetails | null = null): number {
+export function* unmapPageRange(k: Kernel, tlb: MmuGather, vma: Vma, addr: number, end: number, details: ZapDetails | null = null): KGen<number> {
   const mm = vma.mm;
   const a = k.tables.arr(mm.pgd);
   const base = k.tables.base(mm.pgd);
@@ -165,12 +171,12 @@ export function unmapPageRange(k: Kernel, tlb: MmuGather, vma: Vma, addr: number
     const next = pgdAddrEnd(addr, end);
     const b = base + pgdIndex(addr) * 2;
     if (a[b] === 0) {
-      k.zapWork--;
+      k.cpu.zapWork--;
       addr = next;
       continue;
     }
-    addr = zapPudRange(k, tlb, vma, a[b + 1]!, addr, next, details);
-  } while (addr !== end && k.zapWork > 0);
+    addr = yield* zapPudRange(k, tlb, vma, a[b + 1]!, addr, next, details);
+  } while (addr !== end && k.cpu.zapWork > 0);
   return addr;
 }
 
@@ -184,7 +190,8 @@ export function* unmapVmas(k: Kernel, tlb: MmuGather, vmas: readonly Vma[], star
   const block = zapBlockSize(k.config.preempt);
   const fullmm = tlb.fullmm;
   const mm = tlb.mm!;
-  k.zapWork = block;
+  const cpu = k.cpu;
+  cpu.zapWork = block;
   for (const vma of vmas) {
     if (vma.vmStart >= endAddr) break;
     let start = Math.max(vma.vmStart, startAddr);
@@ -192,17 +199,17 @@ export function* unmapVmas(k: Kernel, tlb: MmuGather, vmas: readonly Vma[], star
     if (start >= end) continue;
     while (start !== end) {
       if (isVmHugetlbPage(vma)) {
-        unmapHugepageRange(k, vma, start, end);
-        k.zapWork -= (end - start) / 512;
+        yield* unmapHugepageRange(k, vma, start, end);
+        cpu.zapWork -= (end - start) / 512;
         start = end;
       } else {
-        start = unmapPageRange(k, tlb, vma, start, end, details);
+        start = yield* unmapPageRange(k, tlb, vma, start, end, details);
       }
-      if (k.zapWork > 0) break;
-      k.seams.tlbGather.finish(k, tlb);
-      if (k.needResched()) yield RESCHED;
+      if (cpu.zapWork > 0) break;
+      yield* k.seams.tlbGather.finish(k, tlb);
+      yield* k.condResched();
       tlb = k.seams.tlbGather.begin(k, mm, fullmm);
-      k.zapWork = block;
+      cpu.zapWork = block;
     }
   }
   return tlb;

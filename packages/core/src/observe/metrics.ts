@@ -64,6 +64,8 @@ export interface CpuTime {
   cpu: number;
   /** Busy simulated time, ns. */
   busy_ns: number;
+  /** Longest stretch this CPU ran without a chance to reschedule, ns. */
+  max_nonpreempt_ns: number;
 }
 
 /** Simulated time. */
@@ -72,6 +74,8 @@ export interface SimFigures {
   ns: number;
   /** Time spent flushing TLBs (IPIs included), ns. */
   tlb_flush_ns: number;
+  /** Longest non-preemptible stretch on any CPU (the scheduling latency bound), ns. */
+  max_nonpreempt_ns: number;
   /** Per-CPU busy time, ns. */
   cpus: CpuTime[];
 }
@@ -146,9 +150,10 @@ export function buildMetrics(k: Kernel, snap: Snapshot): Metrics {
     pagetables: snap.pagetables,
     procs: snap.procs,
     sim: {
-      ns: Math.round(k.clockNs),
+      ns: Math.round(k.simNs()),
       tlb_flush_ns: Math.round(k.tlbFlushNs),
-      cpus: k.cpus.map((c) => ({ cpu: c.id, busy_ns: Math.round(c.busyNs) })),
+      max_nonpreempt_ns: Math.round(Math.max(0, ...k.cpus.map((c) => c.maxNonpreemptNs))),
+      cpus: k.cpus.map((c) => ({ cpu: c.id, busy_ns: Math.round(c.busyNs), max_nonpreempt_ns: Math.round(c.maxNonpreemptNs) })),
     },
     locks: k.locks.toJSON(),
   };

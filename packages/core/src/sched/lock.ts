@@ -1,22 +1,32 @@
 /**
- * Kernel locks, sequential mode.
+ * Kernel locks as the kernel of 2008 had them: spinlocks (which disable
+ * preemption and make a waiter spin), reader-writer semaphores such as
+ * mmap_sem and mutexes (which may sleep), and split PTE locks (one
+ * spinlock per PTE table page, as with `NR_CPUS >= SPLIT_PTLOCK_CPUS`).
  *
- * A spinlock (`spinlock_t`) and a reader-writer semaphore (`struct
- * rw_semaphore`, mmap_sem) with lockstat-style figures. In sequential mode
- * one kernel path runs at a time, so a lock is never contended; taking a
- * lock that is already held is a self-deadlock and throws, which catches
- * lock-ordering bugs in the model. Paths take locks as
- * `while (!lock.tryLock()) yield lock;` so an interleaving scheduler can
- * run them unchanged.
+ * Each lock class keeps lockstat-style figures: acquisitions,
+ * contentions, time waited and time held (simulated ns). Taking a lock
+ * word last touched by another CPU costs a cache-line transfer, more across
+ * sockets: an uncontended but shared rwsem costs what it did on a 2-socket
+ * box. A path takes a lock as
+ * `if (!lock.tryLock(k)) yield* spinLockSlow(k, lock);` — the fast path
+ * makes no generator, the slow path yields until the lock is free.
+ * @see kernel/spinlock.c, lib/rwsem.c, kernel/mutex.c, include/linux/mm.h pte_lockptr
  * @module
  */
+import type { Kernel } from '../seams/kernel.js';
+import type { KGen, LockPoint, LockRef } from './run.js';
 
 /** Lockstat figures of one lock class. */
 export interface LockStat {
   /** Times the lock was taken. */
   acquisitions: number;
-  /** Times a taker found it held. */
+  /** Times a taker found it held and had to wait. */
   contentions: number;
+  /** Simulated time spent waiting, ns. */
+  wait_ns: number;
+  /** Simulated time it was held, ns. */
+  hold_ns: number;
 }
 
 /** Figures per lock class name (`mmap_sem`, `page_table_lock`, …). */
@@ -27,104 +37,306 @@ export class LockStats {
   of(name: string): LockStat {
     let s = this.classes.get(name);
     if (s === undefined) {
-      s = { acquisitions: 0, contentions: 0 };
+      s = { acquisitions: 0, contentions: 0, wait_ns: 0, hold_ns: 0 };
       this.classes.set(name, s);
     }
     return s;
   }
 
-  /** All classes, sorted by name. */
+  /** All classes, sorted by name, times rounded to ns. */
   toJSON(): Record<string, LockStat> {
     const out: Record<string, LockStat> = {};
-    for (const name of [...this.classes.keys()].sort()) out[name] = { ...this.classes.get(name)! };
+    for (const name of [...this.classes.keys()].sort()) {
+      const s = this.classes.get(name)!;
+      out[name] = { acquisitions: s.acquisitions, contentions: s.contentions, wait_ns: Math.round(s.wait_ns), hold_ns: Math.round(s.hold_ns) };
+    }
     return out;
   }
 }
 
+/** Charge the cache-line transfer of a lock word last written by `lastCpu`. */
+function lineTransfer(k: Kernel, lastCpu: number): void {
+  if (lastCpu < 0 || lastCpu === k.cpu.id) return;
+  const other = k.cpus[lastCpu]!;
+  k.charge(other.socket === k.cpu.socket ? k.costs.cacheLineSocket : k.costs.cacheLineRemote);
+}
+
 /** `spinlock_t`. */
-export class SpinLock {
-  private held = false;
-  private readonly stat: LockStat;
+export class SpinLock implements LockRef {
   /** Lock class name. */
   readonly className: string;
+  /** A waiter spins. */
+  readonly spins = true;
+  /** Holding CPU, or -1. */
+  owner = -1;
+  private lastCpu = -1;
+  private acquiredAt = 0;
+  /** The class figures. */
+  readonly stat: LockStat;
+  /** The scheduling point a waiter yields. */
+  readonly point: LockPoint;
 
   constructor(stats: LockStats, className: string) {
     this.className = className;
     this.stat = stats.of(className);
+    this.point = { kind: 'lock', lock: this };
   }
 
-  /** `spin_trylock()`. */
-  tryLock(): boolean {
-    if (this.held) {
-      this.stat.contentions++;
-      return false;
-    }
-    this.held = true;
+  /** Held. */
+  get busy(): boolean {
+    return this.owner >= 0;
+  }
+
+  /** `spin_trylock()`: take it if free (disabling preemption). */
+  tryLock(k: Kernel): boolean {
+    if (this.owner >= 0) return false;
+    this.owner = k.cpu.id;
     this.stat.acquisitions++;
+    lineTransfer(k, this.lastCpu);
+    this.lastCpu = k.cpu.id;
+    this.acquiredAt = k.cpu.clock;
+    k.preemptDisable();
     return true;
   }
 
   /** `spin_unlock()`. */
-  unlock(): void {
-    if (!this.held) throw new Error(`unlock of ${this.className} that is not held`);
-    this.held = false;
+  unlock(k: Kernel): void {
+    if (this.owner !== k.cpu.id) throw new Error(`spin_unlock of ${this.className} not held by cpu ${k.cpu.id}`);
+    this.stat.hold_ns += k.cpu.clock - this.acquiredAt;
+    this.owner = -1;
+    k.preemptEnable();
   }
 
   /** `spin_is_locked()`. */
   get isLocked(): boolean {
-    return this.held;
+    return this.owner >= 0;
   }
 }
 
-/** `struct rw_semaphore`. */
+/** The slow path of `spin_lock()`: count the contention, wait until free. */
+export function* spinLockSlow(k: Kernel, lock: SpinLock): KGen<void> {
+  const t0 = k.cpu.clock;
+  lock.stat.contentions++;
+  k.traceLockWait(lock.className, true);
+  do {
+    yield lock.point;
+  } while (!lock.tryLock(k));
+  lock.stat.wait_ns += k.cpu.clock - t0;
+  k.traceLockWait(lock.className, false, t0);
+}
+
+/** `spin_lock()` from a kernel path: the fast path, or wait. */
+export function* spinLock(k: Kernel, lock: SpinLock): KGen<void> {
+  if (!lock.tryLock(k)) yield* spinLockSlow(k, lock);
+}
+
+/** `struct rw_semaphore`: readers share it, a writer excludes everyone; waiters sleep. */
 export class RwSem {
-  private readers = 0;
-  private writer = false;
-  private readonly stat: LockStat;
   /** Lock class name. */
   readonly className: string;
+  /** Waiters sleep. */
+  readonly spins = false;
+  /** Readers holding it. */
+  readers = 0;
+  /** Writing CPU, or -1. */
+  writer = -1;
+  private lastCpu = -1;
+  private readonly readAt: Float64Array;
+  private writeAt = 0;
+  /** The class figures. */
+  readonly stat: LockStat;
+  /** What a reader waits on: a writer holding it. */
+  readonly readPoint: LockPoint;
+  /** What a writer waits on: anyone holding it. */
+  readonly writePoint: LockPoint;
 
-  constructor(stats: LockStats, className: string) {
+  constructor(stats: LockStats, className: string, nrCpus: number) {
     this.className = className;
     this.stat = stats.of(className);
+    this.readAt = new Float64Array(nrCpus);
+    const writerHolds = (): boolean => this.writer >= 0;
+    const anyoneHolds = (): boolean => this.writer >= 0 || this.readers > 0;
+    this.readPoint = {
+      kind: 'lock',
+      lock: {
+        className,
+        spins: false,
+        get busy() {
+          return writerHolds();
+        },
+      },
+    };
+    this.writePoint = {
+      kind: 'lock',
+      lock: {
+        className,
+        spins: false,
+        get busy() {
+          return anyoneHolds();
+        },
+      },
+    };
   }
 
   /** `down_read_trylock()`. */
-  tryRead(): boolean {
-    if (this.writer) {
-      this.stat.contentions++;
-      return false;
-    }
+  tryRead(k: Kernel): boolean {
+    if (this.writer >= 0) return false;
     this.readers++;
     this.stat.acquisitions++;
+    // the count word is written by every reader: it bounces between CPUs
+    lineTransfer(k, this.lastCpu);
+    this.lastCpu = k.cpu.id;
+    this.readAt[k.cpu.id] = k.cpu.clock;
     return true;
   }
 
   /** `up_read()`. */
-  upRead(): void {
+  upRead(k: Kernel): void {
     if (this.readers === 0) throw new Error(`up_read of ${this.className} not held for read`);
     this.readers--;
+    lineTransfer(k, this.lastCpu);
+    this.lastCpu = k.cpu.id;
+    this.stat.hold_ns += k.cpu.clock - this.readAt[k.cpu.id]!;
   }
 
   /** `down_write_trylock()`. */
-  tryWrite(): boolean {
-    if (this.writer || this.readers > 0) {
-      this.stat.contentions++;
-      return false;
-    }
-    this.writer = true;
+  tryWrite(k: Kernel): boolean {
+    if (this.writer >= 0 || this.readers > 0) return false;
+    this.writer = k.cpu.id;
     this.stat.acquisitions++;
+    lineTransfer(k, this.lastCpu);
+    this.lastCpu = k.cpu.id;
+    this.writeAt = k.cpu.clock;
     return true;
   }
 
   /** `up_write()`. */
-  upWrite(): void {
-    if (!this.writer) throw new Error(`up_write of ${this.className} not held for write`);
-    this.writer = false;
+  upWrite(k: Kernel): void {
+    if (this.writer !== k.cpu.id) throw new Error(`up_write of ${this.className} not held for write by cpu ${k.cpu.id}`);
+    this.writer = -1;
+    this.stat.hold_ns += k.cpu.clock - this.writeAt;
   }
 
   /** True while anyone holds it. */
   get isLocked(): boolean {
-    return this.writer || this.readers > 0;
+    return this.writer >= 0 || this.readers > 0;
   }
+}
+
+/** `down_read()`: may sleep. Use as `if (!downReadFast(k, sem)) yield* downRead(k, sem);` on hot paths. */
+export function* downRead(k: Kernel, sem: RwSem): KGen<void> {
+  if (downReadFast(k, sem)) return;
+  const t0 = k.cpu.clock;
+  sem.stat.contentions++;
+  k.traceLockWait(sem.className, true);
+  do {
+    yield sem.readPoint;
+  } while (!sem.tryRead(k));
+  sem.stat.wait_ns += k.cpu.clock - t0;
+  k.traceLockWait(sem.className, false, t0);
+}
+
+/** The fast path of `down_read()`: the might-sleep check and an uncontended take. */
+export function downReadFast(k: Kernel, sem: RwSem): boolean {
+  const cpu = k.cpu;
+  if (cpu.preemptCount > 0 || cpu.irqsOff > 0) k.mightSleep(`down_read(${sem.className})`);
+  return sem.tryRead(k);
+}
+
+/** `down_write()`: may sleep. */
+export function* downWrite(k: Kernel, sem: RwSem): KGen<void> {
+  k.mightSleep(`down_write(${sem.className})`);
+  if (sem.tryWrite(k)) return;
+  const t0 = k.cpu.clock;
+  sem.stat.contentions++;
+  k.traceLockWait(sem.className, true);
+  do {
+    yield sem.writePoint;
+  } while (!sem.tryWrite(k));
+  sem.stat.wait_ns += k.cpu.clock - t0;
+  k.traceLockWait(sem.className, false, t0);
+}
+
+/** `struct mutex`: one holder; waiters sleep. */
+export class Mutex extends RwSem {}
+
+/** `mutex_lock()`: may sleep. */
+export function* mutexLock(k: Kernel, m: Mutex): KGen<void> {
+  yield* downWrite(k, m);
+}
+
+/** `mutex_unlock()`. */
+export function mutexUnlock(k: Kernel, m: Mutex): void {
+  m.upWrite(k);
+}
+
+/**
+ * Split PTE locks: the spinlock in each PTE table's `struct page`
+ * (`pte_lockptr`), one owner word per frame.
+ */
+export class PtlTable {
+  private readonly owner: Int32Array;
+  private readonly lastCpu: Int32Array;
+  private readonly since: Float64Array;
+  /** The `ptl` class figures. */
+  readonly stat: LockStat;
+
+  constructor(stats: LockStats, nrFrames: number) {
+    this.owner = new Int32Array(nrFrames).fill(-1);
+    this.lastCpu = new Int32Array(nrFrames).fill(-1);
+    this.since = new Float64Array(nrFrames);
+    this.stat = stats.of('ptl');
+  }
+
+  /** `spin_trylock(pte_lockptr(mm, pmd))` for table `pfn`. */
+  tryLock(k: Kernel, pfn: number): boolean {
+    if (this.owner[pfn] !== -1) return false;
+    this.owner[pfn] = k.cpu.id;
+    this.stat.acquisitions++;
+    lineTransfer(k, this.lastCpu[pfn]!);
+    this.lastCpu[pfn] = k.cpu.id;
+    this.since[pfn] = k.cpu.clock;
+    k.preemptDisable();
+    return true;
+  }
+
+  /** `pte_unmap_unlock()`. */
+  unlock(k: Kernel, pfn: number): void {
+    if (this.owner[pfn] !== k.cpu.id) throw new Error(`pte unlock of table ${pfn} not held by cpu ${k.cpu.id}`);
+    this.owner[pfn] = -1;
+    this.stat.hold_ns += k.cpu.clock - this.since[pfn]!;
+    k.preemptEnable();
+  }
+
+  /** Held by some CPU. */
+  isLocked(pfn: number): boolean {
+    return this.owner[pfn] !== -1;
+  }
+
+  /** The lock of a table being freed must not be held. */
+  assertFree(pfn: number): void {
+    if (this.owner[pfn] !== -1) throw new Error(`page table ${pfn} freed with its PTE lock held`);
+  }
+}
+
+/** The slow path of a PTE lock. */
+export function* ptlLockSlow(k: Kernel, ptl: PtlTable, pfn: number): KGen<void> {
+  const t0 = k.cpu.clock;
+  ptl.stat.contentions++;
+  k.traceLockWait('ptl', true);
+  const point: LockPoint = {
+    kind: 'lock',
+    lock: {
+      className: 'ptl',
+      spins: true,
+      get busy() {
+        return ptl.isLocked(pfn);
+      },
+    },
+  };
+  do {
+    yield point;
+  } while (!ptl.tryLock(k, pfn));
+  ptl.stat.wait_ns += k.cpu.clock - t0;
+  k.traceLockWait('ptl', false, t0);
 }

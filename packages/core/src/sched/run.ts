@@ -3,13 +3,16 @@
  *
  * Kernel paths that may block, sleep or be preempted are generator
  * functions that yield a {@link SchedPoint} where the kernel could switch
- * away (a contended lock, `cond_resched`). In sequential mode nothing else
- * runs, so a path that yields at a lock has deadlocked on itself.
+ * away: a contended lock, an IPI waiting for its acks, a `cond_resched`, a
+ * point that may sleep (an allocation), a grace period, or between two user
+ * accesses. Per-entry loops stay plain loops. In sequential mode nothing
+ * else runs, so only a lock point means anything: a path waiting for a lock
+ * it can never get has deadlocked on itself.
  * @module
  */
 
 /** Why a kernel path yielded. */
-export type SchedPoint = ReschedPoint | LockPoint;
+export type SchedPoint = ReschedPoint | LockPoint | IpiPoint | SleepPoint | UserPoint | RcuPoint;
 
 /** `cond_resched()`: the path may be switched away here. */
 export interface ReschedPoint {
@@ -29,6 +32,36 @@ export interface LockPoint {
 export interface LockRef {
   /** Lock class name. */
   readonly className: string;
+  /** True while the lock cannot be taken the way this waiter wants it. */
+  readonly busy: boolean;
+  /** A spinning waiter burns its CPU; a sleeping one leaves it to others. */
+  readonly spins: boolean;
+}
+
+/** The sender of TLB-shootdown IPIs waits for every acknowledgement. */
+export interface IpiPoint {
+  /** Discriminant. */
+  readonly kind: 'ipi';
+}
+
+/** A point where the path may sleep (`might_sleep()`: an allocation). */
+export interface SleepPoint {
+  /** Discriminant. */
+  readonly kind: 'sleep';
+}
+
+/** Between two user accesses. */
+export interface UserPoint {
+  /** Discriminant. */
+  readonly kind: 'user';
+}
+
+/** `synchronize_rcu()` waits for a grace period. */
+export interface RcuPoint {
+  /** Discriminant. */
+  readonly kind: 'rcu';
+  /** The grace period sequence number that must complete. */
+  readonly seq: number;
 }
 
 /** A kernel path: yields scheduling points, returns `T`. */
@@ -36,13 +69,19 @@ export type KGen<T> = Generator<SchedPoint, T, void>;
 
 /** The scheduling point of `cond_resched()`. */
 export const RESCHED: SchedPoint = Object.freeze({ kind: 'resched' });
+/** The scheduling point of an IPI wait. */
+export const IPI_WAIT: SchedPoint = Object.freeze({ kind: 'ipi' });
+/** The scheduling point of `might_sleep()`. */
+export const MIGHT_SLEEP: SchedPoint = Object.freeze({ kind: 'sleep' });
+/** The scheduling point between user accesses. */
+export const USER_STEP: SchedPoint = Object.freeze({ kind: 'user' });
 
 /** Error thrown when a sequential path waits on a lock nobody can release. */
 export class DeadlockError extends Error {}
 
 /**
- * Run a kernel path to completion in sequential mode. A `resched` point
- * continues at once (nothing else is runnable); a `lock` point is a
+ * Run a kernel path to completion in sequential mode: every point but a
+ * lock continues at once (nothing else is runnable); a lock point is a
  * self-deadlock.
  */
 export function runSync<T>(path: KGen<T>): T {

@@ -4,60 +4,63 @@
  * configuration, a machine profile and a validated feature set.
  * @module
  */
-import { EBADF, EINVAL, ENOMEM } from '../errno.js';
+import { ENOMEM } from '../errno.js';
 import { Cpu } from '../machine/cpu.js';
 import type { CostTable } from '../machine/cost.js';
 import { getMachine, listMachines, type MachineProfile, type Placement, X86_64 } from '../machine/profile.js';
 import { PhysMem } from '../mem/alloc.js';
+import { HPAGE_FRAMES, HPAGE_SIZE, HugePool } from '../mem/hugetlb-pool.js';
+import { IoMem } from '../mem/iomem.js';
+import { LruLists } from '../mem/lru.js';
 import type { PageArrays } from '../mem/page.js';
-import { doPageFault, userAccessPage } from '../mm/access.js';
-import { pgdFree, exitMmap } from '../mm/exit.js';
-import { dupMmap } from '../mm/fork.js';
-import { sysMadvise } from '../mm/madvise.js';
-import { doMmapPgoff, doMunmap, TASK_UNMAPPED_BASE } from '../mm/mmap.js';
-import { doMlock } from '../mm/mlock.js';
-import { sysRemapFilePages } from '../mm/fremap.js';
-import { getUserPages, makePagesPresent, putUserPage } from '../mm/gup.js';
-import { unmapMappingRange, vmtruncate } from '../mm/truncate.js';
-import { sysMprotect } from '../mm/mprotect.js';
-import { sysMremap } from '../mm/mremap.js';
+import { doPageFault } from '../mm/access.js';
+import { TASK_UNMAPPED_BASE } from '../mm/mmap.js';
 import { accountTable, basePgtableAlloc } from '../mm/pgalloc.js';
+import { SwapInfo } from '../mm/swapfile.js';
 import { MmuGather } from '../mm/tlb-gather.js';
-import {
-  type AnonVma,
-  DEFAULT_MAX_MAP_COUNT,
-  MAP_ANONYMOUS,
-  MAP_FIXED,
-  MAP_GROWSDOWN,
-  MAP_LOCKED,
-  MAP_POPULATE,
-  MAP_PRIVATE,
-  MmStruct,
-  PROT_READ,
-  PROT_WRITE,
-  type VmOperations,
-} from '../mm/types.js';
+import { type AnonVma, DEFAULT_MAX_MAP_COUNT, MmStruct, type VmOperations } from '../mm/types.js';
+import { SWAP_CLUSTER_MAX, tryToFreePages } from '../mm/vmscan.js';
 import { AddressSpace } from '../fs/address-space.js';
+import type { DeviceKind } from '../fs/drivers.js';
+import { hugetlbfsCreate } from '../fs/hugetlbfs.js';
 import { createShmemVmOps, shmemFileSetup, shmemRelease, type ShmemFile } from '../fs/shmem.js';
-import { LEVEL_PGD, type Level, PAGE_SIZE, TASK_SIZE } from '../pgtable/entry.js';
+import { createXipVmOps, xipFileCreate } from '../fs/xip.js';
+import { LEVEL_PGD, type Level, PAGE_SIZE } from '../pgtable/entry.js';
 import { TableStore } from '../pgtable/store.js';
-import { LockStats, RwSem, SpinLock } from '../sched/lock.js';
-import { runSync } from '../sched/run.js';
+import { LockStats, Mutex, PtlTable, RwSem, SpinLock } from '../sched/lock.js';
+import { Rcu } from '../sched/rcu.js';
+import { RESCHED, runSync, type KGen } from '../sched/run.js';
+import { type ExploreOptions, type ExploreStrategy, type Mode, Scheduler, type Thread } from '../sched/scheduler.js';
 import { Task } from '../sched/task.js';
 import { checkKernel, checkNoLeaks, type Violation } from '../observe/check.js';
 import { buildMetrics, type Metrics, takeSnapshot, type Snapshot } from '../observe/metrics.js';
 import { Oracle } from '../observe/oracle.js';
+import { type TraceFile, TraceRecorder } from '../observe/trace.js';
 import { VmStat } from '../observe/vmstat.js';
-import { LruLists } from '../mem/lru.js';
-import { SwapInfo } from '../mm/swapfile.js';
-import { HPAGE_FRAMES, HPAGE_SIZE, HugePool } from '../mem/hugetlb-pool.js';
-import { hugetlbfsCreate } from '../fs/hugetlbfs.js';
-import { IoMem } from '../mem/iomem.js';
-import { deviceCreate, type DeviceKind } from '../fs/drivers.js';
-import { createXipVmOps, xipFileCreate } from '../fs/xip.js';
-import { SWAP_CLUSTER_MAX, tryToFreePages } from '../mm/vmscan.js';
 import { KernelConfigError, type Feature, type FeatureRequest, type ResolvedFeature, resolveFeatures } from './feature.js';
 import { type Seams, SeamTable } from './seams.js';
+import {
+  putUserPages,
+  sysAccessProcessVm,
+  sysDeviceCreate,
+  sysDirectIo,
+  sysExecve,
+  sysExit,
+  sysForkMm,
+  sysFtruncate,
+  sysGetUserPages,
+  sysInvalidate,
+  sysMadviseCall,
+  sysMlock,
+  sysMmap,
+  sysMprotectCall,
+  sysMremapCall,
+  sysMunmap,
+  sysRemapFilePagesCall,
+  userRead,
+  userTouch,
+  userWrite,
+} from './syscalls.js';
 
 /** Build-time kernel configuration (`.config`). */
 export interface KernelConfig {
@@ -91,6 +94,14 @@ export interface BuildOptions {
   seed?: number;
   /** Run the invariant checker and the data-integrity oracle at every operation boundary. */
   check?: boolean;
+  /** Execution mode (default `sequential`). */
+  mode?: Mode;
+  /** Explore mode: how interleavings are chosen (default `random`). */
+  strategy?: ExploreStrategy;
+  /** Explore mode: PCT depth (default 3). */
+  pctDepth?: number;
+  /** Record a trace in the Trace Event Format, keeping at most this many events (0: none). */
+  traceEvents?: number;
 }
 
 /** What {@link Kernel.read} returns. */
@@ -144,6 +155,14 @@ export function buildKernel(opts: BuildOptions = {}): Kernel {
   }
   const placement = opts.placement ?? profile.placement;
   if (!['legacy', 'aligned'].includes(placement)) throw new KernelConfigError(`placement must be legacy or aligned, got '${placement}'`);
+  const mode = opts.mode ?? 'sequential';
+  if (!['sequential', 'timed', 'explore'].includes(mode)) throw new KernelConfigError(`mode must be sequential, timed or explore, got '${mode}'`);
+  const strategy = opts.strategy ?? 'random';
+  if (!['random', 'pct'].includes(strategy)) throw new KernelConfigError(`explore strategy must be random or pct, got '${strategy}'`);
+  const pctDepth = opts.pctDepth ?? 3;
+  if (!Number.isInteger(pctDepth) || pctDepth < 1 || pctDepth > 20) throw new KernelConfigError(`PCT depth must be an integer from 1 to 20, got ${pctDepth}`);
+  const traceEvents = opts.traceEvents ?? 0;
+  if (!Number.isInteger(traceEvents) || traceEvents < 0) throw new KernelConfigError(`trace event cap must be a whole number, got ${traceEvents}`);
   const features = resolveFeatures(opts.features ?? [], opts.registry ?? []);
   const k = new Kernel({
     profile: { ...profile, cpus, placement },
@@ -155,6 +174,9 @@ export function buildKernel(opts: BuildOptions = {}): Kernel {
     seed: opts.seed ?? 1,
     check: opts.check ?? false,
     features,
+    mode,
+    explore: mode === 'explore' ? { seed: opts.seed ?? 1, strategy, depth: pctDepth, maxSteps: 2_000_000 } : null,
+    traceEvents,
   });
   for (const f of features) f.feature.install(k, f.options as never);
   k.bootDone();
@@ -181,12 +203,20 @@ export interface KernelInit {
   check: boolean;
   /** The validated feature set. */
   features: ResolvedFeature[];
+  /** Execution mode. */
+  mode: Mode;
+  /** Explore options (explore mode). */
+  explore: ExploreOptions | null;
+  /** Trace event cap (0: no trace). */
+  traceEvents: number;
 }
 
 /**
- * A modelled kernel. The system-call methods (`mmap`, `fork`, …) run the
- * kernel path to completion on the calling task's CPU (sequential mode)
- * and then, with checking on, run the invariant checker and the oracle.
+ * A modelled kernel. The synchronous system-call methods (`mmap`, `fork`,
+ * …) run the kernel path to completion on the calling task's CPU and then,
+ * with checking on, run the invariant checker and the oracle.
+ * {@link Kernel.runThreads} runs several tasks' programs at once in the
+ * timed and explore modes.
  */
 export class Kernel {
   /** The machine profile (with overrides applied). */
@@ -199,6 +229,10 @@ export class Kernel {
   readonly placement: Placement;
   /** The seed. */
   readonly seed: number;
+  /** Execution mode. */
+  readonly mode: Mode;
+  /** True in the timed and explore modes: kernel paths yield where other CPUs may run. */
+  readonly interleaving: boolean;
   /** Features installed, with options. */
   readonly features: readonly ResolvedFeature[];
   /** Physical memory. */
@@ -217,6 +251,12 @@ export class Kernel {
   readonly vm = new VmStat();
   /** Lock statistics. */
   readonly locks = new LockStats();
+  /** Split PTE locks. */
+  readonly ptl: PtlTable;
+  /** `hugetlb_instantiation_mutex`. */
+  readonly hugetlbInstantiationMutex: Mutex;
+  /** RCU. */
+  readonly rcu: Rcu;
   /** The seam table; features override through it. */
   readonly seamTable = new SeamTable();
   /** Live page tables per level (PTE, PMD, PUD, PGD). */
@@ -231,12 +271,6 @@ export class Kernel {
   readonly files = new Map<number, AddressSpace>();
   /** The shmem `vm_operations`. */
   readonly shmemOps: VmOperations;
-  /** Work budget of the zap in progress (`zap_work`). */
-  zapWork = 0;
-  /** Simulated time, ns (sequential: the sum of all charged costs). */
-  clockNs = 0;
-  /** Simulated time spent flushing TLBs, IPIs included. */
-  tlbFlushNs = 0;
   /** Device memory above RAM. */
   readonly iomem: IoMem;
   /** The XIP `vm_operations`. */
@@ -251,25 +285,34 @@ export class Kernel {
   readonly swap: SwapInfo;
   /** `pages_min`: below this many free frames, allocation reclaims first. */
   readonly pagesMin: number;
-  /** `PF_MEMALLOC`: reclaim is running (it must not recurse). */
-  inReclaim = false;
   /** `zone->nr_scan_active`. */
   nrScanActive = 0;
   /** `zone->nr_scan_inactive`. */
   nrScanInactive = 0;
   /** Major faults seen by the fault handler (`maj_flt`, summed over tasks). */
   majFlt = 0;
+  /** Simulated time at the end of the last operation (sequential mode). */
+  now = 0;
+  /** Simulated time spent flushing TLBs, IPIs included. */
+  tlbFlushNs = 0;
   /** Tasks ever created. */
   readonly tasks: Task[] = [];
   /** Invariant checker results. */
   readonly invariants: InvariantReport = { checks: 0, violations: [] };
   /** The data-integrity oracle, when checking. */
   readonly oracle: Oracle | null;
+  /** The trace being recorded, if any. */
+  readonly trace: TraceRecorder | null;
+  /** Explore options (explore mode). */
+  readonly exploreOptions: ExploreOptions | null;
+  /** The scheduler of the last {@link runThreads} (its interleaving, in explore mode). */
+  lastScheduler: Scheduler | null = null;
   private nextPid = 1;
   private nextCpu = 0;
   private writeSeq = 0;
   private snap: Snapshot | null = null;
   private readonly mms = new Map<number, MmStruct>();
+  private currentOp = '';
 
   /** Use {@link buildKernel}. */
   constructor(init: KernelInit) {
@@ -278,6 +321,9 @@ export class Kernel {
     this.costs = init.profile.costs;
     this.placement = init.profile.placement;
     this.seed = init.seed;
+    this.mode = init.mode;
+    this.interleaving = init.mode !== 'sequential';
+    this.exploreOptions = init.explore;
     this.features = init.features;
     try {
       this.mem = new PhysMem(init.memBytes / PAGE_SIZE, init.profile.structPageSize, init.hugePages * HPAGE_FRAMES, init.xipBytes / PAGE_SIZE);
@@ -294,37 +340,18 @@ export class Kernel {
     }
     this.cpu = this.cpus[0]!;
     this.gathers = this.cpus.map(() => new MmuGather());
+    this.ptl = new PtlTable(this.locks, this.pages.nrFrames);
+    this.hugetlbInstantiationMutex = new Mutex(this.locks, 'hugetlb_instantiation_mutex', this.cpus.length);
+    this.rcu = new Rcu(this.cpus.length);
     this.shmemOps = createShmemVmOps(this);
     this.xipOps = createXipVmOps(this);
     this.oracle = init.check ? new Oracle() : null;
+    this.trace = init.traceEvents > 0 ? new TraceRecorder(init.traceEvents) : null;
     this.vm.nr_memmap_pages = this.mem.nrMemmapPages;
     this.lru = new LruLists(this.pages);
     this.hugePool = new HugePool(this.pages, this.mem.hugeBase, init.hugePages);
     this.swap = new SwapInfo(init.swapBytes);
     this.pagesMin = Math.max(SWAP_CLUSTER_MAX, Math.floor(this.mem.nrFrames / 256));
-  }
-
-  /**
-   * Direct reclaim (`try_to_free_pages`) on behalf of an allocation;
-   * counts an OOM when nothing could be freed and memory is exhausted.
-   */
-  reclaim(): void {
-    this.inReclaim = true;
-    let freed: number;
-    try {
-      freed = tryToFreePages(this);
-    } finally {
-      this.inReclaim = false;
-    }
-    if (freed === 0 && this.mem.nrFree === 0) this.vm.oom_kill++;
-  }
-
-  /** Refresh the gauges that are read off other structures. */
-  private refreshGauges(): void {
-    this.vm.nr_free_pages = this.mem.nrFree;
-    this.vm.nr_active = this.lru.nr[1];
-    this.vm.nr_inactive = this.lru.nr[0];
-    this.vm.nr_swap_used = this.swap.inuse;
   }
 
   /** The installed seams. */
@@ -342,8 +369,9 @@ export class Kernel {
 
   /** Charge `ns` of simulated time to the running CPU. */
   charge(ns: number): void {
-    this.cpu.busyNs += ns;
-    this.clockNs += ns;
+    const cpu = this.cpu;
+    cpu.busyNs += ns;
+    cpu.clock += ns;
   }
 
   /** Charge TLB-flush time (also counted in `tlbFlushNs`). */
@@ -352,31 +380,166 @@ export class Kernel {
     this.tlbFlushNs += ns;
   }
 
-  /** `need_resched()`: nothing else is runnable in sequential mode. */
-  needResched(): boolean {
-    return false;
-  }
-
   /** Account a table page at `level` (+1 or -1). */
   accountTable(mm: MmStruct, level: Level, delta: number): void {
     accountTable(this, mm, level, delta);
   }
 
-  /** `make_pages_present()` (see the gup module); the caller holds mmap_sem. */
-  makePagesPresent(mm: MmStruct, start: number, end: number): void {
-    makePagesPresent(this, mm, start, end);
+  /** `preempt_disable()`: with PREEMPT, the start of a non-preemptible stretch. */
+  preemptDisable(): void {
+    const cpu = this.cpu;
+    if (cpu.preemptCount++ === 0 && this.config.preempt) cpu.npStart = cpu.clock;
+  }
+
+  /** `preempt_enable()`. */
+  preemptEnable(): void {
+    const cpu = this.cpu;
+    if (cpu.preemptCount <= 0) throw new Error(`preempt_count underflow on cpu ${cpu.id}`);
+    if (--cpu.preemptCount === 0 && this.config.preempt) this.closeStretch(cpu, -1);
+  }
+
+  /** `local_irq_disable()`: IPIs wait until interrupts are back on. */
+  localIrqDisable(): void {
+    this.cpu.irqsOff++;
+    this.preemptDisable();
+  }
+
+  /** `local_irq_enable()`. */
+  localIrqEnable(): void {
+    if (this.cpu.irqsOff <= 0) throw new Error(`local_irq_enable with interrupts on, cpu ${this.cpu.id}`);
+    this.cpu.irqsOff--;
+    this.preemptEnable();
+  }
+
+  /**
+   * `might_sleep()`: sleeping in atomic context (a spinlock held, preemption
+   * or interrupts off) is reported in the kernel's words.
+   */
+  mightSleep(what: string): void {
+    const cpu = this.cpu;
+    if (cpu.preemptCount > 0 || cpu.irqsOff > 0) {
+      this.reportViolation('atomic', `BUG: sleeping function called from invalid context: ${what} on cpu ${cpu.id} (preempt_count ${cpu.preemptCount}, irqs ${cpu.irqsOff > 0 ? 'off' : 'on'})`);
+    }
+  }
+
+  /** A kernel path begins (system call or fault entry). */
+  kernelEnter(): void {
+    const cpu = this.cpu;
+    if (cpu.kernelDepth++ === 0) {
+      cpu.inKernel = true;
+      if (!this.config.preempt) cpu.npStart = cpu.clock;
+    }
+  }
+
+  /** A kernel path returns to user mode. */
+  kernelExit(): void {
+    const cpu = this.cpu;
+    if (--cpu.kernelDepth === 0) {
+      cpu.inKernel = false;
+      if (!this.config.preempt) this.closeStretch(cpu, -1);
+    }
+  }
+
+  /**
+   * A voluntary schedule point without PREEMPT (`cond_resched`, a sleep):
+   * ends the current non-preemptible stretch and starts the next.
+   */
+  npBreak(): void {
+    const cpu = this.cpu;
+    if (!this.config.preempt && cpu.npStart >= 0) this.closeStretch(cpu, cpu.clock);
+  }
+
+  private closeStretch(cpu: Cpu, restart: number): void {
+    if (cpu.npStart >= 0) {
+      const d = cpu.clock - cpu.npStart;
+      if (d > cpu.maxNonpreemptNs) cpu.maxNonpreemptNs = d;
+    }
+    cpu.npStart = restart;
+  }
+
+  /** `cond_resched()`: a point where another task may run. */
+  *condResched(): KGen<void> {
+    this.npBreak();
+    if (this.interleaving) yield RESCHED;
+  }
+
+  /** Report a violation found while running (not at a boundary): recorded at once. */
+  reportViolation(check: string, message: string): void {
+    if (this.invariants.violations.length < MAX_VIOLATIONS) {
+      this.invariants.violations.push({ check, message, op: this.currentOp === '' ? 'running' : this.currentOp });
+    }
+  }
+
+  /** Trace: a slice from `t0` to now on the running CPU. */
+  traceSlice(cat: string, name: string, t0: number): void {
+    this.trace?.slice(this.cpu.id, cat, name, t0, this.cpu.clock);
+  }
+
+  /** Trace: an instant event on the running CPU. */
+  traceInstant(cat: string, name: string, args?: Record<string, number | string>): void {
+    this.trace?.instant(this.cpu.id, cat, name, this.cpu.clock, args);
+  }
+
+  /** Trace: the end of a lock wait (as a slice from `t0`). */
+  traceLockWait(className: string, begin: boolean, t0 = 0): void {
+    if (this.trace === null || begin) return;
+    this.trace.slice(this.cpu.id, 'lock', `wait ${className}`, t0, this.cpu.clock);
+  }
+
+  /**
+   * Direct reclaim (`try_to_free_pages`) on behalf of an allocation;
+   * counts an OOM when nothing could be freed and memory is exhausted.
+   */
+  *reclaim(): KGen<void> {
+    const cpu = this.cpu;
+    cpu.inReclaim = true;
+    let freed: number;
+    try {
+      freed = yield* tryToFreePages(this);
+    } finally {
+      cpu.inReclaim = false;
+    }
+    if (freed === 0 && this.mem.nrFree === 0) this.vm.oom_kill++;
+  }
+
+  /** Every CPU passes a quiescent state (sequential mode, between operations). */
+  rcuQuiesceAll(): void {
+    for (const cpu of this.cpus) this.rcu.quiescent(cpu.id);
+  }
+
+  /** The data token of frame `pfn` (RAM, XIP image, or device memory). */
+  tokenOf(pfn: number): number {
+    return pfn < this.pages.nrFrames ? this.pages.token[pfn]! : this.iomem.tokenOf(pfn);
+  }
+
+  /** Write the data token of frame `pfn`. */
+  setToken(pfn: number, value: number): void {
+    if (pfn < this.pages.nrFrames) this.pages.token[pfn] = value;
+    else this.iomem.setToken(pfn, value);
+  }
+
+  /** A fresh non-zero data token for a write to `addr`. */
+  nextToken(addr: number): number {
+    const x = (Math.imul(++this.writeSeq ^ this.seed, 0x9e3779b1) ^ Math.floor(addr / PAGE_SIZE)) >>> 0;
+    return x === 0 ? 1 : x;
   }
 
   // ---- processes ------------------------------------------------------------
 
-  private mmAlloc(): MmStruct {
+  /** `mm_alloc()` + `pgd_alloc()`: a new empty mm, or -ENOMEM. */
+  *mmAlloc(): KGen<MmStruct | number> {
     const id = this.nextId++;
-    const mm = new MmStruct(id, 0, this.cpus.length, TASK_UNMAPPED_BASE, new RwSem(this.locks, 'mmap_sem'), new SpinLock(this.locks, 'page_table_lock'));
-    const pgd = basePgtableAlloc(this, mm, LEVEL_PGD);
-    if (pgd === 0) throw new KernelConfigError('out of memory allocating a PGD');
+    const mm = new MmStruct(id, 0, this.cpus.length, TASK_UNMAPPED_BASE, new RwSem(this.locks, 'mmap_sem', this.cpus.length), new SpinLock(this.locks, 'page_table_lock'));
+    const pgd = yield* basePgtableAlloc(this, mm, LEVEL_PGD);
+    if (pgd === 0) return -ENOMEM;
     mm.pgd = pgd;
     this.mms.set(id, mm);
     return mm;
+  }
+
+  /** Forget a torn-down mm. */
+  forgetMm(mm: MmStruct): void {
+    this.mms.delete(mm.id);
   }
 
   /** Live mms (for the checker and metrics). */
@@ -384,33 +547,82 @@ export class Kernel {
     return [...this.mms.values()];
   }
 
-  /** Switch the task's CPU to it: `switch_mm` (CR3 load flushes the TLB without ASIDs). */
-  private enter(task: Task): MmStruct {
+  /**
+   * `switch_mm()` on the task's CPU: loading CR3 flushes the TLB without
+   * ASIDs; a tagged TLB keeps the old entries and the CPU stays in the old
+   * mm's mask.
+   */
+  switchMm(task: Task): void {
     const mm = task.mm;
-    if (mm === null) throw new Error(`task ${task.pid} has exited`);
+    if (mm === null) return;
     const cpu = this.cpus[task.cpu]!;
+    if (cpu.activeMm === mm) return;
+    const saved = this.cpu;
     this.cpu = cpu;
-    if (cpu.activeMm !== mm) {
-      if (this.profile.tlbTagged) {
-        // tagged TLB: no flush; the CPU stays in the old mm's mask
-        this.charge(this.costs.contextSwitch);
-      } else {
-        if (cpu.activeMm !== null) cpu.activeMm.cpuVmMask[cpu.id] = 0;
-        cpu.tlb.flushAll();
-        this.charge(this.costs.contextSwitch + this.costs.tlbFlushAll);
-      }
-      cpu.activeMm = mm;
-      mm.cpuVmMask[cpu.id] = 1;
-      this.vm.mmlab_context_switch++;
+    if (this.profile.tlbTagged) {
+      this.charge(this.costs.contextSwitch);
+    } else {
+      if (cpu.activeMm !== null) cpu.activeMm.cpuVmMask[cpu.id] = 0;
+      cpu.tlb.flushAll();
+      this.charge(this.costs.contextSwitch + this.costs.tlbFlushAll);
     }
-    return mm;
+    cpu.activeMm = mm;
+    mm.cpuVmMask[cpu.id] = 1;
+    this.vm.mmlab_context_switch++;
+    this.cpu = saved;
+  }
+
+  /** Run one operation of `task` to completion (the synchronous API). */
+  private run<T>(task: Task | null, op: string, path: KGen<T>): T {
+    if (task !== null) {
+      const cpu = this.cpus[task.cpu]!;
+      this.cpu = cpu;
+      if (this.mode === 'sequential') cpu.clock = Math.max(cpu.clock, this.now);
+      this.switchMm(task);
+    }
+    this.currentOp = op;
+    let r: T;
+    if (this.interleaving) {
+      const box: { v?: T } = {};
+      const t = task ?? this.tasks[0] ?? null;
+      if (t === null) {
+        r = runSync(path);
+      } else {
+        const program = (function* (): KGen<void> {
+          box.v = yield* path;
+        })();
+        this.schedule([{ task: t, program }]);
+        r = box.v as T;
+      }
+    } else {
+      r = runSync(path);
+    }
+    if (this.mode === 'sequential') this.now = Math.max(this.now, this.cpu.clock);
+    this.opDone(op);
+    return r;
   }
 
   /** End of an operation: sample gauges and, when checking, run the checker. */
   private opDone(op: string): void {
+    this.currentOp = '';
+    if (!this.interleaving) this.rcuQuiesceAll();
     this.refreshGauges();
     this.vm.sample();
     if (this.oracle !== null) this.runCheck(op);
+  }
+
+  /** Run the checker now and record what it finds under `op` (explore mode's quiescent points). */
+  checkpoint(op: string): void {
+    this.refreshGauges();
+    this.vm.sample();
+    if (this.oracle !== null) this.runCheck(op);
+  }
+
+  private refreshGauges(): void {
+    this.vm.nr_free_pages = this.mem.nrFree;
+    this.vm.nr_active = this.lru.nr[1];
+    this.vm.nr_inactive = this.lru.nr[0];
+    this.vm.nr_swap_used = this.swap.inuse;
   }
 
   private runCheck(op: string): void {
@@ -431,7 +643,8 @@ export class Kernel {
 
   /** A new process with an empty address space, on the next CPU round-robin. */
   spawn(): Task {
-    const mm = this.mmAlloc();
+    const mm = runSync(this.mmAlloc());
+    if (typeof mm === 'number') throw new KernelConfigError('out of memory creating a process');
     const t = new Task(this.nextPid++, mm, this.nextCpu);
     this.nextCpu = (this.nextCpu + 1) % this.cpus.length;
     this.tasks.push(t);
@@ -439,54 +652,34 @@ export class Kernel {
     return t;
   }
 
+  /**
+   * `clone(CLONE_VM)`: a thread sharing `task`'s address space, on the next
+   * CPU round-robin.
+   */
+  clone(task: Task): Task {
+    const mm = task.mm;
+    if (mm === null) throw new Error(`task ${task.pid} has exited`);
+    mm.users++;
+    const t = new Task(this.nextPid++, mm, this.nextCpu);
+    this.nextCpu = (this.nextCpu + 1) % this.cpus.length;
+    this.tasks.push(t);
+    this.opDone('clone');
+    return t;
+  }
+
   /** `fork()`: the child's Task, or a negative errno. */
   fork(parent: Task): Task | number {
-    const oldmm = this.enter(parent);
-    this.charge(this.costs.syscall);
-    const mm = this.mmAlloc();
-    const r = runSync(dupMmap(this, mm, oldmm));
-    if (r !== 0) {
-      const child = new Task(this.nextPid++, mm, this.cpu.id);
-      this.mmput(child);
-      this.opDone('fork');
-      return r;
-    }
-    const child = new Task(this.nextPid++, mm, this.nextCpu);
+    const r = this.run(parent, 'fork', sysForkMm(this, parent));
+    if (typeof r === 'number') return r;
+    const child = new Task(this.nextPid++, r, this.nextCpu);
     this.nextCpu = (this.nextCpu + 1) % this.cpus.length;
     this.tasks.push(child);
-    this.oracle?.fork(oldmm, mm);
-    this.opDone('fork');
     return child;
   }
 
-  /** `mmput()` → `exit_mmap()` and the PGD freed; the CPUs drop the mm. */
-  private mmput(task: Task): void {
-    const mm = task.mm!;
-    mm.users--;
-    if (mm.users === 0) {
-      runSync(exitMmap(this, mm));
-      for (const cpu of this.cpus) {
-        if (cpu.activeMm === mm) {
-          cpu.activeMm = null;
-          cpu.tlb.flushAll();
-        } else if (mm.cpuVmMask[cpu.id] !== 0) {
-          cpu.tlb.flushMm(mm.id);
-        }
-      }
-      mm.cpuVmMask.fill(0);
-      pgdFree(this, mm);
-      this.mms.delete(mm.id);
-      this.oracle?.exit(mm);
-    }
-    task.mm = null;
-  }
-
-  /** `exit()`: tear down the task's address space. */
+  /** `exit()`: tear down the task's address space (or drop a thread's share). */
   exit(task: Task): void {
-    this.enter(task);
-    this.charge(this.costs.syscall);
-    this.mmput(task);
-    this.opDone('exit');
+    this.run(task, 'exit', sysExit(this, task));
   }
 
   /**
@@ -494,119 +687,38 @@ export class Kernel {
    * user space holding the arguments; the old one is torn down.
    */
   execve(task: Task): number {
-    this.enter(task);
-    this.charge(this.costs.syscall);
-    const mm = this.mmAlloc();
-    this.mmput(task);
-    task.mm = mm;
-    const stackTop = TASK_SIZE;
-    const r = this.mmap(task, stackTop - PAGE_SIZE, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN);
-    if (r < 0) return r;
-    const sig = this.touch(task, stackTop - PAGE_SIZE, PAGE_SIZE, true);
-    return sig === 0 ? 0 : -ENOMEM;
+    return this.run(task, 'execve', sysExecve(this, task));
   }
 
   // ---- memory system calls -------------------------------------------------
 
   /**
    * `mmap()`: map `len` bytes at `addr` (a hint unless MAP_FIXED), of a
-   * tmpfs file at byte `offset` or anonymous memory. Returns the address
-   * or a negative errno.
+   * file at byte `offset` or anonymous memory. Returns the address or a
+   * negative errno.
    */
   mmap(task: Task, addr: number, len: number, prot: number, flags: number, file: ShmemFile | null = null, offset = 0): number {
-    const mm = this.enter(task);
-    this.charge(this.costs.syscall);
-    let r: number;
-    if (!Number.isSafeInteger(offset) || offset < 0 || offset % PAGE_SIZE !== 0) r = -EINVAL;
-    else if ((flags & MAP_ANONYMOUS) === 0 && file !== null && !this.files.has(file.id)) r = -EBADF;
-    else {
-      const f = (flags & MAP_ANONYMOUS) !== 0 ? null : file;
-      // sys_mmap holds a reference on the file (fget) across do_mmap_pgoff
-      if (f !== null) f.refs++;
-      if (!mm.mmapSem.tryWrite()) throw new Error('mmap_sem contended in sequential mode');
-      try {
-        r = runSync(doMmapPgoff(this, mm, { addr, len, prot, flags, file: f, pgoff: offset / PAGE_SIZE }));
-      } finally {
-        mm.mmapSem.upWrite();
-        if (f !== null) {
-          f.refs--;
-          shmemRelease(this, f);
-        }
-      }
-    }
-    if (r >= 0 && this.oracle !== null) {
-      const end = r + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
-      this.oracle.unmap(mm, r, end);
-      // MAP_POPULATE / MAP_LOCKED fault a writable private mapping in with writes: COW broken now
-      if ((flags & (MAP_POPULATE | MAP_LOCKED)) !== 0 && (prot & PROT_WRITE) !== 0) this.oracle.privatize(mm, r, end);
-    }
-    this.opDone('mmap');
-    return r;
+    return this.run(task, 'mmap', sysMmap(this, task, addr, len, prot, flags, file, offset));
   }
 
   /** `munmap()`: 0 or a negative errno. */
   munmap(task: Task, addr: number, len: number): number {
-    const mm = this.enter(task);
-    this.charge(this.costs.syscall);
-    if (!mm.mmapSem.tryWrite()) throw new Error('mmap_sem contended in sequential mode');
-    let r: number;
-    try {
-      r = runSync(doMunmap(this, mm, addr, len));
-    } finally {
-      mm.mmapSem.upWrite();
-    }
-    if (r === 0) this.oracle?.unmap(mm, addr, addr + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE);
-    this.opDone('munmap');
-    return r;
+    return this.run(task, 'munmap', sysMunmap(this, task, addr, len));
   }
 
   /** `mprotect()`: 0 or a negative errno. */
   mprotect(task: Task, addr: number, len: number, prot: number): number {
-    const mm = this.enter(task);
-    this.charge(this.costs.syscall);
-    if (!mm.mmapSem.tryWrite()) throw new Error('mmap_sem contended in sequential mode');
-    let r: number;
-    try {
-      r = sysMprotect(this, mm, addr, len, prot);
-    } finally {
-      mm.mmapSem.upWrite();
-    }
-    this.opDone('mprotect');
-    return r;
+    return this.run(task, 'mprotect', sysMprotectCall(this, task, addr, len, prot));
   }
 
   /** `mremap()`: the new address or a negative errno. */
   mremap(task: Task, addr: number, oldLen: number, newLen: number, flags: number, newAddr = 0): number {
-    const mm = this.enter(task);
-    this.charge(this.costs.syscall);
-    if (!mm.mmapSem.tryWrite()) throw new Error('mmap_sem contended in sequential mode');
-    let r: number;
-    try {
-      r = runSync(sysMremap(this, mm, addr, oldLen, newLen, flags, newAddr));
-    } finally {
-      mm.mmapSem.upWrite();
-    }
-    if (r >= 0) this.oracle?.remap(mm, addr, Math.ceil(oldLen / PAGE_SIZE) * PAGE_SIZE, r, Math.ceil(newLen / PAGE_SIZE) * PAGE_SIZE);
-    this.opDone('mremap');
-    return r;
+    return this.run(task, 'mremap', sysMremapCall(this, task, addr, oldLen, newLen, flags, newAddr));
   }
 
   /** `madvise()` (MADV_DONTNEED, MADV_NORMAL): 0 or a negative errno. */
   madvise(task: Task, addr: number, len: number, advice: number): number {
-    const mm = this.enter(task);
-    this.charge(this.costs.syscall);
-    if (!mm.mmapSem.tryRead()) throw new Error('mmap_sem contended in sequential mode');
-    let r: number;
-    const oracle = this.oracle;
-    try {
-      r = runSync(sysMadvise(this, mm, addr, len, advice, oracle === null ? undefined : (s, e) => {
-        oracle.discard(mm, s, e);
-      }));
-    } finally {
-      mm.mmapSem.upRead();
-    }
-    this.opDone('madvise');
-    return r;
+    return this.run(task, 'madvise', sysMadviseCall(this, task, addr, len, advice));
   }
 
   /**
@@ -615,44 +727,17 @@ export class Kernel {
    * negative errno.
    */
   remapFilePages(task: Task, start: number, size: number, pgoff: number, flags = 0): number {
-    const mm = this.enter(task);
-    this.charge(this.costs.syscall);
-    if (!mm.mmapSem.tryWrite()) throw new Error('mmap_sem contended in sequential mode');
-    let r: number;
-    try {
-      r = sysRemapFilePages(this, mm, start, size, 0, pgoff, flags);
-    } finally {
-      mm.mmapSem.upWrite();
-    }
-    if (r === 0) this.oracle?.remapFilePages(mm, Math.floor(start / PAGE_SIZE) * PAGE_SIZE, Math.floor(size / PAGE_SIZE) * PAGE_SIZE, pgoff);
-    this.opDone('remap_file_pages');
-    return r;
+    return this.run(task, 'remap_file_pages', sysRemapFilePagesCall(this, task, start, size, pgoff, flags));
   }
 
   /** `mlock()`: 0 or a negative errno. */
   mlock(task: Task, addr: number, len: number): number {
-    return this.mlockOp(task, addr, len, true);
+    return this.run(task, 'mlock', sysMlock(this, task, addr, len, true));
   }
 
   /** `munlock()`: 0 or a negative errno. */
   munlock(task: Task, addr: number, len: number): number {
-    return this.mlockOp(task, addr, len, false);
-  }
-
-  private mlockOp(task: Task, addr: number, len: number, on: boolean): number {
-    const mm = this.enter(task);
-    this.charge(this.costs.syscall);
-    if (!mm.mmapSem.tryWrite()) throw new Error('mmap_sem contended in sequential mode');
-    let r: number;
-    try {
-      r = doMlock(this, mm, addr, len, on);
-    } finally {
-      mm.mmapSem.upWrite();
-    }
-    // make_pages_present wrote to writable private pages: COW broken now
-    if (on && r === 0) this.oracle?.privatize(mm, Math.floor(addr / PAGE_SIZE) * PAGE_SIZE, Math.ceil((addr + len) / PAGE_SIZE) * PAGE_SIZE);
-    this.opDone(on ? 'mlock' : 'munlock');
-    return r;
+    return this.run(task, 'munlock', sysMlock(this, task, addr, len, false));
   }
 
   /**
@@ -661,25 +746,12 @@ export class Kernel {
    * {@link putUserPages}) or a negative errno.
    */
   getUserPages(task: Task, addr: number, nrPages: number, write: boolean, force = false): number[] | number {
-    const mm = this.enter(task);
-    if (!mm.mmapSem.tryRead()) throw new Error('mmap_sem contended in sequential mode');
-    let r: number[] | number;
-    try {
-      r = getUserPages(this, mm, addr, nrPages, write, force);
-    } finally {
-      mm.mmapSem.upRead();
-    }
-    if (write && typeof r !== 'number') {
-      const start = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
-      this.oracle?.privatize(mm, start, start + r.length * PAGE_SIZE);
-    }
-    this.opDone('get_user_pages');
-    return r;
+    return this.run(task, 'get_user_pages', sysGetUserPages(this, task, addr, nrPages, write, force));
   }
 
   /** `put_page()` on pages pinned by {@link getUserPages}. */
   putUserPages(pfns: readonly number[]): void {
-    for (const pfn of pfns) putUserPage(this, pfn);
+    putUserPages(this, pfns);
     this.opDone('put_page');
   }
 
@@ -690,24 +762,7 @@ export class Kernel {
    * errno.
    */
   directIo(task: Task, addr: number, nrPages: number, toMemory: boolean): number {
-    const mm = this.enter(task);
-    this.charge(this.costs.syscall);
-    const r = this.getUserPages(task, addr, nrPages, toMemory);
-    if (typeof r === 'number') return r;
-    const base = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
-    for (let i = 0; i < r.length; i++) {
-      const pfn = r[i]!;
-      const a = base + i * PAGE_SIZE;
-      if (toMemory) {
-        const t = this.nextToken(a);
-        this.setToken(pfn, t);
-        this.oracle?.write(mm, a, t);
-      } else {
-        this.oracle?.read(this, mm, a, this.tokenOf(pfn));
-      }
-    }
-    this.putUserPages(r);
-    return r.length;
+    return this.run(task, 'direct I/O', sysDirectIo(this, task, addr, nrPages, toMemory));
   }
 
   /**
@@ -717,36 +772,15 @@ export class Kernel {
    * lands in a COW copy. Returns the token read/written or a negative errno.
    */
   accessProcessVm(target: Task, addr: number, value?: number): number {
-    const write = value !== undefined;
-    const r = this.getUserPages(target, addr, 1, write, true);
-    if (typeof r === 'number') return r;
-    const pfn = r[0]!;
-    const mm = target.mm!;
-    const page = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
-    let out: number;
-    if (write) {
-      out = value >>> 0;
-      this.setToken(pfn, out);
-      this.oracle?.forceWrite(mm, page, out);
-    } else {
-      out = this.tokenOf(pfn);
-      this.oracle?.read(this, mm, page, out);
-    }
-    this.putUserPages(r);
-    return out;
+    return this.run(target, 'access_process_vm', sysAccessProcessVm(this, target, addr, value));
   }
 
   /**
-   * `ftruncate()` of a tmpfs file: shrinking unmaps the cut-off part from
-   * every mapping and frees its pages.
+   * `ftruncate()` of a tmpfs or hugetlbfs file: shrinking unmaps the
+   * cut-off part from every mapping and frees its pages.
    */
   ftruncate(file: ShmemFile, size: number): number {
-    if (!Number.isSafeInteger(size) || size < 0) return -EINVAL;
-    if (!this.files.has(file.id)) return -EBADF;
-    this.oracle?.truncate(this, file.id, size, [...file.iMmap, ...file.iMmapNonlinear]);
-    vmtruncate(this, file, size);
-    this.opDone('ftruncate');
-    return 0;
+    return this.run(null, 'ftruncate', sysFtruncate(this, file, size));
   }
 
   /**
@@ -754,19 +788,7 @@ export class Kernel {
    * page-cache pages are unmapped, private COWed pages stay.
    */
   invalidateMapping(file: ShmemFile, offset: number, len: number): void {
-    unmapMappingRange(this, file, offset, len, false);
-    this.opDone('invalidate');
-  }
-
-  /** The data token of frame `pfn` (RAM, XIP image, or device memory). */
-  tokenOf(pfn: number): number {
-    return pfn < this.pages.nrFrames ? this.pages.token[pfn]! : this.iomem.tokenOf(pfn);
-  }
-
-  /** Write the data token of frame `pfn`. */
-  setToken(pfn: number, value: number): void {
-    if (pfn < this.pages.nrFrames) this.pages.token[pfn] = value;
-    else this.iomem.setToken(pfn, value);
+    this.run(null, 'invalidate', sysInvalidate(this, file, offset, len));
   }
 
   /**
@@ -776,9 +798,8 @@ export class Kernel {
    */
   deviceCreate(name: string, size: number, kind: DeviceKind): ShmemFile {
     if (!Number.isSafeInteger(size) || size <= 0) throw new KernelConfigError(`device size must be a positive integer, got ${size}`);
-    const r = deviceCreate(this, name, size, kind);
+    const r = this.run(null, 'device', sysDeviceCreate(this, name, size, kind));
     if (typeof r === 'number') throw new KernelConfigError(`out of memory creating device ${name}`);
-    this.opDone('device');
     return r;
   }
 
@@ -803,7 +824,7 @@ export class Kernel {
     return shmemFileSetup(this, name, size);
   }
 
-  /** Unlink a tmpfs file: its pages go when its last mapping does. */
+  /** Unlink a file: its pages go when its last mapping does. */
   shmemUnlink(file: ShmemFile): void {
     file.unlinked = true;
     shmemRelease(this, file);
@@ -818,61 +839,65 @@ export class Kernel {
    * Returns 0, or the signal that stopped it (SIGSEGV, SIGBUS, SIGKILL).
    */
   touch(task: Task, addr: number, len: number, write: boolean): number {
-    const mm = this.enter(task);
-    const end = addr + len;
-    const oracle = this.oracle;
-    const token = this.pages.token;
-    const nFrames = this.pages.nrFrames;
-    let sig = 0;
-    for (let a = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE; a < end; a += PAGE_SIZE) {
-      const r = userAccessPage(this, mm, a, write);
-      if (r < 0) {
-        sig = -r;
-        break;
-      }
-      if (write) {
-        const t = this.nextToken(a);
-        if (r < nFrames) token[r] = t;
-        else this.iomem.setToken(r, t);
-        oracle?.write(mm, a, t);
-      } else if (oracle !== null) {
-        oracle.read(this, mm, a, this.tokenOf(r));
-      }
-    }
-    this.opDone(write ? 'write' : 'read');
-    return sig;
+    return this.run(task, write ? 'write' : 'read', userTouch(this, task, addr, len, write));
   }
 
   /** Write `value` as the data token of the page at `addr`; 0 or a signal. */
   write(task: Task, addr: number, value: number): number {
-    const mm = this.enter(task);
-    const r = userAccessPage(this, mm, addr, true);
-    if (r > 0) {
-      this.setToken(r, value >>> 0);
-      this.oracle?.write(mm, Math.floor(addr / PAGE_SIZE) * PAGE_SIZE, value >>> 0);
-    }
-    this.opDone('write');
-    return r < 0 ? -r : 0;
+    return this.run(task, 'write', userWrite(this, task, addr, value));
   }
 
   /** Read the data token of the page at `addr`: `{ sig: 0, value }` or `{ sig }`. */
   read(task: Task, addr: number): ReadResult {
-    const mm = this.enter(task);
-    const r = userAccessPage(this, mm, addr, false);
-    let value = 0;
-    if (r > 0) {
-      value = this.tokenOf(r);
-      this.oracle?.read(this, mm, Math.floor(addr / PAGE_SIZE) * PAGE_SIZE, value);
-    }
-    this.opDone('read');
-    return { sig: r < 0 ? -r : 0, value };
+    const r = this.run(task, 'read', userRead(this, task, addr));
+    return r < 0 ? { sig: -r, value: 0 } : { sig: 0, value: r };
   }
 
-  /** A fresh non-zero data token for a write to `addr`. */
-  nextToken(addr: number): number {
-    const x = (Math.imul(++this.writeSeq ^ this.seed, 0x9e3779b1) ^ Math.floor(addr / PAGE_SIZE)) >>> 0;
-    return x === 0 ? 1 : x;
+  /** Page-fault entry for tests: handle a fault at `addr` as the CPU would. */
+  fault(task: Task, addr: number, write: boolean): number {
+    return this.run(task, 'fault', doPageFault(this, task.mm!, addr, write));
   }
+
+  // ---- concurrency ---------------------------------------------------------
+
+  /**
+   * The system calls as kernel paths, for a task's program in
+   * {@link runThreads}: each returns a generator to `yield*`.
+   */
+  sys(task: Task): Sys {
+    return new Sys(this, task);
+  }
+
+  /**
+   * Run several tasks' programs at once — in the timed mode as discrete
+   * events on their CPUs, in the explore mode as a seeded interleaving; in
+   * the sequential mode one after the other. With checking, the checker
+   * runs when they are all done.
+   */
+  runThreads(programs: readonly ThreadProgram[]): void {
+    this.currentOp = 'threads';
+    if (!this.interleaving) {
+      for (const p of programs) {
+        this.cpu = this.cpus[p.task.cpu]!;
+        this.cpu.clock = Math.max(this.cpu.clock, this.now);
+        this.switchMm(p.task);
+        runSync(p.program);
+        this.now = Math.max(this.now, this.cpu.clock);
+      }
+    } else {
+      this.schedule(programs);
+    }
+    this.opDone('threads');
+  }
+
+  private schedule(programs: readonly ThreadProgram[]): void {
+    const sched = new Scheduler(this, this.exploreOptions === null ? null : { ...this.exploreOptions, seed: this.exploreOptions.seed + this.schedRuns++ });
+    this.lastScheduler = sched;
+    const threads: Thread[] = programs.map((p, i) => ({ task: p.task, gen: p.program, done: false, waiting: null, blockedAt: 0, priority: 0, index: i }));
+    sched.run(threads);
+  }
+
+  private schedRuns = 0;
 
   // ---- reports -------------------------------------------------------------
 
@@ -883,9 +908,21 @@ export class Kernel {
     this.snap = takeSnapshot(this);
   }
 
+  /** Simulated elapsed time: the latest CPU clock. */
+  simNs(): number {
+    let t = this.now;
+    for (const c of this.cpus) if (c.clock > t) t = c.clock;
+    return t;
+  }
+
   /** The metrics (gauges from the snapshot if one was taken). */
   metrics(): Metrics {
     return buildMetrics(this, this.snap ?? takeSnapshot(this));
+  }
+
+  /** The trace recorded so far (Trace Event Format), or null when not tracing. */
+  traceFile(): TraceFile | null {
+    return this.trace?.toJSON(this.cpus.length) ?? null;
   }
 
   /**
@@ -899,12 +936,77 @@ export class Kernel {
       if (this.invariants.violations.length < MAX_VIOLATIONS) this.invariants.violations.push({ ...v, op: 'finish' });
     }
   }
+}
 
-  /** Page-fault entry for tests: handle a fault at `addr` as the CPU would. */
-  fault(task: Task, addr: number, write: boolean): number {
-    const mm = this.enter(task);
-    const r = doPageFault(this, mm, addr, write);
-    this.opDone('fault');
-    return r;
+/** One task's program for {@link Kernel.runThreads}. */
+export interface ThreadProgram {
+  /** The task it runs as. */
+  readonly task: Task;
+  /** The program: a generator built from {@link Sys} calls. */
+  readonly program: KGen<void>;
+}
+
+/**
+ * The system calls of one task as kernel paths, to compose programs for
+ * {@link Kernel.runThreads} (`yield* sys.mmap(…)`).
+ */
+export class Sys {
+  private readonly k: Kernel;
+  /** The task. */
+  readonly task: Task;
+
+  constructor(k: Kernel, task: Task) {
+    this.k = k;
+    this.task = task;
+  }
+
+  /** `mmap()`. */
+  mmap(addr: number, len: number, prot: number, flags: number, file: ShmemFile | null = null, offset = 0): KGen<number> {
+    return sysMmap(this.k, this.task, addr, len, prot, flags, file, offset);
+  }
+
+  /** `munmap()`. */
+  munmap(addr: number, len: number): KGen<number> {
+    return sysMunmap(this.k, this.task, addr, len);
+  }
+
+  /** `mprotect()`. */
+  mprotect(addr: number, len: number, prot: number): KGen<number> {
+    return sysMprotectCall(this.k, this.task, addr, len, prot);
+  }
+
+  /** `mremap()`. */
+  mremap(addr: number, oldLen: number, newLen: number, flags: number, newAddr = 0): KGen<number> {
+    return sysMremapCall(this.k, this.task, addr, oldLen, newLen, flags, newAddr);
+  }
+
+  /** `madvise()`. */
+  madvise(addr: number, len: number, advice: number): KGen<number> {
+    return sysMadviseCall(this.k, this.task, addr, len, advice);
+  }
+
+  /** User accesses of every page of a range. */
+  touch(addr: number, len: number, write: boolean): KGen<number> {
+    return userTouch(this.k, this.task, addr, len, write);
+  }
+
+  /** One user write. */
+  write(addr: number, value: number): KGen<number> {
+    return userWrite(this.k, this.task, addr, value);
+  }
+
+  /** One user read: the token, or the negated signal. */
+  read(addr: number): KGen<number> {
+    return userRead(this.k, this.task, addr);
+  }
+
+  /** Direct I/O. */
+  directIo(addr: number, nrPages: number, toMemory: boolean): KGen<number> {
+    return sysDirectIo(this.k, this.task, addr, nrPages, toMemory);
+  }
+
+  /** `exit()`. */
+  exit(): KGen<void> {
+    return sysExit(this.k, this.task);
   }
 }

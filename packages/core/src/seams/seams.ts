@@ -12,6 +12,7 @@ import { basePgtableAlloc } from '../mm/pgalloc.js';
 import { baseTlbGather, type MmuGather, type TlbGatherOps } from '../mm/tlb-gather.js';
 import type { MmStruct, Vma } from '../mm/types.js';
 import type { Kernel } from './kernel.js';
+import type { KGen } from '../sched/run.js';
 
 /** The seam table. */
 export interface Seams {
@@ -19,15 +20,15 @@ export interface Seams {
    * Allocate a page-table page for `level` (PTE, PMD or PUD) of `mm`
    * covering `addr`, accounted; returns its pfn or 0 on out-of-memory.
    */
-  pgtableAlloc(k: Kernel, mm: MmStruct, level: Level, addr: number): number;
+  pgtableAlloc(k: Kernel, mm: MmStruct, level: Level, addr: number): KGen<number>;
   /**
    * Free the table that entry `idx` of table `parent` points at (level
    * `level` is the freed table's level): clear the entry, unaccount, and
    * hand the page to the gather.
    */
-  pgtableFree(k: Kernel, tlb: MmuGather, mm: MmStruct, level: 0 | 1 | 2, parent: number, idx: number): void;
+  pgtableFree(k: Kernel, tlb: MmuGather, mm: MmStruct, level: 0 | 1 | 2, parent: number, idx: number): KGen<void>;
   /** fork: copy `vma`'s page tables from `src` to `dst`; 0 or a negative errno. */
-  copyPageRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma): number;
+  copyPageRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma): KGen<number>;
   /** The TLB gather used by every zap and table free. */
   tlbGather: TlbGatherOps;
 }
