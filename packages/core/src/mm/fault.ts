@@ -106,7 +106,7 @@ export function* handlePteFault(k: Kernel, mm: MmStruct, vma: Vma, address: numb
         if (ops.fault !== undefined) return yield* doLinearFault(k, mm, vma, address, pte, write);
         if (ops.nopfn !== undefined) return yield* doNoPfn(k, mm, vma, address, pte, write);
       }
-      return yield* doAnonymousPage(k, mm, vma, address, pte);
+      return yield* k.seams.anonFault(k, mm, vma, address, pte);
     }
     if ((flags & _PAGE_FILE) !== 0) return yield* doNonlinearFault(k, mm, vma, address, pte, write);
     return yield* doSwapPage(k, mm, vma, address, pte, write);

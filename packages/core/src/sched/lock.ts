@@ -54,6 +54,24 @@ export class LockStats {
   }
 }
 
+/**
+ * Timed mode runs each step of a CPU at once, so a lock another CPU
+ * released "later" in simulated time can look free: the taker then waits
+ * until that release time, which is where contention comes from. Returns
+ * the wait (0 when none).
+ */
+function waitUntilFree(k: Kernel, stat: LockStat, freeAt: number, spins: boolean): number {
+  if (k.mode !== 'timed') return 0;
+  const cpu = k.cpu;
+  const wait = freeAt - cpu.clock;
+  if (wait <= 0) return 0;
+  stat.contentions++;
+  stat.wait_ns += wait;
+  cpu.clock = freeAt;
+  if (spins) cpu.busyNs += wait;
+  return wait;
+}
+
 /** Charge the cache-line transfer of a lock word last written by `lastCpu`. */
 function lineTransfer(k: Kernel, lastCpu: number): void {
   if (lastCpu < 0 || lastCpu === k.cpu.id) return;
@@ -71,6 +89,7 @@ export class SpinLock implements LockRef {
   owner = -1;
   private lastCpu = -1;
   private acquiredAt = 0;
+  private freeAt = 0;
   /** The class figures. */
   readonly stat: LockStat;
   /** The scheduling point a waiter yields. */
@@ -90,6 +109,7 @@ export class SpinLock implements LockRef {
   /** `spin_trylock()`: take it if free (disabling preemption). */
   tryLock(k: Kernel): boolean {
     if (this.owner >= 0) return false;
+    waitUntilFree(k, this.stat, this.freeAt, true);
     this.owner = k.cpu.id;
     this.stat.acquisitions++;
     lineTransfer(k, this.lastCpu);
@@ -104,6 +124,7 @@ export class SpinLock implements LockRef {
     if (this.owner !== k.cpu.id) throw new Error(`spin_unlock of ${this.className} not held by cpu ${k.cpu.id}`);
     this.stat.hold_ns += k.cpu.clock - this.acquiredAt;
     this.owner = -1;
+    this.freeAt = k.cpu.clock;
     k.preemptEnable();
   }
 
@@ -143,6 +164,10 @@ export class RwSem {
   private lastCpu = -1;
   private readonly readAt: Float64Array;
   private writeAt = 0;
+  /** When the last writer released it. */
+  private writerFreeAt = 0;
+  /** When the last reader released it. */
+  private readersFreeAt = 0;
   /** The class figures. */
   readonly stat: LockStat;
   /** What a reader waits on: a writer holding it. */
@@ -181,6 +206,7 @@ export class RwSem {
   /** `down_read_trylock()`. */
   tryRead(k: Kernel): boolean {
     if (this.writer >= 0) return false;
+    waitUntilFree(k, this.stat, this.writerFreeAt, false);
     this.readers++;
     this.stat.acquisitions++;
     // the count word is written by every reader: it bounces between CPUs
@@ -197,11 +223,13 @@ export class RwSem {
     lineTransfer(k, this.lastCpu);
     this.lastCpu = k.cpu.id;
     this.stat.hold_ns += k.cpu.clock - this.readAt[k.cpu.id]!;
+    if (k.cpu.clock > this.readersFreeAt) this.readersFreeAt = k.cpu.clock;
   }
 
   /** `down_write_trylock()`. */
   tryWrite(k: Kernel): boolean {
     if (this.writer >= 0 || this.readers > 0) return false;
+    waitUntilFree(k, this.stat, Math.max(this.writerFreeAt, this.readersFreeAt), false);
     this.writer = k.cpu.id;
     this.stat.acquisitions++;
     lineTransfer(k, this.lastCpu);
@@ -215,6 +243,7 @@ export class RwSem {
     if (this.writer !== k.cpu.id) throw new Error(`up_write of ${this.className} not held for write by cpu ${k.cpu.id}`);
     this.writer = -1;
     this.stat.hold_ns += k.cpu.clock - this.writeAt;
+    this.writerFreeAt = k.cpu.clock;
   }
 
   /** True while anyone holds it. */
@@ -278,6 +307,8 @@ export class PtlTable {
   private readonly owner: Int32Array;
   private readonly lastCpu: Int32Array;
   private readonly since: Float64Array;
+  /** Release times (timed mode only). */
+  private readonly freeAt = new Map<number, number>();
   /** The `ptl` class figures. */
   readonly stat: LockStat;
 
@@ -291,6 +322,7 @@ export class PtlTable {
   /** `spin_trylock(pte_lockptr(mm, pmd))` for table `pfn`. */
   tryLock(k: Kernel, pfn: number): boolean {
     if (this.owner[pfn] !== -1) return false;
+    if (k.mode === 'timed') waitUntilFree(k, this.stat, this.freeAt.get(pfn) ?? 0, true);
     this.owner[pfn] = k.cpu.id;
     this.stat.acquisitions++;
     lineTransfer(k, this.lastCpu[pfn]!);
@@ -305,6 +337,7 @@ export class PtlTable {
     if (this.owner[pfn] !== k.cpu.id) throw new Error(`pte unlock of table ${pfn} not held by cpu ${k.cpu.id}`);
     this.owner[pfn] = -1;
     this.stat.hold_ns += k.cpu.clock - this.since[pfn]!;
+    if (k.mode === 'timed') this.freeAt.set(pfn, k.cpu.clock);
     k.preemptEnable();
   }
 
@@ -316,6 +349,7 @@ export class PtlTable {
   /** The lock of a table being freed must not be held. */
   assertFree(pfn: number): void {
     if (this.owner[pfn] !== -1) throw new Error(`page table ${pfn} freed with its PTE lock held`);
+    this.freeAt.delete(pfn);
   }
 }
 

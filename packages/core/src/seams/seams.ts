@@ -7,6 +7,7 @@
  */
 import type { Level } from '../pgtable/entry.js';
 import { baseCopyPageRange } from '../mm/copy.js';
+import { doAnonymousPage } from '../mm/fault.js';
 import { basePgtableFree } from '../mm/free-pgtables.js';
 import { basePgtableAlloc } from '../mm/pgalloc.js';
 import { baseTlbGather, type MmuGather, type TlbGatherOps } from '../mm/tlb-gather.js';
@@ -31,6 +32,11 @@ export interface Seams {
   copyPageRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma): KGen<number>;
   /** The TLB gather used by every zap and table free. */
   tlbGather: TlbGatherOps;
+  /**
+   * `do_anonymous_page()`: resolve a fault on an empty PTE of an
+   * anonymous VMA (`pte` is the PTE table's pfn). Returns `VM_FAULT_*`.
+   */
+  anonFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number): KGen<number>;
 }
 
 /** Names of the seams. */
@@ -43,6 +49,7 @@ export function baselineSeams(): Seams {
     pgtableFree: basePgtableFree,
     copyPageRange: baseCopyPageRange,
     tlbGather: baseTlbGather,
+    anonFault: doAnonymousPage,
   };
 }
 
