@@ -779,9 +779,10 @@ describe('TLB and mmu_gather', () => {
         return g;
       },
       removePage(kk, tlb, pfn) {
-        prev.removePage(kk, tlb, pfn);
+        const full = prev.removePage(kk, tlb, pfn);
         if ((kk.pages.flags[pfn]! & PG_allocated) === 0) rec.freedAtOnce++;
         else rec.deferred++;
+        return full;
       },
     }));
     return rec;
