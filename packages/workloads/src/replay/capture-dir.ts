@@ -62,11 +62,10 @@ export async function readCapture(dir: string): Promise<Capture> {
       throw new SpecError(`capture folder '${dir}' has no readable '${name}'`);
     }
   };
-  const [smaps, status, present] = await Promise.all([
-    read(CAPTURE_FILES.smaps),
-    read(CAPTURE_FILES.status),
-    read(CAPTURE_FILES.present),
-  ]);
+  // one after the other, so a missing file is always named in the same order
+  const smaps = await read(CAPTURE_FILES.smaps);
+  const status = await read(CAPTURE_FILES.status);
+  const present = await read(CAPTURE_FILES.present);
   return parseCapture({ smaps, status, present });
 }
 
