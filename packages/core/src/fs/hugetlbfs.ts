@@ -97,6 +97,7 @@ export function hugetlbfsTruncatePages(k: Kernel, f: AddressSpace, start: number
     const head = pages[i]!;
     if (head === 0) continue;
     f.setPage(i, 0);
+    k.pages.mapping[head] = 0;
     putPage(k, head);
   }
   const resv = f.reserved;

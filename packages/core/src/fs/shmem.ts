@@ -166,6 +166,7 @@ export function shmemRelease(k: Kernel, f: AddressSpace): void {
     if (k.pages.mapcount[pfn] !== 0) throw new Error(`releasing ${f.name}: page ${i} is still mapped`);
     f.setPage(i, 0);
     k.vm.nr_file_pages--;
+    k.pages.mapping[pfn] = 0;
     putPage(k, pfn);
   }
   const swap = f.swap;

@@ -64,6 +64,8 @@ export function* truncateInodePages(k: Kernel, mapping: AddressSpace, lstart: nu
     if (k.pages.mapcount[pfn]! > 0) yield* unmapMappingRange(k, mapping, i * PAGE_SIZE, PAGE_SIZE, false);
     mapping.setPage(i, 0);
     k.vm.nr_file_pages--;
+    // remove_from_page_cache: a pinned page lives on with no mapping
+    k.pages.mapping[pfn] = 0;
     putPage(k, pfn);
   }
   const swap = mapping.swap;

@@ -67,8 +67,9 @@ function* shrinkPage(k: Kernel, pfn: number): KGen<Verdict> {
     deleteFromSwapCache(k, pfn);
     return Verdict.Free;
   }
-  // a page-cache page of a tmpfs file: shmem_writepage moves it to swap
-  if (p.count[pfn] !== 1) return Verdict.Keep;
+  // a page-cache page of a tmpfs file: shmem_writepage moves it to swap;
+  // a page truncated away while pinned has no mapping and waits for its last put_page
+  if (p.count[pfn] !== 1 || p.mapping[pfn] === 0) return Verdict.Keep;
   return shmemWritepage(k, pfn) ? Verdict.Free : Verdict.Activate;
 }
 

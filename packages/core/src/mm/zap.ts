@@ -95,6 +95,11 @@ export function* zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, a
         }
         a[b] = 0;
         a[b + 1] = 0;
+        // truncating a nonlinear VMA leaves a file PTE where the page was not the linear one
+        if (details?.nonlinear === true && pfn !== 0 && pages.index[pfn] !== (addr - vma.vmStart) / PAGE_SIZE + ((b - b0) / 2) + vma.vmPgoff) {
+          a[b] = _PAGE_FILE;
+          a[b + 1] = pages.index[pfn]!;
+        }
         gather.removeTlbEntry(k, tlb);
         zapped++;
         if (pfn !== 0) {
@@ -164,6 +169,8 @@ function* zapPudRange(k: Kernel, tlb: MmuGather, vma: Vma, pud: number, addr: nu
  * returns the address reached.
  */
 export function* unmapPageRange(k: Kernel, tlb: MmuGather, vma: Vma, addr: number, end: number, details: ZapDetails | null = null): KGen<number> {
+  // without a mapping to check and without a nonlinear VMA, details change nothing: a full zap
+  if (details !== null && details.checkMapping === 0 && !details.nonlinear) details = null;
   const mm = vma.mm;
   const a = k.tables.arr(mm.pgd);
   const base = k.tables.base(mm.pgd);

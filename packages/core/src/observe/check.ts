@@ -30,7 +30,7 @@ import { vmNormalPage } from '../mm/fault.js';
 import { vmGetPageProt } from '../mm/mmap.js';
 import { lookupPmdTable } from '../mm/pgalloc.js';
 import { linearPageIndex } from '../mm/page-ref.js';
-import { type MmStruct, type Vma, VM_HUGETLB, VM_INSERTPAGE, VM_NONLINEAR, VM_SHARED, VM_WRITE } from '../mm/types.js';
+import { type MmStruct, type Vma, VM_HUGETLB, VM_INSERTPAGE, VM_NONLINEAR, VM_SHARED, VM_WRITE, isCowMapping } from '../mm/types.js';
 import type { Kernel } from '../seams/kernel.js';
 
 /** One violated invariant. */
@@ -109,8 +109,8 @@ function walkPteTable(k: Kernel, mm: MmStruct, pte: number, base: number, s: Scr
     }
     if (!ptePresent(f)) {
       if (f === _PAGE_FILE) {
+        // (truncation leaves file PTEs beyond the end in place, as 2.6.24 did)
         if ((vma.vmFlags & VM_NONLINEAR) === 0) out.add('pte', `mm ${mm.id}: file PTE at ${hex(addr)} in a linear VMA`);
-        else if (vma.vmFile === null || val >= Math.ceil(vma.vmFile.size / PAGE_SIZE)) out.add('pte', `mm ${mm.id}: file PTE at ${hex(addr)} beyond the file`);
       } else if (f === _PAGE_SWP) {
         if (val <= 0 || val >= k.swap.nrSlots || k.swap.map[val] === 0) out.add('swap', `mm ${mm.id}: swap PTE at ${hex(addr)} names free slot ${val}`);
         else s.swapRefs[val]!++;
@@ -142,7 +142,8 @@ function walkPteTable(k: Kernel, mm: MmStruct, pte: number, base: number, s: Scr
     if (anon) {
       rss.anon++;
       if (vma.anonVma === null || p.mapping[pfn] !== vma.anonVma.id) out.add('rmap', `mm ${mm.id}: anon page ${pfn} at ${hex(addr)} not in the VMA's anon_vma`);
-      if ((f & _PAGE_RW) !== 0 && p.mapcount[pfn]! > 1) out.add('cow', `mm ${mm.id}: writable PTE at ${hex(addr)} to anon page shared by ${p.mapcount[pfn]!} mappings`);
+      // (a COW copy forced into a shared VMA may be shared writable after fork, as in 2.6.24)
+      if ((f & _PAGE_RW) !== 0 && p.mapcount[pfn]! > 1 && isCowMapping(vma.vmFlags)) out.add('cow', `mm ${mm.id}: writable PTE at ${hex(addr)} to anon page shared by ${p.mapcount[pfn]!} mappings`);
     } else {
       rss.file++;
       if (vma.vmFile === null || p.mapping[pfn] !== vma.vmFile.id) out.add('rmap', `mm ${mm.id}: file page ${pfn} at ${hex(addr)} not from the VMA's file`);
@@ -181,7 +182,8 @@ function checkHugeEntry(k: Kernel, mm: MmStruct, f: number, head: number, addr: 
     out.add('hugetlb', `mm ${mm.id}: huge PMD entry at ${hex(addr)} maps frame ${head}, not a live huge page`);
     return;
   }
-  if ((f & _PAGE_RW) !== 0 && (vma.vmFlags & VM_WRITE) === 0) out.add('pte', `mm ${mm.id}: writable huge PTE at ${hex(addr)} in a VMA without VM_WRITE`);
+  // 2.6.24 hugetlb_cow makes a forced (ptrace) write's copy writable even without VM_WRITE: not flagged
+  if ((f & _PAGE_RW) !== 0 && (vma.vmFlags & (VM_WRITE | VM_SHARED)) === VM_SHARED) out.add('pte', `mm ${mm.id}: writable huge PTE at ${hex(addr)} in a shared VMA without VM_WRITE`);
   s.mapped[head]!++;
 }
 

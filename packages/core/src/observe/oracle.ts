@@ -8,10 +8,10 @@
  * It never trusts the model's page tables for what should be there.
  * @module
  */
-import { _PAGE_SWP, PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
+import { PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
 import { lookupPteTable } from '../mm/pgalloc.js';
 import { linearPageIndex } from '../mm/page-ref.js';
-import { type MmStruct, type Vma, VM_PFNMAP, VM_SHARED, VM_WRITE, isCowMapping } from '../mm/types.js';
+import { type MmStruct, type Vma, VM_IO, VM_PFNMAP, VM_SHARED, VM_WRITE, isCowMapping } from '../mm/types.js';
 import { findVma } from '../mm/vma.js';
 import type { Kernel } from '../seams/kernel.js';
 import type { Violation } from './check.js';
@@ -33,6 +33,9 @@ export class Oracle {
 
   /** remap_file_pages showed file pages from `pgoff` at [start, start+size). */
   remapFilePages(mm: MmStruct, start: number, size: number, pgoff: number): void {
+    // zap_pte drops whatever was mapped there, COWed copies included
+    const p = this.priv.get(mm.id);
+    if (p !== undefined) for (let i = 0; i < size / PAGE_SIZE; i++) p.delete(start / PAGE_SIZE + i);
     let m = this.nonlinear.get(mm.id);
     if (m === undefined) {
       m = new Map();
@@ -103,29 +106,28 @@ export class Oracle {
    * in a shared mapping it lands in a COW copy.
    */
   forceWrite(mm: MmStruct, addr: number, token: number): void {
+    const vma = findVma(mm, addr);
+    // a shared mapping the task may write takes the write itself: no COW
+    if (vma !== null && (vma.vmFlags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE)) {
+      this.write(mm, addr, token);
+      return;
+    }
     this.privOf(mm).set(addr / PAGE_SIZE, token);
   }
 
   /**
    * The file was truncated to `size` bytes: its data beyond the end is
-   * gone, and so are private copies there, except those out on swap, which
-   * truncation leaves in place (the kernel's `zap_details` path skips swap
-   * entries).
+   * gone, and so are private copies there (`vmtruncate` passes
+   * `even_cows`, a full zap).
    */
-  truncate(k: Kernel, fileId: number, size: number, mappings: readonly { mm: MmStruct; vmStart: number; vmEnd: number; vmPgoff: number }[]): void {
+  truncate(_k: Kernel, fileId: number, size: number, mappings: readonly { mm: MmStruct; vmStart: number; vmEnd: number; vmPgoff: number }[]): void {
     const first = Math.ceil(size / PAGE_SIZE);
     const f = this.files.get(fileId);
     if (f !== undefined) for (const pgoff of [...f.keys()]) if (pgoff >= first) f.delete(pgoff);
     for (const v of mappings) {
       const p = this.priv.get(v.mm.id);
       if (p === undefined) continue;
-      for (let addr = Math.max(v.vmStart, v.vmStart + (first - v.vmPgoff) * PAGE_SIZE); addr < v.vmEnd; addr += PAGE_SIZE) {
-        const vpn = addr / PAGE_SIZE;
-        if (!p.has(vpn)) continue;
-        const pte = lookupPteTable(k, v.mm, addr);
-        const swapped = pte !== 0 && (k.tables.arr(pte)[k.tables.base(pte) + pteIndex(addr) * 2]! & _PAGE_SWP) !== 0;
-        if (!swapped) p.delete(vpn);
-      }
+      for (let addr = Math.max(v.vmStart, v.vmStart + (first - v.vmPgoff) * PAGE_SIZE); addr < v.vmEnd; addr += PAGE_SIZE) p.delete(addr / PAGE_SIZE);
     }
   }
 
@@ -162,7 +164,8 @@ export class Oracle {
     for (let addr = start; addr < end; addr += PAGE_SIZE) {
       const vma = findVma(mm, addr);
       if (vma === null || vma.vmStart > addr) continue;
-      if ((vma.vmFlags & VM_SHARED) !== 0 || (vma.vmFlags & VM_WRITE) === 0) continue;
+      // mlock_fixup and get_user_pages skip VM_IO / VM_PFNMAP mappings
+      if ((vma.vmFlags & VM_SHARED) !== 0 || (vma.vmFlags & VM_WRITE) === 0 || (vma.vmFlags & (VM_PFNMAP | VM_IO)) !== 0) continue;
       const p = this.privOf(mm);
       if (!p.has(addr / PAGE_SIZE)) p.set(addr / PAGE_SIZE, this.expected(mm, addr));
     }
@@ -171,6 +174,11 @@ export class Oracle {
   /** MADV_DONTNEED: private pages read back as zero (anonymous) or the file's data. */
   discard(mm: MmStruct, start: number, end: number): void {
     this.unmap(mm, start, end);
+    // a VMA without ->fault (vm_insert_page) re-faults anonymous zero pages
+    for (let addr = start; addr < end; addr += PAGE_SIZE) {
+      const vma = findVma(mm, addr);
+      if (vma !== null && vma.vmStart <= addr && vma.vmOps === null && vma.vmFile !== null) this.privOf(mm).set(addr / PAGE_SIZE, 0);
+    }
   }
 
   /** mremap moved (and resized) a range. */
@@ -208,7 +216,7 @@ export class Oracle {
         const a = k.tables.arr(pte);
         const b = k.tables.base(pte) + pteIndex(addr) * 2;
         if (!ptePresent(a[b]!)) continue;
-        const got = k.pages.token[a[b + 1]!]!;
+        const got = k.tokenOf(a[b + 1]!);
         if (got !== tok) {
           out.push({ check: 'oracle', message: `mm ${mm.id} page 0x${addr.toString(16)} holds 0x${got.toString(16)}, expected 0x${tok.toString(16)}` });
         }

@@ -16,7 +16,7 @@ import type { PageArrays } from '../mem/page.js';
 import { doPageFault } from '../mm/access.js';
 import { TASK_UNMAPPED_BASE } from '../mm/mmap.js';
 import { accountTable, basePgtableAlloc } from '../mm/pgalloc.js';
-import { SwapInfo } from '../mm/swapfile.js';
+import { deleteFromSwapCache, SwapInfo } from '../mm/swapfile.js';
 import { MmuGather } from '../mm/tlb-gather.js';
 import { type AnonVma, DEFAULT_MAX_MAP_COUNT, MmStruct, type VmOperations } from '../mm/types.js';
 import { SWAP_CLUSTER_MAX, tryToFreePages } from '../mm/vmscan.js';
@@ -930,6 +930,13 @@ export class Kernel {
    * process has exited.
    */
   finish(): void {
+    // what reclaim would do next: free swap-cache pages nobody maps or holds
+    // (a pinned page whose last user went while pinned)
+    const p = this.pages;
+    for (let slot = 1; slot < this.swap.nrSlots; slot++) {
+      const pfn = this.swap.cache[slot]!;
+      if (pfn !== 0 && p.count[pfn] === 1 && p.mapcount[pfn] === 0 && p.pinned[pfn] === 0 && this.swap.map[slot] === 1) deleteFromSwapCache(this, pfn);
+    }
     if (this.oracle === null) return;
     this.invariants.checks++;
     for (const v of checkNoLeaks(this)) {
