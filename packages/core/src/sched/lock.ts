@@ -60,15 +60,24 @@ export class LockStats {
  * until that release time, which is where contention comes from. Returns
  * the wait (0 when none).
  */
-function waitUntilFree(k: Kernel, stat: LockStat, freeAt: number, spins: boolean): number {
+function waitUntilFree(k: Kernel, stat: LockStat, className: string, heldFrom: number, freeAt: number, spins: boolean): number {
   if (k.mode !== 'timed') return 0;
   const cpu = k.cpu;
-  const wait = freeAt - cpu.clock;
-  if (wait <= 0) return 0;
+  // only a hold that covers the taker's present makes it wait
+  if (cpu.clock < heldFrom || cpu.clock >= freeAt) return 0;
+  const t0 = cpu.clock;
+  const wait = freeAt - t0;
   stat.contentions++;
   stat.wait_ns += wait;
+  if (!spins) {
+    // sleeping: the end of a non-preemptible stretch and a quiescent state
+    k.npBreak();
+    k.rcu.quiescent(cpu.id);
+  }
   cpu.clock = freeAt;
   if (spins) cpu.busyNs += wait;
+  else if (cpu.npStart >= 0) cpu.npStart = cpu.clock;
+  k.trace?.slice(cpu.id, 'lock', `wait ${className}`, t0, freeAt);
   return wait;
 }
 
@@ -89,6 +98,7 @@ export class SpinLock implements LockRef {
   owner = -1;
   private lastCpu = -1;
   private acquiredAt = 0;
+  private heldFrom = 0;
   private freeAt = 0;
   /** The class figures. */
   readonly stat: LockStat;
@@ -109,7 +119,7 @@ export class SpinLock implements LockRef {
   /** `spin_trylock()`: take it if free (disabling preemption). */
   tryLock(k: Kernel): boolean {
     if (this.owner >= 0) return false;
-    waitUntilFree(k, this.stat, this.freeAt, true);
+    waitUntilFree(k, this.stat, this.className, this.heldFrom, this.freeAt, true);
     this.owner = k.cpu.id;
     this.stat.acquisitions++;
     lineTransfer(k, this.lastCpu);
@@ -124,6 +134,7 @@ export class SpinLock implements LockRef {
     if (this.owner !== k.cpu.id) throw new Error(`spin_unlock of ${this.className} not held by cpu ${k.cpu.id}`);
     this.stat.hold_ns += k.cpu.clock - this.acquiredAt;
     this.owner = -1;
+    this.heldFrom = this.acquiredAt;
     this.freeAt = k.cpu.clock;
     k.preemptEnable();
   }
@@ -164,9 +175,11 @@ export class RwSem {
   private lastCpu = -1;
   private readonly readAt: Float64Array;
   private writeAt = 0;
-  /** When the last writer released it. */
+  /** The last writer's hold. */
+  private writerFrom = 0;
   private writerFreeAt = 0;
-  /** When the last reader released it. */
+  /** The span of the last readers' holds. */
+  private readersFrom = 0;
   private readersFreeAt = 0;
   /** The class figures. */
   readonly stat: LockStat;
@@ -206,7 +219,7 @@ export class RwSem {
   /** `down_read_trylock()`. */
   tryRead(k: Kernel): boolean {
     if (this.writer >= 0) return false;
-    waitUntilFree(k, this.stat, this.writerFreeAt, false);
+    waitUntilFree(k, this.stat, this.className, this.writerFrom, this.writerFreeAt, false);
     this.readers++;
     this.stat.acquisitions++;
     // the count word is written by every reader: it bounces between CPUs
@@ -223,13 +236,17 @@ export class RwSem {
     lineTransfer(k, this.lastCpu);
     this.lastCpu = k.cpu.id;
     this.stat.hold_ns += k.cpu.clock - this.readAt[k.cpu.id]!;
-    if (k.cpu.clock > this.readersFreeAt) this.readersFreeAt = k.cpu.clock;
+    if (k.cpu.clock > this.readersFreeAt) {
+      if (this.readersFreeAt < this.readAt[k.cpu.id]!) this.readersFrom = this.readAt[k.cpu.id]!;
+      this.readersFreeAt = k.cpu.clock;
+    }
   }
 
   /** `down_write_trylock()`. */
   tryWrite(k: Kernel): boolean {
     if (this.writer >= 0 || this.readers > 0) return false;
-    waitUntilFree(k, this.stat, Math.max(this.writerFreeAt, this.readersFreeAt), false);
+    if (this.writerFreeAt >= this.readersFreeAt) waitUntilFree(k, this.stat, this.className, this.writerFrom, this.writerFreeAt, false);
+    else waitUntilFree(k, this.stat, this.className, this.readersFrom, this.readersFreeAt, false);
     this.writer = k.cpu.id;
     this.stat.acquisitions++;
     lineTransfer(k, this.lastCpu);
@@ -243,6 +260,7 @@ export class RwSem {
     if (this.writer !== k.cpu.id) throw new Error(`up_write of ${this.className} not held for write by cpu ${k.cpu.id}`);
     this.writer = -1;
     this.stat.hold_ns += k.cpu.clock - this.writeAt;
+    this.writerFrom = this.writeAt;
     this.writerFreeAt = k.cpu.clock;
   }
 
@@ -307,8 +325,8 @@ export class PtlTable {
   private readonly owner: Int32Array;
   private readonly lastCpu: Int32Array;
   private readonly since: Float64Array;
-  /** Release times (timed mode only). */
-  private readonly freeAt = new Map<number, number>();
+  /** Last hold [from, to) per table (timed mode only). */
+  private readonly holds = new Map<number, [number, number]>();
   /** The `ptl` class figures. */
   readonly stat: LockStat;
 
@@ -322,7 +340,10 @@ export class PtlTable {
   /** `spin_trylock(pte_lockptr(mm, pmd))` for table `pfn`. */
   tryLock(k: Kernel, pfn: number): boolean {
     if (this.owner[pfn] !== -1) return false;
-    if (k.mode === 'timed') waitUntilFree(k, this.stat, this.freeAt.get(pfn) ?? 0, true);
+    if (k.mode === 'timed') {
+      const h = this.holds.get(pfn);
+      if (h !== undefined) waitUntilFree(k, this.stat, 'ptl', h[0], h[1], true);
+    }
     this.owner[pfn] = k.cpu.id;
     this.stat.acquisitions++;
     lineTransfer(k, this.lastCpu[pfn]!);
@@ -337,7 +358,7 @@ export class PtlTable {
     if (this.owner[pfn] !== k.cpu.id) throw new Error(`pte unlock of table ${pfn} not held by cpu ${k.cpu.id}`);
     this.owner[pfn] = -1;
     this.stat.hold_ns += k.cpu.clock - this.since[pfn]!;
-    if (k.mode === 'timed') this.freeAt.set(pfn, k.cpu.clock);
+    if (k.mode === 'timed') this.holds.set(pfn, [this.since[pfn]!, k.cpu.clock]);
     k.preemptEnable();
   }
 
@@ -349,7 +370,7 @@ export class PtlTable {
   /** The lock of a table being freed must not be held. */
   assertFree(pfn: number): void {
     if (this.owner[pfn] !== -1) throw new Error(`page table ${pfn} freed with its PTE lock held`);
-    this.freeAt.delete(pfn);
+    this.holds.delete(pfn);
   }
 }
 

@@ -85,6 +85,8 @@ export interface ExploreOptions {
   depth: number;
   /** Bound on steps before giving up (a livelock). */
   maxSteps: number;
+  /** PCT: the step range change points are drawn from (about the run's length). */
+  horizon: number;
 }
 
 /** The scheduler. */
@@ -132,7 +134,7 @@ export class Scheduler {
     }
     if (this.explore !== null && this.explore.strategy === 'pct') {
       for (const t of threads) t.priority = this.explore.depth + this.rng.next();
-      const horizon = Math.max(1, this.explore.maxSteps / 16);
+      const horizon = Math.max(4, this.explore.horizon);
       this.changePoints = Array.from({ length: this.explore.depth - 1 }, () => this.rng.int(horizon));
     }
     const current = new Map<number, Thread>();

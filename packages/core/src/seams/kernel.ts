@@ -100,6 +100,8 @@ export interface BuildOptions {
   strategy?: ExploreStrategy;
   /** Explore mode: PCT depth (default 3). */
   pctDepth?: number;
+  /** Explore mode: PCT change points fall in the first this-many steps (default 64: about a race scenario's length). */
+  pctHorizon?: number;
   /** Record a trace in the Trace Event Format, keeping at most this many events (0: none). */
   traceEvents?: number;
 }
@@ -161,6 +163,7 @@ export function buildKernel(opts: BuildOptions = {}): Kernel {
   if (!['random', 'pct'].includes(strategy)) throw new KernelConfigError(`explore strategy must be random or pct, got '${strategy}'`);
   const pctDepth = opts.pctDepth ?? 3;
   if (!Number.isInteger(pctDepth) || pctDepth < 1 || pctDepth > 20) throw new KernelConfigError(`PCT depth must be an integer from 1 to 20, got ${pctDepth}`);
+  if (opts.pctHorizon !== undefined && (!Number.isInteger(opts.pctHorizon) || opts.pctHorizon < 1)) throw new KernelConfigError(`PCT horizon must be a positive integer, got ${opts.pctHorizon}`);
   const traceEvents = opts.traceEvents ?? 0;
   if (!Number.isInteger(traceEvents) || traceEvents < 0) throw new KernelConfigError(`trace event cap must be a whole number, got ${traceEvents}`);
   const features = resolveFeatures(opts.features ?? [], opts.registry ?? []);
@@ -175,7 +178,7 @@ export function buildKernel(opts: BuildOptions = {}): Kernel {
     check: opts.check ?? false,
     features,
     mode,
-    explore: mode === 'explore' ? { seed: opts.seed ?? 1, strategy, depth: pctDepth, maxSteps: 2_000_000 } : null,
+    explore: mode === 'explore' ? { seed: opts.seed ?? 1, strategy, depth: pctDepth, maxSteps: 2_000_000, horizon: opts.pctHorizon ?? 64 } : null,
     traceEvents,
   });
   for (const f of features) f.feature.install(k, f.options as never);
@@ -577,7 +580,8 @@ export class Kernel {
     if (task !== null) {
       const cpu = this.cpus[task.cpu]!;
       this.cpu = cpu;
-      if (this.mode === 'sequential') cpu.clock = Math.max(cpu.clock, this.now);
+      // the synchronous API runs in program order: an operation starts after the previous one
+      if (this.mode !== 'explore') cpu.clock = Math.max(cpu.clock, this.now);
       this.switchMm(task);
     }
     this.currentOp = op;
@@ -597,7 +601,7 @@ export class Kernel {
     } else {
       r = runSync(path);
     }
-    if (this.mode === 'sequential') this.now = Math.max(this.now, this.cpu.clock);
+    if (this.mode !== 'explore') this.now = Math.max(this.now, this.cpu.clock);
     this.opDone(op);
     return r;
   }
@@ -885,7 +889,10 @@ export class Kernel {
         this.now = Math.max(this.now, this.cpu.clock);
       }
     } else {
+      // the threads start together, after what came before them
+      if (this.mode === 'timed') for (const p of programs) this.cpus[p.task.cpu]!.clock = Math.max(this.cpus[p.task.cpu]!.clock, this.now);
       this.schedule(programs);
+      if (this.mode === 'timed') for (const c of this.cpus) this.now = Math.max(this.now, c.clock);
     }
     this.opDone('threads');
   }
