@@ -25,9 +25,10 @@ export function listFeatures(): { name: string; summary: string }[] {
  * stay strings; the core coerces and checks them against the feature's
  * declared options.
  * @param list - `name:key=value,name,...`
+ * @param usage - the usage line errors carry (default `mmlab run`'s)
  * @throws {@link UsageError} for an unknown feature or a malformed spec
  */
-export function parseFeatureList(list: string): FeatureRequest[] {
+export function parseFeatureList(list: string, usage: string = RUN_USAGE): FeatureRequest[] {
   return list
     .split(',')
     .map((s) => s.trim())
@@ -37,12 +38,12 @@ export function parseFeatureList(list: string): FeatureRequest[] {
       try {
         spec = parseSpec(text, 'feature');
       } catch (err) {
-        throw new UsageError((err as Error).message, RUN_USAGE);
+        throw new UsageError((err as Error).message, usage);
       }
       const feature = FEATURES.find((f) => f.name === spec.name);
       if (feature === undefined) {
         const known = FEATURES.map((f) => f.name).join(', ');
-        throw new UsageError(`unknown feature '${spec.name}' (known: ${known === '' ? 'none' : known})`, RUN_USAGE);
+        throw new UsageError(`unknown feature '${spec.name}' (known: ${known === '' ? 'none' : known})`, usage);
       }
       return { feature, options: Object.fromEntries(spec.args) };
     });

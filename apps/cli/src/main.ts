@@ -9,18 +9,20 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { captureCommand } from './commands/capture.js';
+import { exploreCommand } from './commands/explore.js';
 import { listCommand } from './commands/list.js';
 import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
 import { UsageError } from './errors.js';
 import { reportError } from './errors-report.js';
 import { processIo, type Io } from './io.js';
-import { CAPTURE_USAGE, HELP, LIST_USAGE, MAIN_USAGE, REPLAY_USAGE, RUN_USAGE } from './usage.js';
+import { CAPTURE_USAGE, EXPLORE_USAGE, HELP, LIST_USAGE, MAIN_USAGE, REPLAY_USAGE, RUN_USAGE } from './usage.js';
 
 export type { Io } from './io.js';
 
 const USAGES: Readonly<Record<string, string>> = {
   run: RUN_USAGE,
+  explore: EXPLORE_USAGE,
   replay: REPLAY_USAGE,
   capture: CAPTURE_USAGE,
   list: LIST_USAGE,
@@ -43,6 +45,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     switch (verb) {
       case 'run':
         return await runCommand(args, io);
+      case 'explore':
+        return exploreCommand(args, io);
       case 'replay':
         return await replayCommand(args, io);
       case 'capture':

@@ -7,7 +7,13 @@
 export const RUN_USAGE =
   'usage: mmlab run --workload SPEC [--features SPEC,SPEC,...] [--seed N] [--preempt|--no-preempt] ' +
   '[--check] [--json] [--timings] [--machine NAME] [--placement legacy|aligned] [--mem SIZE] [--swap SIZE] ' +
-  '[--hugepages N]';
+  '[--hugepages N] [--mode sequential|timed|explore] [--cpus N] [--strategy random|pct] [--trace FILE] ' +
+  '[--trace-events N]';
+
+/** `mmlab explore` usage. */
+export const EXPLORE_USAGE =
+  'usage: mmlab explore --scenario NAME --seeds N [--seed FIRST] [--features SPEC,SPEC,...] ' +
+  '[--strategy random|pct] [--cpus N] [--machine NAME] [--preempt|--no-preempt] [--json] [--timings]';
 
 /** `mmlab replay` usage. */
 export const REPLAY_USAGE = 'usage: mmlab replay DIR [--json] [--check]';
@@ -16,10 +22,10 @@ export const REPLAY_USAGE = 'usage: mmlab replay DIR [--json] [--check]';
 export const CAPTURE_USAGE = 'usage: mmlab capture PID DIR';
 
 /** `mmlab list` usage. */
-export const LIST_USAGE = 'usage: mmlab list workloads|machines|features [--json]';
+export const LIST_USAGE = 'usage: mmlab list workloads|scenarios|machines|features [--json]';
 
 /** The one-line usage of the command as a whole. */
-export const MAIN_USAGE = 'usage: mmlab run|replay|capture|list|help ... (mmlab help for details)';
+export const MAIN_USAGE = 'usage: mmlab run|explore|replay|capture|list|help ... (mmlab help for details)';
 
 /** The full help text (`mmlab help`). */
 export const HELP = `mmlab: run workloads on a model of the Linux 2.6.24 memory-management subsystem
@@ -36,6 +42,24 @@ ${RUN_USAGE}
     unless --hugepages (or, for the RAM, --mem) is given. A workload the OOM
     killer stops, or that a pool too small refuses (ENOMEM), is a result
     ("result" in the report), exit code 0.
+    --mode sets how concurrent threads run: sequential (one after the other, the
+    default), timed (discrete events on their CPUs: contention, waits and IPIs
+    take simulated time; deterministic) or explore (a seeded interleaving;
+    --strategy random|pct). --cpus overrides the machine's CPU count. The report
+    has lock statistics per class (metrics.locks: acquisitions, contentions,
+    wait and hold time) and the simulated time (metrics.sim: TLB flush time,
+    the longest non-preemptible stretch, per-CPU busy time and longest
+    stretch). --trace FILE writes a Trace Event Format file (Perfetto,
+    chrome://tracing) of at most --trace-events N events (default 200000); the
+    same seed gives the same report and trace, byte for byte, in every mode.
+
+${EXPLORE_USAGE}
+    Runs N seeded explore-mode interleavings (seeds FIRST, FIRST+1, ...; default
+    FIRST 1) of a named race scenario (mmlab list scenarios) on a 16m kernel
+    with 2 CPUs (--cpus) and the invariant checker on, and prints "no violation
+    in N seeds" or the first failing seed with its violation, its interleaving
+    (c0: a step on CPU 0, i1: an IPI taken by CPU 1) and the command that
+    reproduces it; exit code 1 when a seed fails.
 
 ${REPLAY_USAGE}
     Rebuilds a captured process's address space and compares the model's page-table
@@ -46,8 +70,9 @@ ${CAPTURE_USAGE}
     /proc/PID/pagemap (needs root or the process's own access).
 
 ${LIST_USAGE}
-    Lists the built-in workloads and their parameters, the machine profiles (every
-    profile field), or the features; --json prints a JSON array.
+    Lists the built-in workloads and their parameters, the race scenarios of
+    mmlab explore, the machine profiles (every profile field), or the features;
+    --json prints a JSON array.
 
 Exit codes: 0 success, 1 failure (violation, replay mismatch, workload error), 2 bad usage.
 `;

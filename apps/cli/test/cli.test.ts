@@ -69,6 +69,8 @@ describe('mmlab run', () => {
     const report = JSON.parse(r.out) as { config: unknown; metrics: { pagetables: { pte: number } } };
     expect(report.config).toEqual({
       machine: 'x86-64-today',
+      cpus: 2,
+      mode: 'sequential',
       placement: 'aligned',
       preempt: true,
       check: false,
@@ -131,7 +133,7 @@ describe('mmlab run --mem and --swap', () => {
     const r = await mmlab(['run', '--workload', 'swap-pressure:size=48m', '--mem', '32m', '--check']);
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
-    expect(r.out).toMatch(/^mmlab run swap-pressure:size=48m\nmachine x86-64, memory 32m, swap 64m, legacy placement/);
+    expect(r.out).toMatch(/^mmlab run swap-pressure:size=48m\nmachine x86-64 \(8 cpus\), mode sequential, memory 32m, swap 64m, legacy placement/);
     for (const name of ['pswpout', 'pswpin', 'pgmajfault', 'allocstall']) {
       expect(r.out).toMatch(new RegExp(`\\n${name}\\s+[1-9][\\d,]*\\n`));
     }
@@ -175,7 +177,7 @@ describe('mmlab run --mem and --swap', () => {
     const r = await mmlab(['run', '--workload', 'hugetlb-shm:procs=3:size=1g']);
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
-    expect(r.out).toMatch(/\nmachine x86-64, memory 4g, swap 8g, huge page pool 512 x 2m \(1g\), /);
+    expect(r.out).toMatch(/\nmachine x86-64 \(8 cpus\), mode sequential, memory 4g, swap 8g, huge page pool 512 x 2m \(1g\), /);
     expect(r.out).toMatch(/\nmmlab_huge_pmd_share\s+2\n/);
     expect(r.out).toMatch(/\nHugePages_Total\s+512\s+pages\n/);
     expect(r.out).toMatch(/\nHugePages_Free\s+0\s+pages at snapshot \(512 at end\)\n/);
@@ -232,7 +234,7 @@ describe('bad usage exits 2 with one line and a usage line', () => {
     [['run', '--workload'], /needs a value/],
     [
       ['run', '--workload', 'nosuch'],
-      /unknown workload 'nosuch' \(known: shm-procs, anon-touch, fork-exit, swap-pressure, dio, hugetlb-shm\)/,
+      /unknown workload 'nosuch' \(known: shm-procs, anon-touch, fork-exit, swap-pressure, dio, hugetlb-shm, threads-fault\)/,
     ],
     [['run', '--workload', 'anon-touch:bogus=1'], /unknown parameter 'bogus'/],
     [['run', '--workload', 'anon-touch:size=0'], /'size' must not be zero/],
@@ -273,7 +275,7 @@ describe('mmlab list', () => {
   it('documents the workloads and their parameters', async () => {
     const r = await mmlab(['list', 'workloads']);
     expect(r.code).toBe(0);
-    for (const name of ['shm-procs', 'anon-touch', 'fork-exit', 'swap-pressure', 'dio', 'hugetlb-shm']) {
+    for (const name of ['shm-procs', 'anon-touch', 'fork-exit', 'swap-pressure', 'dio', 'hugetlb-shm', 'threads-fault']) {
       expect(r.out).toContain(`${name}\n`);
     }
     expect(r.out).toMatch(/procs\s+int\s+default 32/);
@@ -282,11 +284,21 @@ describe('mmlab list', () => {
     const json = JSON.parse((await mmlab(['list', 'workloads', '--json'])).out) as { name: string }[];
     expect(r.out).toMatch(/passes\s+int\s+default 2/);
     expect(r.out).toMatch(/size\s+size\s+default 512m/);
-    expect(json.map((w) => w.name)).toEqual(['shm-procs', 'anon-touch', 'fork-exit', 'swap-pressure', 'dio', 'hugetlb-shm']);
+    expect(json.map((w) => w.name)).toEqual([
+      'shm-procs',
+      'anon-touch',
+      'fork-exit',
+      'swap-pressure',
+      'dio',
+      'hugetlb-shm',
+      'threads-fault',
+    ]);
+    expect(r.out).toMatch(/threads-fault\n {2}one process and THREADS-1 clone\(CLONE_VM\) threads/);
+    expect(r.out).toMatch(/threads\s+int\s+default 4/);
   });
 
   it('prints every list as JSON, deterministically', async () => {
-    for (const topic of ['machines', 'workloads', 'features']) {
+    for (const topic of ['machines', 'workloads', 'scenarios', 'features']) {
       const a = await mmlab(['list', topic, '--json']);
       const b = await mmlab(['list', topic, '--json']);
       expect(a.code).toBe(0);
@@ -365,7 +377,7 @@ describe('mmlab help and the program entry', () => {
     const bad = run(['frobnicate']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe(
-      "mmlab: unknown command 'frobnicate'\nusage: mmlab run|replay|capture|list|help ... (mmlab help for details)\n"
+      "mmlab: unknown command 'frobnicate'\nusage: mmlab run|explore|replay|capture|list|help ... (mmlab help for details)\n"
     );
     expect(run(['list', 'features']).status).toBe(0);
   });

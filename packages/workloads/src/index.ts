@@ -1,4 +1,4 @@
-export { anonTouch, dio, forkExit, hugetlbShm, shmProcs, swapPressure } from './builtin/index.js';
+export { anonTouch, dio, forkExit, hugetlbShm, shmProcs, swapPressure, threadsFault, THREADS_FAULT_CHUNK } from './builtin/index.js';
 export { SGA_ADDR } from './builtin/hugetlb-shm.js';
 export { expectNoSignal, expectOk, expectOkOrOom, expectTask, signalName } from './checks.js';
 export { SpecError, WorkloadError, WorkloadStopped } from './errors.js';
@@ -26,7 +26,18 @@ export type {
 } from './report.js';
 export { bindWorkload, resolveWorkload } from './resolve.js';
 export { createRng, type Rng } from './rng.js';
-export { DEFAULT_MACHINE, runWorkload, type RunOptions } from './run.js';
+export {
+  DEFAULT_MACHINE,
+  DEFAULT_TRACE_EVENTS,
+  RUN_MODES,
+  runWorkload,
+  runWorkloadTraced,
+  type ExploreStrategyName,
+  type KernelTrace,
+  type RunMode,
+  type RunOptions,
+  type TracedRun,
+} from './run.js';
 export { formatSize, parseSize } from './size.js';
 export { parseSpec, type ParsedSpec } from './spec.js';
 export {
@@ -47,3 +58,4 @@ export {
   type WorkloadContext,
 } from './workload.js';
 export * from './replay/index.js';
+export * from './explore/index.js';

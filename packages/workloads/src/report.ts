@@ -11,6 +11,12 @@ import type { Metrics, Placement, Violation } from '@mmlab/core';
 export interface RunConfig {
   /** Machine profile name. */
   readonly machine: string;
+  /** CPUs (the profile's, or `--cpus`). */
+  readonly cpus: number;
+  /** Execution mode. */
+  readonly mode: 'sequential' | 'timed' | 'explore';
+  /** Explore mode: how interleavings were chosen (present in explore mode only). */
+  readonly strategy?: 'random' | 'pct';
   /** mmap placement. */
   readonly placement: Placement;
   /** CONFIG_PREEMPT. */

@@ -56,6 +56,44 @@ export interface RunOptions {
   readonly timings?: boolean;
   /** Directory that relative workload module paths start from. */
   readonly cwd?: string;
+  /**
+   * Execution mode (default `sequential`): `timed` runs concurrent threads
+   * as discrete events on their CPUs, `explore` as a seeded interleaving
+   * (the run's seed).
+   */
+  readonly mode?: RunMode;
+  /** CPUs (default: the machine profile's). */
+  readonly cpus?: number;
+  /** Explore mode: how interleavings are chosen (default `random`). */
+  readonly strategy?: ExploreStrategyName;
+  /**
+   * Record a trace (Trace Event Format) of at most this many events; 0 or
+   * absent: none. {@link runWorkloadTraced} returns it.
+   */
+  readonly traceEvents?: number;
+}
+
+/** Execution modes of a run (the core's `mode`). */
+export type RunMode = 'sequential' | 'timed' | 'explore';
+
+/** The execution modes, in the order the command line lists them. */
+export const RUN_MODES: readonly RunMode[] = ['sequential', 'timed', 'explore'];
+
+/** How explore mode chooses interleavings (the core's `strategy`). */
+export type ExploreStrategyName = 'random' | 'pct';
+
+/** The trace file a kernel writes (`Kernel.traceFile()`: `{ traceEvents, displayTimeUnit, metadata }`). */
+export type KernelTrace = NonNullable<ReturnType<Kernel['traceFile']>>;
+
+/** Default cap on trace events when a trace is asked for. */
+export const DEFAULT_TRACE_EVENTS = 200_000;
+
+/** A run's report and, when one was asked for, its trace. */
+export interface TracedRun {
+  /** The report, as {@link runWorkload} returns it. */
+  readonly report: RunReport;
+  /** The trace (`traceEvents` > 0), or null. */
+  readonly trace: KernelTrace | null;
 }
 
 /** Default machine profile. */
@@ -82,6 +120,15 @@ export const DEFAULT_MACHINE = 'x86-64';
  *   set, and {@link WorkloadError} when the workload fails on the model
  */
 export async function runWorkload(options: RunOptions): Promise<RunReport> {
+  return (await runWorkloadTraced(options)).report;
+}
+
+/**
+ * Like {@link runWorkload}, and returns the kernel's trace too when
+ * `traceEvents` asks for one.
+ * @param options - what to run and on which kernel
+ */
+export async function runWorkloadTraced(options: RunOptions): Promise<TracedRun> {
   const started = performance.now();
   const workload =
     typeof options.workload === 'string' ? await resolveWorkload(options.workload, options.cwd) : options.workload;
@@ -90,6 +137,8 @@ export async function runWorkload(options: RunOptions): Promise<RunReport> {
   const preempt = options.preempt ?? false;
   const check = options.check ?? false;
   const features = options.features ?? [];
+  const mode = options.mode ?? 'sequential';
+  const strategy = options.strategy ?? 'random';
   const sizes = kernelSizes(workload, machine, options);
   const kernel = buildFor(workload, sizes, {
     config: { preempt },
@@ -98,6 +147,10 @@ export async function runWorkload(options: RunOptions): Promise<RunReport> {
     registry: [...(options.registry ?? [])],
     seed,
     check,
+    mode,
+    ...(mode === 'explore' ? { strategy } : {}),
+    ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
+    ...(options.traceEvents === undefined ? {} : { traceEvents: options.traceEvents }),
     ...(options.placement === undefined ? {} : { placement: options.placement }),
     ...(sizes.memBytes === undefined ? {} : { memBytes: sizes.memBytes }),
     ...(options.swapBytes === undefined ? {} : { swapBytes: options.swapBytes }),
@@ -146,7 +199,18 @@ export async function runWorkload(options: RunOptions): Promise<RunReport> {
     workload: { name: workload.name, spec: workload.spec, params: workload.params },
     features: kernel.features.map((f): ReportedFeature => ({ name: f.feature.name, options: { ...f.options } })),
     seed,
-    config: { machine, placement: kernel.placement, preempt, check, memBytes, swapBytes, hugePages: pool.nrHugePages },
+    config: {
+      machine,
+      cpus: kernel.cpus.length,
+      mode,
+      ...(mode === 'explore' ? { strategy } : {}),
+      placement: kernel.placement,
+      preempt,
+      check,
+      memBytes,
+      swapBytes,
+      hugePages: pool.nrHugePages,
+    },
     ...(result === undefined ? {} : { result }),
     metrics: kernel.metrics(),
     ...(pool.nrHugePages === 0 ? {} : { hugePages: hugePageFigures(kernel, hugeAtSnapshot) }),
@@ -155,7 +219,7 @@ export async function runWorkload(options: RunOptions): Promise<RunReport> {
       : {}),
     ...(options.timings === true ? { host: { ms: Math.round(performance.now() - started) } } : {}),
   };
-  return report;
+  return { report, trace: kernel.traceFile() };
 }
 
 /** The report's `result`, or `undefined` when the workload simply completed. */

@@ -89,6 +89,8 @@ describe('runWorkload reports', () => {
     expect(r.workload).toEqual({ name: 'anon-touch', spec: 'anon-touch:size=64k', params: { size: 65536 } });
     expect(r.config).toEqual({
       machine: 'x86-64',
+      cpus: 8,
+      mode: 'sequential',
       placement: 'legacy',
       preempt: false,
       check: true,
@@ -96,6 +98,10 @@ describe('runWorkload reports', () => {
       swapBytes: 8 * 2 ** 30,
       hugePages: 0,
     });
+    expect(Object.keys(r.metrics)).toEqual(['vmstat', 'peak', 'meminfo', 'pagetables', 'procs', 'sim', 'locks']);
+    const explore = await runWorkload({ workload: 'anon-touch:size=64k', mode: 'explore', strategy: 'pct', cpus: 2 });
+    expect(explore.config).toMatchObject({ machine: 'x86-64', cpus: 2, mode: 'explore', strategy: 'pct' });
+    expect(Object.keys(explore.config).slice(0, 4)).toEqual(['machine', 'cpus', 'mode', 'strategy']);
   });
 
   it('refuse an unknown machine', async () => {

@@ -1,10 +1,10 @@
 /**
- * `mmlab list workloads|machines|features [--json]`.
+ * `mmlab list workloads|scenarios|machines|features [--json]`.
  * @module
  */
 
 import { allMachines, type MachineProfile } from '@mmlab/core';
-import { formatParamValue, formatSize, listWorkloads } from '@mmlab/workloads';
+import { formatParamValue, formatSize, listScenarios, listWorkloads } from '@mmlab/workloads';
 import { parseArgs } from '../argv.js';
 import { UsageError } from '../errors.js';
 import { listFeatures } from '../features.js';
@@ -13,7 +13,7 @@ import { formatTable } from '../format/table.js';
 import type { Io } from '../io.js';
 import { LIST_USAGE } from '../usage.js';
 
-const TOPICS = ['workloads', 'machines', 'features'] as const;
+const TOPICS = ['workloads', 'scenarios', 'machines', 'features'] as const;
 
 /**
  * Runs `mmlab list`.
@@ -31,6 +31,9 @@ export function listCommand(args: readonly string[], io: Io): number {
   switch (topic) {
     case 'workloads':
       io.stdout(json ? toJson(workloadsData()) : workloadsText());
+      return 0;
+    case 'scenarios':
+      io.stdout(json ? toJson(scenariosData()) : scenariosText());
       return 0;
     case 'machines':
       io.stdout(json ? toJson(machinesData()) : machinesText());
@@ -67,6 +70,40 @@ function workloadsText(): string {
       'a function (ctx, params) or a workload object; example: packages/workloads/examples/touch-half.mjs\n'
   );
   return out.join('');
+}
+
+/** A scenario as `list scenarios --json` shows it. */
+interface ScenarioData {
+  readonly name: string;
+  readonly summary: string;
+  readonly kernel: { readonly memBytes?: number; readonly swapBytes?: number; readonly hugePages?: number };
+}
+
+function scenariosData(): ScenarioData[] {
+  return listScenarios().map((s) => ({ name: s.name, summary: s.summary, kernel: { ...(s.kernel ?? {}) } }));
+}
+
+function scenariosText(): string {
+  const out = scenariosData().map((s) => `${s.name}\n${wrap(s.summary, 4, 88)}`);
+  out.push('run one with: mmlab explore --scenario NAME --seeds N\n');
+  return out.join('');
+}
+
+/** Wraps text at word boundaries into lines of at most `width` characters, indented. */
+function wrap(text: string, indent: number, width: number): string {
+  const pad = ' '.repeat(indent);
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line !== '' && pad.length + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines.map((l) => `${pad}${l}\n`).join('');
 }
 
 /** A machine profile as `list machines --json` shows it: every field but the cost table, in a fixed order. */

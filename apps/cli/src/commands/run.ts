@@ -4,14 +4,23 @@
  */
 
 import { PAGE_SIZE, getMachine, listMachines, type Placement } from '@mmlab/core';
-import { parseSize, resolveWorkload, runWorkload } from '@mmlab/workloads';
+import {
+  DEFAULT_TRACE_EVENTS,
+  RUN_MODES,
+  parseSize,
+  resolveWorkload,
+  runWorkloadTraced,
+  type RunMode,
+} from '@mmlab/workloads';
 import { optionValue, parseArgs, type OptionSpec } from '../argv.js';
 import { UsageError } from '../errors.js';
 import { parseFeatureList } from '../features.js';
 import { toJson } from '../format/json.js';
-import { formatRunReport } from '../format/run-report.js';
+import { formatRunReport, type TraceNote } from '../format/run-report.js';
 import type { Io } from '../io.js';
+import { checkTraceTarget, writeJsonAtomic } from '../trace-file.js';
 import { RUN_USAGE } from '../usage.js';
+import { parseCpus, parseSeed, parseStrategy } from './options.js';
 
 const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   workload: { kind: 'value', placeholder: 'SPEC' },
@@ -26,7 +35,15 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   mem: { kind: 'value', placeholder: 'SIZE' },
   swap: { kind: 'value', placeholder: 'SIZE' },
   hugepages: { kind: 'value', placeholder: 'N' },
+  mode: { kind: 'value', placeholder: 'sequential|timed|explore' },
+  cpus: { kind: 'value', placeholder: 'N' },
+  strategy: { kind: 'value', placeholder: 'random|pct' },
+  trace: { kind: 'value', placeholder: 'FILE' },
+  'trace-events': { kind: 'value', placeholder: 'N' },
 };
+
+/** Most trace events `--trace-events` accepts. */
+const MAX_TRACE_EVENTS = 10_000_000;
 
 /**
  * Runs `mmlab run`: builds the kernel, runs the workload, prints the report.
@@ -46,7 +63,7 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
   }
   const spec = optionValue(parsed, 'workload');
   if (spec === undefined) throw new UsageError('missing --workload SPEC', RUN_USAGE);
-  const seed = parseSeed(optionValue(parsed, 'seed'));
+  const seed = parseSeed(optionValue(parsed, 'seed'), RUN_USAGE) ?? 1;
   const machine = optionValue(parsed, 'machine') ?? 'x86-64';
   if (getMachine(machine) === undefined) {
     throw new UsageError(`unknown machine '${machine}' (known: ${listMachines().join(', ')})`, RUN_USAGE);
@@ -58,12 +75,29 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
     throw new UsageError(`--swap must be a multiple of the page size ${PAGE_SIZE} (got ${swapBytes})`, RUN_USAGE);
   }
   const hugePages = parseHugePages(optionValue(parsed, 'hugepages'));
-  const features = (parsed.values.get('features') ?? []).flatMap(parseFeatureList);
+  const mode = parseMode(optionValue(parsed, 'mode'));
+  const cpus = parseCpus(optionValue(parsed, 'cpus'), RUN_USAGE);
+  const strategyText = optionValue(parsed, 'strategy');
+  const strategy = parseStrategy(strategyText, RUN_USAGE);
+  if (strategyText !== undefined && mode !== 'explore') {
+    throw new UsageError('--strategy applies to --mode explore only', RUN_USAGE);
+  }
+  const traceFile = optionValue(parsed, 'trace');
+  const traceEvents = parseTraceEvents(optionValue(parsed, 'trace-events'));
+  if (traceEvents !== undefined && traceFile === undefined) {
+    throw new UsageError('--trace-events needs --trace FILE', RUN_USAGE);
+  }
+  const tracePath = traceFile === undefined ? undefined : checkTraceTarget(traceFile, io.cwd, RUN_USAGE);
+  const features = (parsed.values.get('features') ?? []).flatMap((list) => parseFeatureList(list));
   const workload = await resolveWorkload(spec, io.cwd);
   const check = parsed.flags.get('check') === true;
   const json = parsed.flags.get('json') === true;
-  const report = await runWorkload({
+  const { report, trace } = await runWorkloadTraced({
     workload,
+    mode,
+    ...(cpus === undefined ? {} : { cpus }),
+    ...(strategy === undefined ? {} : { strategy }),
+    ...(tracePath === undefined ? {} : { traceEvents: traceEvents ?? DEFAULT_TRACE_EVENTS }),
     features,
     seed,
     preempt: parsed.flags.get('preempt') ?? false,
@@ -75,15 +109,28 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
     ...(hugePages === undefined ? {} : { hugePages }),
     timings: !json || parsed.flags.get('timings') === true,
   });
-  io.stdout(json ? toJson(report) : formatRunReport(report));
+  let traceNote: TraceNote | undefined;
+  if (tracePath !== undefined && trace !== null) {
+    writeJsonAtomic(tracePath, trace);
+    traceNote = { file: traceFile ?? tracePath, events: trace.metadata.events, truncated: trace.metadata.truncated };
+  }
+  io.stdout(json ? toJson(report) : formatRunReport(report, traceNote));
   return (report.invariants?.violations.length ?? 0) > 0 ? 1 : 0;
 }
 
-function parseSeed(text: string | undefined): number {
-  if (text === undefined) return 1;
+function parseMode(text: string | undefined): RunMode {
+  if (text === undefined) return 'sequential';
+  const mode = RUN_MODES.find((m) => m === text);
+  if (mode === undefined) throw new UsageError(`bad --mode '${text}' (expected ${RUN_MODES.join(', ')})`, RUN_USAGE);
+  return mode;
+}
+
+/** Parses `--trace-events N`: a whole number of events from 1. */
+function parseTraceEvents(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n > 0xffffffff) {
-    throw new UsageError(`bad seed '${text}' (expected an integer from 0 to 4294967295)`, RUN_USAGE);
+  if (!/^\d+$/.test(text) || n < 1 || n > MAX_TRACE_EVENTS) {
+    throw new UsageError(`bad --trace-events '${text}' (expected an integer from 1 to ${MAX_TRACE_EVENTS})`, RUN_USAGE);
   }
   return n;
 }

@@ -9,6 +9,22 @@ import { formatNumber, formatTable, type Cell } from './table.js';
 
 const MAX_VIOLATIONS_SHOWN = 10;
 
+/** Above this many CPUs the per-CPU figures are summarised (min, max). */
+const MAX_CPUS_LISTED = 16;
+
+/** The lock table's column titles. */
+const LOCK_HEADER = ['lock class', 'acquisitions', 'contentions', 'wait µs', 'hold µs'] as const;
+
+/** Where `--trace` wrote the trace, for the report's last lines. */
+export interface TraceNote {
+  /** The file as given. */
+  readonly file: string;
+  /** Events recorded. */
+  readonly events: number;
+  /** True when the cap cut the trace. */
+  readonly truncated: boolean;
+}
+
 /** vmstat counters printed even when zero: page tables, and the swap and reclaim figures. */
 const ALWAYS_SHOWN: ReadonlySet<string> = new Set([
   'nr_page_table_pages',
@@ -25,10 +41,14 @@ const ALWAYS_SHOWN: ReadonlySet<string> = new Set([
  * figures; gauges with their peak), meminfo (`HugePages_*` when the pool
  * is not empty, with their values at the snapshot), page tables per level, a per-process
  * summary (min, max, total), the workload's own figures, how it ended (an
- * OOM kill is a result), simulated time and invariants.
+ * OOM kill is a result), lock statistics per class (acquisitions,
+ * contentions, wait and hold time), simulated time (TLB flush time, the
+ * longest non-preemptible stretch, per-CPU busy time and longest stretch),
+ * invariants, and where the trace went.
  * @param report - the run's report
+ * @param trace - where `--trace` wrote the trace, if it did
  */
-export function formatRunReport(report: RunReport): string {
+export function formatRunReport(report: RunReport, trace?: TraceNote): string {
   const { metrics, config } = report;
   const features =
     report.features.length === 0
@@ -38,7 +58,9 @@ export function formatRunReport(report: RunReport): string {
           .join(',');
   const out: string[] = [
     `mmlab run ${report.workload.spec}\n`,
-    `machine ${config.machine}, memory ${formatSize(config.memBytes)}, swap ${formatSize(config.swapBytes)}, ` +
+    `machine ${config.machine} (${config.cpus} cpus), mode ${config.mode}` +
+      (config.strategy === undefined ? '' : ` (${config.strategy})`) +
+      `, memory ${formatSize(config.memBytes)}, swap ${formatSize(config.swapBytes)}, ` +
       (config.hugePages > 0
         ? `huge page pool ${formatNumber(config.hugePages)} x 2m (${formatSize(config.hugePages * HPAGE_SIZE)}), `
         : '') +
@@ -88,9 +110,18 @@ export function formatRunReport(report: RunReport): string {
   const figures = Object.entries(report.result?.figures ?? {});
   if (figures.length > 0) out.push(formatTable(figures, ['workload figures', 'value']), '\n');
 
+  const locks = lockRows(metrics.locks);
+  if (locks.length > 0) {
+    out.push(formatTable(locks, LOCK_HEADER), '\n');
+  }
+
+  const sim = metrics.sim;
   const rows: Cell[][] = [
     ['result', describeResult(report.result)],
-    ['simulated time', `${formatNumber(metrics.sim.ns / 1e6)} ms`],
+    ['simulated time', `${formatNumber(sim.ns / 1e6)} ms`],
+    ['TLB flush time', `${micros(sim.tlb_flush_ns)} µs`],
+    ['longest non-preemptible stretch', `${micros(sim.max_nonpreempt_ns)} µs`],
+    ...cpuRows(sim.cpus),
   ];
   if (report.invariants === undefined) {
     rows.push(['invariants', 'not checked (use --check)']);
@@ -99,6 +130,10 @@ export function formatRunReport(report: RunReport): string {
     rows.push(['invariants', `${formatNumber(checks)} checks, ${formatNumber(violations.length)} violations`]);
   }
   if (report.host !== undefined) rows.push(['host time', `${formatNumber(report.host.ms)} ms`]);
+  if (trace !== undefined) {
+    const cut = trace.truncated ? ', cut at the cap (--trace-events N raises it)' : '';
+    rows.push(['trace', `${trace.file} (${formatNumber(trace.events)} events${cut})`]);
+  }
   out.push(formatTable(rows));
 
   const violations = report.invariants?.violations ?? [];
@@ -133,4 +168,47 @@ function describeResult(result: RunResult | undefined): string {
   if (cause === undefined) return 'completed';
   const why = result?.oom === true ? `${cause}, out of memory` : cause;
   return `stopped by ${why}${result?.step === undefined ? '' : ` (${result.step})`}`;
+}
+
+/** Nanoseconds as microseconds with one decimal, digits grouped (`1,840.1`). */
+function micros(ns: number): string {
+  const tenths = Math.round(ns / 100);
+  return `${formatNumber(Math.trunc(tenths / 10))}.${String(tenths % 10)}`;
+}
+
+/** Right-aligns strings to one width, at least the column title's (a column of decimals). */
+function alignRight(texts: readonly string[], title: string): string[] {
+  const width = Math.max(title.length, ...texts.map((t) => t.length));
+  return texts.map((t) => t.padStart(width));
+}
+
+/** The lock table's rows: classes that were taken at least once, by name. */
+function lockRows(locks: RunReport['metrics']['locks']): Cell[][] {
+  const used = Object.entries(locks).filter(([, s]) => s.acquisitions > 0);
+  const wait = alignRight(
+    used.map(([, s]) => micros(s.wait_ns)),
+    LOCK_HEADER[3]
+  );
+  const hold = alignRight(
+    used.map(([, s]) => micros(s.hold_ns)),
+    LOCK_HEADER[4]
+  );
+  return used.map(([name, s], i) => [name, s.acquisitions, s.contentions, wait[i]!, hold[i]!]);
+}
+
+/**
+ * Per-CPU busy time and longest non-preemptible stretch, compact: one line
+ * each listing `cpu:value`, or min and max above {@link MAX_CPUS_LISTED} CPUs.
+ */
+function cpuRows(cpus: RunReport['metrics']['sim']['cpus']): Cell[][] {
+  if (cpus.length === 0) return [];
+  const list = (pick: (c: (typeof cpus)[number]) => number, show: (ns: number) => string): string => {
+    if (cpus.length <= MAX_CPUS_LISTED) return cpus.map((c) => `${c.cpu}:${show(pick(c))}`).join(' ');
+    const xs = cpus.map(pick);
+    return `min ${show(Math.min(...xs))}, max ${show(Math.max(...xs))} over ${cpus.length} cpus`;
+  };
+  return [
+    ['cpu busy ms', list((c) => c.busy_ns, (ns) => (ns / 1e6).toFixed(3))],
+    ['cpu longest stretch µs', list((c) => c.max_nonpreempt_ns, micros)],
+  ];
 }

@@ -37,6 +37,8 @@ export interface CostTable {
   tableAlloc: number;
   /** Freeing a page-table page. */
   tableFree: number;
+  /** Installing a new table under `page_table_lock` (`pmd_populate` and the check before it). */
+  tablePopulate: number;
   /** `copy_one_pte` for a present PTE. */
   copyPte: number;
   /** Skipping an empty PTE in a copy, zap or protection walk. */
@@ -91,6 +93,7 @@ export const X86_64_COSTS: Readonly<CostTable> = Object.freeze({
   wpReuse: 150,
   tableAlloc: 600,
   tableFree: 100,
+  tablePopulate: 40,
   copyPte: 45,
   scanPteNone: 1,
   zapPte: 35,

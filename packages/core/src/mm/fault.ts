@@ -138,11 +138,13 @@ export function* doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, address: num
   let pfn = allocPageFast(k);
   if (pfn === 0) pfn = yield* allocPage(k);
   if (pfn === 0) return VM_FAULT_OOM;
-  k.charge(k.costs.clearPage + k.costs.anonFaultRest);
+  k.charge(k.costs.clearPage);
   k.pages.token[pfn] = 0;
   const a = k.tables.arr(pte);
   const b = k.tables.base(pte) + pteIndex(address) * 2;
   if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
+  // the rest of the fault (rmap, LRU, set_pte) runs under the PTE lock
+  k.charge(k.costs.anonFaultRest);
   if (a[b] !== 0 || a[b + 1] !== 0) {
     // raced: someone populated the PTE while we allocated
     k.ptl.unlock(k, pte);
@@ -210,10 +212,10 @@ export function* doFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte
     putPage(k, page);
     page = np;
   }
-  k.charge(k.costs.fileFaultRest);
   const a = k.tables.arr(pte);
   const b = k.tables.base(pte) + pteIndex(address) * 2;
   yield* lockPte(k, pte);
+  k.charge(k.costs.fileFaultRest);
   if (a[b] !== origFlags || a[b + 1] !== origValue) {
     k.ptl.unlock(k, pte);
     putPage(k, page);

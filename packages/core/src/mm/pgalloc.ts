@@ -139,6 +139,7 @@ function* allocBelow(k: Kernel, mm: MmStruct, parent: number, idx: number, level
   if (fresh === 0) return 0;
   const ptl = mm.pageTableLock;
   if (!ptl.tryLock(k)) yield* spinLockSlow(k, ptl);
+  k.charge(k.costs.tablePopulate);
   const a = k.tables.arr(parent);
   const b = k.tables.base(parent) + idx * 2;
   let table: number;

@@ -4,3 +4,4 @@ export { forkExit } from './fork-exit.js';
 export { hugetlbShm } from './hugetlb-shm.js';
 export { shmProcs } from './shm-procs.js';
 export { swapPressure } from './swap-pressure.js';
+export { THREADS_FAULT_CHUNK, threadsFault } from './threads-fault.js';
