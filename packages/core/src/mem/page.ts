@@ -43,7 +43,7 @@ export const PG_driver = 1 << 26;
 export const PG_allocated = 1 << 22;
 
 /** Host bytes of model state per simulated frame (all the arrays below). */
-export const HOST_BYTES_PER_FRAME = 4 + 4 + 4 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 4 + 4;
+export const HOST_BYTES_PER_FRAME = 4 + 4 + 4 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 2;
 
 /**
  * The `mem_map`: one entry per physical frame, as parallel typed arrays.
@@ -75,6 +75,8 @@ export class PageArrays {
   readonly pinned: Int32Array;
   /** Bumped each time the frame is freed: a TLB entry remembers it to tell a freed or reused frame. */
   readonly gen: Uint32Array;
+  /** The CPU (+1; 0 for none) that last wrote the page's count/mapcount cache line. */
+  readonly lineCpu: Uint16Array;
 
   constructor(nrFrames: number) {
     this.nrFrames = nrFrames;
@@ -90,5 +92,6 @@ export class PageArrays {
     this.private = new Int32Array(nrFrames);
     this.pinned = new Int32Array(nrFrames);
     this.gen = new Uint32Array(nrFrames);
+    this.lineCpu = new Uint16Array(nrFrames);
   }
 }

@@ -17,6 +17,7 @@ import {
   pteIndex,
 } from '../pgtable/entry.js';
 import { TLB_DIRTY, TLB_WRITE } from '../machine/tlb.js';
+import { PG_table } from '../mem/page.js';
 import type { Kernel } from '../seams/kernel.js';
 import { downRead, downReadFast } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
@@ -156,6 +157,10 @@ const walk: { a: Uint32Array | null; b: number; offset: number } = { a: null, b:
 export function hwWalk(k: Kernel, mm: MmStruct, address: number): boolean {
   const pmd = lookupPmdTable(k, mm, address);
   if (pmd === 0) return false;
+  if ((k.pages.flags[pmd]! & PG_table) === 0) {
+    k.reportViolation('walk', `cpu ${k.cpu.id}: page walk at 0x${address.toString(16)} through PMD table ${pmd}, which is no longer a page table`);
+    return false;
+  }
   const ma = k.tables.arr(pmd);
   const mb = k.tables.base(pmd) + pmdIndex(address) * 2;
   const mf = ma[mb]!;
@@ -167,6 +172,10 @@ export function hwWalk(k: Kernel, mm: MmStruct, address: number): boolean {
     return true;
   }
   const pte = ma[mb + 1]!;
+  if ((k.pages.flags[pte]! & PG_table) === 0) {
+    k.reportViolation('walk', `cpu ${k.cpu.id}: page walk at 0x${address.toString(16)} through PTE table ${pte}, which is no longer a page table`);
+    return false;
+  }
   walk.a = k.tables.arr(pte);
   walk.b = k.tables.base(pte) + pteIndex(address) * 2;
   walk.offset = 0;

@@ -53,6 +53,22 @@ export function* allocPage(k: Kernel): KGen<number> {
 /** `get_page()`. */
 export function getPage(k: Kernel, pfn: number): void {
   k.pages.count[pfn]!++;
+  pageLine(k, pfn);
+}
+
+/**
+ * The `struct page` cache line (count, mapcount) was written by this CPU:
+ * when another CPU wrote it last, the line moves — a hot shared page's
+ * refcount bounces like a lock word.
+ */
+export function pageLine(k: Kernel, pfn: number): void {
+  const last = k.pages.lineCpu;
+  const cpu = k.cpu.id + 1;
+  const prev = last[pfn]!;
+  if (prev === cpu) return;
+  last[pfn] = cpu;
+  if (prev === 0) return;
+  k.charge(k.cpus[prev - 1]!.socket === k.cpu.socket ? k.costs.cacheLineSocket : k.costs.cacheLineRemote);
 }
 
 /**
@@ -60,6 +76,7 @@ export function getPage(k: Kernel, pfn: number): void {
  * page's slot goes back to the table store first).
  */
 export function putPage(k: Kernel, pfn: number): void {
+  pageLine(k, pfn);
   const c = --k.pages.count[pfn]!;
   if (c > 0) return;
   if (c < 0) throw new Error(`put_page of pfn ${pfn} with no reference (refcount ${c})`);
@@ -110,16 +127,19 @@ export function pageAddAnonRmap(k: Kernel, pfn: number, vma: Vma, addr: number):
 
 /** `page_add_file_rmap()`. */
 export function pageAddFileRmap(k: Kernel, pfn: number): void {
+  pageLine(k, pfn);
   if (++k.pages.mapcount[pfn]! === 1) k.vm.nr_mapped++;
 }
 
 /** `page_dup_rmap()` (fork): one more mapping, counters unchanged. */
 export function pageDupRmap(k: Kernel, pfn: number): void {
+  pageLine(k, pfn);
   k.pages.mapcount[pfn]!++;
 }
 
 /** `page_remove_rmap()`. */
 export function pageRemoveRmap(k: Kernel, pfn: number): void {
+  pageLine(k, pfn);
   const p = k.pages;
   const m = --p.mapcount[pfn]!;
   if (m < 0) throw new Error(`page_remove_rmap of pfn ${pfn} with mapcount 0`);

@@ -45,6 +45,20 @@ export interface Thread {
   priority: number;
   /** Index, for reports. */
   readonly index: number;
+  /** Its per-CPU kernel context while switched out (kernel nesting, reclaim, stretch start). */
+  saved?: SavedContext | undefined;
+  /** The kind of its last scheduling point. */
+  lastPoint?: SchedPoint['kind'];
+}
+
+/** What a context switch saves of a thread's kernel state on its CPU. */
+export interface SavedContext {
+  /** Kernel entry nesting. */
+  kernelDepth: number;
+  /** In direct reclaim. */
+  inReclaim: boolean;
+  /** Start of its non-preemptible stretch, or -1. */
+  npStart: number;
 }
 
 /** One choice of the scheduler, for the interleaving report. */
@@ -155,16 +169,22 @@ export class Scheduler {
           current.set(cpu.id, cur);
         }
         alive += list.filter((t) => !t.done).length;
-        let runnable = cur;
-        if (this.blocked(cur, cpu)) {
-          // a sleeping waiter lets another thread of this CPU run
-          const w = cur.waiting;
-          const sleeps = w !== null && (w.kind === 'rcu' || (w.kind === 'lock' && !w.lock.spins));
-          const other = sleeps ? list.find((t) => !t.done && t !== cur && !this.blocked(t, cpu)) : undefined;
-          if (other === undefined) continue;
-          runnable = other;
+        const curBlocked = this.blocked(cur, cpu);
+        if (!curBlocked) acts.push({ cpu, thread: cur, time: cpu.clock });
+        // another thread of this CPU may run: when the current one sleeps, or
+        // (explore mode) when it may be preempted — no spinlock, preemption or
+        // interrupts off, and PREEMPT or a voluntary point
+        const w = cur.waiting;
+        const sleeps = curBlocked && w !== null && (w.kind === 'rcu' || (w.kind === 'lock' && !w.lock.spins));
+        const preemptible =
+          this.explore !== null && !curBlocked && cpu.preemptCount === 0 && cpu.irqsOff === 0 && (k.config.preempt || cpu.kernelDepth === 0 || cur.lastPoint !== 'user');
+        if (sleeps || preemptible) {
+          for (const other of list) {
+            if (other === cur || other.done || this.blocked(other, cpu)) continue;
+            acts.push({ cpu, thread: other, time: cpu.clock });
+            if (this.explore === null) break;
+          }
         }
-        acts.push({ cpu, thread: runnable, time: cpu.clock });
       }
       if (alive === 0 && acts.every((a) => a.thread === null)) {
         // drain IPIs still queued, then stop
@@ -229,7 +249,23 @@ export class Scheduler {
   private step(cpu: Cpu, thread: Thread, current: Map<number, Thread>): void {
     const k = this.k;
     k.cpu = cpu;
-    if (current.get(cpu.id) !== thread) {
+    const prev = current.get(cpu.id);
+    if (prev !== thread) {
+      // a context switch: save the outgoing thread's kernel state, restore ours
+      if (prev !== undefined && !prev.done) {
+        prev.saved = { kernelDepth: cpu.kernelDepth, inReclaim: cpu.inReclaim, npStart: cpu.npStart };
+        k.npBreak();
+      }
+      const s = thread.saved ?? { kernelDepth: 0, inReclaim: false, npStart: -1 };
+      cpu.kernelDepth = s.kernelDepth;
+      cpu.inReclaim = s.inReclaim;
+      cpu.npStart = s.npStart >= 0 ? cpu.clock : -1;
+      thread.saved = undefined;
+      if (prev !== undefined) {
+        k.charge(k.costs.contextSwitch);
+        k.vm.mmlab_context_switch++;
+      }
+      k.rcu.quiescent(cpu.id);
       current.set(cpu.id, thread);
     }
     if (thread.task.mm !== null) k.switchMm(thread.task);
@@ -245,6 +281,7 @@ export class Scheduler {
       return;
     }
     const point = r.value;
+    thread.lastPoint = point.kind;
     if (point.kind === 'lock' || point.kind === 'ipi' || point.kind === 'rcu') {
       thread.waiting = point;
       thread.blockedAt = cpu.clock;
