@@ -70,3 +70,29 @@ describe('hot struct page cache lines', () => {
     expect(otherSocket - sameSocket).toBe(64 * (k.costs.cacheLineRemote - k.costs.cacheLineSocket));
   });
 });
+
+describe('the timed mode scheduler tick', () => {
+  it('two tasks on one CPU share it in timeslices: both finish around the same simulated time', () => {
+    const k = buildKernel({ memBytes: 128 << 20, mode: 'timed', cpus: 1 });
+    const a = k.spawn();
+    const b = k.spawn();
+    const size = 32 << 20; // 8192 anonymous faults each: about 12 ms of simulated time
+    const pa = k.mmap(a, 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    const pb = k.mmap(b, 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    const done: number[] = [];
+    const prog = (t: Task, addr: number): KGen<void> =>
+      (function* () {
+        yield* k.sys(t).touch(addr, size, true);
+        done.push(k.cpu.clock);
+      })();
+    const cs0 = k.vm.mmlab_context_switch;
+    k.runThreads([
+      { task: a, program: prog(a, pa) },
+      { task: b, program: prog(b, pb) },
+    ]);
+    // each ran ~4 ms slices in turn, so neither finished long before the other
+    expect(k.vm.mmlab_context_switch - cs0).toBeGreaterThan(2);
+    const [first, second] = done as [number, number];
+    expect(second - first).toBeLessThan(first / 2);
+  });
+});

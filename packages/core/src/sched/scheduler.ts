@@ -23,6 +23,9 @@ import { takeFlushIpi } from '../mm/tlbflush.js';
 import { DeadlockError, type KGen, type SchedPoint } from './run.js';
 import type { Task } from './task.js';
 
+/** The timed mode's timeslice: a thread that ran this long is preempted at its next preemptible point (4 ms, 2.6.24's CFS minimum granularity at 8 CPUs). */
+export const TIMESLICE_NS = 4_000_000;
+
 /** Execution modes. */
 export type Mode = 'sequential' | 'timed' | 'explore';
 
@@ -114,6 +117,7 @@ export class Scheduler {
   private changePoints: number[] = [];
   /** Full checks run at quiescent points. */
   quiescentChecks = 0;
+  private readonly sliceStart = new Map<number, number>();
 
   constructor(k: Kernel, explore: ExploreOptions | null) {
     this.k = k;
@@ -176,11 +180,15 @@ export class Scheduler {
         // interrupts off, and PREEMPT or a voluntary point
         const w = cur.waiting;
         const sleeps = curBlocked && w !== null && (w.kind === 'rcu' || (w.kind === 'lock' && !w.lock.spins));
-        const preemptible =
-          this.explore !== null && !curBlocked && cpu.preemptCount === 0 && cpu.irqsOff === 0 && (k.config.preempt || cpu.kernelDepth === 0 || cur.lastPoint !== 'user');
-        if (sleeps || preemptible) {
-          for (const other of list) {
-            if (other === cur || other.done || this.blocked(other, cpu)) continue;
+        const mayPreempt = !curBlocked && cpu.preemptCount === 0 && cpu.irqsOff === 0 && (k.config.preempt || cpu.kernelDepth === 0 || cur.lastPoint !== 'user');
+        // timed mode: the scheduler tick preempts a thread that ran a whole timeslice
+        const sliceUsed = this.explore === null && mayPreempt && cpu.clock - (this.sliceStart.get(cpu.id) ?? 0) >= TIMESLICE_NS;
+        if (sleeps || (mayPreempt && this.explore !== null) || sliceUsed) {
+          const from = list.indexOf(cur);
+          for (let i = 1; i < list.length; i++) {
+            const other = list[(from + i) % list.length]!;
+            if (other.done || this.blocked(other, cpu)) continue;
+            if (sliceUsed) acts.pop();
             acts.push({ cpu, thread: other, time: cpu.clock });
             if (this.explore === null) break;
           }
@@ -267,6 +275,7 @@ export class Scheduler {
       }
       k.rcu.quiescent(cpu.id);
       current.set(cpu.id, thread);
+      this.sliceStart.set(cpu.id, cpu.clock);
     }
     if (thread.task.mm !== null) k.switchMm(thread.task);
     if (thread.waiting !== null) {
