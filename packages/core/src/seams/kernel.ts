@@ -673,9 +673,12 @@ export class Kernel {
 
   /** `fork()`: the child's Task, or a negative errno. */
   fork(parent: Task): Task | number {
-    const r = this.run(parent, 'fork', sysForkMm(this, parent));
-    if (typeof r === 'number') return r;
-    const child = new Task(this.nextPid++, r, this.nextCpu);
+    return this.run(parent, 'fork', forkTask(this, parent));
+  }
+
+  /** A new task for a forked child's mm, on the next CPU round-robin (`copy_process`). */
+  adoptChild(mm: MmStruct): Task {
+    const child = new Task(this.nextPid++, mm, this.nextCpu);
     this.nextCpu = (this.nextCpu + 1) % this.cpus.length;
     this.tasks.push(child);
     return child;
@@ -1023,4 +1026,16 @@ export class Sys {
   exit(): KGen<void> {
     return sysExit(this.k, this.task);
   }
+
+  /** `fork()`: the child task, or a negative errno. */
+  fork(): KGen<Task | number> {
+    return forkTask(this.k, this.task);
+  }
+}
+
+/** `fork()` as a kernel path: `dup_mm`, then the child task. */
+function* forkTask(k: Kernel, parent: Task): KGen<Task | number> {
+  const r = yield* sysForkMm(k, parent);
+  if (typeof r === 'number') return r;
+  return k.adoptChild(r);
 }

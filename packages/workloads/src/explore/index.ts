@@ -15,7 +15,6 @@ export {
   type ExploreReport,
   type ExploreRunOptions,
 } from './explore.js';
-export { forkPath } from './fork.js';
 export { getScenario, listScenarios, resolveScenario } from './registry.js';
 export { defineScenario, type Scenario, type ScenarioKernel } from './scenario.js';
 export { SCENARIOS, faultRace, forkVsWrite, mprotectVsWrite, munmapVsAccess, reclaimVsFault } from './scenarios.js';

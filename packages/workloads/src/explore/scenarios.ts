@@ -20,7 +20,6 @@ import {
 } from '@mmlab/core';
 import { signalName } from '../checks.js';
 import { defineScenario, type Scenario } from './scenario.js';
-import { forkPath } from './fork.js';
 
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
 const RW = PROT_READ | PROT_WRITE;
@@ -156,7 +155,7 @@ export const forkVsWrite = defineScenario({
       {
         task: a,
         program: (function* () {
-          const child = yield* forkPath(k, a);
+          const child = yield* k.sys(a).fork();
           if (typeof child === 'number') k.reportViolation('scenario', `fork returned ${errnoName(child)}`);
         })(),
       },
