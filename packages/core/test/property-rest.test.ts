@@ -30,8 +30,6 @@ import {
   type Task,
   type Vma,
   VM_HUGETLB,
-  VM_INSERTPAGE,
-  VM_PFNMAP,
   VM_SHARED,
   VM_WRITE,
 } from '../src/index.js';
@@ -383,10 +381,7 @@ function step(w: World, o: Op): void {
       else {
         expect(r.length).toBeGreaterThan(0);
         expect(r.length).toBeLessThanOrEqual(n);
-        // shared anonymous memory's tmpfs object is released with its last mapping:
-        // do not hold its pages past that (same model bug as truncation under a pin)
-        if (p.slots[s]?.kind === 'anon-shared') k.putUserPages(r);
-        else w.pins.push(r);
+        w.pins.push(r);
       }
       return;
     }
@@ -408,12 +403,7 @@ function step(w: World, o: Op): void {
     case 'poke': {
       const p = proc(w, o.d);
       const addr = addrIn(p, s, o.b);
-      // poke values only where the write COWs: in a writable shared mapping it goes
-      // to the shared page, which the oracle's forceWrite does not model; and not
-      // into a read-only hugetlb mapping (the huge PTE is left writable); see the report
-      const flags = vmaOf(p, addr)?.vmFlags ?? 0;
-      const cows = (flags & (VM_SHARED | VM_WRITE)) !== (VM_SHARED | VM_WRITE) && (flags & (VM_HUGETLB | VM_WRITE)) !== VM_HUGETLB;
-      const r = (o.c & 1) === 1 && cows ? k.accessProcessVm(p.t, addr, 0x90ce0000 + o.c) : k.accessProcessVm(p.t, addr);
+      const r = (o.c & 1) === 1 ? k.accessProcessVm(p.t, addr, 0x90ce0000 + o.c) : k.accessProcessVm(p.t, addr);
       if (r < 0) expect(ERRNOS).toContain(r);
       return;
     }
@@ -427,9 +417,6 @@ function step(w: World, o: Op): void {
       const addr = addrIn(p, s, o.b);
       // the slot may have been partly unmapped since: then the answer is -EINVAL
       const vma = vmaOf(p, addr);
-      // over a page a ptrace poke COWed, remap_file_pages drops the private copy,
-      // which the oracle does not model (see the report)
-      if (vma?.anonVma != null) return;
       const ok = vma !== undefined && vma.vmFile === w.files.N && (vma.vmFlags & VM_SHARED) !== 0 && addr + n * P <= vma.vmEnd;
       expect(k.remapFilePages(p.t, addr, n * P, pgoff, (o.d & 1) === 1 ? 0x10000 : 0)).toBe(ok ? 0 : -EINVAL);
       return;
@@ -439,9 +426,6 @@ function step(w: World, o: Op): void {
       const p = proc(w, o.d);
       const n = span(p, s, o.b, o.c, 16);
       const addr = addrIn(p, s, o.b);
-      // not over a private PFNMAP mapping: the oracle's privatize then reads a
-      // device pfn's token from RAM's page array and throws (see the report)
-      if (o.op === 'mlock' && ((vmaOf(p, addr)?.vmFlags ?? 0) & VM_PFNMAP) !== 0) return;
       const r = o.op === 'mlock' ? k.mlock(p.t, addr, n * P) : k.munlock(p.t, addr, n * P);
       expect([0, -ENOMEM, -EINVAL]).toContain(r);
       return;
@@ -451,11 +435,6 @@ function step(w: World, o: Op): void {
       const n = span(p, s, o.b, o.c, 16);
       const prot = [PROT_NONE, PROT_READ, RW, PROT_WRITE | PROT_READ][o.c % 4]!;
       const addr = addrIn(p, s, o.b);
-      // not writable over a shared VMA holding COWed anonymous pages: its PTEs
-      // become writable and fork then shares them writable, which the checker
-      // flags though 2.6.24 does it (see the report)
-      const v = vmaOf(p, addr);
-      if ((prot & PROT_WRITE) !== 0 && v !== undefined && (v.vmFlags & VM_SHARED) !== 0 && v.anonVma !== null) return;
       expect([0, -ENOMEM, -EINVAL]).toContain(k.mprotect(p.t, addr, n * P, prot));
       return;
     }
@@ -468,9 +447,6 @@ function step(w: World, o: Op): void {
       const p = proc(w, o.d);
       const n = span(p, s, o.b, o.c, 16);
       const addr = addrIn(p, s, o.b);
-      // not over vm_insert_page pages: without ->fault the next touch maps an
-      // anonymous page in the shared VMA, which the oracle does not model (see the report)
-      if (((vmaOf(p, addr)?.vmFlags ?? 0) & VM_INSERTPAGE) !== 0) return;
       expect([0, -ENOMEM, -EINVAL]).toContain(k.madvise(p.t, addr, n * P, MADV_DONTNEED));
       return;
     }

@@ -182,8 +182,8 @@ function checkHugeEntry(k: Kernel, mm: MmStruct, f: number, head: number, addr: 
     out.add('hugetlb', `mm ${mm.id}: huge PMD entry at ${hex(addr)} maps frame ${head}, not a live huge page`);
     return;
   }
-  // 2.6.24 hugetlb_cow makes a forced (ptrace) write's copy writable even without VM_WRITE: not flagged
-  if ((f & _PAGE_RW) !== 0 && (vma.vmFlags & (VM_WRITE | VM_SHARED)) === VM_SHARED) out.add('pte', `mm ${mm.id}: writable huge PTE at ${hex(addr)} in a shared VMA without VM_WRITE`);
+  // (2.6.24 hugetlb_cow makes a forced (ptrace) write's copy writable even without VM_WRITE,
+  // in private and shared mappings alike: not flagged)
   s.mapped[head]!++;
 }
 
