@@ -9,14 +9,11 @@ import {
   type Kernel,
   lookupPteTable,
   MAP_ANONYMOUS,
-  MAP_FIXED,
   MAP_PRIVATE,
-  type MmStruct,
   PAGE_SIZE,
   pteIndex,
   PROT_READ,
   PROT_WRITE,
-  type ShmemFile,
   type Task,
   type Vma,
   type Violation,
@@ -67,23 +64,8 @@ export function shutdown(k: Kernel): void {
   expect(now.length, formatViolations(now)).toBe(0);
 }
 
-/** The task's mm (it must be alive). */
-export function mmOf(t: Task): MmStruct {
-  if (t.mm === null) throw new Error(`task ${t.pid} has exited`);
-  return t.mm;
-}
-
-/** fork, which must succeed. */
-export function forked(k: Kernel, t: Task): Task {
-  const c = k.fork(t);
-  if (typeof c === 'number') throw new Error(`fork failed: ${c}`);
-  return c;
-}
-
-/** MAP_FIXED mmap at `addr`, which must succeed. */
-export function mapAt(k: Kernel, t: Task, addr: number, len: number, prot = RW, flags = ANON, file: ShmemFile | null = null, offset = 0): void {
-  expect(k.mmap(t, addr, len, prot, flags | MAP_FIXED, file, offset)).toBe(addr);
-}
+export { forked, mapAt, mmOf } from './helpers.js';
+import { mapAt, mmOf } from './helpers.js';
 
 /** The VMA containing `addr` (it must exist). */
 export function vmaAt(t: Task, addr: number): Vma {
