@@ -12,7 +12,7 @@
 import { EINVAL, ENOMEM } from '../errno.js';
 import { PG_driver } from '../mem/page.js';
 import { PAGE_SIZE } from '../pgtable/entry.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { SpinLock } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
 import { allocPage, putPage } from '../mm/page-ref.js';

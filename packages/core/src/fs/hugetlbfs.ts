@@ -8,7 +8,7 @@
  */
 import { EINVAL, ENOMEM } from '../errno.js';
 import { HPAGE_FRAMES, HPAGE_SIZE } from '../mem/hugetlb-pool.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { SpinLock } from '../sched/lock.js';
 import { putPage } from '../mm/page-ref.js';
 import { VM_FAULT_SIGBUS } from '../mm/fault.js';

@@ -10,7 +10,7 @@
  */
 import { PG_dirty, PG_uptodate } from '../mem/page.js';
 import { PAGE_SIZE } from '../pgtable/entry.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { SpinLock } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
 import { allocPage, getPage, putPage } from '../mm/page-ref.js';

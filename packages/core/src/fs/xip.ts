@@ -10,7 +10,7 @@
  */
 import { PG_allocated, PG_reserved, PG_xip } from '../mem/page.js';
 import { PAGE_SIZE } from '../pgtable/entry.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { SpinLock } from '../sched/lock.js';
 import { KernelConfigError } from '../seams/feature.js';
 import { getPage } from '../mm/page-ref.js';

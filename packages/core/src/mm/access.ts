@@ -18,7 +18,7 @@ import {
 } from '../pgtable/entry.js';
 import { TLB_DIRTY, TLB_WRITE } from '../machine/tlb.js';
 import { PG_table } from '../mem/page.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { downRead, downReadFast } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
 import { handleMmFault, VM_FAULT_MAJOR, VM_FAULT_OOM, VM_FAULT_SIGBUS } from './fault.js';

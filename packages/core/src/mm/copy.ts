@@ -24,7 +24,7 @@ import {
   pudIndex,
 } from '../pgtable/entry.js';
 import { ENOMEM } from '../errno.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { ptlLockSlow } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
 import { vmNormalPage } from './fault.js';

@@ -5,7 +5,7 @@
  */
 import { LEVEL_PGD } from '../pgtable/entry.js';
 import type { KGen } from '../sched/run.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { freePgtables } from './free-pgtables.js';
 import { updateHiwaterRss } from './mmap.js';
 import { putPage } from './page-ref.js';

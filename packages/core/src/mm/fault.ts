@@ -11,7 +11,7 @@ import {
   pteIndex,
   ptePresent,
 } from '../pgtable/entry.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { ptlLockSlow } from '../sched/lock.js';
 import { MIGHT_SLEEP, type KGen } from '../sched/run.js';
 import {

@@ -4,7 +4,7 @@
  * @module
  */
 import type { KGen } from '../sched/run.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { flushTlbMm, ipiWait } from './tlbflush.js';
 import { type MmStruct, VM_DONTCOPY, VM_LOCKED } from './types.js';
 import { anonVmaLink, vmaLinkFile } from './vma.js';

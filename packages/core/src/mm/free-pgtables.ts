@@ -21,7 +21,7 @@ import {
   pudAddrEnd,
   pudIndex,
 } from '../pgtable/entry.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { KGen } from '../sched/run.js';
 import type { MmuGather } from './tlb-gather.js';
 import type { MmStruct, Vma } from './types.js';

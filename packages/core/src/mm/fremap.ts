@@ -13,7 +13,7 @@
 import { EINVAL, ENOMEM } from '../errno.js';
 import { _PAGE_DIRTY, _PAGE_FILE, _PAGE_SWP, PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
 import { PG_dirty } from '../mem/page.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { vmNormalPage } from './fault.js';
 import { makePagesPresent } from './gup.js';
 import { linearPageIndex, pageRemoveRmap, pageAnon, putPage } from './page-ref.js';

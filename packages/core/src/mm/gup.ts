@@ -14,7 +14,7 @@ import { EFAULT, ENOMEM } from '../errno.js';
 import { _PAGE_DIRTY, _PAGE_RW, PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
 import { PG_dirty, PG_huge, PG_huge_tail } from '../mem/page.js';
 import { followHugetlbPage, hugeHead, isVmHugetlbPage } from './hugetlb.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { ptlLockSlow } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
 import { handleMmFault, VM_FAULT_ERROR, VM_FAULT_OOM, VM_FAULT_WRITE, vmNormalPage } from './fault.js';

@@ -28,7 +28,7 @@ import {
   pudIndex,
 } from '../pgtable/entry.js';
 import { HPAGE_FRAMES, HPAGE_SIZE } from '../mem/hugetlb-pool.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { hugetlbAllocPage, hugetlbfsFindPage, hugetlbfsAddPage } from '../fs/hugetlbfs.js';
 import { VM_FAULT_MINOR, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_WRITE } from './fault.js';
 import { getPage, putPage } from './page-ref.js';

@@ -5,7 +5,7 @@
  */
 import { LRU_ACTIVE, LRU_INACTIVE } from '../mem/lru.js';
 import { PG_active, PG_lru, PG_referenced } from '../mem/page.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 
 /**
  * `lru_cache_add()` / `lru_cache_add_active()`: a new user page joins an

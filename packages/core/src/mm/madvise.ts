@@ -7,7 +7,7 @@
 import { EINVAL, ENOMEM } from '../errno.js';
 import { PAGE_SIZE, pageAlign } from '../pgtable/entry.js';
 import type { KGen } from '../sched/run.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { updateHiwaterRss } from './mmap.js';
 import { MADV_DONTNEED, MADV_NORMAL, type MmStruct, type Vma, VM_HUGETLB, VM_LOCKED, VM_PFNMAP } from './types.js';
 import { findVma, vmaNext } from './vma.js';

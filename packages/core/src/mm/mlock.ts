@@ -7,7 +7,7 @@
  */
 import { EINVAL, ENOMEM } from '../errno.js';
 import { PAGE_SIZE } from '../pgtable/entry.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { KGen } from '../sched/run.js';
 import { makePagesPresent } from './gup.js';
 import { type MmStruct, type Vma, VM_IO, VM_LOCKED, VM_PFNMAP } from './types.js';

@@ -18,7 +18,7 @@ import {
   pageAlign,
 } from '../pgtable/entry.js';
 import type { KGen } from '../sched/run.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { AddressSpace } from '../fs/address-space.js';
 import { shmemVmOps, shmemZeroSetup } from '../fs/shmem.js';
 import { hugetlbfsFileMmap } from '../fs/hugetlbfs.js';

@@ -19,7 +19,7 @@ import {
   pudIndex,
   pageAlign,
 } from '../pgtable/entry.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { calcVmProtBits, vmGetPageProt } from './mmap.js';
 import { flushTlbRange, ipiWait } from './tlbflush.js';
 import { ptlLockSlow } from '../sched/lock.js';

@@ -6,7 +6,7 @@
 import { EFAULT, EINVAL, ENOMEM } from '../errno.js';
 import { PAGE_SIZE, PMD_SIZE, TASK_SIZE, alignDown, pageAlign, pteIndex } from '../pgtable/entry.js';
 import type { KGen } from '../sched/run.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { doMunmap, getUnmappedArea } from './mmap.js';
 import { lookupPteTable, pteAllocMap } from './pgalloc.js';
 import { flushTlbPage, ipiWait } from './tlbflush.js';

@@ -7,7 +7,7 @@
  */
 import { PG_anon, PG_huge, PG_table } from '../mem/page.js';
 import { PAGE_SIZE } from '../pgtable/entry.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { MIGHT_SLEEP, type KGen } from '../sched/run.js';
 import type { Vma } from './types.js';
 

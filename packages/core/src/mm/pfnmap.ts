@@ -7,7 +7,7 @@
  */
 import { EBUSY, EFAULT, EINVAL, ENOMEM } from '../errno.js';
 import { _PAGE_DIRTY, _PAGE_RW, PAGE_SIZE, pteIndex } from '../pgtable/entry.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { ptlLockSlow } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
 import { VM_FAULT_MINOR, VM_FAULT_OOM, VM_FAULT_SIGBUS } from './fault.js';

@@ -25,7 +25,7 @@ import {
 import { PG_table } from '../mem/page.js';
 import { spinLockSlow } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { MmStruct } from './types.js';
 import { allocPage, putPage } from './page-ref.js';
 

@@ -7,7 +7,7 @@
  */
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_FILE, _PAGE_SWP, PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
 import { PG_anon, PG_dirty, PG_referenced, PG_swapcache } from '../mem/page.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { pageRemoveRmap, putPage } from './page-ref.js';
 import { lookupPteTable } from './pgalloc.js';
 import { swapDuplicate } from './swapfile.js';

@@ -12,7 +12,7 @@
  * @module
  */
 import { PG_dirty, PG_swapcache } from '../mem/page.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { KGen } from '../sched/run.js';
 import { lruCacheAdd } from './lru-cache.js';
 import { allocPage, putPage } from './page-ref.js';

@@ -13,7 +13,7 @@
  * @module
  */
 import type { KGen } from '../sched/run.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { freePageAndSwapCache } from './swapfile.js';
 import { flushTlbMm, ipiWait } from './tlbflush.js';
 import type { MmStruct } from './types.js';

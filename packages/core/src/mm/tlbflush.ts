@@ -14,7 +14,7 @@
  */
 import type { Cpu, PendingIpi } from '../machine/cpu.js';
 import { IPI_WAIT, type KGen } from '../sched/run.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { MmStruct } from './types.js';
 
 /** `flush_tlb_mm()`. Returns true when the caller must wait for IPI acks. */

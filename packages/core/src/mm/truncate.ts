@@ -13,7 +13,7 @@
 import { PAGE_SIZE } from '../pgtable/entry.js';
 import type { KGen } from '../sched/run.js';
 import { spinLock } from '../sched/lock.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { AddressSpace } from '../fs/address-space.js';
 import { putPage } from './page-ref.js';
 import { hugetlbfsTruncatePages } from '../fs/hugetlbfs.js';

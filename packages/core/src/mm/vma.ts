@@ -9,7 +9,7 @@
  * @module
  */
 import { PAGE_SIZE } from '../pgtable/entry.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { EINVAL, ENOMEM } from '../errno.js';
 import { SpinLock, spinLock } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';

@@ -14,7 +14,7 @@
  */
 import { LRU_ACTIVE, LRU_INACTIVE } from '../mem/lru.js';
 import { PG_active, PG_anon, PG_dirty, PG_swapcache } from '../mem/page.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { KGen } from '../sched/run.js';
 import { shmemWritepage } from '../fs/shmem.js';
 import { SWAP_FAIL, SWAP_SUCCESS, pageReferenced, tryToUnmap } from './rmap.js';

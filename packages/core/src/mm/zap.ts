@@ -25,7 +25,7 @@ import {
 import { PG_dirty } from '../mem/page.js';
 import type { KGen } from '../sched/run.js';
 import { ptlLockSlow } from '../sched/lock.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { vmNormalPage } from './fault.js';
 import { isVmHugetlbPage, unmapHugepageRange } from './hugetlb.js';
 import { pageAnon, pageRemoveRmap } from './page-ref.js';

@@ -31,7 +31,7 @@ import { vmGetPageProt } from '../mm/mmap.js';
 import { lookupPmdTable } from '../mm/pgalloc.js';
 import { linearPageIndex } from '../mm/page-ref.js';
 import { type MmStruct, type Vma, VM_HUGETLB, VM_INSERTPAGE, VM_NONLINEAR, VM_SHARED, VM_WRITE, isCowMapping } from '../mm/types.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 
 /** One violated invariant. */
 export interface Violation {

@@ -4,7 +4,7 @@
  * per-process figures, simulated time) that the CLI prints.
  * @module
  */
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { LockStat } from '../sched/lock.js';
 import { VM_EVENTS, VM_GAUGES, type VmGauge } from './vmstat.js';
 

@@ -13,7 +13,7 @@ import { lookupPteTable } from '../mm/pgalloc.js';
 import { linearPageIndex } from '../mm/page-ref.js';
 import { type MmStruct, type Vma, VM_IO, VM_PFNMAP, VM_SHARED, VM_WRITE, isCowMapping } from '../mm/types.js';
 import { findVma } from '../mm/vma.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { Violation } from './check.js';
 
 /** The oracle's shadow state. */

@@ -14,7 +14,7 @@
  * @see kernel/spinlock.c, lib/rwsem.c, kernel/mutex.c, include/linux/mm.h pte_lockptr
  * @module
  */
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { KGen, LockPoint, LockRef } from './run.js';
 
 /** Lockstat figures of one lock class. */

@@ -7,7 +7,7 @@
  * @see kernel/rcuclassic.c, include/linux/rcupdate.h
  * @module
  */
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { KGen, RcuPoint } from './run.js';
 
 /** The RCU state of the machine. */

@@ -18,7 +18,7 @@
  * @module
  */
 import type { Cpu } from '../machine/cpu.js';
-import type { Kernel } from '../seams/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { takeFlushIpi } from '../mm/tlbflush.js';
 import { DeadlockError, type KGen, type SchedPoint } from './run.js';
 import type { Task } from './task.js';

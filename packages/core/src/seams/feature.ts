@@ -7,7 +7,7 @@
  * problem, as fastify checks plugin dependencies.
  * @module
  */
-import type { Kernel } from './kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 
 /** Error for a kernel configuration the model refuses (bad feature set, machine, size). */
 export class KernelConfigError extends Error {

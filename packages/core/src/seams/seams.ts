@@ -12,7 +12,7 @@ import { basePgtableFree } from '../mm/free-pgtables.js';
 import { basePgtableAlloc } from '../mm/pgalloc.js';
 import { baseTlbGather, type MmuGather, type TlbGatherOps } from '../mm/tlb-gather.js';
 import type { MmStruct, Vma } from '../mm/types.js';
-import type { Kernel } from './kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { KGen } from '../sched/run.js';
 
 /** The seam table. */

@@ -454,3 +454,10 @@ export function* sysExecve(k: Kernel, task: Task): KGen<number> {
   const sig = yield* userTouch(k, task, stackTop - PAGE_SIZE, PAGE_SIZE, true);
   return sig === 0 ? 0 : -ENOMEM;
 }
+
+/** `fork()` as a kernel path: `dup_mm`, then the child task (`copy_process`). */
+export function* sysFork(k: Kernel, parent: Task): KGen<Task | number> {
+  const r = yield* sysForkMm(k, parent);
+  if (typeof r === 'number') return r;
+  return k.adoptChild(r);
+}

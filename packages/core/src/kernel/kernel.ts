@@ -1,13 +1,14 @@
 /**
- * The kernel: machine, memory, page tables, tasks, seams and counters, and
- * the system-call API that workloads drive. `buildKernel` makes one from a
- * configuration, a machine profile and a validated feature set.
+ * The kernel object: machine, memory, page tables, tasks, seams and
+ * counters, with the services kernel paths use (charging time, preemption,
+ * tracing, reclaim) and the synchronous system-call API that workloads
+ * drive. {@link buildKernel} makes one.
  * @module
  */
 import { ENOMEM } from '../errno.js';
 import { Cpu } from '../machine/cpu.js';
 import type { CostTable } from '../machine/cost.js';
-import { getMachine, listMachines, type MachineProfile, type Placement, X86_64 } from '../machine/profile.js';
+import type { MachineProfile, Placement } from '../machine/profile.js';
 import { PhysMem } from '../mem/alloc.js';
 import { HPAGE_FRAMES, HPAGE_SIZE, HugePool } from '../mem/hugetlb-pool.js';
 import { IoMem } from '../mem/iomem.js';
@@ -30,15 +31,17 @@ import { TableStore } from '../pgtable/store.js';
 import { LockStats, Mutex, PtlTable, RwSem, SpinLock } from '../sched/lock.js';
 import { Rcu } from '../sched/rcu.js';
 import { RESCHED, runSync, type KGen } from '../sched/run.js';
-import { type ExploreOptions, type ExploreStrategy, type Mode, Scheduler, type Thread } from '../sched/scheduler.js';
+import { type ExploreOptions, type Mode, Scheduler, type Thread } from '../sched/scheduler.js';
 import { Task } from '../sched/task.js';
 import { checkKernel, checkNoLeaks, type Violation } from '../observe/check.js';
 import { buildMetrics, type Metrics, takeSnapshot, type Snapshot } from '../observe/metrics.js';
 import { Oracle } from '../observe/oracle.js';
 import { type TraceFile, TraceRecorder } from '../observe/trace.js';
 import { VmStat } from '../observe/vmstat.js';
-import { KernelConfigError, type Feature, type FeatureRequest, type ResolvedFeature, resolveFeatures } from './feature.js';
-import { type Seams, SeamTable } from './seams.js';
+import { KernelConfigError, type ResolvedFeature } from '../seams/feature.js';
+import { type Seams, SeamTable } from '../seams/seams.js';
+import type { InvariantReport, KernelConfig, KernelInit, ReadResult } from './config.js';
+import { Sys, type ThreadProgram } from './sys.js';
 import {
   putUserPages,
   sysAccessProcessVm,
@@ -46,7 +49,7 @@ import {
   sysDirectIo,
   sysExecve,
   sysExit,
-  sysForkMm,
+  sysFork,
   sysFtruncate,
   sysGetUserPages,
   sysInvalidate,
@@ -62,157 +65,7 @@ import {
   userWrite,
 } from './syscalls.js';
 
-/** Build-time kernel configuration (`.config`). */
-export interface KernelConfig {
-  /** `CONFIG_PREEMPT`. Off by default, as in most 2008 distribution kernels. */
-  readonly preempt: boolean;
-}
-
-/** Options of {@link buildKernel}. */
-export interface BuildOptions {
-  /** Kernel configuration. */
-  config?: Partial<KernelConfig>;
-  /** Machine profile or its name (default `x86-64`). */
-  machine?: string | MachineProfile;
-  /** Override the profile's CPU count. */
-  cpus?: number;
-  /** Override the profile's RAM, in bytes. */
-  memBytes?: number;
-  /** Swap space in bytes (default: twice the RAM). */
-  swapBytes?: number;
-  /** Huge pages in the pool (`nr_hugepages`, 2 MiB each), set aside at boot. */
-  hugePages?: number;
-  /** Size of an execute-in-place image above RAM (with a memmap, as 2.6.24 needs). */
-  xipBytes?: number;
-  /** Override the profile's mmap placement. */
-  placement?: Placement;
-  /** The feature set. */
-  features?: readonly FeatureRequest[];
-  /** Features that `{ name }` requests are looked up in. */
-  registry?: readonly Feature[];
-  /** Seed for anything random in the kernel (tokens). */
-  seed?: number;
-  /** Run the invariant checker and the data-integrity oracle at every operation boundary. */
-  check?: boolean;
-  /** Execution mode (default `sequential`). */
-  mode?: Mode;
-  /** Explore mode: how interleavings are chosen (default `random`). */
-  strategy?: ExploreStrategy;
-  /** Explore mode: PCT depth (default 3). */
-  pctDepth?: number;
-  /** Explore mode: PCT change points fall in the first this-many steps (default 64: about a race scenario's length). */
-  pctHorizon?: number;
-  /** Record a trace in the Trace Event Format, keeping at most this many events (0: none). */
-  traceEvents?: number;
-}
-
-/** What {@link Kernel.read} returns. */
-export interface ReadResult {
-  /** The signal that stopped the access, or 0. */
-  sig: number;
-  /** The data token read. */
-  value: number;
-}
-
-/** What the invariant checker has done. */
-export interface InvariantReport {
-  /** Checks run. */
-  checks: number;
-  /** Violations found (empty when clean). */
-  violations: Violation[];
-}
-
 const MAX_VIOLATIONS = 100;
-
-/**
- * Build a kernel. Throws {@link KernelConfigError} for an unknown machine,
- * an impossible size, or a bad feature set.
- */
-export function buildKernel(opts: BuildOptions = {}): Kernel {
-  let profile: MachineProfile;
-  if (opts.machine === undefined) profile = X86_64;
-  else if (typeof opts.machine === 'string') {
-    const m = getMachine(opts.machine);
-    if (m === undefined) throw new KernelConfigError(`unknown machine '${opts.machine}' (known: ${listMachines().join(', ')})`);
-    profile = m;
-  } else profile = opts.machine;
-  const cpus = opts.cpus ?? profile.cpus;
-  if (!Number.isInteger(cpus) || cpus < 1 || cpus > 256) throw new KernelConfigError(`cpus must be an integer from 1 to 256, got ${cpus}`);
-  const memBytes = opts.memBytes ?? profile.memBytes;
-  if (!Number.isSafeInteger(memBytes) || memBytes < 16 * 1024 * 1024 || memBytes % PAGE_SIZE !== 0) {
-    throw new KernelConfigError(`memory size must be a multiple of 4 KiB and at least 16 MiB, got ${memBytes}`);
-  }
-  if (memBytes > 64 * 1024 * 1024 * 1024) throw new KernelConfigError(`memory size ${memBytes} is above the model's 64 GiB limit`);
-  const swapBytes = opts.swapBytes ?? 2 * memBytes;
-  if (!Number.isSafeInteger(swapBytes) || swapBytes < 0 || swapBytes > 256 * 1024 * 1024 * 1024) {
-    throw new KernelConfigError(`swap size must be from 0 to 256 GiB, got ${swapBytes}`);
-  }
-  const hugePages = opts.hugePages ?? 0;
-  if (!Number.isInteger(hugePages) || hugePages < 0 || hugePages * 2 * 1024 * 1024 > memBytes / 2) {
-    throw new KernelConfigError(`hugepages must be a whole number using at most half of memory, got ${hugePages}`);
-  }
-  const xipBytes = opts.xipBytes ?? 0;
-  if (!Number.isSafeInteger(xipBytes) || xipBytes < 0 || xipBytes % PAGE_SIZE !== 0 || xipBytes > 16 * 1024 * 1024 * 1024) {
-    throw new KernelConfigError(`XIP image size must be a multiple of 4 KiB up to 16 GiB, got ${xipBytes}`);
-  }
-  const placement = opts.placement ?? profile.placement;
-  if (!['legacy', 'aligned'].includes(placement)) throw new KernelConfigError(`placement must be legacy or aligned, got '${placement}'`);
-  const mode = opts.mode ?? 'sequential';
-  if (!['sequential', 'timed', 'explore'].includes(mode)) throw new KernelConfigError(`mode must be sequential, timed or explore, got '${mode}'`);
-  const strategy = opts.strategy ?? 'random';
-  if (!['random', 'pct'].includes(strategy)) throw new KernelConfigError(`explore strategy must be random or pct, got '${strategy}'`);
-  const pctDepth = opts.pctDepth ?? 3;
-  if (!Number.isInteger(pctDepth) || pctDepth < 1 || pctDepth > 20) throw new KernelConfigError(`PCT depth must be an integer from 1 to 20, got ${pctDepth}`);
-  if (opts.pctHorizon !== undefined && (!Number.isInteger(opts.pctHorizon) || opts.pctHorizon < 1)) throw new KernelConfigError(`PCT horizon must be a positive integer, got ${opts.pctHorizon}`);
-  const traceEvents = opts.traceEvents ?? 0;
-  if (!Number.isInteger(traceEvents) || traceEvents < 0) throw new KernelConfigError(`trace event cap must be a whole number, got ${traceEvents}`);
-  const features = resolveFeatures(opts.features ?? [], opts.registry ?? []);
-  const k = new Kernel({
-    profile: { ...profile, cpus, placement },
-    config: { preempt: opts.config?.preempt ?? false },
-    memBytes,
-    swapBytes,
-    hugePages,
-    xipBytes,
-    seed: opts.seed ?? 1,
-    check: opts.check ?? false,
-    features,
-    mode,
-    explore: mode === 'explore' ? { seed: opts.seed ?? 1, strategy, depth: pctDepth, maxSteps: 2_000_000, horizon: opts.pctHorizon ?? 64 } : null,
-    traceEvents,
-  });
-  for (const f of features) f.feature.install(k, f.options as never);
-  k.bootDone();
-  return k;
-}
-
-/** Arguments of the {@link Kernel} constructor, as {@link buildKernel} validates them. */
-export interface KernelInit {
-  /** The machine profile with overrides applied. */
-  profile: MachineProfile;
-  /** Build-time configuration. */
-  config: KernelConfig;
-  /** Simulated RAM in bytes. */
-  memBytes: number;
-  /** Swap space in bytes. */
-  swapBytes: number;
-  /** Huge pages in the pool. */
-  hugePages: number;
-  /** XIP image size in bytes. */
-  xipBytes: number;
-  /** Seed. */
-  seed: number;
-  /** Run the checker and oracle at operation boundaries. */
-  check: boolean;
-  /** The validated feature set. */
-  features: ResolvedFeature[];
-  /** Execution mode. */
-  mode: Mode;
-  /** Explore options (explore mode). */
-  explore: ExploreOptions | null;
-  /** Trace event cap (0: no trace). */
-  traceEvents: number;
-}
 
 /**
  * A modelled kernel. The synchronous system-call methods (`mmap`, `fork`,
@@ -673,7 +526,7 @@ export class Kernel {
 
   /** `fork()`: the child's Task, or a negative errno. */
   fork(parent: Task): Task | number {
-    return this.run(parent, 'fork', forkTask(this, parent));
+    return this.run(parent, 'fork', sysFork(this, parent));
   }
 
   /** A new task for a forked child's mm, on the next CPU round-robin (`copy_process`). */
@@ -953,89 +806,4 @@ export class Kernel {
       if (this.invariants.violations.length < MAX_VIOLATIONS) this.invariants.violations.push({ ...v, op: 'finish' });
     }
   }
-}
-
-/** One task's program for {@link Kernel.runThreads}. */
-export interface ThreadProgram {
-  /** The task it runs as. */
-  readonly task: Task;
-  /** The program: a generator built from {@link Sys} calls. */
-  readonly program: KGen<void>;
-}
-
-/**
- * The system calls of one task as kernel paths, to compose programs for
- * {@link Kernel.runThreads} (`yield* sys.mmap(…)`).
- */
-export class Sys {
-  private readonly k: Kernel;
-  /** The task. */
-  readonly task: Task;
-
-  constructor(k: Kernel, task: Task) {
-    this.k = k;
-    this.task = task;
-  }
-
-  /** `mmap()`. */
-  mmap(addr: number, len: number, prot: number, flags: number, file: ShmemFile | null = null, offset = 0): KGen<number> {
-    return sysMmap(this.k, this.task, addr, len, prot, flags, file, offset);
-  }
-
-  /** `munmap()`. */
-  munmap(addr: number, len: number): KGen<number> {
-    return sysMunmap(this.k, this.task, addr, len);
-  }
-
-  /** `mprotect()`. */
-  mprotect(addr: number, len: number, prot: number): KGen<number> {
-    return sysMprotectCall(this.k, this.task, addr, len, prot);
-  }
-
-  /** `mremap()`. */
-  mremap(addr: number, oldLen: number, newLen: number, flags: number, newAddr = 0): KGen<number> {
-    return sysMremapCall(this.k, this.task, addr, oldLen, newLen, flags, newAddr);
-  }
-
-  /** `madvise()`. */
-  madvise(addr: number, len: number, advice: number): KGen<number> {
-    return sysMadviseCall(this.k, this.task, addr, len, advice);
-  }
-
-  /** User accesses of every page of a range. */
-  touch(addr: number, len: number, write: boolean): KGen<number> {
-    return userTouch(this.k, this.task, addr, len, write);
-  }
-
-  /** One user write. */
-  write(addr: number, value: number): KGen<number> {
-    return userWrite(this.k, this.task, addr, value);
-  }
-
-  /** One user read: the token, or the negated signal. */
-  read(addr: number): KGen<number> {
-    return userRead(this.k, this.task, addr);
-  }
-
-  /** Direct I/O. */
-  directIo(addr: number, nrPages: number, toMemory: boolean): KGen<number> {
-    return sysDirectIo(this.k, this.task, addr, nrPages, toMemory);
-  }
-
-  /** `exit()`. */
-  exit(): KGen<void> {
-    return sysExit(this.k, this.task);
-  }
-
-  /** `fork()`: the child task, or a negative errno. */
-  fork(): KGen<Task | number> {
-    return forkTask(this.k, this.task);
-  }
-}
-
-/** `fork()` as a kernel path: `dup_mm`, then the child task. */
-function* forkTask(k: Kernel, parent: Task): KGen<Task | number> {
-  const r = yield* sysForkMm(k, parent);
-  if (typeof r === 'number') return r;
-  return k.adoptChild(r);
 }
