@@ -61,6 +61,7 @@ export * from './observe/trace.js';
 export * from './observe/vmstat.js';
 export * from './seams/feature.js';
 export * from './seams/seams.js';
+export * from './seams/seam-table.js';
 export * from './kernel/build.js';
 export * from './kernel/config.js';
 export * from './kernel/kernel.js';

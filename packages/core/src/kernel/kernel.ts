@@ -39,7 +39,8 @@ import { Oracle } from '../observe/oracle.js';
 import { type TraceFile, TraceRecorder } from '../observe/trace.js';
 import { VmStat } from '../observe/vmstat.js';
 import { KernelConfigError, type ResolvedFeature } from '../seams/feature.js';
-import { type Seams, SeamTable } from '../seams/seams.js';
+import type { Seams } from '../seams/seams.js';
+import { SeamTable } from '../seams/seam-table.js';
 import type { InvariantReport, KernelConfig, KernelInit, ReadResult } from './config.js';
 import { Sys, type ThreadProgram } from './sys.js';
 import {
