@@ -24,7 +24,6 @@ import {
   VM_NONLINEAR,
   VM_PFNMAP,
   VM_SHARED,
-  vmNormalPage,
 } from '../src/index.js';
 import {
   expectNoViolations,
@@ -476,9 +475,10 @@ describe('driver mappings', () => {
     expect(copy).not.toBe(base + 3);
     expect(k.mem.pfnValid(copy)).toBe(true);
     // vm_normal_page: 0 for linear raw pfns, the page for the COWed copy
-    expect(vmNormalPage(vma, R + 3 * P, copy)).toBe(copy);
-    expect(vmNormalPage(vma, R + 4 * P, base + 4)).toBe(0);
-    expect(vmNormalPage(vma, R, base)).toBe(0);
+    const f = pteAt(k, t, R + 3 * P)!.flags;
+    expect(k.seams.vmNormalPage(k, vma, R + 3 * P, f, copy)).toBe(copy);
+    expect(k.seams.vmNormalPage(k, vma, R + 4 * P, f, base + 4)).toBe(0);
+    expect(k.seams.vmNormalPage(k, vma, R, f, base)).toBe(0);
     // the device itself is unchanged
     expect(k.tokenOf(base + 3)).toBe(0xdef00003);
     expect(readOk(k, w, R + 3 * P)).toBe(0xdef00003);

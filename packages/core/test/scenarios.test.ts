@@ -778,8 +778,8 @@ describe('TLB and mmu_gather', () => {
         rec.fast.push(g.fast);
         return g;
       },
-      removePage(kk, tlb, pfn) {
-        const full = prev.removePage(kk, tlb, pfn);
+      removePage(kk, tlb, pfn, addr, pte) {
+        const full = prev.removePage(kk, tlb, pfn, addr, pte);
         if ((kk.pages.flags[pfn]! & PG_allocated) === 0) rec.freedAtOnce++;
         else rec.deferred++;
         return full;

@@ -15,7 +15,7 @@ import { userAccessFast, userAccessPage } from '../mm/access.js';
 import { exitMmap, pgdFree } from '../mm/exit.js';
 import { dupMmap } from '../mm/fork.js';
 import { sysRemapFilePages } from '../mm/fremap.js';
-import { getUserPages, putUserPage } from '../mm/gup.js';
+import { putUserPage } from '../mm/gup.js';
 import { sysMadvise } from '../mm/madvise.js';
 import { doMlock } from '../mm/mlock.js';
 import { doMmapPgoff, doMunmap } from '../mm/mmap.js';
@@ -210,11 +210,9 @@ export function* sysGetUserPages(k: Kernel, task: Task, addr: number, nrPages: n
   const mm = entry(k, task);
   k.kernelEnter();
   let r: number[] | number;
-  yield* downRead(k, mm.mmapSem);
   try {
-    r = yield* getUserPages(k, mm, addr, nrPages, write, force);
+    r = yield* k.seams.getUserPages(k, mm, addr, nrPages, write, force);
   } finally {
-    mm.mmapSem.upRead(k);
     k.kernelExit();
   }
   if (write && typeof r !== 'number') {

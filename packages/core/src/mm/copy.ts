@@ -27,8 +27,6 @@ import { ENOMEM } from '../errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { ptlLockSlow } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
-import { vmNormalPage } from './fault.js';
-import { copyHugetlbPageRange, isVmHugetlbPage } from './hugetlb.js';
 import { pageAnon, pageDupRmap } from './page-ref.js';
 import { pmdAlloc, pteAllocMap } from './pgalloc.js';
 import { swapDuplicate } from './swapfile.js';
@@ -67,7 +65,7 @@ function* copyPteRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma, srcPte
   let none = 0;
   const sb0 = sb;
   const sbEnd = sb + ((end - addr) / 4096) * 2;
-  const pfnmap = (vma.vmFlags & VM_PFNMAP) !== 0;
+  const normalPage = k.seams.vmNormalPage;
   for (; sb < sbEnd; sb += 2, db += 2) {
     let f = sa[sb]!;
     const v = sa[sb + 1]!;
@@ -85,7 +83,7 @@ function* copyPteRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma, srcPte
       }
       if (shared) f &= ~_PAGE_DIRTY;
       f &= ~_PAGE_ACCESSED;
-      const page = pfnmap ? vmNormalPage(vma, addr + ((sb - sb0) / 2) * 4096, v) : v;
+      const page = normalPage(k, vma, addr + ((sb - sb0) / 2) * 4096, f, v);
       if (page !== 0) {
         count[page]!++;
         if (mapcount[page] === 0) throw new Error(`fork: pfn ${page} mapped with mapcount 0`);
@@ -112,8 +110,9 @@ function* copyPteRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma, srcPte
  * @see mm/memory.c copy_page_range
  */
 export function* baseCopyPageRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma): KGen<number> {
-  if ((vma.vmFlags & (VM_HUGETLB | VM_NONLINEAR | VM_PFNMAP | VM_INSERTPAGE)) === 0 && vma.anonVma === null) return 0;
-  if (isVmHugetlbPage(vma)) return yield* copyHugetlbPageRange(k, dst, src, vma);
+  const special = k.seams.specialVmaOps(vma);
+  if (special === null && (vma.vmFlags & (VM_HUGETLB | VM_NONLINEAR | VM_PFNMAP | VM_INSERTPAGE)) === 0 && vma.anonVma === null) return 0;
+  if (special !== null) return yield* special.copyPageRange(k, dst, src, vma);
   const t = k.tables;
   let addr = vma.vmStart;
   const end = vma.vmEnd;

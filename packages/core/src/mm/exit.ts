@@ -15,13 +15,17 @@ import { unmapVmas } from './zap.js';
 /**
  * `exit_mmap()`: a full-mm gather, unmap every VMA, free all page tables
  * below the PGD, finish the gather (flush, free), and drop the VMAs. The
- * kernel then checks `nr_ptes` is zero.
+ * kernel then checks `nr_ptes` is zero. The `exitMmapBegin` event comes
+ * before the gather is taken, `exitMmapUnmapped` right after `unmap_vmas`
+ * (where #v6 calls `mmu_notifier_release`).
  */
 export function* exitMmap(k: Kernel, mm: MmStruct): KGen<void> {
+  yield* k.seams.exitMmapBegin(k, mm);
   let tlb = k.seams.tlbGather.begin(k, mm, true);
   updateHiwaterRss(mm);
   const vmas = mm.vmas.slice();
   tlb = yield* unmapVmas(k, tlb, vmas, 0, Number.MAX_SAFE_INTEGER);
+  yield* k.seams.exitMmapUnmapped(k, mm);
   yield* freePgtables(k, tlb, vmas, 0, 0);
   yield* k.seams.tlbGather.finish(k, tlb);
   mm.vmas.length = 0;

@@ -8,6 +8,7 @@ import {
   _PAGE_DIRTY,
   _PAGE_FILE,
   _PAGE_RW,
+  PAGE_SIZE,
   pteIndex,
   ptePresent,
 } from '../pgtable/entry.js';
@@ -27,11 +28,10 @@ import {
   putPage,
 } from './page-ref.js';
 import { lookupPteTable, pteAllocMap } from './pgalloc.js';
-import { hugetlbFault, isVmHugetlbPage } from './hugetlb.js';
 import { doNoPfn } from './pfnmap.js';
 import { lruCacheAdd, markPageAccessed } from './lru-cache.js';
 import { canShareSwapPage, lookupSwapCache, readSwapCacheAsync, removeExclusiveSwapPage, swapFree } from './swapfile.js';
-import { flushTlbPage, ipiWait } from './tlbflush.js';
+import { ipiWait } from './tlbflush.js';
 import { type MmStruct, type Vma, VM_CAN_NONLINEAR, VM_NONLINEAR, VM_PFNMAP, VM_SHARED, VM_WRITE, isCowMapping } from './types.js';
 import { anonVmaPrepare } from './vma.js';
 
@@ -54,17 +54,21 @@ function maybeMkwrite(flags: number, vma: Vma): number {
 }
 
 /**
- * `vm_normal_page()`: the refcounted page a present PTE maps, or 0 for a
- * raw pfn. In a VM_PFNMAP VMA a pfn is raw when it follows the linearity
- * rule `pfn == vm_pgoff + ((addr - vm_start) >> PAGE_SHIFT)`, or when the
- * mapping is not COW; otherwise it is a COWed anonymous page.
- * @see mm/memory.c vm_normal_page
+ * Baseline `vmNormalPage` seam, 2.6.24's `vm_normal_page()`: the VM_PFNMAP
+ * linearity rule, then the "anal sanity check" that the pfn has a struct
+ * page (`pfn_valid`); a PTE that fails it is reported as the kernel's
+ * `print_bad_pte` would and treated as raw. The PTE flags are not looked
+ * at (2.6.24 has no `pte_special`).
+ * @see mm/memory.c vm_normal_page, print_bad_pte
  */
-export function vmNormalPage(vma: Vma, addr: number, pfn: number): number {
+export function baseVmNormalPage(k: Kernel, vma: Vma, addr: number, _flags: number, pfn: number): number {
   if ((vma.vmFlags & VM_PFNMAP) !== 0) {
-    const off = (addr - vma.vmStart) / 4096;
-    if (pfn === vma.vmPgoff + off) return 0;
+    if (pfn === vma.vmPgoff + (addr - vma.vmStart) / 4096) return 0;
     if (!isCowMapping(vma.vmFlags)) return 0;
+  }
+  if (!k.mem.pfnValid(pfn)) {
+    k.reportViolation('bad_pte', `Bad page map: pte maps pfn ${pfn} without a struct page at 0x${addr.toString(16)} (mm ${vma.mm.id})`);
+    return 0;
   }
   return pfn;
 }
@@ -81,7 +85,8 @@ function* lockPte(k: Kernel, pte: number): KGen<void> {
  */
 export function* handleMmFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KGen<number> {
   k.vm.pgfault++;
-  if (isVmHugetlbPage(vma)) return yield* hugetlbFault(k, mm, vma, address, write);
+  const special = k.seams.specialVmaOps(vma);
+  if (special !== null) return yield* special.fault(k, mm, vma, address, write);
   let pte = lookupPteTable(k, mm, address);
   if (pte === 0) pte = yield* pteAllocMap(k, mm, address);
   if (pte === 0) return VM_FAULT_OOM;
@@ -119,7 +124,7 @@ export function* handlePteFault(k: Kernel, mm: MmStruct, vma: Vma, address: numb
   if (write && (flags & _PAGE_RW) === 0) return yield* doWpPage(k, mm, vma, address, pte);
   // The hardware would have set these; a spurious fault just updates them.
   a[b] = flags | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
-  if (write && flushTlbPage(k, mm, address)) yield* ipiWait(k);
+  if (write && k.seams.flushTlb(k, 'page', mm, address, address + PAGE_SIZE, 'fault')) yield* ipiWait(k);
   k.ptl.unlock(k, pte);
   return VM_FAULT_MINOR;
 }
@@ -252,7 +257,7 @@ export function* doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, pt
   const b = k.tables.base(pte) + pteIndex(address) * 2;
   const oldFlags = a[b]!;
   const oldPfn = a[b + 1]!;
-  const old = vmNormalPage(vma, address, oldPfn);
+  const old = k.seams.vmNormalPage(k, vma, address, oldFlags, oldPfn);
   const p = k.pages;
   let reuse = false;
   if (old !== 0) {
@@ -267,7 +272,7 @@ export function* doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, pt
     k.charge(k.costs.wpReuse);
     k.vm.mmlab_wp_reuse++;
     // ptep_set_access_flags: x86 flushes the stale read-only entry
-    if (flushTlbPage(k, mm, address)) yield* ipiWait(k);
+    if (k.seams.flushTlb(k, 'page', mm, address, address + PAGE_SIZE, 'wp_reuse')) yield* ipiWait(k);
     k.ptl.unlock(k, pte);
     return VM_FAULT_WRITE;
   }
@@ -301,9 +306,7 @@ export function* doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, pt
     mm.anonRss++;
   }
   // ptep_clear_flush + set_pte_at
-  a[b] = 0;
-  a[b + 1] = 0;
-  if (flushTlbPage(k, mm, address)) yield* ipiWait(k);
+  yield* k.seams.ptepClearFlush(k, vma, address, pte);
   a[b] = maybeMkwrite(vma.vmPageProt | _PAGE_DIRTY, vma);
   a[b + 1] = np;
   lruCacheAdd(k, np, true);

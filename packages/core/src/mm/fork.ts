@@ -5,16 +5,18 @@
  */
 import type { KGen } from '../sched/run.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { flushTlbMm, ipiWait } from './tlbflush.js';
-import { type MmStruct, VM_DONTCOPY, VM_LOCKED } from './types.js';
+import { ipiWait } from './tlbflush.js';
+import { isCowMapping, type MmStruct, VM_DONTCOPY, VM_LOCKED } from './types.js';
 import { anonVmaLink, vmaLinkFile } from './vma.js';
 
 /**
  * `dup_mmap()`: copy every VMA not marked VM_DONTCOPY into the new mm
  * (VM_LOCKED dropped), link it into the anon_vma and the file's `i_mmap`,
  * and copy its page tables through the `copyPageRange` seam; finally
- * flush the parent's TLB, since COW write-protected its PTEs. Returns 0 or
- * a negative errno.
+ * flush the parent's TLB, since COW write-protected its PTEs. The copy of a
+ * COW VMA, which write-protects the parent's PTEs, is bracketed by the
+ * `rangeBegin`/`rangeEnd` events on the parent. Returns 0 or a negative
+ * errno.
  */
 export function* dupMmap(k: Kernel, mm: MmStruct, oldmm: MmStruct): KGen<number> {
   mm.freeAreaCache = oldmm.mmapBase;
@@ -30,9 +32,12 @@ export function* dupMmap(k: Kernel, mm: MmStruct, oldmm: MmStruct): KGen<number>
     mm.vmas.push(tmp);
     mm.totalVm += (tmp.vmEnd - tmp.vmStart) / 4096;
     k.charge(k.costs.vmaOp);
+    const cow = isCowMapping(mpnt.vmFlags);
+    if (cow) yield* k.seams.rangeBegin(k, oldmm, mpnt.vmStart, mpnt.vmEnd, 'fork');
     ret = yield* k.seams.copyPageRange(k, mm, oldmm, mpnt);
+    if (cow) yield* k.seams.rangeEnd(k, oldmm, mpnt.vmStart, mpnt.vmEnd, 'fork');
     if (ret !== 0) break;
   }
-  if (flushTlbMm(k, oldmm)) yield* ipiWait(k);
+  if (k.seams.flushTlb(k, 'mm', oldmm, 0, 0, 'fork')) yield* ipiWait(k);
   return ret;
 }

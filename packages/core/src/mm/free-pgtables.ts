@@ -27,7 +27,6 @@ import type { MmuGather } from './tlb-gather.js';
 import type { MmStruct, Vma } from './types.js';
 import { anonVmaUnlink, unlinkFileVma } from './vma.js';
 import { shmemRelease } from '../fs/shmem.js';
-import { isVmHugetlbPage } from './hugetlb.js';
 
 /**
  * Baseline `pgtableFree` seam: clear the upper entry, unaccount the table
@@ -122,8 +121,14 @@ export function* freePgtables(k: Kernel, tlb: MmuGather, vmas: readonly Vma[], f
     const addr = vma.vmStart;
     yield* unlinkVma(k, vma);
     i++;
-    // hugetlb VMAs are freed on their own (hugetlb_free_pgd_range, the same walk on x86)
-    while (!isVmHugetlbPage(vma) && i < vmas.length && vmas[i]!.vmStart <= vma.vmEnd + PMD_SIZE && !isVmHugetlbPage(vmas[i]!)) {
+    // special VMAs (hugetlb) are freed on their own (hugetlb_free_pgd_range)
+    const special = k.seams.specialVmaOps(vma);
+    if (special !== null) {
+      const next = vmas[i];
+      yield* special.freePgtableRange(k, tlb, mm, addr, vma.vmEnd, floor, next !== undefined ? next.vmStart : ceiling);
+      continue;
+    }
+    while (i < vmas.length && vmas[i]!.vmStart <= vma.vmEnd + PMD_SIZE && k.seams.specialVmaOps(vmas[i]!) === null) {
       vma = vmas[i]!;
       yield* unlinkVma(k, vma);
       i++;

@@ -14,12 +14,10 @@ import { EINVAL, ENOMEM } from '../errno.js';
 import { _PAGE_DIRTY, _PAGE_FILE, _PAGE_SWP, PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
 import { PG_dirty } from '../mem/page.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { vmNormalPage } from './fault.js';
 import { makePagesPresent } from './gup.js';
 import { linearPageIndex, pageRemoveRmap, pageAnon, putPage } from './page-ref.js';
 import { pteAllocMap } from './pgalloc.js';
 import { freeSwapAndCache } from './swapfile.js';
-import { flushTlbPage, ipiWait } from './tlbflush.js';
 import { ptlLockSlow } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
 import { type MmStruct, type Vma, VM_CAN_NONLINEAR, VM_NONLINEAR, VM_SHARED } from './types.js';
@@ -33,15 +31,13 @@ export const MAP_NONBLOCK = 0x10000;
  * `zap_pte()`: clear whatever the PTE at `addr` holds before a file PTE is
  * installed there.
  */
-function* zapPte(k: Kernel, vma: Vma, addr: number, a: Uint32Array, b: number): KGen<void> {
+function* zapPte(k: Kernel, vma: Vma, addr: number, pte: number, a: Uint32Array, b: number): KGen<void> {
   const f = a[b]!;
   if (f === 0 && a[b + 1] === 0) return;
   const mm = vma.mm;
   if (ptePresent(f)) {
-    const pfn = vmNormalPage(vma, addr, a[b + 1]!);
-    a[b] = 0;
-    a[b + 1] = 0;
-    if (flushTlbPage(k, mm, addr)) yield* ipiWait(k);
+    const pfn = k.seams.vmNormalPage(k, vma, addr, f, a[b + 1]!);
+    yield* k.seams.ptepClearFlush(k, vma, addr, pte);
     if (pfn !== 0) {
       if ((f & _PAGE_DIRTY) !== 0) k.pages.flags[pfn]! |= PG_dirty;
       updateHiwaterRss(mm);
@@ -71,7 +67,7 @@ export function* populateRange(k: Kernel, vma: Vma, addr: number, size: number, 
     const b = k.tables.base(pte) + pteIndex(a0) * 2;
     // install_file_pte: get_locked_pte
     if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
-    yield* zapPte(k, vma, a0, a, b);
+    yield* zapPte(k, vma, a0, pte, a, b);
     a[b] = _PAGE_FILE;
     a[b + 1] = pgoff + i;
     k.ptl.unlock(k, pte);
@@ -105,6 +101,7 @@ export function* sysRemapFilePages(k: Kernel, mm: MmStruct, start: number, size:
   if ((vma.vmFlags & VM_NONLINEAR) === 0) {
     // no nonlinear mapping needed when the offsets are the linear ones
     if (pgoff === linearPageIndex(vma, start)) return 0;
+    yield* k.seams.vmaChange(k, vma, start, end, 'remap_file_pages');
     yield* unlinkFileVma(k, vma);
     vma.vmFlags |= VM_NONLINEAR;
     yield* vmaLinkFile(k, vma);

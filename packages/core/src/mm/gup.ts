@@ -13,11 +13,11 @@
 import { EFAULT, ENOMEM } from '../errno.js';
 import { _PAGE_DIRTY, _PAGE_RW, PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
 import { PG_dirty, PG_huge, PG_huge_tail } from '../mem/page.js';
-import { followHugetlbPage, hugeHead, isVmHugetlbPage } from './hugetlb.js';
+import { hugeHead } from './hugetlb.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { ptlLockSlow } from '../sched/lock.js';
+import { downRead, ptlLockSlow } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
-import { handleMmFault, VM_FAULT_ERROR, VM_FAULT_OOM, VM_FAULT_WRITE, vmNormalPage } from './fault.js';
+import { handleMmFault, VM_FAULT_ERROR, VM_FAULT_OOM, VM_FAULT_WRITE } from './fault.js';
 import { markPageAccessed } from './lru-cache.js';
 import { getPage, putPage } from './page-ref.js';
 import { lookupPteTable } from './pgalloc.js';
@@ -50,7 +50,7 @@ function followPageLocked(k: Kernel, vma: Vma, pte: number, address: number, fla
   const f = a[b]!;
   if (!ptePresent(f)) return 0;
   if ((flags & FOLL_WRITE) !== 0 && (f & _PAGE_RW) === 0) return 0;
-  const page = vmNormalPage(vma, address, a[b + 1]!);
+  const page = k.seams.vmNormalPage(k, vma, address, f, a[b + 1]!);
   if (page === 0) return 0;
   if ((flags & FOLL_GET) === 0 && (flags & FOLL_TOUCH) === 0) return page;
   if ((flags & FOLL_GET) !== 0) getPage(k, page);
@@ -78,15 +78,15 @@ export function* getUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: n
     if (vma === null || vma.vmStart > start || (vma.vmFlags & (VM_IO | VM_PFNMAP)) !== 0 || (vmFlags & vma.vmFlags) === 0) {
       return pages.length > 0 ? pages : -EFAULT;
     }
-    if (isVmHugetlbPage(vma)) {
+    const special = k.seams.specialVmaOps(vma);
+    if (special !== null) {
       // follow_hugetlb_page: the reference (and our pin record) is on the head
       do {
-        const frame = yield* followHugetlbPage(k, mm, vma, start, write, pin);
+        const frame = yield* special.followPage(k, mm, vma, start, write, pin);
         if (frame < 0) {
           if (pages.length > 0) return pages;
           return (-frame & VM_FAULT_OOM) !== 0 ? -ENOMEM : -EFAULT;
         }
-        if (pin) k.pages.pinned[hugeHead(frame)]!++;
         k.charge(k.costs.gupPage);
         pages.push(frame);
         start += PAGE_SIZE;
@@ -115,6 +115,21 @@ export function* getUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: n
     } while (len > 0 && start < vma.vmEnd);
   }
   return pages;
+}
+
+/**
+ * Baseline `getUserPages` seam: `get_user_pages()` as direct I/O and
+ * `access_process_vm` call it, with `mmap_sem` held for reading around
+ * the walk.
+ * @see mm/memory.c get_user_pages; fs/direct-io.c dio_refill_pages; mm/memory.c access_process_vm
+ */
+export function* baseGetUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: number, write: boolean, force: boolean): KGen<number[] | number> {
+  yield* downRead(k, mm.mmapSem);
+  try {
+    return yield* getUserPages(k, mm, start, nrPages, write, force);
+  } finally {
+    mm.mmapSem.upRead(k);
+  }
 }
 
 /** Drop a `get_user_pages` reference (`put_page` by the pin's owner). */

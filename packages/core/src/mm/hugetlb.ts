@@ -32,7 +32,9 @@ import type { Kernel } from '../kernel/kernel.js';
 import { hugetlbAllocPage, hugetlbfsFindPage, hugetlbfsAddPage } from '../fs/hugetlbfs.js';
 import { VM_FAULT_MINOR, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_WRITE } from './fault.js';
 import { getPage, putPage } from './page-ref.js';
-import { flushTlbRange, ipiWait } from './tlbflush.js';
+import { ipiWait } from './tlbflush.js';
+import { freePgdRange } from './free-pgtables.js';
+import type { SpecialVmaOps } from '../seams/seams.js';
 import { mutexLock, mutexUnlock, spinLock } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
 import { pmdAlloc, pudAlloc } from './pgalloc.js';
@@ -180,7 +182,7 @@ function* hugetlbCow(k: Kernel, mm: MmStruct, vma: Vma, pte: HugePte): KGen<numb
   const p = k.pages;
   if (p.count[old] === 1) {
     pte.a[pte.b] = pte.a[pte.b]! | _PAGE_RW | _PAGE_DIRTY;
-    if (flushTlbRange(k, mm)) yield* ipiWait(k);
+    if (k.seams.flushTlb(k, 'range', mm, vma.vmStart, vma.vmEnd, 'hugetlb')) yield* ipiWait(k);
     return VM_FAULT_WRITE;
   }
   getPage(k, old);
@@ -193,7 +195,7 @@ function* hugetlbCow(k: Kernel, mm: MmStruct, vma: Vma, pte: HugePte): KGen<numb
   p.token.copyWithin(np, old, old + HPAGE_FRAMES);
   pte.a[pte.b] = makeHugePte(vma, true);
   pte.a[pte.b + 1] = np;
-  if (flushTlbRange(k, mm)) yield* ipiWait(k);
+  if (k.seams.flushTlb(k, 'range', mm, vma.vmStart, vma.vmEnd, 'hugetlb')) yield* ipiWait(k);
   k.vm.mmlab_cow_fault++;
   putPage(k, old); // ours
   putPage(k, old); // the old PTE's
@@ -302,7 +304,7 @@ export function* unmapHugepageRange(k: Kernel, vma: Vma, start: number, end: num
     pte.a[pte.b] = 0;
     pte.a[pte.b + 1] = 0;
   }
-  if (flushTlbRange(k, mm)) yield* ipiWait(k);
+  if (k.seams.flushTlb(k, 'range', mm, start, end, 'hugetlb')) yield* ipiWait(k);
   for (const page of release) putPage(k, page);
 }
 
@@ -321,15 +323,16 @@ export function* hugetlbChangeProtection(k: Kernel, vma: Vma, start: number, end
     const f = pte.a[pte.b]!;
     if (f !== 0) pte.a[pte.b] = (f & ~PROT_BITS) | (newprot & PROT_BITS);
   }
-  if (flushTlbRange(k, mm)) yield* ipiWait(k);
+  if (k.seams.flushTlb(k, 'range', mm, start, end, 'hugetlb')) yield* ipiWait(k);
 }
 
 /**
  * `follow_hugetlb_page()`: one step of get_user_pages over a huge
  * mapping: fault if needed, then return the 4 KiB frame at `addr` with a
  * reference on the head (`get_page` on a tail page goes to its head); the
- * caller records the head as pinned. Returns the frame, or a negated
+ * pin is recorded on the head too. Returns the frame, or a negated
  * `VM_FAULT_*` error.
+ * @see mm/hugetlb.c follow_hugetlb_page
  */
 export function* followHugetlbPage(k: Kernel, mm: MmStruct, vma: Vma, addr: number, write: boolean, get: boolean): KGen<number> {
   for (;;) {
@@ -341,7 +344,10 @@ export function* followHugetlbPage(k: Kernel, mm: MmStruct, vma: Vma, addr: numb
       continue;
     }
     const head = pte.a[pte.b + 1]!;
-    if (get) getPage(k, head);
+    if (get) {
+      getPage(k, head);
+      k.pages.pinned[head]!++;
+    }
     return head + (Math.floor(addr / PAGE_SIZE) % HPAGE_FRAMES);
   }
 }
@@ -349,4 +355,28 @@ export function* followHugetlbPage(k: Kernel, mm: MmStruct, vma: Vma, addr: numb
 /** The head frame of the huge page containing `pfn`. */
 export function hugeHead(pfn: number): number {
   return pfn - (pfn % HPAGE_FRAMES);
+}
+
+/**
+ * hugetlb's page-table operations: the targets of 2.6.24's
+ * `is_vm_hugetlb_page()` branches, gathered in one table.
+ */
+export const hugetlbVmaOps: SpecialVmaOps = {
+  name: 'hugetlb',
+  fault: hugetlbFault,
+  copyPageRange: copyHugetlbPageRange,
+  unmapPageRange: (k, _tlb, vma, start, end) => unmapHugepageRange(k, vma, start, end),
+  changeProtection: hugetlbChangeProtection,
+  followPage: followHugetlbPage,
+  // hugetlb_free_pgd_range is free_pgd_range on x86
+  freePgtableRange: freePgdRange,
+};
+
+/**
+ * Baseline `specialVmaOps` seam: `is_vm_hugetlb_page()` — hugetlb's
+ * operations for a VM_HUGETLB VMA, the generic paths otherwise.
+ * @see include/linux/hugetlb.h is_vm_hugetlb_page
+ */
+export function baseSpecialVmaOps(vma: Vma): SpecialVmaOps | null {
+  return (vma.vmFlags & VM_HUGETLB) !== 0 ? hugetlbVmaOps : null;
 }

@@ -21,10 +21,9 @@ import {
 } from '../pgtable/entry.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { calcVmProtBits, vmGetPageProt } from './mmap.js';
-import { flushTlbRange, ipiWait } from './tlbflush.js';
+import { ipiWait } from './tlbflush.js';
 import { ptlLockSlow } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
-import { hugetlbChangeProtection, isVmHugetlbPage } from './hugetlb.js';
 import { type MmStruct, PROT_EXEC, PROT_READ, PROT_WRITE, type Vma, VM_ACCOUNT, VM_EXEC, VM_HUGETLB, VM_READ, VM_SHARED, VM_WRITE } from './types.js';
 import { findVmaPrev, splitVma, vmaMerge, vmaNext } from './vma.js';
 
@@ -61,13 +60,15 @@ function* changePteRange(k: Kernel, pte: number, addr: number, end: number, newp
 }
 
 /**
- * `change_protection()`: walk [addr, end) of the VMA, then flush the range.
+ * `change_protection()`: walk [addr, end) of the VMA, then flush the range;
+ * bracketed by the `rangeBegin`/`rangeEnd` events.
  * @see mm/mprotect.c change_protection
  */
 export function* changeProtection(k: Kernel, vma: Vma, addr: number, end: number, newprot: number): KGen<void> {
   const mm = vma.mm;
   const t = k.tables;
   const start = addr;
+  yield* k.seams.rangeBegin(k, mm, start, end, 'mprotect');
   let changed = 0;
   do {
     const gnext = pgdAddrEnd(addr, end);
@@ -97,7 +98,8 @@ export function* changeProtection(k: Kernel, vma: Vma, addr: number, end: number
     } while (addr !== gnext);
   } while (addr !== end);
   k.vm.mmlab_mprotect_pte += changed;
-  if (start !== end && flushTlbRange(k, mm)) yield* ipiWait(k);
+  if (start !== end && k.seams.flushTlb(k, 'range', mm, start, end, 'mprotect')) yield* ipiWait(k);
+  yield* k.seams.rangeEnd(k, mm, start, end, 'mprotect');
 }
 
 /**
@@ -112,6 +114,7 @@ export function* mprotectFixup(k: Kernel, vma: Vma, pprev: { prev: Vma | null },
     pprev.prev = vma;
     return 0;
   }
+  yield* k.seams.vmaChange(k, vma, start, end, 'mprotect');
   // a private mapping becoming writable is charged now (VM_ACCOUNT)
   if ((newflags & VM_WRITE) !== 0 && (vma.vmFlags & (VM_ACCOUNT | VM_WRITE | VM_SHARED | VM_HUGETLB)) === 0) newflags |= VM_ACCOUNT;
   const pgoff = vma.vmPgoff + (start - vma.vmStart) / PAGE_SIZE;
@@ -131,7 +134,8 @@ export function* mprotectFixup(k: Kernel, vma: Vma, pprev: { prev: Vma | null },
   pprev.prev = vma;
   vma.vmFlags = newflags;
   vma.vmPageProt = vmGetPageProt(newflags);
-  if (isVmHugetlbPage(vma)) yield* hugetlbChangeProtection(k, vma, start, end, vma.vmPageProt);
+  const special = k.seams.specialVmaOps(vma);
+  if (special !== null) yield* special.changeProtection(k, vma, start, end, vma.vmPageProt);
   else yield* changeProtection(k, vma, start, end, vma.vmPageProt);
   return 0;
 }

@@ -9,7 +9,6 @@ import type { KGen } from '../sched/run.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { doMunmap, getUnmappedArea } from './mmap.js';
 import { lookupPteTable, pteAllocMap } from './pgalloc.js';
-import { flushTlbPage, ipiWait } from './tlbflush.js';
 import { ptlLockSlow } from '../sched/lock.js';
 import { makePagesPresent } from './gup.js';
 import {
@@ -19,7 +18,6 @@ import {
   type MmStruct,
   type Vma,
   VM_DONTEXPAND,
-  VM_HUGETLB,
   VM_LOCKED,
   VM_MAYSHARE,
   VM_PFNMAP,
@@ -65,9 +63,10 @@ export function* copyVma(k: Kernel, vma: Vma, addr: number, len: number, pgoff: 
 
 /**
  * `move_ptes()`: move the PTEs of [oldAddr, oldEnd) to newAddr, each with
- * `ptep_clear_flush` (2.6.24 flushed every moved PTE).
+ * `ptep_clear_flush` (2.6.24 flushed every moved PTE; the `ptepClearFlush`
+ * seam).
  */
-function* movePtes(k: Kernel, mm: MmStruct, oldPte: number, oldAddr: number, oldEnd: number, newPte: number, newAddr: number): KGen<number> {
+function* movePtes(k: Kernel, vma: Vma, oldPte: number, oldAddr: number, oldEnd: number, newPte: number, newAddr: number): KGen<number> {
   // the old table's lock, then the new one's nested (if it is another table)
   if (!k.ptl.tryLock(k, oldPte)) yield* ptlLockSlow(k, k.ptl, oldPte);
   if (newPte !== oldPte && !k.ptl.tryLock(k, newPte)) yield* ptlLockSlow(k, k.ptl, newPte);
@@ -80,9 +79,7 @@ function* movePtes(k: Kernel, mm: MmStruct, oldPte: number, oldAddr: number, old
     const f = oa[ob]!;
     const v = oa[ob + 1]!;
     if (f === 0 && v === 0) continue;
-    oa[ob] = 0;
-    oa[ob + 1] = 0;
-    if (flushTlbPage(k, mm, oldAddr)) yield* ipiWait(k);
+    yield* k.seams.ptepClearFlush(k, vma, oldAddr, oldPte);
     na[nb] = f;
     na[nb + 1] = v;
     moved++;
@@ -95,12 +92,15 @@ function* movePtes(k: Kernel, mm: MmStruct, oldPte: number, oldAddr: number, old
 
 /**
  * `move_page_tables()`: move [oldAddr, oldAddr+len) PMD by PMD, allocating
- * destination tables as needed. Returns the length moved.
+ * destination tables as needed; bracketed by the `rangeBegin`/`rangeEnd`
+ * events on the old range. Returns the length moved.
  * @see mm/mremap.c move_page_tables
  */
 export function* movePageTables(k: Kernel, vma: Vma, oldAddr: number, newAddr: number, len: number): KGen<number> {
   const mm = vma.mm;
   const oldEnd = oldAddr + len;
+  const oldStart = oldAddr;
+  yield* k.seams.rangeBegin(k, mm, oldStart, oldEnd, 'mremap');
   let moved = 0;
   let extent: number;
   for (; oldAddr < oldEnd; oldAddr += extent, newAddr += extent) {
@@ -115,8 +115,9 @@ export function* movePageTables(k: Kernel, vma: Vma, oldAddr: number, newAddr: n
     const nnext = alignDown(newAddr + PMD_SIZE, PMD_SIZE);
     if (extent > nnext - newAddr) extent = nnext - newAddr;
     if (extent > LATENCY_LIMIT) extent = LATENCY_LIMIT;
-    moved += yield* movePtes(k, mm, oldPte, oldAddr, oldAddr + extent, newPte, newAddr);
+    moved += yield* movePtes(k, vma, oldPte, oldAddr, oldAddr + extent, newPte, newAddr);
   }
+  yield* k.seams.rangeEnd(k, mm, oldStart, oldEnd, 'mremap');
   k.vm.mmlab_mremap_pte += moved;
   return len + oldAddr - oldEnd;
 }
@@ -130,12 +131,16 @@ export function* moveVma(k: Kernel, vma: Vma, oldAddr: number, oldLen: number, n
   const mm = vma.mm;
   if (mm.mapCount >= k.maxMapCount - 3) return -ENOMEM;
   const newPgoff = vma.vmPgoff + (oldAddr - vma.vmStart) / PAGE_SIZE;
+  yield* k.seams.vmaChange(k, vma, oldAddr, oldAddr + oldLen, 'move');
   const c = yield* copyVma(k, vma, newAddr, newLen, newPgoff);
   vma = c.vma;
-  const movedLen = yield* movePageTables(k, vma, oldAddr, newAddr, oldLen);
+  // a special VMA moves its tables its own way (do_mremap refused the others)
+  const special = k.seams.specialVmaOps(vma);
+  const movedLen = special?.movePageTables !== undefined ? yield* special.movePageTables(k, vma, oldAddr, newAddr, oldLen) : yield* movePageTables(k, vma, oldAddr, newAddr, oldLen);
   if (movedLen < oldLen) {
     // out of memory part way: move back what was moved, unmap the new range
-    yield* movePageTables(k, c.newVma, newAddr, oldAddr, movedLen);
+    if (special?.movePageTables !== undefined) yield* special.movePageTables(k, c.newVma, newAddr, oldAddr, movedLen);
+    else yield* movePageTables(k, c.newVma, newAddr, oldAddr, movedLen);
     yield* doMunmap(k, mm, newAddr, newLen);
     return -ENOMEM;
   }
@@ -178,7 +183,9 @@ export function* sysMremap(k: Kernel, mm: MmStruct, addr: number, oldLen: number
   }
   const vma = findVma(mm, addr);
   if (vma === null || vma.vmStart > addr) return -EFAULT;
-  if ((vma.vmFlags & VM_HUGETLB) !== 0) return -EINVAL;
+  // is_vm_hugetlb_page: a special VMA moves only if its operations can
+  const special = k.seams.specialVmaOps(vma);
+  if (special !== null && special.movePageTables === undefined) return -EINVAL;
   if (oldLen > vma.vmEnd - addr) return -EFAULT;
   if ((vma.vmFlags & (VM_DONTEXPAND | VM_PFNMAP)) !== 0 && newLen > oldLen) return -EFAULT;
   // old_len exactly to the end of the area, and not relocating: try to expand in place

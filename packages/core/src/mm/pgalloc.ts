@@ -51,8 +51,12 @@ export function initTablePage(k: Kernel, mm: MmStruct, pfn: number, level: Level
   accountTable(k, mm, level, 1);
 }
 
-/** Free a table page that was never installed (lost the populate race). */
-export function discardTablePage(k: Kernel, mm: MmStruct, pfn: number, level: Level): void {
+/**
+ * Baseline `pgtableDiscard` seam: free a table page that was never
+ * installed (lost the populate race): `pte_free()` and friends.
+ * @see mm/memory.c __pte_alloc, __pmd_alloc, __pud_alloc
+ */
+export function discardTablePage(k: Kernel, mm: MmStruct, level: Level, pfn: number): void {
   accountTable(k, mm, level, -1);
   putPage(k, pfn);
 }
@@ -147,7 +151,7 @@ function* allocBelow(k: Kernel, mm: MmStruct, parent: number, idx: number, level
     // raced: another thread populated it while we allocated
     table = a[b + 1]!;
     ptl.unlock(k);
-    discardTablePage(k, mm, fresh, level);
+    k.seams.pgtableDiscard(k, mm, level, fresh);
     return table;
   }
   populate(k, parent, idx, fresh);

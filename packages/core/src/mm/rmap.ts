@@ -11,7 +11,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import { pageRemoveRmap, putPage } from './page-ref.js';
 import { lookupPteTable } from './pgalloc.js';
 import { swapDuplicate } from './swapfile.js';
-import { flushTlbPage, ipiWait } from './tlbflush.js';
+import { ipiWait } from './tlbflush.js';
 import { ptlLockSlow, type SpinLock, spinLock } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
 import { updateHiwaterRss } from './mmap.js';
@@ -72,15 +72,32 @@ function rmapLock(k: Kernel, pfn: number): SpinLock | null {
 }
 
 /**
- * `ptep_clear_flush_young()`: test and clear the young bit; flush the TLB
- * entry if it was set. Returns whether it was young.
+ * Baseline `ptepClearFlushYoung` seam, `ptep_clear_flush_young()`: test
+ * and clear the young bit of the PTE for `addr` in PTE table `pte`; flush
+ * the TLB entry if it was set. Returns whether it was young.
+ * @see include/asm-generic/pgtable.h ptep_clear_flush_young
  */
-function* ptepClearFlushYoung(k: Kernel, vma: Vma, addr: number, a: Uint32Array, b: number): KGen<boolean> {
+export function* basePtepClearFlushYoung(k: Kernel, vma: Vma, addr: number, pte: number): KGen<boolean> {
+  const a = k.tables.arr(pte);
+  const b = k.tables.base(pte) + pteIndex(addr) * 2;
   const f = a[b]!;
   if ((f & _PAGE_ACCESSED) === 0) return false;
   a[b] = f & ~_PAGE_ACCESSED;
-  if (flushTlbPage(k, vma.mm, addr)) yield* ipiWait(k);
+  if (k.seams.flushTlb(k, 'page', vma.mm, addr, addr + PAGE_SIZE, 'clear_flush_young')) yield* ipiWait(k);
   return true;
+}
+
+/**
+ * Baseline `ptepClearFlush` seam, `ptep_clear_flush()`: clear the PTE for
+ * `addr` in PTE table `pte` and flush its TLB entry.
+ * @see include/asm-generic/pgtable.h ptep_clear_flush
+ */
+export function* basePtepClearFlush(k: Kernel, vma: Vma, addr: number, pte: number): KGen<void> {
+  const a = k.tables.arr(pte);
+  const b = k.tables.base(pte) + pteIndex(addr) * 2;
+  a[b] = 0;
+  a[b + 1] = 0;
+  if (k.seams.flushTlb(k, 'page', vma.mm, addr, addr + PAGE_SIZE, 'clear_flush')) yield* ipiWait(k);
 }
 
 /**
@@ -111,7 +128,7 @@ export function* pageReferenced(k: Kernel, pfn: number): KGen<number> {
     if (addr < 0) continue;
     const pte = yield* pageCheckAddress(k, pfn, vma, addr);
     if (pte === null) continue;
-    if (yield* ptepClearFlushYoung(k, vma, addr, pte.a, pte.b)) referenced++;
+    if (yield* k.seams.ptepClearFlushYoung(k, vma, addr, pte.pte)) referenced++;
     k.ptl.unlock(k, pte.pte);
     if (--mapcount === 0) break;
   }
@@ -129,16 +146,13 @@ function* tryToUnmapOne(k: Kernel, pfn: number, vma: Vma): KGen<number> {
   const pte = yield* pageCheckAddress(k, pfn, vma, addr);
   if (pte === null) return SWAP_AGAIN;
   const { a, b } = pte;
-  if ((vma.vmFlags & VM_LOCKED) !== 0 || (yield* ptepClearFlushYoung(k, vma, addr, a, b))) {
+  if ((vma.vmFlags & VM_LOCKED) !== 0 || (yield* k.seams.ptepClearFlushYoung(k, vma, addr, pte.pte))) {
     k.ptl.unlock(k, pte.pte);
     return SWAP_FAIL;
   }
   const mm = vma.mm;
-  // ptep_clear_flush
   const f = a[b]!;
-  a[b] = 0;
-  a[b + 1] = 0;
-  if (flushTlbPage(k, mm, addr)) yield* ipiWait(k);
+  yield* k.seams.ptepClearFlush(k, vma, addr, pte.pte);
   const p = k.pages;
   if ((f & _PAGE_DIRTY) !== 0) p.flags[pfn]! |= PG_dirty;
   updateHiwaterRss(mm);
@@ -194,14 +208,12 @@ function* tryToUnmapNonlinear(k: Kernel, pfn: number, vmas: readonly Vma[]): KGe
       const pte = yield* pageCheckAddress(k, pfn, vma, addr);
       if (pte === null) continue;
       const { a, b } = pte;
-      if (yield* ptepClearFlushYoung(k, vma, addr, a, b)) {
+      if (yield* k.seams.ptepClearFlushYoung(k, vma, addr, pte.pte)) {
         k.ptl.unlock(k, pte.pte);
         continue;
       }
       const f = a[b]!;
-      a[b] = 0;
-      a[b + 1] = 0;
-      if (flushTlbPage(k, vma.mm, addr)) yield* ipiWait(k);
+      yield* k.seams.ptepClearFlush(k, vma, addr, pte.pte);
       if (p.index[pfn] !== (addr - vma.vmStart) / PAGE_SIZE + vma.vmPgoff) {
         a[b] = _PAGE_FILE;
         a[b + 1] = p.index[pfn]!;

@@ -10,12 +10,19 @@
  * `tlb_gather_mmu` takes the per-CPU variable (`get_cpu_var`), so
  * preemption stays off until `tlb_finish_mmu`: the reason for
  * `ZAP_BLOCK_SIZE`.
+ *
+ * The gather is a seam ({@link TlbGatherOps}) that owns its policy:
+ * `unmap_vmas` asks it how much work one block may do, the zap walk asks
+ * it after each PTE table whether to reschedule without ending the batch,
+ * and `finish` flushes through the gather's own `flush`. The gather
+ * records the address range it covers, for range flushes.
  * @module
  */
+import { PAGE_SIZE } from '../pgtable/entry.js';
 import type { KGen } from '../sched/run.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { freePageAndSwapCache } from './swapfile.js';
-import { flushTlbMm, ipiWait } from './tlbflush.js';
+import { ipiWait } from './tlbflush.js';
 import type { MmStruct } from './types.js';
 
 /** `FREE_PTE_NR`: pages gathered before a forced flush. */
@@ -37,6 +44,15 @@ export class MmuGather {
   readonly pages = new Int32Array(FREE_PTE_NR);
   /** True between `tlb_gather_mmu` and `tlb_finish_mmu` (the per-CPU variable is taken). */
   active = false;
+  /** `tlb->start`: lowest address of a PTE cleared since the last flush (`Infinity`: none). */
+  start = Infinity;
+  /** `tlb->end`: end of the highest page cleared since the last flush (0: none). */
+  end = 0;
+}
+
+/** `ZAP_BLOCK_SIZE` in bytes for the kernel's PREEMPT setting (8 pages with PREEMPT, 1024 without). */
+export function zapBlockSize(preempt: boolean): number {
+  return (preempt ? 8 : 1024) * PAGE_SIZE;
 }
 
 /**
@@ -47,16 +63,32 @@ export class MmuGather {
 export interface TlbGatherOps {
   /** `tlb_gather_mmu()`. */
   begin(k: Kernel, mm: MmStruct, fullmm: boolean): MmuGather;
-  /** `tlb_remove_tlb_entry()`: a PTE was cleared, a flush is needed. */
-  removeTlbEntry(k: Kernel, tlb: MmuGather): void;
-  /** `tlb_remove_page()`: free `pfn` after the flush; true when the vector is full. */
-  removePage(k: Kernel, tlb: MmuGather, pfn: number): boolean;
+  /** `tlb_remove_tlb_entry()`: the PTE for `addr` was cleared, a flush is needed. */
+  removeTlbEntry(k: Kernel, tlb: MmuGather, addr: number): void;
+  /**
+   * `tlb_remove_page()`: free `pfn` after the flush; true when the vector is
+   * full. The PTE that mapped it is entry `pteIndex(addr)` of PTE table
+   * `pte` (already cleared by the zap, PTE lock held).
+   */
+  removePage(k: Kernel, tlb: MmuGather, pfn: number, addr: number, pte: number): boolean;
   /** `pte_free_tlb()` / `pmd_free_tlb()` / `pud_free_tlb()`: free table page `pfn` after the flush; true when full. */
   removeTable(k: Kernel, tlb: MmuGather, pfn: number): boolean;
   /** `tlb_flush_mmu()`: flush the TLB, then free what was gathered. */
   flush(k: Kernel, tlb: MmuGather): KGen<void>;
-  /** `tlb_finish_mmu()`. */
+  /** `tlb_finish_mmu()`: flush through `flush`, then release the gather. */
   finish(k: Kernel, tlb: MmuGather): KGen<void>;
+  /**
+   * The work one `unmap_vmas` block may do before the gather is finished
+   * and rescheduling is allowed, in the zap budget's units (a present PTE
+   * costs a page, an empty one a byte): `ZAP_BLOCK_SIZE`.
+   */
+  blockSize(k: Kernel, tlb: MmuGather): number;
+  /**
+   * Asked by the zap walk after each PTE table: true when the walk should
+   * reschedule (`cond_resched`) now without ending the batch. The per-CPU
+   * gather holds preemption off, so the baseline says no.
+   */
+  tableDone(k: Kernel, tlb: MmuGather): boolean;
 }
 
 /**
@@ -72,6 +104,8 @@ export function tlbGatherMmu(k: Kernel, mm: MmStruct, fullmm: boolean): MmuGathe
   tlb.fullmm = fullmm;
   tlb.needFlush = false;
   tlb.nr = 0;
+  tlb.start = Infinity;
+  tlb.end = 0;
   tlb.fast = k.cpus.length === 1;
   return tlb;
 }
@@ -84,7 +118,9 @@ export function tlbGatherMmu(k: Kernel, mm: MmStruct, fullmm: boolean): MmuGathe
 export function* tlbFlushMmu(k: Kernel, tlb: MmuGather): KGen<void> {
   if (!tlb.needFlush) return;
   tlb.needFlush = false;
-  if (flushTlbMm(k, tlb.mm!)) yield* ipiWait(k);
+  if (k.seams.flushTlb(k, 'mm', tlb.mm!, tlb.start === Infinity ? 0 : tlb.start, tlb.end, 'gather')) yield* ipiWait(k);
+  tlb.start = Infinity;
+  tlb.end = 0;
   k.vm.mmlab_gather_flush++;
   if (!tlb.fast) {
     const pages = tlb.pages;
@@ -109,12 +145,23 @@ export function tlbRemovePage(k: Kernel, tlb: MmuGather, pfn: number): boolean {
 }
 
 /**
- * `tlb_finish_mmu()`: final flush and free, release the per-CPU gather
- * (preemption back on).
+ * `tlb_remove_tlb_entry()`: a PTE was cleared; note its page in the range
+ * to flush.
+ * @see include/asm-generic/tlb.h tlb_remove_tlb_entry
+ */
+export function tlbRemoveTlbEntry(_k: Kernel, tlb: MmuGather, addr: number): void {
+  tlb.needFlush = true;
+  if (addr < tlb.start) tlb.start = addr;
+  if (addr + PAGE_SIZE > tlb.end) tlb.end = addr + PAGE_SIZE;
+}
+
+/**
+ * `tlb_finish_mmu()`: final flush (through the installed gather's `flush`)
+ * and free, release the per-CPU gather (preemption back on).
  * @see include/asm-generic/tlb.h tlb_finish_mmu
  */
 export function* tlbFinishMmu(k: Kernel, tlb: MmuGather): KGen<void> {
-  yield* tlbFlushMmu(k, tlb);
+  yield* k.seams.tlbGather.flush(k, tlb);
   tlb.active = false;
   tlb.mm = null;
   k.preemptEnable();
@@ -123,11 +170,11 @@ export function* tlbFinishMmu(k: Kernel, tlb: MmuGather): KGen<void> {
 /** The baseline gather: the per-CPU page vector. */
 export const baseTlbGather: TlbGatherOps = {
   begin: tlbGatherMmu,
-  removeTlbEntry(_k, tlb) {
-    tlb.needFlush = true;
-  },
+  removeTlbEntry: tlbRemoveTlbEntry,
   removePage: tlbRemovePage,
   removeTable: tlbRemovePage,
   flush: tlbFlushMmu,
   finish: tlbFinishMmu,
+  blockSize: (k) => zapBlockSize(k.config.preempt),
+  tableDone: () => false,
 };

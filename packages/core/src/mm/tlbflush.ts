@@ -17,6 +17,35 @@ import { IPI_WAIT, type KGen } from '../sched/run.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { MmStruct } from './types.js';
 
+/** Which flush a {@link baseFlushTlb} call is: one page, a range, or the whole mm. */
+export type FlushKind = 'page' | 'range' | 'mm';
+
+/**
+ * Why a TLB flush happens, for features that act on it (a secondary MMU)
+ * and for traces: the call site's kernel function.
+ */
+export type FlushReason =
+  | 'gather' // tlb_flush_mmu: a zap or table free
+  | 'fault' // handle_pte_fault: a spurious write fault set the dirty bit
+  | 'wp_reuse' // do_wp_page reusing the page (ptep_set_access_flags)
+  | 'clear_flush' // ptep_clear_flush
+  | 'clear_flush_young' // ptep_clear_flush_young
+  | 'mprotect' // change_protection
+  | 'fork' // dup_mmap after write-protecting the parent
+  | 'hugetlb'; // the hugetlb paths (flush_tlb_range)
+
+/**
+ * Baseline `flushTlb` seam: `flush_tlb_page()` for one page, and on x86-64
+ * 2.6.24 `flush_tlb_range()` and the gather's `tlb_flush()` are
+ * `flush_tlb_mm()`. The reason is not used by the baseline. Returns true
+ * when the caller must wait for IPI acks.
+ * @see arch/x86/kernel/tlb_64.c flush_tlb_page, flush_tlb_mm; include/asm-x86/tlbflush_64.h flush_tlb_range
+ */
+export function baseFlushTlb(k: Kernel, kind: FlushKind, mm: MmStruct, start: number): boolean {
+  if (kind === 'page') return flushTlbPage(k, mm, start);
+  return kind === 'range' ? flushTlbRange(k, mm) : flushTlbMm(k, mm);
+}
+
 /** `flush_tlb_mm()`. Returns true when the caller must wait for IPI acks. */
 export function flushTlbMm(k: Kernel, mm: MmStruct): boolean {
   const self = k.cpu;

@@ -6,7 +6,9 @@
  * `vmtruncate` passes it) private COWed copies beyond the new end go too;
  * without it (invalidation) only page-cache pages are unmapped and private
  * COWed pages survive. Swap entries are left alone either way, as the
- * kernel's `zap_details` path does.
+ * kernel's `zap_details` path does. Each VMA's zap is bracketed by the
+ * `rangeBegin`/`rangeEnd` events (reason `truncate`), with `i_mmap_lock`
+ * held.
  * @see mm/memory.c unmap_mapping_range, vmtruncate; mm/truncate.c truncate_inode_pages; mm/shmem.c shmem_truncate_range
  * @module
  */
@@ -42,11 +44,17 @@ export function* unmapMappingRange(k: Kernel, mapping: AddressSpace, holebegin: 
     if (vea < details.firstIndex || vba > details.lastIndex) continue;
     const zba = Math.max(details.firstIndex, vba);
     const zea = Math.min(details.lastIndex, vea);
-    yield* zapPageRange(k, vma, (zba - vba) * PAGE_SIZE + vma.vmStart, (zea - zba + 1) * PAGE_SIZE, details);
+    const start = (zba - vba) * PAGE_SIZE + vma.vmStart;
+    const end = start + (zea - zba + 1) * PAGE_SIZE;
+    yield* k.seams.rangeBegin(k, vma.mm, start, end, 'truncate');
+    yield* zapPageRange(k, vma, start, end - start, details);
+    yield* k.seams.rangeEnd(k, vma.mm, start, end, 'truncate');
   }
   // unmap_mapping_range_list: every nonlinear VMA whole, each page's index checked
   for (const vma of mapping.iMmapNonlinear.slice()) {
+    yield* k.seams.rangeBegin(k, vma.mm, vma.vmStart, vma.vmEnd, 'truncate');
     yield* zapPageRange(k, vma, vma.vmStart, vma.vmEnd - vma.vmStart, { ...details, nonlinear: true });
+    yield* k.seams.rangeEnd(k, vma.mm, vma.vmStart, vma.vmEnd, 'truncate');
   }
   mapping.iMmapLock.unlock(k);
 }

@@ -49,6 +49,11 @@ export const VM_NONLINEAR = 0x800000;
 export const VM_INSERTPAGE = 0x2000000;
 /** `VM_CAN_NONLINEAR`: the file supports remap_file_pages (set by `shmem_mmap`). */
 export const VM_CAN_NONLINEAR = 0x8000000;
+/**
+ * `VM_MIXEDMAP`: a mapping of both struct-page pages and raw pfns (2.6.25's
+ * value). Reserved for a feature: the 2.6.24 baseline never sets it.
+ */
+export const VM_MIXEDMAP = 0x10000000;
 /** `VM_SPECIAL`: never merged (`VM_IO | VM_DONTEXPAND | VM_RESERVED | VM_PFNMAP`). */
 export const VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_RESERVED | VM_PFNMAP;
 

@@ -135,6 +135,10 @@ export function* anonVmaUnlink(k: Kernel, vma: Vma): KGen<void> {
  */
 export function* anonVmaPrepare(k: Kernel, vma: Vma): KGen<AnonVma> {
   if (vma.anonVma !== null) return vma.anonVma;
+  yield* k.seams.vmaChange(k, vma, vma.vmStart, vma.vmEnd, 'anon_vma_prepare');
+  // the hook may have slept: another thread may have prepared it meanwhile
+  const raced = vma.anonVma as AnonVma | null;
+  if (raced !== null) return raced;
   const mm = vma.mm;
   let av: AnonVma | null = null;
   const near = [vmaPrev(mm, vma), vmaNext(mm, vma)];
@@ -194,6 +198,7 @@ function* removeMerged(k: Kernel, mm: MmStruct, vma: Vma): KGen<void> {
  * @see mm/mmap.c vma_adjust
  */
 export function* vmaAdjust(k: Kernel, vma: Vma, start: number, end: number, pgoff: number): KGen<void> {
+  yield* k.seams.vmaChange(k, vma, start, end, 'adjust');
   const mm = vma.mm;
   k.charge(k.costs.vmaOp);
   let next = vmaNext(mm, vma);
@@ -241,6 +246,7 @@ export function* vmaAdjust(k: Kernel, vma: Vma, start: number, end: number, pgof
 export function* splitVma(k: Kernel, mm: MmStruct, vma: Vma, addr: number, newBelow: boolean): KGen<Vma | number> {
   if ((vma.vmFlags & VM_HUGETLB) !== 0 && addr % (2 * 1024 * 1024) !== 0) return -EINVAL;
   if (mm.mapCount >= k.maxMapCount) return -ENOMEM;
+  yield* k.seams.vmaChange(k, vma, addr, addr, 'split');
   k.charge(k.costs.vmaOp);
   const nv = vma.clone();
   if (newBelow) {

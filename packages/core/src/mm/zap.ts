@@ -4,7 +4,13 @@
  * `unmap_vmas` works in blocks of `ZAP_BLOCK_SIZE` (8 pages with PREEMPT,
  * 1024 without; a budget where a present PTE costs a page and an empty one
  * a byte) and ends the gather (flush + free) after each block so it can
- * reschedule, then starts a new one.
+ * reschedule, then starts a new one. The block size is the gather's answer
+ * (the `tlbGather` seam's `blockSize`), and after each PTE table the walk
+ * asks the gather whether to reschedule without ending the batch
+ * (`tableDone`; never, for the per-CPU gather). Special VMAs (hugetlb) go
+ * through the `specialVmaOps` seam; `vm_normal_page` is the
+ * `vmNormalPage` seam. `unmap_vmas` is bracketed by the `rangeBegin` and
+ * `rangeEnd` events.
  * @see mm/memory.c unmap_vmas, unmap_page_range, zap_pud_range, zap_pmd_range, zap_pte_range, zap_page_range
  * @module
  */
@@ -26,8 +32,6 @@ import { PG_dirty } from '../mem/page.js';
 import type { KGen } from '../sched/run.js';
 import { ptlLockSlow } from '../sched/lock.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { vmNormalPage } from './fault.js';
-import { isVmHugetlbPage, unmapHugepageRange } from './hugetlb.js';
 import { pageAnon, pageRemoveRmap } from './page-ref.js';
 import { markPageAccessed } from './lru-cache.js';
 import { freeSwapAndCache } from './swapfile.js';
@@ -49,11 +53,6 @@ export interface ZapDetails {
   lastIndex: number;
 }
 
-/** `ZAP_BLOCK_SIZE` in bytes for the kernel's PREEMPT setting. */
-export function zapBlockSize(preempt: boolean): number {
-  return (preempt ? 8 : 1024) * PAGE_SIZE;
-}
-
 /**
  * `zap_pte_range()`: clear the PTEs of [addr, end) in one PTE table,
  * handing pages to the gather. Stops early when the work budget
@@ -67,6 +66,7 @@ export function* zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, a
   let b = b0;
   const pages = k.pages;
   const gather = k.seams.tlbGather;
+  const normalPage = k.seams.vmNormalPage;
   const cpu = k.cpu;
   let anonRss = 0;
   let fileRss = 0;
@@ -81,7 +81,8 @@ export function* zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, a
     } else {
       work -= PAGE_SIZE;
       if (ptePresent(f)) {
-        const pfn = vmNormalPage(vma, addr + ((b - b0) / 2) * PAGE_SIZE, a[b + 1]!);
+        const va = addr + ((b - b0) / 2) * PAGE_SIZE;
+        const pfn = normalPage(k, vma, va, f, a[b + 1]!);
         if (details !== null && pfn !== 0) {
           // invalidation keeps private (anonymous) pages; nonlinear checks each index
           if (details.checkMapping !== 0 && pages.mapping[pfn] !== details.checkMapping) {
@@ -96,11 +97,11 @@ export function* zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, a
         a[b] = 0;
         a[b + 1] = 0;
         // truncating a nonlinear VMA leaves a file PTE where the page was not the linear one
-        if (details?.nonlinear === true && pfn !== 0 && pages.index[pfn] !== (addr - vma.vmStart) / PAGE_SIZE + ((b - b0) / 2) + vma.vmPgoff) {
+        if (details?.nonlinear === true && pfn !== 0 && pages.index[pfn] !== (va - vma.vmStart) / PAGE_SIZE + vma.vmPgoff) {
           a[b] = _PAGE_FILE;
           a[b + 1] = pages.index[pfn]!;
         }
-        gather.removeTlbEntry(k, tlb);
+        gather.removeTlbEntry(k, tlb, va);
         zapped++;
         if (pfn !== 0) {
           if (pageAnon(k, pfn)) {
@@ -112,7 +113,7 @@ export function* zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, a
           }
           pageRemoveRmap(k, pfn);
           // tlb_remove_page flushes a full vector at once, with the PTE lock held
-          if (gather.removePage(k, tlb, pfn)) yield* gather.flush(k, tlb);
+          if (gather.removePage(k, tlb, pfn, va, pte)) yield* gather.flush(k, tlb);
         }
       } else if (details === null) {
         // with details (truncation, invalidation) swap and file entries are left
@@ -144,6 +145,8 @@ function* zapPmdRange(k: Kernel, tlb: MmuGather, vma: Vma, pmd: number, addr: nu
       continue;
     }
     addr = yield* zapPteRange(k, tlb, vma, a[b + 1]!, addr, next, details);
+    // a preemptible gather may reschedule here without ending the batch
+    if (k.seams.tlbGather.tableDone(k, tlb)) yield* k.condResched();
   } while (addr !== end && k.cpu.zapWork > 0);
   return addr;
 }
@@ -194,19 +197,21 @@ export function* unmapPageRange(k: Kernel, tlb: MmuGather, vma: Vma, addr: numbe
  * Returns the gather in use at the end (the caller finishes it).
  */
 export function* unmapVmas(k: Kernel, tlb: MmuGather, vmas: readonly Vma[], startAddr: number, endAddr: number, details: ZapDetails | null = null): KGen<MmuGather> {
-  const block = zapBlockSize(k.config.preempt);
   const fullmm = tlb.fullmm;
   const mm = tlb.mm!;
   const cpu = k.cpu;
+  const block = k.seams.tlbGather.blockSize(k, tlb);
   cpu.zapWork = block;
+  yield* k.seams.rangeBegin(k, mm, startAddr, endAddr, 'unmap');
   for (const vma of vmas) {
     if (vma.vmStart >= endAddr) break;
     let start = Math.max(vma.vmStart, startAddr);
     const end = Math.min(vma.vmEnd, endAddr);
     if (start >= end) continue;
+    const special = k.seams.specialVmaOps(vma);
     while (start !== end) {
-      if (isVmHugetlbPage(vma)) {
-        yield* unmapHugepageRange(k, vma, start, end);
+      if (special !== null) {
+        yield* special.unmapPageRange(k, tlb, vma, start, end, details);
         cpu.zapWork -= (end - start) / 512;
         start = end;
       } else {
@@ -216,9 +221,9 @@ export function* unmapVmas(k: Kernel, tlb: MmuGather, vmas: readonly Vma[], star
       yield* k.seams.tlbGather.finish(k, tlb);
       yield* k.condResched();
       tlb = k.seams.tlbGather.begin(k, mm, fullmm);
-      cpu.zapWork = block;
+      cpu.zapWork = k.seams.tlbGather.blockSize(k, tlb);
     }
   }
+  yield* k.seams.rangeEnd(k, mm, startAddr, endAddr, 'unmap');
   return tlb;
 }
-

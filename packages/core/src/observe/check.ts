@@ -26,11 +26,10 @@ import {
 } from '../pgtable/entry.js';
 import { PG_active, PG_allocated, PG_anon, PG_driver, PG_huge, PG_huge_tail, PG_lru, PG_swapcache, PG_table, PG_xip } from '../mem/page.js';
 import { TLB_WRITE } from '../machine/tlb.js';
-import { vmNormalPage } from '../mm/fault.js';
 import { vmGetPageProt } from '../mm/mmap.js';
 import { lookupPmdTable } from '../mm/pgalloc.js';
 import { linearPageIndex } from '../mm/page-ref.js';
-import { type MmStruct, type Vma, VM_HUGETLB, VM_INSERTPAGE, VM_NONLINEAR, VM_SHARED, VM_WRITE, isCowMapping } from '../mm/types.js';
+import { type MmStruct, type Vma, VM_INSERTPAGE, VM_NONLINEAR, VM_SHARED, VM_WRITE, isCowMapping } from '../mm/types.js';
 import type { Kernel } from '../kernel/kernel.js';
 
 /** One violated invariant. */
@@ -121,7 +120,7 @@ function walkPteTable(k: Kernel, mm: MmStruct, pte: number, base: number, s: Scr
       continue;
     }
     if ((f & _PAGE_RW) !== 0 && (vma.vmFlags & VM_WRITE) === 0) out.add('pte', `mm ${mm.id}: writable PTE at ${hex(addr)} in a VMA without VM_WRITE`);
-    const pfn = vmNormalPage(vma, addr, val);
+    const pfn = k.seams.vmNormalPage(k, vma, addr, f, val);
     if (pfn === 0) continue;
     if (pfn <= 0 || pfn >= k.pages.nrFrames || (p.flags[pfn]! & PG_allocated) === 0) {
       out.add('pte', `mm ${mm.id}: PTE at ${hex(addr)} maps free frame ${pfn}`);
@@ -174,7 +173,7 @@ function reachTable(reach: Map<number, number>, pfn: number): boolean {
 /** A huge PMD entry (hugetlb): must be in a hugetlb VMA and map a live huge page. */
 function checkHugeEntry(k: Kernel, mm: MmStruct, f: number, head: number, addr: number, s: Scratch, out: Findings): void {
   const vma = mm.vmas.find((v) => v.vmStart <= addr && addr < v.vmEnd) ?? null;
-  if (vma === null || (vma.vmFlags & VM_HUGETLB) === 0) {
+  if (vma === null || k.seams.specialVmaOps(vma) === null) {
     out.add('hugetlb', `mm ${mm.id}: huge PMD entry at ${hex(addr)} outside a hugetlb VMA`);
     return;
   }
