@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { mmlab } from './helpers.js';
-import { freeBeforeFlush } from './mutation.js';
+import { freeBeforeFlush } from '@mmlab/core/testing';
 
 // The command line registers no test-only feature: build every explored
 // kernel with the mutation instead, to see a failing exploration end to end.

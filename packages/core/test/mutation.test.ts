@@ -1,13 +1,13 @@
 /**
  * Mutation tests: the explore mode finds real races. With a guard removed
- * on purpose in a test-only kernel (fixtures/mutations.ts), a seeded search
+ * on purpose in a test-only kernel (`@mmlab/core/testing`), a seeded search
  * of at most 500 interleavings finds an invariant violation, and re-running
  * the failing seed reproduces the same violation through the same
  * interleaving; with the guard in place the same 500 seeds find none.
  */
 import { describe, expect, it } from 'vitest';
+import { runScenario, type Scenario, search } from '@mmlab/core/testing';
 import { type ExploreStrategy } from '../src/sched/scheduler.js';
-import { runScenario, type Scenario, search } from './fixtures/mutations.js';
 
 const SEEDS = 500;
 

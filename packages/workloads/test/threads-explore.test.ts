@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { freeBeforeFlush } from '@mmlab/core/testing';
 import {
   SpecError,
   exploreScenario,
@@ -9,7 +10,6 @@ import {
   type RunMode,
   type RunOptions,
 } from '../src/index.js';
-import { freeBeforeFlush } from './mutation.js';
 
 const small = 'threads-fault:threads=4:size=4m';
 
@@ -106,6 +106,6 @@ describe('exploreScenario', () => {
     // the same seeds on the correct kernel find nothing
     const clean = exploreScenario({ scenario: 'munmap-vs-access', seeds: found.seedsRun });
     expect(clean.failure).toBeNull();
-    expect(found.features).toEqual([{ name: 'test-free-before-flush', options: {} }]);
+    expect(found.features).toEqual([{ name: 'mutation-free-before-flush', options: {} }]);
   });
 });
