@@ -6,18 +6,19 @@
 
 import { KernelConfigError } from '@mmlab/core';
 import { SpecError, WorkloadError } from '@mmlab/workloads';
-import { UsageError } from './errors.js';
+import { FeatureModuleError, UsageError } from './errors.js';
 import type { Io } from './io.js';
 
-/** Exit code of a run that failed (violation, mismatch, workload error). */
+/** Exit code of a run that failed (violation, mismatch, workload or feature module error). */
 export const EXIT_FAILURE = 1;
 /** Exit code of bad usage (unknown command, option, workload, feature). */
 export const EXIT_USAGE = 2;
 
 /**
  * Prints `err` as `mmlab: message` (plus the usage line for usage errors)
- * and returns the exit code it maps to. An unexpected error's stack is
- * printed only when the `MMLAB_DEBUG` environment variable is set.
+ * and returns the exit code it maps to. An unexpected error's stack (or
+ * the stack of what a feature module threw) is printed only when the
+ * `MMLAB_DEBUG` environment variable is set.
  * @param err - what was thrown
  * @param usage - the usage line of the command that was running
  * @param io - output streams
@@ -34,6 +35,14 @@ export function reportError(err: unknown, usage: string, io: Io): number {
   }
   if (err instanceof WorkloadError) {
     io.stderr(`mmlab: ${line}\n`);
+    return EXIT_FAILURE;
+  }
+  if (err instanceof FeatureModuleError) {
+    const cause: unknown = err.cause;
+    const debug = process.env.MMLAB_DEBUG !== undefined;
+    const stack = cause instanceof Error && debug ? `${cause.stack ?? ''}\n` : '';
+    const hint = cause instanceof Error && !debug ? ' (MMLAB_DEBUG=1 shows the stack)' : '';
+    io.stderr(`mmlab: ${line}${hint}\n${stack}`);
     return EXIT_FAILURE;
   }
   const stack = err instanceof Error && process.env.MMLAB_DEBUG !== undefined ? `${err.stack ?? ''}\n` : '';

@@ -46,7 +46,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       case 'run':
         return await runCommand(args, io);
       case 'explore':
-        return exploreCommand(args, io);
+        return await exploreCommand(args, io);
       case 'replay':
         return await replayCommand(args, io);
       case 'capture':

@@ -42,6 +42,13 @@ ${RUN_USAGE}
     unless --hugepages (or, for the RAM, --mem) is given. A workload the OOM
     killer stops, or that a pool too small refuses (ENOMEM), is a result
     ("result" in the report), exit code 0.
+    --features takes registered feature names (mmlab list features) and paths
+    to feature modules (./my-feature.mjs:key=value: starting with . or /, or
+    ending in .js or .mjs; relative to the working directory). A module's
+    default export (or else its 'feature' export) is a feature: a plain object
+    { name, install(kernel, options), summary?, thread?, options? } needing no
+    import, or a defineFeature value; the key=value pairs are its options. The
+    report names each feature, its options and the module it came from.
     --mode sets how concurrent threads run: sequential (one after the other, the
     default), timed (discrete events on their CPUs: contention, waits and IPIs
     take simulated time; deterministic) or explore (a seeded interleaving;
@@ -59,7 +66,8 @@ ${EXPLORE_USAGE}
     with 2 CPUs (--cpus) and the invariant checker on, and prints "no violation
     in N seeds" or the first failing seed with its violation, its interleaving
     (c0: a step on CPU 0, i1: an IPI taken by CPU 1) and the command that
-    reproduces it; exit code 1 when a seed fails.
+    reproduces it; exit code 1 when a seed fails. --features as for mmlab run
+    (feature modules included).
 
 ${REPLAY_USAGE}
     Rebuilds a captured process's address space and compares the model's page-table
@@ -74,5 +82,6 @@ ${LIST_USAGE}
     mmlab explore, the machine profiles (every profile field), or the features;
     --json prints a JSON array.
 
-Exit codes: 0 success, 1 failure (violation, replay mismatch, workload error), 2 bad usage.
+Exit codes: 0 success, 1 failure (violation, replay mismatch, workload or feature module
+error), 2 bad usage.
 `;

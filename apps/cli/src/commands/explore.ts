@@ -7,7 +7,7 @@ import { getMachine, listMachines } from '@mmlab/core';
 import { MAX_EXPLORE_SEEDS, exploreScenario, resolveScenario } from '@mmlab/workloads';
 import { optionValue, parseArgs, type OptionSpec } from '../argv.js';
 import { UsageError } from '../errors.js';
-import { parseFeatureList } from '../features.js';
+import { resolveFeatureList, withModules } from '../features.js';
 import { formatExploreReport } from '../format/explore-report.js';
 import { toJson } from '../format/json.js';
 import type { Io } from '../io.js';
@@ -31,14 +31,16 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
  * Runs `mmlab explore`: N seeded explore-mode interleavings of a race
  * scenario with the checker on.
  * @param args - arguments after `explore`
- * @param io - output streams
+ * @param io - output streams and working directory (feature module paths start from it)
  * @returns 1 when a seed fails (a violation, a deadlock, an exception in
  *   the model), 0 when none does
  * @throws {@link UsageError} or `SpecError` on bad usage (an unknown
- *   scenario lists the known ones); `KernelConfigError` for a feature set
- *   or CPU count the core refuses
+ *   scenario lists the known ones; a feature module that cannot be loaded
+ *   or exports no valid feature); `KernelConfigError` for a feature set or
+ *   CPU count the core refuses; `FeatureModuleError` when a feature
+ *   module's `install` throws
  */
-export function exploreCommand(args: readonly string[], io: Io): number {
+export async function exploreCommand(args: readonly string[], io: Io): Promise<number> {
   const parsed = parseArgs(args, OPTIONS, EXPLORE_USAGE);
   if (parsed.positionals.length > 0) {
     throw new UsageError(`unexpected argument '${parsed.positionals[0] ?? ''}'`, EXPLORE_USAGE);
@@ -60,7 +62,7 @@ export function exploreCommand(args: readonly string[], io: Io): number {
     throw new UsageError(`unknown machine '${machine}' (known: ${listMachines().join(', ')})`, EXPLORE_USAGE);
   }
   const featureSpecs = parsed.values.get('features') ?? [];
-  const features = featureSpecs.flatMap((list) => parseFeatureList(list, EXPLORE_USAGE));
+  const { requests: features, modules } = await resolveFeatureList(featureSpecs, io.cwd, EXPLORE_USAGE);
   const json = parsed.flags.get('json') === true;
   const report = exploreScenario({
     scenario,
@@ -73,7 +75,8 @@ export function exploreCommand(args: readonly string[], io: Io): number {
     preempt: parsed.flags.get('preempt') ?? false,
     timings: !json || parsed.flags.get('timings') === true,
   });
-  io.stdout(json ? toJson(report) : formatExploreReport(report, featureSpecs.join(',')));
+  const shown = withModules(report, modules);
+  io.stdout(json ? toJson(shown) : formatExploreReport(shown, featureSpecs.join(',')));
   return report.failure === null ? 0 : 1;
 }
 

@@ -14,7 +14,7 @@ import {
 } from '@mmlab/workloads';
 import { optionValue, parseArgs, type OptionSpec } from '../argv.js';
 import { UsageError } from '../errors.js';
-import { parseFeatureList } from '../features.js';
+import { blameModules, resolveFeatureList, withModules } from '../features.js';
 import { toJson } from '../format/json.js';
 import { formatRunReport, type TraceNote } from '../format/run-report.js';
 import type { Io } from '../io.js';
@@ -52,9 +52,11 @@ const MAX_TRACE_EVENTS = 10_000_000;
  * @returns 0, or 1 when `--check` found a violation. A workload stopped by
  *   the OOM killer is a result (recorded in the report), not a failure: 0.
  * @throws {@link UsageError}, `SpecError` or `KernelConfigError` on bad
- *   input (the core refuses impossible memory, swap or huge page pool sizes
- *   with `KernelConfigError`); `WorkloadError` when the workload fails on
- *   the model. A pool too small for the workload is a result (ENOMEM), 0.
+ *   input (a feature module that cannot be loaded or exports no valid
+ *   feature is a `UsageError`; the core refuses impossible memory, swap or
+ *   huge page pool sizes, and bad feature options, with
+ *   `KernelConfigError`); `WorkloadError` when the workload fails on the
+ *   model; `FeatureModuleError` when a feature module's `install` throws. A pool too small for the workload is a result (ENOMEM), 0.
  */
 export async function runCommand(args: readonly string[], io: Io): Promise<number> {
   const parsed = parseArgs(args, OPTIONS, RUN_USAGE);
@@ -88,33 +90,41 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
     throw new UsageError('--trace-events needs --trace FILE', RUN_USAGE);
   }
   const tracePath = traceFile === undefined ? undefined : checkTraceTarget(traceFile, io.cwd, RUN_USAGE);
-  const features = (parsed.values.get('features') ?? []).flatMap((list) => parseFeatureList(list));
+  const { requests: features, modules } = await resolveFeatureList(parsed.values.get('features') ?? [], io.cwd);
   const workload = await resolveWorkload(spec, io.cwd);
   const check = parsed.flags.get('check') === true;
   const json = parsed.flags.get('json') === true;
-  const { report, trace } = await runWorkloadTraced({
-    workload,
-    mode,
-    ...(cpus === undefined ? {} : { cpus }),
-    ...(strategy === undefined ? {} : { strategy }),
-    ...(tracePath === undefined ? {} : { traceEvents: traceEvents ?? DEFAULT_TRACE_EVENTS }),
-    features,
-    seed,
-    preempt: parsed.flags.get('preempt') ?? false,
-    check,
-    machine,
-    ...(placement === undefined ? {} : { placement }),
-    ...(memBytes === undefined ? {} : { memBytes }),
-    ...(swapBytes === undefined ? {} : { swapBytes }),
-    ...(hugePages === undefined ? {} : { hugePages }),
-    timings: !json || parsed.flags.get('timings') === true,
-  });
+  let traced;
+  try {
+    traced = await runWorkloadTraced({
+      workload,
+      mode,
+      ...(cpus === undefined ? {} : { cpus }),
+      ...(strategy === undefined ? {} : { strategy }),
+      ...(tracePath === undefined ? {} : { traceEvents: traceEvents ?? DEFAULT_TRACE_EVENTS }),
+      features,
+      seed,
+      preempt: parsed.flags.get('preempt') ?? false,
+      check,
+      machine,
+      ...(placement === undefined ? {} : { placement }),
+      ...(memBytes === undefined ? {} : { memBytes }),
+      ...(swapBytes === undefined ? {} : { swapBytes }),
+      ...(hugePages === undefined ? {} : { hugePages }),
+      timings: !json || parsed.flags.get('timings') === true,
+    });
+  } catch (err) {
+    // Seam code of feature modules runs inside the model: name the modules.
+    throw blameModules(err, modules);
+  }
+  const { report, trace } = traced;
   let traceNote: TraceNote | undefined;
   if (tracePath !== undefined && trace !== null) {
     writeJsonAtomic(tracePath, trace);
     traceNote = { file: traceFile ?? tracePath, events: trace.metadata.events, truncated: trace.metadata.truncated };
   }
-  io.stdout(json ? toJson(report) : formatRunReport(report, traceNote));
+  const shown = withModules(report, modules);
+  io.stdout(json ? toJson(shown) : formatRunReport(shown, traceNote));
   return (report.invariants?.violations.length ?? 0) > 0 ? 1 : 0;
 }
 

@@ -4,6 +4,7 @@
  */
 
 import { DEFAULT_EXPLORE_CPUS, type ExploreReport } from '@mmlab/workloads';
+import { formatFeatureList, type ShownFeature } from './feature-list.js';
 import { formatNumber } from './table.js';
 
 /** Interleavings longer than this many characters are cut in text (`--json` has them whole). */
@@ -12,19 +13,23 @@ const MAX_INTERLEAVING_CHARS = 4000;
 const MAX_MORE_VIOLATIONS = 5;
 
 /**
- * Formats an exploration: what was run; then "no violation in N seeds",
- * or "seed S fails: CHECK: MESSAGE" with the other violations of that
- * seed, its interleaving and the command that reproduces it; the counts;
- * host time when recorded.
- * @param report - the exploration's report
+ * Formats an exploration: what was run (the features with their options
+ * and, for those loaded from a module, its path); then "no violation in N
+ * seeds", or "seed S fails: CHECK: MESSAGE" with the other violations of
+ * that seed, its interleaving and the command that reproduces it; the
+ * counts; host time when recorded.
+ * @param report - the exploration's report (features with the module they came from, if any)
  * @param features - the `--features` text as given (for the reproduce command)
  */
-export function formatExploreReport(report: ExploreReport, features = ''): string {
+export function formatExploreReport(
+  report: ExploreReport & { readonly features: readonly ShownFeature[] },
+  features = ''
+): string {
   const c = report.config;
   const out: string[] = [
     `mmlab explore ${report.scenario}: ${seedRange(c.firstSeed, c.seeds)}, strategy ${c.strategy}` +
       (c.pctDepth === undefined ? '' : ` (depth ${c.pctDepth})`) +
-      `, ${c.cpus} cpus, machine ${c.machine}, PREEMPT ${c.preempt ? 'on' : 'off'}, features ${features === '' ? 'none' : features}\n`,
+      `, ${c.cpus} cpus, machine ${c.machine}, PREEMPT ${c.preempt ? 'on' : 'off'}, features ${formatFeatureList(report.features)}\n`,
   ];
   const f = report.failure;
   if (f === null) {

@@ -5,6 +5,7 @@
 
 import { HPAGE_SIZE } from '@mmlab/core';
 import { formatSize, type HugePageFigures, type RunReport, type RunResult } from '@mmlab/workloads';
+import { formatFeatureList, type ShownFeature } from './feature-list.js';
 import { formatNumber, formatTable, type Cell } from './table.js';
 
 const MAX_VIOLATIONS_SHOWN = 10;
@@ -37,7 +38,8 @@ const ALWAYS_SHOWN: ReadonlySet<string> = new Set([
 
 /**
  * Formats a run report as text: configuration (memory, swap and huge page
- * pool sizes included), vmstat counters (non-zero ones, and always the swap
+ * pool sizes included, the features with their options and, for those
+ * loaded from a module, its path), vmstat counters (non-zero ones, and always the swap
  * figures; gauges with their peak), meminfo (`HugePages_*` when the pool
  * is not empty, with their values at the snapshot), page tables per level, a per-process
  * summary (min, max, total), the workload's own figures, how it ended (an
@@ -45,17 +47,15 @@ const ALWAYS_SHOWN: ReadonlySet<string> = new Set([
  * contentions, wait and hold time), simulated time (TLB flush time, the
  * longest non-preemptible stretch, per-CPU busy time and longest stretch),
  * invariants, and where the trace went.
- * @param report - the run's report
+ * @param report - the run's report (features with the module they came from, if any)
  * @param trace - where `--trace` wrote the trace, if it did
  */
-export function formatRunReport(report: RunReport, trace?: TraceNote): string {
+export function formatRunReport(
+  report: RunReport & { readonly features: readonly ShownFeature[] },
+  trace?: TraceNote
+): string {
   const { metrics, config } = report;
-  const features =
-    report.features.length === 0
-      ? 'none'
-      : report.features
-          .map((f) => [f.name, ...Object.entries(f.options).map(([k, v]) => `${k}=${String(v)}`)].join(':'))
-          .join(',');
+  const features = formatFeatureList(report.features);
   const out: string[] = [
     `mmlab run ${report.workload.spec}\n`,
     `machine ${config.machine} (${config.cpus} cpus), mode ${config.mode}` +
