@@ -30,7 +30,6 @@ import {
   buildKernel,
   defineFeature,
   type Feature,
-  flushTlbMm,
   freePageAndSwapCache,
   ipiWait,
   type Kernel,
@@ -76,23 +75,15 @@ function* freeThenFlush(k: Kernel, tlb: MmuGather): KGen<void> {
     tlb.nr = 0;
   }
   // the window: the frames are free, other CPUs' TLBs still map them
-  if (flushTlbMm(k, tlb.mm!)) yield* ipiWait(k);
+  if (k.seams.flushTlb(k, 'mm', tlb.mm!, 0, 0, 'gather')) yield* ipiWait(k);
   k.vm.mmlab_gather_flush++;
-}
-
-/** `tlb_finish_mmu()` over {@link freeThenFlush}. */
-function* finishFreeThenFlush(k: Kernel, tlb: MmuGather): KGen<void> {
-  yield* freeThenFlush(k, tlb);
-  tlb.active = false;
-  tlb.mm = null;
-  k.preemptEnable();
 }
 
 /**
  * Test-only mutation `mutation-free-before-flush`: the `tlbGather` seam's
- * `flush` and `finish` free the gathered pages before flushing the TLB
- * (free → flush instead of flush → free). The other gather operations are
- * the ones the kernel had.
+ * `flush` frees the gathered pages before flushing the TLB (free → flush
+ * instead of flush → free); `finish` flushes through it. The other gather
+ * operations are the ones the kernel had.
  */
 export const freeBeforeFlush: Feature = defineFeature({
   name: FREE_BEFORE_FLUSH,
@@ -100,7 +91,7 @@ export const freeBeforeFlush: Feature = defineFeature({
   thread: TEST_ONLY_THREAD,
   options: {},
   install(k) {
-    k.seamTable.override(FREE_BEFORE_FLUSH, 'tlbGather', (prev) => ({ ...prev, flush: freeThenFlush, finish: finishFreeThenFlush }));
+    k.seamTable.override(FREE_BEFORE_FLUSH, 'tlbGather', (prev) => ({ ...prev, flush: freeThenFlush }));
   },
 });
 
