@@ -116,6 +116,8 @@ export class Kernel {
   readonly rcu: Rcu;
   /** The seam table; features override through it. */
   readonly seamTable = new SeamTable();
+  /** The mms sharing each shared page table, by the table's pfn (see `pgtableShare`). */
+  readonly sharedTables = new Map<number, MmStruct[]>();
   /** Live page tables per level (PTE, PMD, PUD, PGD). */
   readonly ptLive: [number, number, number, number] = [0, 0, 0, 0];
   /** `sysctl_max_map_count`. */

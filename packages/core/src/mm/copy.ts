@@ -29,6 +29,7 @@ import { ptlLockSlow } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
 import { pageAnon, pageDupRmap } from './page-ref.js';
 import { pmdAlloc, pteAllocMap } from './pgalloc.js';
+import { addRss } from './pt-share.js';
 import { swapDuplicate } from './swapfile.js';
 import {
   type MmStruct,
@@ -98,8 +99,7 @@ function* copyPteRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma, srcPte
   }
   k.ptl.unlock(k, srcPte);
   k.ptl.unlock(k, dstPte);
-  dst.anonRss += anonRss;
-  dst.fileRss += fileRss;
+  addRss(k, dst, dstPte, anonRss, fileRss);
   k.vm.mmlab_fork_pte_copied += copied;
   k.charge(copied * k.costs.copyPte + none * k.costs.scanPteNone);
   return copied;
@@ -113,6 +113,17 @@ export function* baseCopyPageRange(k: Kernel, dst: MmStruct, src: MmStruct, vma:
   const special = k.seams.specialVmaOps(vma);
   if (special === null && (vma.vmFlags & (VM_HUGETLB | VM_NONLINEAR | VM_PFNMAP | VM_INSERTPAGE)) === 0 && vma.anonVma === null) return 0;
   if (special !== null) return yield* special.copyPageRange(k, dst, src, vma);
+  return yield* copyPageRangeGeneric(k, dst, src, vma);
+}
+
+/**
+ * The generic walk of `copy_page_range()` (`copy_pud_range` →
+ * `copy_pmd_range` → `copy_pte_range`), without the skip rule and the
+ * special-VMA branch: for a feature's special operations that defer to
+ * it. Returns 0, or -ENOMEM.
+ * @see mm/memory.c copy_page_range
+ */
+export function* copyPageRangeGeneric(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma): KGen<number> {
   const t = k.tables;
   let addr = vma.vmStart;
   const end = vma.vmEnd;

@@ -28,6 +28,7 @@ import {
   putPage,
 } from './page-ref.js';
 import { lookupPteTable, pteAllocMap } from './pgalloc.js';
+import { addRss } from './pt-share.js';
 import { doNoPfn } from './pfnmap.js';
 import { lruCacheAdd, markPageAccessed } from './lru-cache.js';
 import { canShareSwapPage, lookupSwapCache, readSwapCacheAsync, removeExclusiveSwapPage, swapFree } from './swapfile.js';
@@ -87,6 +88,20 @@ export function* handleMmFault(k: Kernel, mm: MmStruct, vma: Vma, address: numbe
   k.vm.pgfault++;
   const special = k.seams.specialVmaOps(vma);
   if (special !== null) return yield* special.fault(k, mm, vma, address, write);
+  let pte = lookupPteTable(k, mm, address);
+  if (pte === 0) pte = yield* pteAllocMap(k, mm, address);
+  if (pte === 0) return VM_FAULT_OOM;
+  return yield* handlePteFault(k, mm, vma, address, pte, write);
+}
+
+/**
+ * The generic part of `__handle_mm_fault()` (what a VMA without special
+ * operations runs): allocate the page-table levels and resolve the PTE.
+ * For a feature's special operations that defer to the generic path;
+ * `pgfault` is counted by the caller.
+ * @see mm/memory.c __handle_mm_fault
+ */
+export function* genericFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KGen<number> {
   let pte = lookupPteTable(k, mm, address);
   if (pte === 0) pte = yield* pteAllocMap(k, mm, address);
   if (pte === 0) return VM_FAULT_OOM;
@@ -156,7 +171,7 @@ export function* doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, address: num
     putPage(k, pfn);
     return VM_FAULT_MINOR;
   }
-  mm.anonRss++;
+  addRss(k, mm, pte, 1, 0);
   lruCacheAdd(k, pfn, true);
   pageAddNewAnonRmap(k, pfn, vma, address);
   a[b] = maybeMkwrite(vma.vmPageProt | _PAGE_DIRTY, vma);
@@ -231,11 +246,11 @@ export function* doFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte
   a[b] = f;
   a[b + 1] = page;
   if (anon) {
-    mm.anonRss++;
+    addRss(k, mm, pte, 1, 0);
     lruCacheAdd(k, page, true);
     pageAddNewAnonRmap(k, page, vma, address);
   } else {
-    mm.fileRss++;
+    addRss(k, mm, pte, 0, 1);
     pageAddFileRmap(k, page);
   }
   k.ptl.unlock(k, pte);
@@ -299,11 +314,10 @@ export function* doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, pt
   if (old !== 0) {
     pageRemoveRmap(k, old);
     if (!pageAnon(k, old)) {
-      mm.fileRss--;
-      mm.anonRss++;
+      addRss(k, mm, pte, 1, -1);
     }
   } else {
-    mm.anonRss++;
+    addRss(k, mm, pte, 1, 0);
   }
   // ptep_clear_flush + set_pte_at
   yield* k.seams.ptepClearFlush(k, vma, address, pte);
@@ -352,7 +366,7 @@ export function* doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, 
     putPage(k, page);
     return ret;
   }
-  mm.anonRss++;
+  addRss(k, mm, pte, 1, 0);
   let f = vma.vmPageProt;
   if (write && canShareSwapPage(k, page)) {
     f = maybeMkwrite(f | _PAGE_DIRTY, vma);

@@ -17,6 +17,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import { makePagesPresent } from './gup.js';
 import { linearPageIndex, pageRemoveRmap, pageAnon, putPage } from './page-ref.js';
 import { pteAllocMap } from './pgalloc.js';
+import { addRss } from './pt-share.js';
 import { freeSwapAndCache } from './swapfile.js';
 import { ptlLockSlow } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
@@ -41,8 +42,8 @@ function* zapPte(k: Kernel, vma: Vma, addr: number, pte: number, a: Uint32Array,
     if (pfn !== 0) {
       if ((f & _PAGE_DIRTY) !== 0) k.pages.flags[pfn]! |= PG_dirty;
       updateHiwaterRss(mm);
-      if (pageAnon(k, pfn)) mm.anonRss--;
-      else mm.fileRss--;
+      if (pageAnon(k, pfn)) addRss(k, mm, pte, -1, 0);
+      else addRss(k, mm, pte, 0, -1);
       pageRemoveRmap(k, pfn);
       putPage(k, pfn);
     }

@@ -62,6 +62,28 @@ function followPageLocked(k: Kernel, vma: Vma, pte: number, address: number, fla
 }
 
 /**
+ * One page of `get_user_pages()`'s generic loop: `cond_resched`, then
+ * `follow_page` until the page is there, faulting it in
+ * (`handle_mm_fault`) between tries; with `pin`, the reference is taken
+ * and the pin recorded. Returns the page, or a negated `VM_FAULT_*` error.
+ * The contract of a special VMA's `followPage`.
+ * @see mm/memory.c get_user_pages
+ */
+export function* followPageFaulting(k: Kernel, mm: MmStruct, vma: Vma, addr: number, write: boolean, pin: boolean): KGen<number> {
+  let foll = FOLL_TOUCH | (pin ? FOLL_GET : 0) | (write ? FOLL_WRITE : 0);
+  let page: number;
+  yield* k.condResched();
+  while ((page = yield* followPage(k, vma, addr, foll)) === 0) {
+    const ret = yield* handleMmFault(k, mm, vma, addr, (foll & FOLL_WRITE) !== 0);
+    if ((ret & VM_FAULT_ERROR) !== 0) return -ret;
+    // do_wp_page broke COW: look the page up as a read from now on
+    if ((ret & VM_FAULT_WRITE) !== 0) foll &= ~FOLL_WRITE;
+  }
+  if (pin) k.pages.pinned[page]!++;
+  return page;
+}
+
+/**
  * `get_user_pages()`: pin `nrPages` pages from `start`, each with a
  * reference the caller drops with `put_page`. Returns the pinned pfns, or
  * a negative errno if not even the first page could be pinned (fewer pages
@@ -95,19 +117,11 @@ export function* getUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: n
       continue;
     }
     do {
-      let foll = FOLL_TOUCH | (pin ? FOLL_GET : 0) | (write ? FOLL_WRITE : 0);
-      let page: number;
-      yield* k.condResched();
-      while ((page = yield* followPage(k, vma, start, foll)) === 0) {
-        const ret = yield* handleMmFault(k, mm, vma, start, (foll & FOLL_WRITE) !== 0);
-        if ((ret & VM_FAULT_ERROR) !== 0) {
-          if (pages.length > 0) return pages;
-          return (ret & VM_FAULT_OOM) !== 0 ? -ENOMEM : -EFAULT;
-        }
-        // do_wp_page broke COW: look the page up as a read from now on
-        if ((ret & VM_FAULT_WRITE) !== 0) foll &= ~FOLL_WRITE;
+      const page = yield* followPageFaulting(k, mm, vma, start, write, pin);
+      if (page < 0) {
+        if (pages.length > 0) return pages;
+        return (-page & VM_FAULT_OOM) !== 0 ? -ENOMEM : -EFAULT;
       }
-      if (pin) k.pages.pinned[page]!++;
       k.charge(k.costs.gupPage);
       pages.push(page);
       start += PAGE_SIZE;

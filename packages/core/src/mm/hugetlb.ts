@@ -19,6 +19,7 @@ import {
   _PAGE_PSE,
   _PAGE_RW,
   _PAGE_TABLE,
+  LEVEL_PMD,
   PAGE_SIZE,
   PROT_BITS,
   PUD_SIZE,
@@ -38,6 +39,7 @@ import type { SpecialVmaOps } from '../seams/seams.js';
 import { mutexLock, mutexUnlock, spinLock } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
 import { pmdAlloc, pudAlloc } from './pgalloc.js';
+import { pgtableShare, pgtableUnshare } from './pt-share.js';
 import { type MmStruct, type Vma, VM_HUGETLB, VM_MAYSHARE, VM_SHARED, VM_WRITE, isCowMapping } from './types.js';
 import { findVma } from './vma.js';
 
@@ -105,17 +107,16 @@ function* sharePmdLocked(k: Kernel, mm: MmStruct, vma: Vma, addr: number, idx: n
     if (pmdIndex(addr) !== pmdIndex(saddr) || vma.vmFlags !== svma.vmFlags || sbase < svma.vmStart || svma.vmEnd < sbase + PUD_SIZE) continue;
     const spte = hugePteOffset(k, svma.mm, saddr);
     if (spte === null) continue;
-    getPage(k, spte.pmd);
+    pgtableShare(k, svma.mm, mm, LEVEL_PMD, spte.pmd);
     yield* spinLock(k, mm.pageTableLock);
     const a = k.tables.arr(pud);
     const b = k.tables.base(pud) + pudIdx * 2;
     if (a[b] === 0) {
       a[b] = _PAGE_TABLE;
       a[b + 1] = spte.pmd;
-      mm.nrPmds++;
       k.vm.mmlab_huge_pmd_share++;
     } else {
-      putPage(k, spte.pmd);
+      pgtableUnshare(k, mm, LEVEL_PMD, spte.pmd);
     }
     mm.pageTableLock.unlock(k);
     return;
@@ -150,8 +151,7 @@ export function hugePmdUnshare(k: Kernel, mm: MmStruct, addr: number, pte: HugeP
   const b = k.tables.base(pud) + pudIndex(addr) * 2;
   a[b] = 0;
   a[b + 1] = 0;
-  putPage(k, pte.pmd);
-  mm.nrPmds--;
+  pgtableUnshare(k, mm, LEVEL_PMD, pte.pmd);
   return true;
 }
 

@@ -13,6 +13,7 @@ import type { KGen } from '../sched/run.js';
 import { VM_FAULT_MINOR, VM_FAULT_OOM, VM_FAULT_SIGBUS } from './fault.js';
 import { getPage, pageAddFileRmap, pageAnon } from './page-ref.js';
 import { pteAllocMap } from './pgalloc.js';
+import { addRss } from './pt-share.js';
 import { type MmStruct, type Vma, VM_INSERTPAGE, VM_IO, VM_PFNMAP, VM_RESERVED, VM_WRITE, isCowMapping } from './types.js';
 
 /** `->nopfn` result: out of memory. */
@@ -67,7 +68,7 @@ export function* vmInsertPage(k: Kernel, vma: Vma, addr: number, page: number): 
     return -EBUSY;
   }
   getPage(k, page);
-  mm.fileRss++;
+  addRss(k, mm, pte, 0, 1);
   pageAddFileRmap(k, page);
   t[b] = vma.vmPageProt;
   t[b + 1] = page;

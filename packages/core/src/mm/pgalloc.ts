@@ -13,7 +13,6 @@
 import {
   _PAGE_PSE,
   _PAGE_TABLE,
-  LEVEL_PGD,
   LEVEL_PMD,
   LEVEL_PTE,
   LEVEL_PUD,
@@ -26,6 +25,7 @@ import { PG_table } from '../mem/page.js';
 import { spinLockSlow } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
 import type { Kernel } from '../kernel/kernel.js';
+import { accountTableMm } from './pt-share.js';
 import type { MmStruct } from './types.js';
 import { allocPage, putPage } from './page-ref.js';
 
@@ -67,23 +67,13 @@ export function discardTablePage(k: Kernel, mm: MmStruct, level: Level, pfn: num
  */
 export function accountTable(k: Kernel, mm: MmStruct, level: Level, delta: number): void {
   k.ptLive[level] += delta;
-  switch (level) {
-    case LEVEL_PTE:
-      mm.nrPtes += delta;
-      k.vm.nr_page_table_pages += delta;
-      if (k.vm.nr_page_table_pages > k.vm.peak.nr_page_table_pages) {
-        k.vm.peak.nr_page_table_pages = k.vm.nr_page_table_pages;
-      }
-      break;
-    case LEVEL_PMD:
-      mm.nrPmds += delta;
-      break;
-    case LEVEL_PUD:
-      mm.nrPuds += delta;
-      break;
-    case LEVEL_PGD:
-      break;
+  if (level === LEVEL_PTE) {
+    k.vm.nr_page_table_pages += delta;
+    if (k.vm.nr_page_table_pages > k.vm.peak.nr_page_table_pages) {
+      k.vm.peak.nr_page_table_pages = k.vm.nr_page_table_pages;
+    }
   }
+  accountTableMm(mm, level, delta);
 }
 
 /**

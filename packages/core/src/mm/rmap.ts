@@ -10,6 +10,7 @@ import { PG_anon, PG_dirty, PG_referenced, PG_swapcache } from '../mem/page.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { pageRemoveRmap, putPage } from './page-ref.js';
 import { lookupPteTable } from './pgalloc.js';
+import { addRss } from './pt-share.js';
 import { swapDuplicate } from './swapfile.js';
 import { ipiWait } from './tlbflush.js';
 import { ptlLockSlow, type SpinLock, spinLock } from '../sched/lock.js';
@@ -160,11 +161,11 @@ function* tryToUnmapOne(k: Kernel, pfn: number, vma: Vma): KGen<number> {
     if ((p.flags[pfn]! & PG_swapcache) === 0) throw new Error(`try_to_unmap of anonymous page ${pfn} not in the swap cache`);
     const slot = p.private[pfn]!;
     swapDuplicate(k, slot);
-    mm.anonRss--;
+    addRss(k, mm, pte.pte, -1, 0);
     a[b] = _PAGE_SWP;
     a[b + 1] = slot;
   } else {
-    mm.fileRss--;
+    addRss(k, mm, pte.pte, 0, -1);
   }
   pageRemoveRmap(k, pfn);
   putPage(k, pfn);
@@ -219,7 +220,7 @@ function* tryToUnmapNonlinear(k: Kernel, pfn: number, vmas: readonly Vma[]): KGe
         a[b + 1] = p.index[pfn]!;
       }
       if ((f & _PAGE_DIRTY) !== 0) p.flags[pfn]! |= PG_dirty;
-      vma.mm.fileRss--;
+      addRss(k, vma.mm, pte.pte, 0, -1);
       pageRemoveRmap(k, pfn);
       putPage(k, pfn);
       k.ptl.unlock(k, pte.pte);

@@ -36,6 +36,7 @@ import { pageAnon, pageRemoveRmap } from './page-ref.js';
 import { markPageAccessed } from './lru-cache.js';
 import { freeSwapAndCache } from './swapfile.js';
 import type { MmuGather } from './tlb-gather.js';
+import { addRss } from './pt-share.js';
 import type { Vma } from './types.js';
 
 /**
@@ -126,8 +127,7 @@ export function* zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, a
   } while (b !== bEnd && work > 0);
   k.ptl.unlock(k, pte);
   cpu.zapWork = work;
-  mm.anonRss -= anonRss;
-  mm.fileRss -= fileRss;
+  addRss(k, mm, pte, -anonRss, -fileRss);
   k.vm.mmlab_zap_pte += zapped;
   k.charge(zapped * k.costs.zapPte);
   return addr + ((b - b0) / 2) * PAGE_SIZE;

@@ -89,7 +89,12 @@ function scratch(k: Kernel): Scratch {
 }
 
 /** Walk one PTE table: account pages, check entries against the VMA. */
-function walkPteTable(k: Kernel, mm: MmStruct, pte: number, base: number, s: Scratch, out: Findings, rss: { anon: number; file: number }): void {
+/**
+ * Check one PTE table as `mm` sees it. A table reached again (shared
+ * between mms: `repeat`) is checked against this mm's VMAs and counted in
+ * this mm's RSS, but its mappings and swap references count once.
+ */
+function walkPteTable(k: Kernel, mm: MmStruct, pte: number, base: number, s: Scratch, out: Findings, rss: { anon: number; file: number }, repeat: boolean): void {
   const a = k.tables.arr(pte);
   const b0 = k.tables.base(pte);
   const p = k.pages;
@@ -112,7 +117,7 @@ function walkPteTable(k: Kernel, mm: MmStruct, pte: number, base: number, s: Scr
         if ((vma.vmFlags & VM_NONLINEAR) === 0) out.add('pte', `mm ${mm.id}: file PTE at ${hex(addr)} in a linear VMA`);
       } else if (f === _PAGE_SWP) {
         if (val <= 0 || val >= k.swap.nrSlots || k.swap.map[val] === 0) out.add('swap', `mm ${mm.id}: swap PTE at ${hex(addr)} names free slot ${val}`);
-        else s.swapRefs[val]!++;
+        else if (!repeat) s.swapRefs[val]!++;
         if (vma.anonVma === null) out.add('swap', `mm ${mm.id}: swap PTE at ${hex(addr)} in a VMA without anon_vma`);
       } else {
         out.add('pte', `mm ${mm.id}: unexpected non-present PTE at ${hex(addr)} (flags ${hex(f)})`);
@@ -130,7 +135,7 @@ function walkPteTable(k: Kernel, mm: MmStruct, pte: number, base: number, s: Scr
       out.add('pte', `mm ${mm.id}: PTE at ${hex(addr)} maps page-table page ${pfn}`);
       continue;
     }
-    s.mapped[pfn]!++;
+    if (!repeat) s.mapped[pfn]!++;
     if ((p.flags[pfn]! & PG_driver) !== 0) {
       // vm_insert_page: a driver's page, no mapping of its own
       rss.file++;
@@ -209,8 +214,9 @@ function walkMm(k: Kernel, mm: MmStruct, s: Scratch, out: Findings, reach: Map<n
       const m = ua[ub + 2 * ui + 1]!;
       if (!checkTable(k, mm, m, `pud[${gi}][${ui}]`, out)) continue;
       pmd++;
-      // a shared PMD table (hugetlb sharing) is counted in every sharer but walked once
-      if (!reachTable(reach, m)) continue;
+      // a shared PMD table (hugetlb sharing, or a feature's) is counted in every
+      // sharer; below it, only this mm's own counts (tables, RSS) are taken again
+      const pmdFirst = reachTable(reach, m);
       const ma = t.arr(m);
       const mb = t.base(m);
       for (let mi = 0; mi < 512; mi++) {
@@ -218,14 +224,15 @@ function walkMm(k: Kernel, mm: MmStruct, s: Scratch, out: Findings, reach: Map<n
         if (mf === 0) continue;
         const base = gi * PGDIR_SIZE + ui * PUD_SIZE + mi * PMD_SIZE;
         if ((mf & _PAGE_PSE) !== 0) {
-          checkHugeEntry(k, mm, mf, ma[mb + 2 * mi + 1]!, base, s, out);
+          if (pmdFirst) checkHugeEntry(k, mm, mf, ma[mb + 2 * mi + 1]!, base, s, out);
           continue;
         }
         const p = ma[mb + 2 * mi + 1]!;
         if (!checkTable(k, mm, p, `pmd entry ${mi}`, out)) continue;
         pte++;
-        if (!reachTable(reach, p)) continue;
-        walkPteTable(k, mm, p, base, s, out, rss);
+        // a PTE table shared between mms: walked again for this mm's RSS and VMAs
+        const pteFirst = pmdFirst && reachTable(reach, p);
+        walkPteTable(k, mm, p, base, s, out, rss, !pteFirst);
       }
     }
   }

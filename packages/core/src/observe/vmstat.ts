@@ -36,6 +36,8 @@ export const VM_EVENTS = [
   'mmlab_context_switch',
   'mmlab_huge_fault',
   'mmlab_huge_pmd_share',
+  'mmlab_pgtable_share',
+  'mmlab_pgtable_unshare',
   'mmlab_sigsegv',
   'mmlab_sigbus',
 ] as const;
@@ -124,6 +126,10 @@ export class VmStat implements Record<VmEvent | VmGauge, number> {
   mmlab_huge_fault = 0;
   /** PMD tables shared by `huge_pmd_share`. */
   mmlab_huge_pmd_share = 0;
+  /** Shares of a page table taken by a feature (`pgtableShare`). */
+  mmlab_pgtable_share = 0;
+  /** Shares of a page table dropped (`pgtableUnshare`). */
+  mmlab_pgtable_unshare = 0;
   /** SIGSEGV delivered. */
   mmlab_sigsegv = 0;
   /** SIGBUS delivered. */

@@ -25,6 +25,7 @@ import {
   _PAGE_RW,
   allocPage,
   allocPageFast,
+  addRss,
   anonVmaPrepare,
   type BuildOptions,
   buildKernel,
@@ -110,7 +111,7 @@ function* anonFaultUnlocked(k: Kernel, mm: MmStruct, vma: Vma, address: number, 
   const a = k.tables.arr(pte);
   const b = k.tables.base(pte) + pteIndex(address) * 2;
   // no pte_offset_map_lock, no "someone populated it meanwhile" check
-  mm.anonRss++;
+  addRss(k, mm, pte, 1, 0);
   lruCacheAdd(k, pfn, true);
   pageAddNewAnonRmap(k, pfn, vma, address);
   const writable = (vma.vmFlags & VM_WRITE) !== 0 ? _PAGE_RW : 0;

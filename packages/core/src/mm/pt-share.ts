@@ -1,0 +1,178 @@
+/**
+ * Page-table sharing primitives: a page-table page reachable from several
+ * mms, as hugetlb's PMD sharing (2.6.20) does and as Dave McCracken's
+ * shared page tables do for PTE and PMD tables.
+ *
+ * The rules the core keeps for a shared table:
+ * - the share count is the table page's refcount (one reference per upper
+ *   entry pointing at it), as `huge_pmd_share` keeps it;
+ * - the table is accounted once in `nr_page_table_pages` (and the model's
+ *   live-table counts), and once per mm in that mm's table counts, so each
+ *   sharer's VmPTE shows it as the kernel's would;
+ * - RSS is per sharing mm: every mm that reaches a PTE table counts its
+ *   pages, so a change to a shared table's PTEs updates every sharer
+ *   ({@link addRss});
+ * - the sharers of a table are listed ({@link tableSharers}) for RSS and
+ *   for features that must reach every sharing mm (a secondary MMU, a TLB
+ *   flush).
+ *
+ * A feature shares through the table seams (`pgtableAlloc` returns a
+ * sibling's table after {@link pgtableShare}; `pgtableFree` and
+ * `pgtableDiscard` drop a share with {@link pgtableUnshare}); the checker
+ * accepts a table with several parents when its refcount matches.
+ * @module
+ */
+import { LEVEL_PGD, LEVEL_PMD, LEVEL_PTE, LEVEL_PUD, type Level, _PAGE_PSE, ptePresent } from '../pgtable/entry.js';
+import { PG_anon, PG_table } from '../mem/page.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { MmStruct } from './types.js';
+
+/**
+ * Add `delta` (±1) to `mm`'s own count of tables at `level` (`nr_ptes`,
+ * and the PMD and PUD counts today's VmPTE includes), without the
+ * machine-wide counts.
+ */
+export function accountTableMm(mm: MmStruct, level: Level, delta: number): void {
+  switch (level) {
+    case LEVEL_PTE:
+      mm.nrPtes += delta;
+      break;
+    case LEVEL_PMD:
+      mm.nrPmds += delta;
+      break;
+    case LEVEL_PUD:
+      mm.nrPuds += delta;
+      break;
+    case LEVEL_PGD:
+      break;
+  }
+}
+
+/** The mms sharing table `pfn` (empty when it is not shared). */
+export function tableSharers(k: Kernel, pfn: number): readonly MmStruct[] {
+  return k.sharedTables.get(pfn) ?? [];
+}
+
+/** True when table `pfn` is reachable from more than one upper entry. */
+export function tableShared(k: Kernel, pfn: number): boolean {
+  return k.pages.count[pfn]! > 1;
+}
+
+/**
+ * `add_mm_counter()` for PTEs of table `pte` changed on behalf of `mm`:
+ * `anon` and `file` pages more (or fewer) mapped. A shared table's change
+ * counts in every mm sharing it; a private table's in `mm` alone.
+ */
+export function addRss(k: Kernel, mm: MmStruct, pte: number, anon: number, file: number): void {
+  if (k.pages.count[pte] === 1) {
+    mm.anonRss += anon;
+    mm.fileRss += file;
+    return;
+  }
+  const sharers = k.sharedTables.get(pte);
+  if (sharers === undefined) {
+    mm.anonRss += anon;
+    mm.fileRss += file;
+    return;
+  }
+  for (const s of sharers) {
+    s.anonRss += anon;
+    s.fileRss += file;
+  }
+}
+
+/**
+ * The pages mapped below table `pfn` of `level` (a PTE table's present
+ * entries; for a PMD table, those of every PTE table below it), split into
+ * anonymous and file pages, for the RSS a new sharer gains or an
+ * unsharing one loses. Raw pfns (no struct page) are not counted.
+ */
+export function tableRss(k: Kernel, level: Level, pfn: number): { anon: number; file: number } {
+  const out = { anon: 0, file: 0 };
+  if (level !== LEVEL_PTE && level !== LEVEL_PMD) return out;
+  const a = k.tables.arr(pfn);
+  const b0 = k.tables.base(pfn);
+  for (let i = 0; i < 512; i++) {
+    const f = a[b0 + 2 * i]!;
+    if (level === LEVEL_PMD) {
+      if (f === 0 || (f & _PAGE_PSE) !== 0) continue;
+      const below = tableRss(k, LEVEL_PTE, a[b0 + 2 * i + 1]!);
+      out.anon += below.anon;
+      out.file += below.file;
+      continue;
+    }
+    if (!ptePresent(f)) continue;
+    const page = a[b0 + 2 * i + 1]!;
+    if (!k.mem.pfnValid(page) || (k.pages.flags[page]! & PG_table) !== 0) continue;
+    if ((k.pages.flags[page]! & PG_anon) !== 0) out.anon++;
+    else out.file++;
+  }
+  return out;
+}
+
+/** The PTE tables below PMD table `pmd` (0 for any other level). */
+function tablesBelow(k: Kernel, level: Level, pfn: number): number {
+  if (level !== LEVEL_PMD) return 0;
+  const a = k.tables.arr(pfn);
+  const b0 = k.tables.base(pfn);
+  let n = 0;
+  for (let i = 0; i < 512; i++) {
+    const f = a[b0 + 2 * i]!;
+    if (f !== 0 && (f & _PAGE_PSE) === 0) n++;
+  }
+  return n;
+}
+
+/**
+ * Take a share of table `pfn` (level `level`, reached today from `owner`)
+ * for `mm`, which is about to point an upper entry at it: a reference on
+ * the table page, `mm`'s own table counts (a shared PMD table brings the
+ * PTE tables below it), and `mm`'s RSS for the pages mapped below. The
+ * machine-wide counts do not change. The caller installs the entry (with
+ * `page_table_lock` held) or, if it loses the populate race, gives the
+ * share back with {@link pgtableUnshare}.
+ */
+export function pgtableShare(k: Kernel, owner: MmStruct, mm: MmStruct, level: Level, pfn: number): void {
+  if ((k.pages.flags[pfn]! & PG_table) === 0) throw new Error(`pgtable share: frame ${pfn} is not a page table`);
+  let sharers = k.sharedTables.get(pfn);
+  if (sharers === undefined) {
+    sharers = [owner];
+    k.sharedTables.set(pfn, sharers);
+  }
+  sharers.push(mm);
+  k.pages.count[pfn]!++;
+  accountTableMm(mm, level, 1);
+  const below = tablesBelow(k, level, pfn);
+  if (below > 0) accountTableMm(mm, LEVEL_PTE, below);
+  const rss = tableRss(k, level, pfn);
+  mm.anonRss += rss.anon;
+  mm.fileRss += rss.file;
+  k.vm.mmlab_pgtable_share++;
+}
+
+/**
+ * Drop `mm`'s share of table `pfn` (level `level`): the reverse of
+ * {@link pgtableShare}, after the caller cleared `mm`'s upper entry and,
+ * by Hugh Dickins' rule, flushed `mm`'s TLB for the range while it still
+ * held the lock, so that no stale entry survives the other sharer freeing
+ * the pages. Returns false, doing nothing, when the table is not shared
+ * (the caller frees it the ordinary way).
+ */
+export function pgtableUnshare(k: Kernel, mm: MmStruct, level: Level, pfn: number): boolean {
+  if (k.pages.count[pfn]! <= 1) return false;
+  const sharers = k.sharedTables.get(pfn);
+  if (sharers !== undefined) {
+    const i = sharers.lastIndexOf(mm);
+    if (i >= 0) sharers.splice(i, 1);
+    if (sharers.length <= 1) k.sharedTables.delete(pfn);
+  }
+  const rss = tableRss(k, level, pfn);
+  mm.anonRss -= rss.anon;
+  mm.fileRss -= rss.file;
+  const below = tablesBelow(k, level, pfn);
+  if (below > 0) accountTableMm(mm, LEVEL_PTE, -below);
+  accountTableMm(mm, level, -1);
+  k.pages.count[pfn]!--;
+  k.vm.mmlab_pgtable_unshare++;
+  return true;
+}

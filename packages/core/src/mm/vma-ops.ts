@@ -1,0 +1,40 @@
+/**
+ * The generic page-table paths as one {@link SpecialVmaOps} table, so that
+ * a feature which routes some VMAs to operations of its own (through the
+ * `specialVmaOps` seam) can defer to what a VMA without special operations
+ * would do, method by method.
+ * @module
+ */
+import type { SpecialVmaOps } from '../seams/seams.js';
+import { copyPageRangeGeneric } from './copy.js';
+import { genericFault } from './fault.js';
+import { freePgdRange } from './free-pgtables.js';
+import { followPageFaulting } from './gup.js';
+import { changeProtection } from './mprotect.js';
+import { movePageTables } from './mremap.js';
+import { unmapPageRange } from './zap.js';
+
+/**
+ * What 2.6.24 does for a VMA that is not special: the generic fault,
+ * fork copy, zap (the whole range, regardless of the block budget),
+ * `change_protection`, `get_user_pages` step, `free_pgd_range` and
+ * `move_page_tables`.
+ */
+export const genericVmaOps: SpecialVmaOps = {
+  name: 'generic',
+  fault: genericFault,
+  copyPageRange: copyPageRangeGeneric,
+  *unmapPageRange(k, tlb, vma, start, end, details) {
+    // unmap_page_range stops when the block budget runs out: give it none
+    // (unmap_vmas charges a special VMA's range to the budget afterwards)
+    const cpu = k.cpu;
+    const budget = cpu.zapWork;
+    cpu.zapWork = Number.POSITIVE_INFINITY;
+    yield* unmapPageRange(k, tlb, vma, start, end, details);
+    cpu.zapWork = budget;
+  },
+  changeProtection,
+  followPage: followPageFaulting,
+  freePgtableRange: freePgdRange,
+  movePageTables,
+};
