@@ -25,6 +25,7 @@
 import { LEVEL_PGD, LEVEL_PMD, LEVEL_PTE, LEVEL_PUD, type Level, _PAGE_PSE, ptePresent } from '../pgtable/entry.js';
 import { PG_anon, PG_table } from '../mem/page.js';
 import type { Kernel } from '../kernel/kernel.js';
+import { getPage, putPage } from './page-ref.js';
 import type { MmStruct } from './types.js';
 
 /**
@@ -140,7 +141,7 @@ export function pgtableShare(k: Kernel, owner: MmStruct, mm: MmStruct, level: Le
     k.sharedTables.set(pfn, sharers);
   }
   sharers.push(mm);
-  k.pages.count[pfn]!++;
+  getPage(k, pfn);
   accountTableMm(mm, level, 1);
   const below = tablesBelow(k, level, pfn);
   if (below > 0) accountTableMm(mm, LEVEL_PTE, below);
@@ -172,7 +173,8 @@ export function pgtableUnshare(k: Kernel, mm: MmStruct, level: Level, pfn: numbe
   const below = tablesBelow(k, level, pfn);
   if (below > 0) accountTableMm(mm, LEVEL_PTE, -below);
   accountTableMm(mm, level, -1);
-  k.pages.count[pfn]!--;
+  // put_page: the table stays (another mm still points at it)
+  putPage(k, pfn);
   k.vm.mmlab_pgtable_unshare++;
   return true;
 }
