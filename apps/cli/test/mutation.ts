@@ -13,7 +13,7 @@ export const freeBeforeFlush = defineFeature({
   thread: { subject: 'test-only mutation', author: 'mmlab tests', date: '2008-01' },
   options: {},
   install(k) {
-    k.seamTable.override('test-free-before-flush', 'tlbGather', (prev) => ({
+    k.seamTable.wrap('test-free-before-flush', 'tlbGather', (prev) => ({
       ...prev,
       *flush(kk: Kernel, tlb): KGen<void> {
         if (!tlb.needFlush) return;
