@@ -9,7 +9,7 @@ const repoRoot = realpathSync(join(dirname(fileURLToPath(import.meta.url)), '..'
 
 /**
  * A feature as a user writes it, with nothing installed: a plain object
- * whose install wraps the anonymous-fault seam (one `seamTable.override`)
+ * whose install wraps the anonymous-fault seam (one `seamTable.wrap`)
  * and counts every anonymous fault TIMES more times.
  */
 function countAnon(name: string, exportAs = 'export default'): string {
@@ -19,7 +19,7 @@ function countAnon(name: string, exportAs = 'export default'): string {
   thread: { subject: 'a prototype', author: 'a user', date: '2008-01' },
   options: { times: { type: 'int', default: 1, min: 0, max: 10, doc: 'extra counts per fault' } },
   install(k, { times }) {
-    k.seamTable.override('${name}', 'anonFault', (prev) =>
+    k.seamTable.wrap('${name}', 'anonFault', (prev) =>
       function* (...args) {
         k.vm.mmlab_anon_fault += times;
         return yield* prev(...args);
@@ -47,7 +47,7 @@ export default defineFeature({
   'seam-throws.mjs': `export default {
   name: 'seam-throws',
   install(k) {
-    k.seamTable.override('seam-throws', 'anonFault', () => function* () { throw new Error('broken seam'); });
+    k.seamTable.wrap('seam-throws', 'anonFault', () => function* () { throw new Error('broken seam'); });
   },
 };
 `,

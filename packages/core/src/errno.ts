@@ -18,6 +18,8 @@ export const EACCES = 13;
 export const EBUSY = 16;
 /** Bad address. */
 export const EFAULT = 14;
+/** No such device (`do_mmap_pgoff` on a file whose `f_op` has no `mmap`). */
+export const ENODEV = 19;
 /** Invalid argument. */
 export const EINVAL = 22;
 /** Value too large for defined data type. */
@@ -31,6 +33,7 @@ const NAMES: Readonly<Record<number, string>> = {
   [EACCES]: 'EACCES',
   [EBUSY]: 'EBUSY',
   [EFAULT]: 'EFAULT',
+  [ENODEV]: 'ENODEV',
   [EINVAL]: 'EINVAL',
   [EOVERFLOW]: 'EOVERFLOW',
 };

@@ -771,7 +771,7 @@ describe('TLB and mmu_gather', () => {
 
   function spyGather(k: Kernel): { fast: boolean[]; freedAtOnce: number; deferred: number } {
     const rec = { fast: [] as boolean[], freedAtOnce: 0, deferred: 0 };
-    k.seamTable.override('test-spy', 'tlbGather', (prev) => ({
+    k.seamTable.wrap('test-spy', 'tlbGather', (prev) => ({
       ...prev,
       begin(kk, mm, fullmm) {
         const g = prev.begin(kk, mm, fullmm);

@@ -42,8 +42,10 @@ const ALWAYS_SHOWN: ReadonlySet<string> = new Set([
  * loaded from a module, its path), vmstat counters (non-zero ones, and always the swap
  * figures; gauges with their peak), meminfo (`HugePages_*` when the pool
  * is not empty, with their values at the snapshot), page tables per level, a per-process
- * summary (min, max, total), the workload's own figures, how it ended (an
- * OOM kill is a result), lock statistics per class (acquisitions,
+ * summary (min, max, total), the workload's own figures, the features'
+ * counters with their descriptions and the chain installed in each seam
+ * they changed (both only with features), how it ended (an OOM kill is a
+ * result), lock statistics per class (acquisitions,
  * contentions, wait and hold time), simulated time (TLB flush time, the
  * longest non-preemptible stretch, per-CPU busy time and longest stretch),
  * invariants, and where the trace went.
@@ -110,6 +112,11 @@ export function formatRunReport(
   const figures = Object.entries(report.result?.figures ?? {});
   if (figures.length > 0) out.push(formatTable(figures, ['workload figures', 'value']), '\n');
 
+  const featureRows = featureCounterRows(metrics);
+  if (featureRows.length > 0) out.push(formatTable(featureRows, ['feature counters', 'value', 'what it counts']), '\n');
+  const seams = Object.entries(metrics.seams ?? {}).map(([seam, chain]): Cell[] => [seam, chain.join(', then ')]);
+  if (seams.length > 0) out.push(formatTable(seams, ['seams', 'installed (first to last)']), '\n');
+
   const locks = lockRows(metrics.locks);
   if (locks.length > 0) {
     out.push(formatTable(locks, LOCK_HEADER), '\n');
@@ -143,6 +150,19 @@ export function formatRunReport(
     out.push(`  ... and ${violations.length - MAX_VIOLATIONS_SHOWN} more (see --json)\n`);
   }
   return out.join('');
+}
+
+/**
+ * The features' counters and gauges as `feature.name` rows with their
+ * descriptions (none without features).
+ */
+function featureCounterRows(metrics: RunReport['metrics']): Cell[][] {
+  const rows: Cell[][] = [];
+  for (const [feature, values] of Object.entries(metrics.feature ?? {})) {
+    const docs = metrics.featureDocs?.[feature] ?? {};
+    for (const [name, v] of Object.entries(values)) rows.push([`${feature}.${name}`, v, docs[name] ?? '']);
+  }
+  return rows;
 }
 
 /**

@@ -6,9 +6,45 @@
  * kernel's prio_tree; the reverse-map issue adds interval queries).
  * @module
  */
+import { ENODEV } from '../errno.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { Vma } from '../mm/types.js';
 import type { SpinLock } from '../sched/lock.js';
+import type { KGen } from '../sched/run.js';
 import type { DeviceInfo } from './drivers.js';
+
+/**
+ * `struct file_operations` (the part the model uses): how a file type or
+ * a character device maps itself and goes away. tmpfs, hugetlbfs, the
+ * device drivers and XIP have their own; a feature registers more with
+ * {@link Kernel.registerFileType}.
+ */
+export interface FileOperations {
+  /** Name for reports (`shmem`, `hugetlbfs`, …). */
+  readonly name: string;
+  /**
+   * `f_op->mmap`, called by `mmap_region` with the new VMA (its
+   * `vm_file` set, not yet linked): set `vm_ops` and flags, map what the
+   * driver maps at mmap time. Returns 0 or a negative errno (the region is
+   * then unmapped and the errno returned).
+   */
+  mmap(k: Kernel, file: AddressSpace, vma: Vma): KGen<number>;
+  /**
+   * The last reference to an unlinked file went (`iput`): drop what the
+   * file holds. Without it, the file's page cache and swap are dropped as
+   * tmpfs does.
+   */
+  release?(k: Kernel, file: AddressSpace): void;
+}
+
+/** A file whose `f_op` has no `mmap`: mmap fails with ENODEV, as `do_mmap_pgoff` does. */
+export const NO_MMAP_FILE_OPS: FileOperations = Object.freeze({
+  name: 'none',
+  // eslint-disable-next-line require-yield -- f_op->mmap is a kernel path even when it refuses at once
+  *mmap(): KGen<number> {
+    return -ENODEV;
+  },
+});
 
 /** A file's page cache and mappings. */
 export class AddressSpace {
@@ -35,9 +71,12 @@ export class AddressSpace {
 
   /** `i_mmap_lock`. */
   readonly iMmapLock: SpinLock;
+  /** `f_op`: how the file maps itself. */
+  readonly fileOps: FileOperations;
 
-  constructor(id: number, name: string, size: number, anonShared: boolean, iMmapLock: SpinLock) {
+  constructor(id: number, name: string, size: number, anonShared: boolean, iMmapLock: SpinLock, fileOps: FileOperations = NO_MMAP_FILE_OPS) {
     this.iMmapLock = iMmapLock;
+    this.fileOps = fileOps;
     this.id = id;
     this.name = name;
     this.size = size;

@@ -18,7 +18,7 @@ import type { KGen } from '../sched/run.js';
 import { allocPage, putPage } from '../mm/page-ref.js';
 import { NOPFN_SIGBUS, remapPfnRange, vmInsertPage } from '../mm/pfnmap.js';
 import { type Vma, VM_IO, VM_PFNMAP, VM_RESERVED, isCowMapping } from '../mm/types.js';
-import { AddressSpace } from './address-space.js';
+import { AddressSpace, type FileOperations } from './address-space.js';
 
 /** How a device maps its memory. */
 export type DeviceKind = 'pfnmap' | 'insertpage' | 'nopfn';
@@ -33,10 +33,18 @@ export interface DeviceInfo {
   readonly pages: Int32Array | null;
 }
 
+/** The drivers' `file_operations`: mmap is {@link deviceMmap}. */
+export const DEVICE_FILE_OPS: FileOperations = Object.freeze({
+  name: 'device',
+  *mmap(k: Kernel, _file: AddressSpace, vma: Vma): KGen<number> {
+    return yield* deviceMmap(k, vma);
+  },
+});
+
 /** Create a device of `size` bytes. Returns its file, or -ENOMEM. */
 export function* deviceCreate(k: Kernel, name: string, size: number, kind: DeviceKind): KGen<AddressSpace | number> {
   const nr = Math.ceil(size / PAGE_SIZE);
-  const f = new AddressSpace(k.nextId++, name, nr * PAGE_SIZE, false, new SpinLock(k.locks, 'i_mmap_lock'));
+  const f = new AddressSpace(k.nextId++, name, nr * PAGE_SIZE, false, new SpinLock(k.locks, 'i_mmap_lock'), DEVICE_FILE_OPS);
   let pages: Int32Array | null = null;
   let basePfn = 0;
   if (kind === 'insertpage') {

@@ -14,7 +14,7 @@ import { putPage } from '../mm/page-ref.js';
 import { VM_FAULT_SIGBUS } from '../mm/fault.js';
 import { type Vma, type VmFaultResult, type VmOperations, VM_HUGETLB, VM_MAYSHARE, VM_RESERVED } from '../mm/types.js';
 import type { KGen } from '../sched/run.js';
-import { AddressSpace } from './address-space.js';
+import { AddressSpace, type FileOperations } from './address-space.js';
 
 /** `hugetlb_vm_ops`: faults never reach `->fault` (hugetlb_fault handles them). */
 export const HUGETLB_VM_OPS: VmOperations = Object.freeze({
@@ -25,9 +25,21 @@ export const HUGETLB_VM_OPS: VmOperations = Object.freeze({
   },
 });
 
+/**
+ * `hugetlbfs_file_operations`: mmap is {@link hugetlbfsFileMmap}.
+ * @see fs/hugetlbfs/inode.c hugetlbfs_file_operations
+ */
+export const HUGETLBFS_FILE_OPS: FileOperations = Object.freeze({
+  name: 'hugetlbfs',
+  // eslint-disable-next-line require-yield -- hugetlbfs_file_mmap never sleeps, but f_op->mmap is a kernel path
+  *mmap(k: Kernel, _file: AddressSpace, vma: Vma): KGen<number> {
+    return hugetlbfsFileMmap(k, vma);
+  },
+});
+
 /** Create a hugetlbfs file of `size` bytes (a multiple of 2 MiB). */
 export function hugetlbfsCreate(k: Kernel, name: string, size: number): AddressSpace {
-  const f = new AddressSpace(k.nextId++, name, size, false, new SpinLock(k.locks, 'i_mmap_lock'));
+  const f = new AddressSpace(k.nextId++, name, size, false, new SpinLock(k.locks, 'i_mmap_lock'), HUGETLBFS_FILE_OPS);
   f.huge = true;
   k.files.set(f.id, f);
   return f;

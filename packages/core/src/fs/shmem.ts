@@ -17,8 +17,8 @@ import { allocPage, getPage, putPage } from '../mm/page-ref.js';
 import { lruCacheAdd } from '../mm/lru-cache.js';
 import { getSwapPage, swapFree } from '../mm/swapfile.js';
 import { VM_FAULT_MAJOR, VM_FAULT_MINOR, VM_FAULT_OOM, VM_FAULT_SIGBUS } from '../mm/fault.js';
-import type { Vma, VmFaultResult, VmOperations } from '../mm/types.js';
-import { AddressSpace } from './address-space.js';
+import { type Vma, type VmFaultResult, type VmOperations, VM_CAN_NONLINEAR } from '../mm/types.js';
+import { AddressSpace, type FileOperations } from './address-space.js';
 import { hugetlbfsTruncatePages } from './hugetlbfs.js';
 import { deviceRelease } from './drivers.js';
 
@@ -26,10 +26,26 @@ import { deviceRelease } from './drivers.js';
 export type ShmemFile = AddressSpace;
 
 /**
+ * `shmem_file_operations`: `shmem_mmap` gives the VMA the shmem
+ * `vm_operations` and `VM_CAN_NONLINEAR` (tmpfs supports
+ * remap_file_pages).
+ * @see mm/shmem.c shmem_mmap
+ */
+export const SHMEM_FILE_OPS: FileOperations = Object.freeze({
+  name: 'shmem',
+  // eslint-disable-next-line require-yield -- shmem_mmap never sleeps, but f_op->mmap is a kernel path
+  *mmap(k: Kernel, _file: AddressSpace, vma: Vma): KGen<number> {
+    vma.vmFlags |= VM_CAN_NONLINEAR;
+    vma.vmOps = k.shmemOps;
+    return 0;
+  },
+});
+
+/**
  * `shmem_file_setup()`: a new tmpfs file of `size` bytes.
  */
 export function shmemFileSetup(k: Kernel, name: string, size: number, anonShared = false): ShmemFile {
-  const f = new AddressSpace(k.nextId++, name, size, anonShared, new SpinLock(k.locks, 'i_mmap_lock'));
+  const f = new AddressSpace(k.nextId++, name, size, anonShared, new SpinLock(k.locks, 'i_mmap_lock'), SHMEM_FILE_OPS);
   k.files.set(f.id, f);
   return f;
 }
@@ -145,6 +161,12 @@ export function shmemZeroSetup(k: Kernel, vma: Vma): void {
  */
 export function shmemRelease(k: Kernel, f: AddressSpace): void {
   if (!f.unlinked || f.mapped || f.refs > 0) return;
+  if (f.fileOps.release !== undefined) {
+    // a feature's file type drops what it holds
+    f.fileOps.release(k, f);
+    k.files.delete(f.id);
+    return;
+  }
   if (f.device !== null) {
     deviceRelease(k, f);
     return;

@@ -17,7 +17,7 @@ import { getPage } from '../mm/page-ref.js';
 import { VM_FAULT_MINOR, VM_FAULT_SIGBUS } from '../mm/fault.js';
 import { type Vma, type VmFaultResult, type VmOperations, VM_CAN_NONLINEAR } from '../mm/types.js';
 import type { KGen } from '../sched/run.js';
-import { AddressSpace } from './address-space.js';
+import { AddressSpace, type FileOperations } from './address-space.js';
 
 /**
  * Create an XIP file of `size` bytes in the next free part of the XIP
@@ -26,10 +26,13 @@ import { AddressSpace } from './address-space.js';
 export function xipFileCreate(k: Kernel, name: string, size: number): AddressSpace {
   const nr = Math.ceil(size / PAGE_SIZE);
   const mem = k.mem;
+  if (mem.xipFrames > 0 && !mem.xipMemmap) {
+    throw new KernelConfigError(`XIP image has no memmap: get_xip_page needs a struct page for ${name} (a feature that maps the image by pfn must create its own file type)`);
+  }
   if (k.xipNext + nr > mem.xipFrames) {
     throw new KernelConfigError(`XIP image of ${mem.xipFrames} pages has no room for ${name} (${nr} pages; build the kernel with a larger xipBytes)`);
   }
-  const f = new AddressSpace(k.nextId++, name, nr * PAGE_SIZE, false, new SpinLock(k.locks, 'i_mmap_lock'));
+  const f = new AddressSpace(k.nextId++, name, nr * PAGE_SIZE, false, new SpinLock(k.locks, 'i_mmap_lock'), XIP_FILE_OPS);
   f.xipBase = mem.xipBase + k.xipNext;
   k.xipNext += nr;
   const p = k.pages;
@@ -70,3 +73,16 @@ export function xipFileMmap(k: Kernel, vma: Vma): number {
   vma.vmFlags |= VM_CAN_NONLINEAR;
   return 0;
 }
+
+/**
+ * The `file_operations` of an XIP filesystem's files: mmap is
+ * {@link xipFileMmap}.
+ * @see fs/ext2/file.c ext2_xip_file_operations
+ */
+export const XIP_FILE_OPS: FileOperations = Object.freeze({
+  name: 'xip',
+  // eslint-disable-next-line require-yield -- xip_file_mmap never sleeps, but f_op->mmap is a kernel path
+  *mmap(k: Kernel, _file: AddressSpace, vma: Vma): KGen<number> {
+    return xipFileMmap(k, vma);
+  },
+});

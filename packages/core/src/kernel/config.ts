@@ -4,6 +4,7 @@
  * the execution mode.
  * @module
  */
+import type { CostTable } from '../machine/cost.js';
 import type { MachineProfile, Placement } from '../machine/profile.js';
 import type { ExploreOptions, ExploreStrategy, Mode } from '../sched/scheduler.js';
 import type { Violation } from '../observe/check.js';
@@ -29,8 +30,15 @@ export interface BuildOptions {
   swapBytes?: number;
   /** Huge pages in the pool (`nr_hugepages`, 2 MiB each), set aside at boot. */
   hugePages?: number;
-  /** Size of an execute-in-place image above RAM (with a memmap, as 2.6.24 needs). */
+  /** Size of an execute-in-place image above RAM (with a memmap, as 2.6.24 needs, unless `xipMemmap` is false). */
   xipBytes?: number;
+  /**
+   * Whether the XIP image gets a memmap (`struct page` per frame, counted
+   * in `nr_memmap_pages`). Default true: 2.6.24's `get_xip_page` needs it.
+   * False models an image mapped by pfn (VM_MIXEDMAP XIP), which only a
+   * feature's own file type can map.
+   */
+  xipMemmap?: boolean;
   /** Override the profile's mmap placement. */
   placement?: Placement;
   /** The feature set. */
@@ -83,6 +91,8 @@ export interface KernelInit {
   hugePages: number;
   /** XIP image size in bytes. */
   xipBytes: number;
+  /** The XIP image has a memmap. */
+  xipMemmap: boolean;
   /** Seed. */
   seed: number;
   /** Run the checker and oracle at operation boundaries. */
@@ -95,4 +105,33 @@ export interface KernelInit {
   explore: ExploreOptions | null;
   /** Trace event cap (0: no trace). */
   traceEvents: number;
+}
+
+/**
+ * The machine a kernel is being built for, after the build options and
+ * before memory is laid out: what a feature's `configure` may change (an
+ * XIP image without a memmap, memory sizes, the cost table). `buildKernel`
+ * checks the result as it checks the options.
+ */
+export interface MachineConfig {
+  /** The machine profile chosen (its name, topology and TLB geometry). */
+  readonly profile: MachineProfile;
+  /** CPUs online. */
+  cpus: number;
+  /** Simulated RAM in bytes. */
+  memBytes: number;
+  /** Swap space in bytes. */
+  swapBytes: number;
+  /** Huge pages in the pool. */
+  hugePages: number;
+  /** XIP image size in bytes. */
+  xipBytes: number;
+  /** The XIP image has a memmap (see {@link BuildOptions.xipMemmap}). */
+  xipMemmap: boolean;
+  /** mmap placement. */
+  placement: Placement;
+  /** `CONFIG_PREEMPT`. */
+  preempt: boolean;
+  /** The cost table the kernel will charge (a copy of the profile's: change it freely). */
+  costs: CostTable;
 }

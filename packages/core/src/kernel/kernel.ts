@@ -38,9 +38,14 @@ import { buildMetrics, type Metrics, takeSnapshot, type Snapshot } from '../obse
 import { Oracle } from '../observe/oracle.js';
 import { type TraceFile, TraceRecorder } from '../observe/trace.js';
 import { VmStat } from '../observe/vmstat.js';
+import { type CostSpec, type FeatureCost, FeatureCosts } from '../seams/costs.js';
+import { FeatureCounters } from '../seams/counters.js';
 import { KernelConfigError, type ResolvedFeature } from '../seams/feature.js';
+import { type FileType, type FileTypeOps, FileTypes } from '../seams/file-types.js';
+import { CheckHooks, type FrameRefs, type InvariantCheck, type OracleCheck } from '../seams/hooks.js';
 import type { Seams } from '../seams/seams.js';
 import { SeamTable } from '../seams/seam-table.js';
+import { type MmSlot, type MmSlotRules, SlotTable, type VmaSlot, type VmaSlotRules } from '../seams/slots.js';
 import type { InvariantReport, KernelConfig, KernelInit, ReadResult } from './config.js';
 import { Sys, type ThreadProgram } from './sys.js';
 import {
@@ -114,10 +119,20 @@ export class Kernel {
   readonly hugetlbInstantiationMutex: Mutex;
   /** RCU. */
   readonly rcu: Rcu;
-  /** The seam table; features override through it. */
+  /** The seam table; features wrap or replace seams through it. */
   readonly seamTable = new SeamTable();
   /** The mms sharing each shared page table, by the table's pfn (see `pgtableShare`). */
   readonly sharedTables = new Map<number, MmStruct[]>();
+  /** Counters and gauges the features declared ({@link Kernel.defineCounters}, {@link Kernel.defineGauge}). */
+  readonly featureCounters = new FeatureCounters();
+  /** Invariant checks, oracle checks and frame references the features added. */
+  readonly checkHooks = new CheckHooks();
+  /** Per-VMA and per-mm extension slots the features declared. */
+  readonly slots = new SlotTable();
+  /** File types and character devices the features registered. */
+  readonly fileTypes = new FileTypes();
+  /** Named costs the features added ({@link Kernel.defineCost}). */
+  readonly featureCosts = new FeatureCosts();
   /** Live page tables per level (PTE, PMD, PUD, PGD). */
   readonly ptLive: [number, number, number, number] = [0, 0, 0, 0];
   /** `sysctl_max_map_count`. */
@@ -185,11 +200,15 @@ export class Kernel {
     this.exploreOptions = init.explore;
     this.features = init.features;
     try {
-      this.mem = new PhysMem(init.memBytes / PAGE_SIZE, init.profile.structPageSize, init.hugePages * HPAGE_FRAMES, init.xipBytes / PAGE_SIZE);
+      this.mem = new PhysMem(init.memBytes / PAGE_SIZE, init.profile.structPageSize, init.hugePages * HPAGE_FRAMES, init.xipBytes / PAGE_SIZE, init.xipMemmap);
     } catch (e) {
       throw new KernelConfigError(e instanceof Error ? e.message : String(e));
     }
     this.iomem = new IoMem(this.mem.pages.nrFrames);
+    // an XIP image without a memmap is memory without struct page, like a device's
+    if (this.mem.xipFrames > 0 && !this.mem.xipMemmap && this.iomem.alloc('xip image', this.mem.xipFrames) !== this.mem.xipBase) {
+      throw new Error('XIP image misplaced in the physical address map');
+    }
     this.pages = this.mem.pages;
     this.tables = new TableStore(this.pages);
     this.cpus = [];
@@ -237,6 +256,93 @@ export class Kernel {
   chargeFlush(ns: number): void {
     this.charge(ns);
     this.tlbFlushNs += ns;
+  }
+
+  /** Charge a feature's named cost (see {@link Kernel.defineCost}) to the running CPU. */
+  chargeCost(cost: FeatureCost): void {
+    cost.charged++;
+    this.charge(cost.ns);
+  }
+
+  // ---- extension plumbing: what a feature declares at install ----------------
+
+  /**
+   * Declare counters of `feature`: `docs` maps each counter's name to a
+   * one-line description. Returns a plain object of counters, all 0, that
+   * the feature increments (`c.invalidates++`); the metrics report them as
+   * `metrics.feature.<feature>.<name>`, their descriptions as
+   * `metrics.featureDocs.<feature>.<name>`.
+   */
+  defineCounters<K extends string>(feature: string, docs: Readonly<Record<K, string>>): Record<K, number> {
+    return this.featureCounters.define(feature, docs);
+  }
+
+  /**
+   * Declare a gauge of `feature`: `sample()` is read at the workload's
+   * snapshot and reported as `metrics.feature.<feature>.<name>`.
+   */
+  defineGauge(feature: string, name: string, doc: string, sample: () => number): void {
+    this.featureCounters.defineGauge(feature, name, doc, sample);
+  }
+
+  /**
+   * Add an invariant check of `feature`, run by the checker wherever the
+   * core's checks run (every operation boundary with checking on,
+   * {@link Kernel.check}, {@link Kernel.finish}); what it returns is
+   * reported as violations of check `<feature>:<name>`.
+   */
+  addInvariantCheck(feature: string, name: string, check: InvariantCheck): void {
+    this.checkHooks.addInvariantCheck(feature, name, check);
+  }
+
+  /**
+   * Add a check of `feature` against the data oracle (with checking on):
+   * it gets the oracle's expectation for any user address and returns the
+   * mismatches, reported as violations of check `<feature>:<name>`.
+   */
+  addOracleCheck(feature: string, name: string, check: OracleCheck): void {
+    this.checkHooks.addOracleCheck(feature, name, check);
+  }
+
+  /**
+   * Declare the references `feature` holds on frames (a secondary MMU's
+   * pages): the checker adds them to each frame's expected refcount. Once
+   * every mm has exited, a frame still held is reported as a leak.
+   */
+  addFrameRefs(feature: string, refs: FrameRefs): void {
+    this.checkHooks.addFrameRefs(feature, refs);
+  }
+
+  /**
+   * Declare a per-VMA extension slot of `feature`, with the rule `split_vma`,
+   * `vma_merge`, `dup_mmap` and mremap apply to its value.
+   */
+  vmaSlot<T>(feature: string, name: string, rules: VmaSlotRules<T>): VmaSlot<T> {
+    return this.slots.vmaSlot(feature, name, rules);
+  }
+
+  /** Declare a per-mm extension slot of `feature`, with the rule `dup_mmap` applies to its value. */
+  mmSlot<T>(feature: string, name: string, rules: MmSlotRules<T>): MmSlot<T> {
+    return this.slots.mmSlot(feature, name, rules);
+  }
+
+  /**
+   * Register a file type or character device of `feature`: its
+   * `file_operations` (`mmap`, optional `release`) and an optional setup.
+   * Create files of it with {@link Kernel.fileCreate}.
+   */
+  registerFileType(feature: string, name: string, ops: FileTypeOps): FileType {
+    return this.fileTypes.register(feature, name, ops);
+  }
+
+  /**
+   * Add a named cost of `feature` (a secondary TLB's flush instruction):
+   * `ns` for every machine, or per machine profile name with an optional
+   * `default`. Returns the cost on this kernel's machine; charge it with
+   * {@link Kernel.chargeCost}.
+   */
+  defineCost(feature: string, name: string, doc: string, ns: CostSpec): FeatureCost {
+    return this.featureCosts.define(feature, name, doc, ns, this.profile.name);
   }
 
   /** Account a table page at `level` (+1 or -1). */
@@ -679,6 +785,21 @@ export class Kernel {
       throw new KernelConfigError(`hugetlbfs file size must be a multiple of 2 MiB, got ${size}`);
     }
     return hugetlbfsCreate(this, name, size);
+  }
+
+  /**
+   * Create a file (or character device) of a type a feature registered
+   * ({@link Kernel.registerFileType}), `size` bytes; map it with
+   * {@link Kernel.mmap}, which calls the type's `mmap`.
+   */
+  fileCreate(type: FileType, name: string, size: number): ShmemFile {
+    if (!this.fileTypes.list.includes(type)) throw new KernelConfigError(`file type '${type.name}' is not registered in this kernel`);
+    if (!Number.isSafeInteger(size) || size < 0) throw new KernelConfigError(`file size must be a non-negative integer, got ${size}`);
+    const f = new AddressSpace(this.nextId++, name, size, false, new SpinLock(this.locks, 'i_mmap_lock'), type.ops);
+    type.ops.setup?.(this, f);
+    this.files.set(f.id, f);
+    this.opDone(type.name);
+    return f;
   }
 
   /** Create a tmpfs file of `size` bytes. */

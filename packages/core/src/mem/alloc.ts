@@ -37,6 +37,8 @@ export class PhysMem {
   readonly xipBase: number;
   /** Frames of the XIP image. */
   readonly xipFrames: number;
+  /** The XIP image has a memmap (`struct page` per frame), as 2.6.24 needs. */
+  readonly xipMemmap: boolean;
 
   /**
    * @param nrFrames frames of simulated RAM
@@ -46,17 +48,21 @@ export class PhysMem {
    * @param xipFrames frames of an execute-in-place image (flash, DCSS)
    * placed above RAM; 2.6.24's `get_xip_page` needs `struct page` for it,
    * so its memory sections get a memmap, counted in `nr_memmap_pages`
+   * @param xipMemmap false: the image gets no memmap (no `struct page`,
+   * `pfn_valid()` false, nothing counted), as with VM_MIXEDMAP XIP; the
+   * kernel then keeps the image as device memory
    */
-  constructor(nrFrames: number, structPageSize: number, hugeFrames = 0, xipFrames = 0) {
+  constructor(nrFrames: number, structPageSize: number, hugeFrames = 0, xipFrames = 0, xipMemmap = true) {
     if (!Number.isInteger(nrFrames) || nrFrames < 1024) {
       throw new RangeError(`memory of ${nrFrames} frames is too small (at least 1024 frames, 4 MiB)`);
     }
     this.nrFrames = nrFrames;
     this.structPageSize = structPageSize;
     this.xipFrames = xipFrames;
+    this.xipMemmap = xipMemmap;
     this.xipBase = xipFrames > 0 ? Math.ceil(nrFrames / PAGES_PER_SECTION) * PAGES_PER_SECTION : nrFrames;
-    this.pages = new PageArrays(this.xipBase + xipFrames);
-    const xipSections = Math.ceil(xipFrames / PAGES_PER_SECTION);
+    this.pages = new PageArrays(xipMemmap ? this.xipBase + xipFrames : nrFrames);
+    const xipSections = xipMemmap ? Math.ceil(xipFrames / PAGES_PER_SECTION) : 0;
     this.nrMemmapPages = Math.ceil((nrFrames * structPageSize) / 4096) + Math.ceil((xipSections * PAGES_PER_SECTION * structPageSize) / 4096);
     this.freeStack = new Int32Array(nrFrames);
     // pfn 0 and the memmap frames (placed right after it) are reserved.
@@ -78,7 +84,7 @@ export class PhysMem {
    * XIP image); device memory above has none.
    */
   pfnValid(pfn: number): boolean {
-    return (pfn > 0 && pfn < this.nrFrames) || (pfn >= this.xipBase && pfn < this.xipBase + this.xipFrames);
+    return (pfn > 0 && pfn < this.nrFrames) || (this.xipMemmap && pfn >= this.xipBase && pfn < this.xipBase + this.xipFrames);
   }
 
   /** Frames on the free stack (`nr_free_pages`). */

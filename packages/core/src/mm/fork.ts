@@ -5,6 +5,7 @@
  */
 import type { KGen } from '../sched/run.js';
 import type { Kernel } from '../kernel/kernel.js';
+import { mmSlotsFork, vmaSlotsFork } from '../seams/slots.js';
 import { ipiWait } from './tlbflush.js';
 import { isCowMapping, type MmStruct, VM_DONTCOPY, VM_LOCKED } from './types.js';
 import { anonVmaLink, vmaLinkFile } from './vma.js';
@@ -15,18 +16,20 @@ import { anonVmaLink, vmaLinkFile } from './vma.js';
  * and copy its page tables through the `copyPageRange` seam; finally
  * flush the parent's TLB, since COW write-protected its PTEs. The copy of a
  * COW VMA, which write-protects the parent's PTEs, is bracketed by the
- * `rangeBegin`/`rangeEnd` events on the parent. Returns 0 or a negative
- * errno.
+ * `rangeBegin`/`rangeEnd` events on the parent. The mm's and each VMA's
+ * extension slots follow their fork rules. Returns 0 or a negative errno.
  */
 export function* dupMmap(k: Kernel, mm: MmStruct, oldmm: MmStruct): KGen<number> {
   mm.freeAreaCache = oldmm.mmapBase;
   mm.cachedHoleSize = Number.MAX_SAFE_INTEGER;
+  mmSlotsFork(k, oldmm, mm);
   let ret = 0;
   for (const mpnt of oldmm.vmas) {
     if ((mpnt.vmFlags & VM_DONTCOPY) !== 0) continue;
     const tmp = mpnt.clone();
     tmp.mm = mm;
     tmp.vmFlags &= ~VM_LOCKED;
+    vmaSlotsFork(k, mpnt, tmp);
     yield* anonVmaLink(k, tmp);
     yield* vmaLinkFile(k, tmp);
     mm.vmas.push(tmp);

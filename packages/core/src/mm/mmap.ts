@@ -20,10 +20,7 @@ import {
 import type { KGen } from '../sched/run.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { AddressSpace } from '../fs/address-space.js';
-import { shmemVmOps, shmemZeroSetup } from '../fs/shmem.js';
-import { hugetlbfsFileMmap } from '../fs/hugetlbfs.js';
-import { deviceMmap } from '../fs/drivers.js';
-import { xipFileMmap } from '../fs/xip.js';
+import { shmemZeroSetup } from '../fs/shmem.js';
 import { freePgtables } from './free-pgtables.js';
 import { makePagesPresent } from './gup.js';
 import { unmapVmas } from './zap.js';
@@ -43,7 +40,6 @@ import {
   PROT_WRITE,
   Vma,
   VM_ACCOUNT,
-  VM_CAN_NONLINEAR,
   VM_EXEC,
   VM_GROWSDOWN,
   VM_LOCKED,
@@ -218,22 +214,16 @@ export function* mmapRegion(k: Kernel, mm: MmStruct, file: AddressSpace | null, 
   }
   const vma = new Vma(mm, addr, addr + len, vmFlags, vmGetPageProt(vmFlags), pgoff);
   k.charge(k.costs.vmaOp);
-  if (file?.huge === true || file?.device != null || (file !== null && file.xipBase !== 0)) {
-    // f_op->mmap of hugetlbfs, a device driver, or an XIP filesystem
+  if (file !== null) {
+    // f_op->mmap: tmpfs, hugetlbfs, a device driver, an XIP filesystem, or a feature's file type
     vma.vmFile = file;
-    const err = file.huge ? hugetlbfsFileMmap(k, vma) : file.device !== null ? yield* deviceMmap(k, vma) : xipFileMmap(k, vma);
+    const err = yield* file.fileOps.mmap(k, file, vma);
     if (err !== 0) {
       // undo any partial mapping done by a device driver
       yield* unmapRegion(k, mm, [vma], prev, findVmaPrev(mm, addr).vma, vma.vmStart, vma.vmEnd);
       return err;
     }
     vmFlags = vma.vmFlags;
-  } else if (file !== null) {
-    // shmem_mmap: tmpfs supports remap_file_pages
-    vma.vmFlags |= VM_CAN_NONLINEAR;
-    vmFlags = vma.vmFlags;
-    vma.vmFile = file;
-    vma.vmOps = shmemVmOps(k);
   } else if ((vmFlags & VM_SHARED) !== 0) {
     shmemZeroSetup(k, vma);
   }

@@ -11,6 +11,7 @@ import { doMunmap, getUnmappedArea } from './mmap.js';
 import { lookupPteTable, pteAllocMap } from './pgalloc.js';
 import { ptlLockSlow } from '../sched/lock.js';
 import { makePagesPresent } from './gup.js';
+import { vmaSlotsMremap } from '../seams/slots.js';
 import {
   MAP_SHARED,
   MREMAP_FIXED,
@@ -46,7 +47,8 @@ export function* copyVma(k: Kernel, vma: Vma, addr: number, len: number, pgoff: 
   if (vma.vmFile === null && vma.anonVma === null) pgoff = addr / PAGE_SIZE;
   const vmaStart = vma.vmStart;
   const { prev } = findVmaPrev(mm, addr);
-  const merged = yield* vmaMerge(k, mm, prev, addr, addr + len, vma.vmFlags, vma.anonVma, vma.vmFile, pgoff);
+  const moved = vmaSlotsMremap(k, vma);
+  const merged = yield* vmaMerge(k, mm, prev, addr, addr + len, vma.vmFlags, vma.anonVma, vma.vmFile, pgoff, moved);
   if (merged !== null) {
     // the source may have been merged into the new VMA
     if (vmaStart >= merged.vmStart && vmaStart < merged.vmEnd) vma = merged;
@@ -56,6 +58,7 @@ export function* copyVma(k: Kernel, vma: Vma, addr: number, len: number, pgoff: 
   nv.vmStart = addr;
   nv.vmEnd = addr + len;
   nv.vmPgoff = pgoff;
+  nv.ext = moved;
   yield* vmaLink(k, mm, nv);
   k.charge(k.costs.vmaOp);
   return { newVma: nv, vma };

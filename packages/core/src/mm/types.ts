@@ -155,6 +155,12 @@ export class Vma {
   anonVma: AnonVma | null;
   /** `vm_ops`. */
   vmOps: VmOperations | null;
+  /**
+   * Features' per-VMA values by slot index (as `vm_policy` and
+   * `vm_private_data` hang off the kernel's VMA), or null while empty.
+   * See `Kernel.vmaSlot`.
+   */
+  ext: unknown[] | null = null;
 
   constructor(mm: MmStruct, start: number, end: number, flags: number, prot: number, pgoff: number) {
     this.mm = mm;
@@ -174,6 +180,7 @@ export class Vma {
     v.vmFile = this.vmFile;
     v.anonVma = this.anonVma;
     v.vmOps = this.vmOps;
+    v.ext = this.ext === null ? null : this.ext.slice();
     return v;
   }
 }
@@ -225,6 +232,8 @@ export class MmStruct {
   readonly pageTableLock: SpinLock;
   /** Set once `exit_mmap` has torn it down. */
   dead = false;
+  /** Features' per-mm values by slot index, or null while empty. See `Kernel.mmSlot`. */
+  ext: unknown[] | null = null;
 
   constructor(id: number, pgd: number, nrCpus: number, mmapBase: number, mmapSem: RwSem, ptl: SpinLock) {
     this.id = id;

@@ -13,6 +13,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import { EINVAL, ENOMEM } from '../errno.js';
 import { SpinLock, spinLock } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
+import { type MergeWatch, vmaSlotsMergeBegin, vmaSlotsMergeEnd, vmaSlotsSplit } from '../seams/slots.js';
 import { AnonVma, type MmStruct, Vma, VM_HUGETLB, VM_NONLINEAR, VM_SHARED, VM_SPECIAL } from './types.js';
 
 /** Index of the first VMA with `vm_end > addr`, or `vmas.length`. */
@@ -258,6 +259,7 @@ export function* splitVma(k: Kernel, mm: MmStruct, vma: Vma, addr: number, newBe
     nv.vmPgoff += (addr - vma.vmStart) / PAGE_SIZE;
     vma.vmEnd = addr;
   }
+  vmaSlotsSplit(k, vma, nv);
   yield* vmaLink(k, mm, nv);
   return nv;
 }
@@ -279,11 +281,19 @@ function canMergeAfter(vma: Vma, flags: number, anon: AnonVma | null, file: Vma[
   );
 }
 
+/** The end of a successful `vma_merge`: the extension slots' merge rules, then the VMA. */
+function merged(k: Kernel, watch: MergeWatch | null, vma: Vma, srcExt: readonly unknown[] | null): Vma {
+  if (watch !== null) vmaSlotsMergeEnd(k, watch, vma, srcExt);
+  return vma;
+}
+
 /**
  * `vma_merge()`: try to merge the range [addr, end) with its neighbours
  * `prev` and the VMA after it. Returns the VMA that now covers the range,
  * or null when nothing merged. The eight cases of the kernel's comment map
- * onto {@link vmaAdjust}.
+ * onto {@link vmaAdjust}. The surviving VMA's extension slots follow their
+ * merge rules; `srcExt` holds the slot values a range no VMA covered
+ * brings (mremap's moved VMA; the kernel passes a policy the same way).
  * @see mm/mmap.c vma_merge
  */
 export function* vmaMerge(
@@ -296,12 +306,14 @@ export function* vmaMerge(
   anonVma: AnonVma | null,
   file: Vma['vmFile'],
   pgoff: number,
+  srcExt: readonly unknown[] | null = null,
 ): KGen<Vma | null> {
   if ((vmFlags & VM_SPECIAL) !== 0) return null;
   const pglen = (end - addr) / PAGE_SIZE;
   let next = prev !== null ? vmaNext(mm, prev) : (mm.vmas[0] ?? null);
   const area = next;
   if (next !== null && next.vmEnd === end) next = vmaNext(mm, next);
+  const watch = k.slots.vma.length === 0 ? null : vmaSlotsMergeBegin(k, [prev, area, area !== null ? vmaNext(mm, area) : null]);
   if (prev !== null && prev.vmEnd === addr && canMergeAfter(prev, vmFlags, anonVma, file, pgoff)) {
     if (
       next !== null &&
@@ -313,20 +325,20 @@ export function* vmaMerge(
     } else {
       yield* vmaAdjust(k, prev, prev.vmStart, end, prev.vmPgoff);
     }
-    return prev;
+    return merged(k, watch, prev, srcExt);
   }
   if (next !== null && end === next.vmStart && canMergeBefore(next, vmFlags, anonVma, file, pgoff + pglen)) {
     if (prev !== null && addr < prev.vmEnd) {
       yield* vmaAdjust(k, prev, prev.vmStart, addr, prev.vmPgoff);
-      return next;
+      return merged(k, watch, next, srcExt);
     }
     const target = area !== null && area !== next && area.vmStart <= addr ? area : next;
     if (target === next) {
       yield* vmaAdjust(k, next, addr, next.vmEnd, next.vmPgoff - pglen);
-      return next;
+      return merged(k, watch, next, srcExt);
     }
     yield* vmaAdjust(k, target, addr, next.vmEnd, next.vmPgoff - pglen);
-    return target;
+    return merged(k, watch, target, srcExt);
   }
   return null;
 }

@@ -7,7 +7,9 @@
  * counters, VMA order and `vm_pgoff` (every mapped page's index must be
  * its linear index in its VMA), PTE permissions against the VMA, TLB
  * entries against PTEs (never more permissive, never a freed or reused
- * frame), and the vmstat gauges.
+ * frame), and the vmstat gauges. Features add their own checks and the
+ * references they hold on frames (`Kernel.addInvariantCheck`,
+ * `Kernel.addFrameRefs`).
  * @module
  */
 import {
@@ -298,10 +300,28 @@ function checkTlbs(k: Kernel, out: Findings): void {
   }
 }
 
+/**
+ * The references features declare on frames, per pfn (null when no
+ * feature declares any). A reference on a frame outside RAM is reported.
+ */
+function featureRefs(k: Kernel, out: Findings): Int32Array | null {
+  const hooks = k.checkHooks.frameRefs;
+  if (hooks.length === 0) return null;
+  const refs = new Int32Array(k.pages.nrFrames);
+  for (const h of hooks) {
+    h.fn(k, (pfn, n) => {
+      if (!Number.isInteger(pfn) || pfn <= 0 || pfn >= refs.length) out.add(`${h.feature}:refs`, `feature '${h.feature}' declares ${n} references on frame ${pfn}, outside RAM`);
+      else refs[pfn]! += n;
+    });
+  }
+  return refs;
+}
+
 /** Run every check; returns the violations (empty when the model is consistent). */
 export function checkKernel(k: Kernel): Violation[] {
   const out = new Findings();
   const s = scratch(k);
+  const extra = featureRefs(k, out);
   const reach = new Map<number, number>();
   const mms = k.liveMms();
   for (const mm of mms) {
@@ -354,8 +374,10 @@ export function checkKernel(k: Kernel): Violation[] {
   let lruPages = 0;
   for (let pfn = 1; pfn < k.pages.nrFrames; pfn++) {
     const f = p.flags[pfn]!;
+    const held = extra === null ? 0 : extra[pfn]!;
     if ((f & PG_allocated) === 0) {
       if (s.mapped[pfn] !== 0) out.add('refcount', `free frame ${pfn} is mapped ${s.mapped[pfn]!} times`);
+      if (held !== 0) out.add('refcount', `free frame ${pfn} is held by ${held} feature references`);
       continue;
     }
     if ((f & PG_table) !== 0) {
@@ -365,7 +387,7 @@ export function checkKernel(k: Kernel): Violation[] {
     if ((f & PG_huge_tail) !== 0) continue;
     if ((f & (PG_xip | PG_driver)) !== 0) {
       // an XIP image page or a driver's page: one reference of its owner besides the mappings
-      const want = s.mapped[pfn]! + 1 + p.pinned[pfn]!;
+      const want = s.mapped[pfn]! + 1 + p.pinned[pfn]! + held;
       if (p.count[pfn] !== want) out.add('refcount', `${(f & PG_xip) !== 0 ? 'XIP' : 'driver'} page ${pfn}: refcount ${p.count[pfn]!}, expected ${want}`);
       if (p.mapcount[pfn] !== s.mapped[pfn]) out.add('mapcount', `frame ${pfn}: mapcount ${p.mapcount[pfn]!} but ${s.mapped[pfn]!} PTEs map it`);
       if (s.mapped[pfn]! > 0) fileMapped++;
@@ -373,17 +395,18 @@ export function checkKernel(k: Kernel): Violation[] {
     }
     if ((f & PG_huge) !== 0) {
       // 2.6.24 hugetlb pages have no rmap: references only (PMD entries, page cache, pins)
-      const want = s.mapped[pfn]! + s.cached[pfn]! + p.pinned[pfn]!;
+      const want = s.mapped[pfn]! + s.cached[pfn]! + p.pinned[pfn]! + held;
       if (p.count[pfn] !== want) out.add('refcount', `huge page ${pfn}: refcount ${p.count[pfn]!}, expected ${want}`);
       if (want === 0) out.add('leak', `huge page ${pfn} is allocated but unused`);
       continue;
     }
     const mapped = s.mapped[pfn]!;
     const swapcache = (f & PG_swapcache) !== 0 ? 1 : 0;
-    const want = mapped + s.cached[pfn]! + swapcache + p.pinned[pfn]!;
+    const want = mapped + s.cached[pfn]! + swapcache + p.pinned[pfn]! + held;
     if (p.mapcount[pfn] !== mapped) out.add('mapcount', `frame ${pfn}: mapcount ${p.mapcount[pfn]!} but ${mapped} PTEs map it`);
     if (p.count[pfn] !== want) {
-      out.add('refcount', `frame ${pfn}: refcount ${p.count[pfn]!}, expected ${want} (${mapped} mappings + ${s.cached[pfn]!} page cache + ${swapcache} swap cache + ${p.pinned[pfn]!} pins)`);
+      const feat = held !== 0 ? ` + ${held} feature references` : '';
+      out.add('refcount', `frame ${pfn}: refcount ${p.count[pfn]!}, expected ${want} (${mapped} mappings + ${s.cached[pfn]!} page cache + ${swapcache} swap cache + ${p.pinned[pfn]!} pins${feat})`);
     }
     if (want === 0) out.add('leak', `frame ${pfn} is allocated but neither mapped, cached nor pinned`);
     if ((f & PG_lru) === 0 && (mapped > 0 || swapcache > 0)) out.add('lru', `frame ${pfn} is in use but on no LRU list`);
@@ -416,6 +439,7 @@ export function checkKernel(k: Kernel): Violation[] {
   }
   if (listed !== lruPages) out.add('lru', `${lruPages} pages flagged PG_lru but ${listed} on the lists`);
   checkTlbs(k, out);
+  for (const h of k.checkHooks.invariants) for (const m of h.fn(k)) out.add(`${h.feature}:${h.name}`, m);
   return out.list;
 }
 
@@ -440,6 +464,12 @@ export function checkNoLeaks(k: Kernel): Violation[] {
   for (const f of k.files.values()) driverPages += f.device?.pages?.length ?? 0;
   const used = k.mem.hugeBase - 1 - k.mem.nrMemmapPages - k.mem.nrFree;
   if (used !== cached + driverPages) out.add('leak', `${used} frames in use after every mm exited, ${cached} of them page cache and ${driverPages} held by drivers`);
+  // a feature's references on frames (a secondary MMU's) go with the mms they came from
+  for (const h of k.checkHooks.frameRefs) {
+    h.fn(k, (pfn, n) => {
+      if (n !== 0) out.add('leak', `feature '${h.feature}' still holds ${n} references on frame ${pfn} after every mm exited`);
+    });
+  }
   for (const v of checkKernel(k)) out.add(v.check, v.message);
   return out.list;
 }

@@ -1,7 +1,9 @@
 /**
  * Reports: the snapshot a workload takes before its teardown, and the
  * metrics object (`/proc/vmstat`, `/proc/meminfo`, per-level tables,
- * per-process figures, simulated time) that the CLI prints.
+ * per-process figures, simulated time; with features, their counters and
+ * gauges and the chain installed in each changed seam) that the CLI
+ * prints.
  * @module
  */
 import type { Kernel } from '../kernel/kernel.js';
@@ -48,6 +50,8 @@ export interface Snapshot {
   procs: ProcFigures[];
   /** Huge page pool at the snapshot. */
   huge: HugeFigures;
+  /** Features' gauges at the snapshot, per feature (absent when no feature declares one). */
+  featureGauges?: Record<string, Record<string, number>>;
 }
 
 /** The huge page pool's state. */
@@ -96,6 +100,19 @@ export interface Metrics {
   sim: SimFigures;
   /** Lock statistics per class. */
   locks: Record<string, LockStat>;
+  /**
+   * Features' counters (end of run) and gauges (at the snapshot), per
+   * feature and name (`feature['mmu-notifiers'].invalidates`); absent when
+   * no feature declares any.
+   */
+  feature?: Record<string, Record<string, number>>;
+  /** The one-line description of each entry of {@link Metrics.feature}, per feature and name. */
+  featureDocs?: Record<string, Record<string, string>>;
+  /**
+   * Per changed seam, the chain installed on it in installation order, each
+   * link `owner (wrap)` or `owner (replace)`; absent when no seam changed.
+   */
+  seams?: Record<string, string[]>;
 }
 
 /** Freeze the gauges and per-process figures now. */
@@ -117,7 +134,10 @@ export function takeSnapshot(k: Kernel): Snapshot {
     });
   }
   const [pte, pmd, pud, pgd] = k.ptLive;
-  return { gauges, pagetables: { pgd, pud, pmd, pte }, procs, huge: { free: k.hugePool.nrFree, resv: k.hugePool.resv } };
+  const snap: Snapshot = { gauges, pagetables: { pgd, pud, pmd, pte }, procs, huge: { free: k.hugePool.nrFree, resv: k.hugePool.resv } };
+  const featureGauges = k.featureCounters.sampleGauges();
+  if (featureGauges !== null) snap.featureGauges = featureGauges;
+  return snap;
 }
 
 /** Assemble the metrics report from the counters and a snapshot. */
@@ -143,7 +163,7 @@ export function buildMetrics(k: Kernel, snap: Snapshot): Metrics {
     SwapTotal: k.swap.totalPages * 4,
     SwapFree: (k.swap.totalPages - g.nr_swap_used) * 4,
   };
-  return {
+  const out: Metrics = {
     vmstat,
     peak,
     meminfo,
@@ -157,4 +177,11 @@ export function buildMetrics(k: Kernel, snap: Snapshot): Metrics {
     },
     locks: k.locks.toJSON(),
   };
+  if (!k.featureCounters.empty) {
+    out.feature = k.featureCounters.report(snap.featureGauges ?? null);
+    out.featureDocs = k.featureCounters.docs();
+  }
+  const seams = k.seamTable.chainReport();
+  if (Object.keys(seams).length > 0) out.seams = seams;
+  return out;
 }

@@ -6,6 +6,7 @@
  * calls alone: a private page's token per (mm, page), a shared file page's
  * per (file, offset); private file pages not yet written read the file's.
  * It never trusts the model's page tables for what should be there.
+ * Features add checks against its expectations (`Kernel.addOracleCheck`).
  * @module
  */
 import { PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
@@ -234,6 +235,12 @@ export class Oracle {
           out.push({ check: 'oracle', message: `file ${f.name} page ${pgoff} holds 0x${k.pages.token[pfn]!.toString(16)}, expected 0x${tok.toString(16)}` });
         }
       }
+    }
+    // features' checks against the same expectations (a secondary MMU's view of memory)
+    const hooks = k.checkHooks.oracle;
+    if (hooks.length > 0) {
+      const expected = (mm: MmStruct, addr: number): number => this.expected(mm, addr);
+      for (const h of hooks) for (const message of h.fn(k, expected)) out.push({ check: `${h.feature}:${h.name}`, message });
     }
     return out;
   }

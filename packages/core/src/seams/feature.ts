@@ -7,6 +7,7 @@
  * problem, as fastify checks plugin dependencies.
  * @module
  */
+import type { MachineConfig } from '../kernel/config.js';
 import type { Kernel } from '../kernel/kernel.js';
 
 /** Error for a kernel configuration the model refuses (bad feature set, machine, size). */
@@ -85,7 +86,17 @@ export interface FeatureDefinition<O extends Record<string, OptionSpec>> {
   readonly requires?: readonly string[];
   /** Features that must not be in the same set. */
   readonly conflicts?: readonly string[];
-  /** Install into a kernel being built: override seams, add counters. */
+  /**
+   * Before the kernel is made: change the machine it is built for (memory
+   * sizes, an XIP image without a memmap, costs). Runs for every feature,
+   * in the set's order, before any `install`.
+   */
+  configure?(machine: MachineConfig, options: OptionValues<O>): void;
+  /**
+   * Install into a kernel being built: wrap or replace seams
+   * (`kernel.seamTable.wrap` / `.replace`), declare counters, gauges,
+   * checks, slots, file types and costs.
+   */
   install(kernel: Kernel, options: OptionValues<O>): void;
 }
 

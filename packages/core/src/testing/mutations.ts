@@ -92,7 +92,7 @@ export const freeBeforeFlush: Feature = defineFeature({
   thread: TEST_ONLY_THREAD,
   options: {},
   install(k) {
-    k.seamTable.override(FREE_BEFORE_FLUSH, 'tlbGather', (prev) => ({ ...prev, flush: freeThenFlush }));
+    k.seamTable.wrap(FREE_BEFORE_FLUSH, 'tlbGather', (prev) => ({ ...prev, flush: freeThenFlush }));
   },
 });
 
@@ -132,7 +132,7 @@ export const anonNoPtl: Feature = defineFeature({
   thread: TEST_ONLY_THREAD,
   options: {},
   install(k) {
-    k.seamTable.override(ANON_NO_PTL, 'anonFault', () => anonFaultUnlocked);
+    k.seamTable.replace(ANON_NO_PTL, 'anonFault', anonFaultUnlocked);
   },
 });
 
