@@ -82,14 +82,22 @@ export function addRss(k: Kernel, mm: MmStruct, pte: number, anon: number, file:
   }
 }
 
+/** Pages mapped below a table, as {@link tableRss} counts them. */
+export interface TableRss {
+  /** Anonymous pages. */
+  anon: number;
+  /** File (page-cache) pages. */
+  file: number;
+}
+
 /**
  * The pages mapped below table `pfn` of `level` (a PTE table's present
  * entries; for a PMD table, those of every PTE table below it), split into
  * anonymous and file pages, for the RSS a new sharer gains or an
  * unsharing one loses. Raw pfns (no struct page) are not counted.
  */
-export function tableRss(k: Kernel, level: Level, pfn: number): { anon: number; file: number } {
-  const out = { anon: 0, file: 0 };
+export function tableRss(k: Kernel, level: Level, pfn: number): TableRss {
+  const out: TableRss = { anon: 0, file: 0 };
   if (level !== LEVEL_PTE && level !== LEVEL_PMD) return out;
   const a = k.tables.arr(pfn);
   const b0 = k.tables.base(pfn);
