@@ -282,7 +282,7 @@ export function kebab(name: string): string {
 
 /**
  * The test-only feature `test-wrap-<seam>` (or `name`): its install
- * overrides `seam` with a wrapper that records each call in `log` under
+ * wraps `seam` with a wrapper that records each call in `log` under
  * the feature's name and then defers to the previous implementation.
  */
 export function wrapFeature(seam: SeamName, log: SeamLog, name = `test-wrap-${kebab(seam)}`): Feature {
@@ -297,7 +297,7 @@ export function wrapFeature(seam: SeamName, log: SeamLog, name = `test-wrap-${ke
       const note: Note = (op, args) => {
         log.calls.push({ by: name, seam, op, from: coreCaller(), args });
       };
-      k.seamTable.override(name, seam, (prev) => wrapper(prev, note));
+      k.seamTable.wrap(name, seam, (prev) => wrapper(prev, note));
     },
   });
 }

@@ -309,10 +309,13 @@ export function* unmapHugepageRange(k: Kernel, vma: Vma, start: number, end: num
 }
 
 /**
- * `hugetlb_change_protection()`.
+ * `hugetlb_change_protection()`, bracketed by the `rangeBegin`/`rangeEnd`
+ * events as the generic `change_protection` is (2.6.24 had no hook here;
+ * mainline later put its range notifier calls in this place).
  */
 export function* hugetlbChangeProtection(k: Kernel, vma: Vma, start: number, end: number, newprot: number): KGen<void> {
   const mm = vma.mm;
+  yield* k.seams.rangeBegin(k, mm, start, end, 'mprotect');
   for (let addr = start; addr < end; addr += HPAGE_SIZE) {
     const pte = hugePteOffset(k, mm, addr);
     if (pte === null) continue;
@@ -324,6 +327,7 @@ export function* hugetlbChangeProtection(k: Kernel, vma: Vma, start: number, end
     if (f !== 0) pte.a[pte.b] = (f & ~PROT_BITS) | (newprot & PROT_BITS);
   }
   if (k.seams.flushTlb(k, 'range', mm, start, end, 'hugetlb')) yield* ipiWait(k);
+  yield* k.seams.rangeEnd(k, mm, start, end, 'mprotect');
 }
 
 /**
