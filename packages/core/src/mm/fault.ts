@@ -67,7 +67,7 @@ export function baseVmNormalPage(k: Kernel, vma: Vma, addr: number, _flags: numb
     if (pfn === vma.vmPgoff + (addr - vma.vmStart) / 4096) return 0;
     if (!isCowMapping(vma.vmFlags)) return 0;
   }
-  if (!k.mem.pfnValid(pfn)) {
+  if ((pfn <= 0 || pfn >= k.pages.nrFrames) && !k.mem.pfnValid(pfn)) {
     k.reportViolation('bad_pte', `Bad page map: pte maps pfn ${pfn} without a struct page at 0x${addr.toString(16)} (mm ${vma.mm.id})`);
     return 0;
   }

@@ -166,11 +166,13 @@ export class Scheduler {
         }
         const list = byCpu.get(cpu.id);
         if (list === undefined) continue;
+        // the thread this CPU runs, or (when it finished) the next one it would
+        // switch to: `current` keeps the one that ran last, so that step()
+        // sees the switch and restores the new thread's kernel state
         let cur = current.get(cpu.id);
         if (cur === undefined || cur.done) {
           cur = list.find((t) => !t.done);
           if (cur === undefined) continue;
-          current.set(cpu.id, cur);
         }
         alive += list.filter((t) => !t.done).length;
         const curBlocked = this.blocked(cur, cpu);
