@@ -51,7 +51,7 @@ export default defineConfig(
   },
   {
     // Examples are plain JavaScript for users to copy: lint them without types.
-    files: ['packages/*/examples/**/*.mjs'],
+    files: ['packages/*/examples/**/*.mjs', 'docs/examples/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { parserOptions: { projectService: false } },
   },

@@ -32,6 +32,7 @@ import { shmemRelease } from '../fs/shmem.js';
  * Baseline `pgtableFree` seam: clear the upper entry, unaccount the table
  * and hand its page to the gather (x86: `pte_free_tlb` is
  * `tlb_remove_page`).
+ * @see mm/memory.c free_pte_range, free_pmd_range, free_pud_range; include/asm-generic/tlb.h pte_free_tlb
  */
 export function* basePgtableFree(k: Kernel, tlb: MmuGather, mm: MmStruct, level: 0 | 1 | 2, parent: number, idx: number): KGen<void> {
   const a = k.tables.arr(parent);

@@ -167,7 +167,10 @@ export function* tlbFinishMmu(k: Kernel, tlb: MmuGather): KGen<void> {
   k.preemptEnable();
 }
 
-/** The baseline gather: the per-CPU page vector. */
+/**
+ * The baseline gather: the per-CPU page vector.
+ * @see include/asm-generic/tlb.h tlb_gather_mmu, tlb_remove_page, tlb_flush_mmu, tlb_finish_mmu
+ */
 export const baseTlbGather: TlbGatherOps = {
   begin: tlbGatherMmu,
   removeTlbEntry: tlbRemoveTlbEntry,

@@ -160,7 +160,13 @@ export interface Seams {
    * was young (`page_referenced_one`, `try_to_unmap_one`).
    */
   ptepClearFlushYoung: (k: Kernel, vma: Vma, addr: number, pte: number) => KGen<boolean>;
-  /** The TLB gather used by every zap and table free. */
+  /**
+   * `struct mmu_gather` and its operations as every zap and every table
+   * free uses them (`unmap_vmas`, `zap_pte_range`, `free_pgtables`,
+   * `unmap_region`, `zap_page_range`, `exit_mmap`): `tlb_gather_mmu` to
+   * `tlb_finish_mmu`, one member each ({@link TlbGatherOps}). Baseline:
+   * 2.6.24's per-CPU gather with its vector of `FREE_PTE_NR` pages.
+   */
   tlbGather: TlbGatherOps;
 
   // ---- mm events -------------------------------------------------------------
