@@ -53,6 +53,7 @@ import {
   type VmaChangeReason,
 } from '../src/index.js';
 import { pfnAt } from './helpers.js';
+import { sharePte } from './share-pte-feature.js';
 import { expectNoViolations, forked, mapAt, MiB, mmOf, P, PRESSURE, pressure, R, readOk, RW, shutdown, writeOk } from './rest-helpers.js';
 import { type ArgValue, callers, callsOf, kebab, type SeamCall, SeamLog, WRAPPED_SEAMS, wrapFeature } from './seam-features.js';
 
@@ -189,6 +190,8 @@ interface PathCase {
   readonly build?: BuildOptions;
   /** Seams wrapped too, into the same log (to check the order of calls across seams). */
   readonly alsoWrap?: readonly SeamName[];
+  /** Test-only features installed after the wrappers (a path only a feature takes). */
+  readonly withFeatures?: readonly Feature[];
   /**
    * Drive `k` along the path and assert what the wrappers saw. `start`
    * builds further kernels with the same wrappers (each gets the same
@@ -199,6 +202,22 @@ interface PathCase {
 
 /** `flushTlb`: one path for each reason (a record, so a new reason needs a path). */
 const FLUSH_PATHS: Record<FlushReason, PathCase> = {
+  unshare: {
+    path: "'unshare': no baseline path; the test-only shared-PTE feature flushes before it drops a share",
+    withFeatures: [sharePte],
+    run(k, log) {
+      const f = k.shmemCreate('shared', 2 * MiB);
+      const a = k.spawn();
+      const b = k.spawn();
+      const RB = R + 1024 * MiB;
+      mapAt(k, a, R, 2 * MiB, RW, MAP_SHARED, f);
+      mapAt(k, b, RB, 2 * MiB, RW, MAP_SHARED, f);
+      expect(k.touch(a, R, 2 * MiB, true)).toBe(0);
+      expect(k.touch(b, RB, 2 * MiB, false)).toBe(0);
+      const calls = log.during(() => { expect(k.munmap(b, RB, 2 * MiB)).toBe(0); });
+      expect(argsOf(calls, 'flushTlb').filter((a) => a.reason === 'unshare')).toEqual([{ kind: 'range', mm: mmOf(b).id, start: RB, end: RB + 2 * MiB, reason: 'unshare' }]);
+    },
+  },
   gather: {
     path: "'gather': munmap's gather flushes the range it zapped",
     run(k, log) {
@@ -1092,7 +1111,7 @@ function runPath(seam: SeamName, c: PathCase): void {
   const kernels: Kernel[] = [];
   const start: Start = (opts = {}) => {
     const log = new SeamLog();
-    const features = [seam, ...(c.alsoWrap ?? [])].map((s) => wrapFeature(s, log));
+    const features = [...[seam, ...(c.alsoWrap ?? [])].map((s) => wrapFeature(s, log)), ...(c.withFeatures ?? [])];
     const k = buildKernel({ ...BASE, ...c.build, ...opts, features });
     kernels.push(k);
     return { k, log };

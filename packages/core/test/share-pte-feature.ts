@@ -296,7 +296,7 @@ function* dropShare(st: ShareState, mm: MmStruct, pmd: number, idx: number, tabl
   a[b + 1] = 0;
   removeBase(st, table, mm);
   if (st.unshareFlush) {
-    const wait = base === undefined ? k.seams.flushTlb(k, 'mm', mm, 0, 0, 'gather') : k.seams.flushTlb(k, 'range', mm, base, base + PMD_SIZE, 'gather');
+    const wait = base === undefined ? k.seams.flushTlb(k, 'mm', mm, 0, 0, 'unshare') : k.seams.flushTlb(k, 'range', mm, base, base + PMD_SIZE, 'unshare');
     if (wait) yield* ipiWait(k);
   }
   pgtableUnshare(k, mm, LEVEL_PTE, table);
@@ -370,7 +370,7 @@ function* privatize(st: ShareState, mm: MmStruct, base: number, table: number): 
   addRss(k, mm, fresh, anon, file);
   k.charge(copied * k.costs.copyPte);
   removeBase(st, table, mm);
-  if (st.unshareFlush && k.seams.flushTlb(k, 'range', mm, base, base + PMD_SIZE, 'gather')) yield* ipiWait(k);
+  if (st.unshareFlush && k.seams.flushTlb(k, 'range', mm, base, base + PMD_SIZE, 'unshare')) yield* ipiWait(k);
   pgtableUnshare(k, mm, LEVEL_PTE, table);
   k.ptl.unlock(k, table);
   mm.pageTableLock.unlock(k);

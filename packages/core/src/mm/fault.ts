@@ -74,6 +74,20 @@ export function baseVmNormalPage(k: Kernel, vma: Vma, addr: number, _flags: numb
   return pfn;
 }
 
+/**
+ * `pte_offset_map_lock()` again after a point that may have slept: the PTE
+ * table for `address` as the PMD entry holds it now, or 0 when there is
+ * none. The kernel re-derives the table from the PMD after every sleep
+ * (`anon_vma_prepare`, the page allocation, `->fault`, swap-in) instead of
+ * keeping a pointer to it; with page-table sharing a `vmaChange` hook may
+ * have swapped a shared table for a private copy meanwhile. Without
+ * interleaving only `anon_vma_prepare`'s hook can have run, so the walk is
+ * taken when `prepared` says it ran, or when other CPUs may have run.
+ */
+function pteAgain(k: Kernel, mm: MmStruct, address: number, pte: number, prepared: boolean): number {
+  return prepared || k.interleaving ? lookupPteTable(k, mm, address) : pte;
+}
+
 /** `pte_offset_map_lock()` for PTE table `pte`: the fast path or wait. */
 function* lockPte(k: Kernel, pte: number): KGen<void> {
   if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
@@ -152,7 +166,8 @@ export function* handlePteFault(k: Kernel, mm: MmStruct, vma: Vma, address: numb
  * @see mm/memory.c do_anonymous_page
  */
 export function* doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number): KGen<number> {
-  if (vma.anonVma === null) yield* anonVmaPrepare(k, vma);
+  const prepared = vma.anonVma === null;
+  if (prepared) yield* anonVmaPrepare(k, vma);
   // alloc_zeroed_user_highpage: may sleep; the fast path makes no generator
   if (k.interleaving) yield MIGHT_SLEEP;
   let pfn = allocPageFast(k);
@@ -160,6 +175,11 @@ export function* doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, address: num
   if (pfn === 0) return VM_FAULT_OOM;
   k.charge(k.costs.clearPage);
   k.pages.token[pfn] = 0;
+  pte = pteAgain(k, mm, address, pte, prepared);
+  if (pte === 0) {
+    putPage(k, pfn);
+    return VM_FAULT_MINOR;
+  }
   const a = k.tables.arr(pte);
   const b = k.tables.base(pte) + pteIndex(address) * 2;
   if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
@@ -218,9 +238,11 @@ export function* doFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte
   if ((res.ret & VM_FAULT_ERROR) !== 0) return res.ret;
   let page = res.pfn;
   let anon = false;
+  let prepared = false;
   if (write && (vma.vmFlags & VM_SHARED) === 0) {
     anon = true;
-    if (vma.anonVma === null) yield* anonVmaPrepare(k, vma);
+    prepared = vma.anonVma === null;
+    if (prepared) yield* anonVmaPrepare(k, vma);
     const np = yield* allocPage(k);
     if (np === 0) {
       putPage(k, page);
@@ -231,6 +253,11 @@ export function* doFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte
     // drop the reference ->fault gave us on the page-cache page
     putPage(k, page);
     page = np;
+  }
+  pte = pteAgain(k, mm, address, pte, prepared);
+  if (pte === 0) {
+    putPage(k, page);
+    return VM_FAULT_MINOR;
   }
   const a = k.tables.arr(pte);
   const b = k.tables.base(pte) + pteIndex(address) * 2;
@@ -268,8 +295,8 @@ export function* doFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte
  * @see mm/memory.c do_wp_page
  */
 export function* doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number): KGen<number> {
-  const a = k.tables.arr(pte);
-  const b = k.tables.base(pte) + pteIndex(address) * 2;
+  let a = k.tables.arr(pte);
+  let b = k.tables.base(pte) + pteIndex(address) * 2;
   const oldFlags = a[b]!;
   const oldPfn = a[b + 1]!;
   const old = k.seams.vmNormalPage(k, vma, address, oldFlags, oldPfn);
@@ -294,7 +321,8 @@ export function* doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, pt
   // gotten: keep the old page while the lock is dropped
   if (old !== 0) getPage(k, old);
   k.ptl.unlock(k, pte);
-  if (vma.anonVma === null) yield* anonVmaPrepare(k, vma);
+  const prepared = vma.anonVma === null;
+  if (prepared) yield* anonVmaPrepare(k, vma);
   const np = yield* allocPage(k);
   if (np === 0) {
     if (old !== 0) putPage(k, old);
@@ -303,6 +331,14 @@ export function* doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, pt
   k.charge(k.costs.copyPage + k.costs.wpCopyRest);
   // cow_user_page: a raw pfn has no struct page; the kernel copies from the user address
   p.token[np] = k.tokenOf(old !== 0 ? old : oldPfn);
+  pte = pteAgain(k, mm, address, pte, prepared);
+  if (pte === 0) {
+    putPage(k, np);
+    if (old !== 0) putPage(k, old);
+    return VM_FAULT_MINOR;
+  }
+  a = k.tables.arr(pte);
+  b = k.tables.base(pte) + pteIndex(address) * 2;
   yield* lockPte(k, pte);
   if (a[b] !== oldFlags || a[b + 1] !== oldPfn) {
     // the PTE changed while we copied (another fault, reclaim): retry
@@ -342,8 +378,8 @@ export function* doWpPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, pt
  * @see mm/memory.c do_swap_page
  */
 export function* doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): KGen<number> {
-  const a = k.tables.arr(pte);
-  const b = k.tables.base(pte) + pteIndex(address) * 2;
+  let a = k.tables.arr(pte);
+  let b = k.tables.base(pte) + pteIndex(address) * 2;
   const origFlags = a[b]!;
   const slot = a[b + 1]!;
   let ret = VM_FAULT_MINOR;
@@ -360,6 +396,13 @@ export function* doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, 
     }
   }
   markPageAccessed(k, page);
+  pte = pteAgain(k, mm, address, pte, false);
+  if (pte === 0) {
+    putPage(k, page);
+    return ret;
+  }
+  a = k.tables.arr(pte);
+  b = k.tables.base(pte) + pteIndex(address) * 2;
   yield* lockPte(k, pte);
   if (a[b] !== origFlags || a[b + 1] !== slot) {
     k.ptl.unlock(k, pte);

@@ -32,7 +32,8 @@ export type FlushReason =
   | 'clear_flush_young' // ptep_clear_flush_young
   | 'mprotect' // change_protection
   | 'fork' // dup_mmap after write-protecting the parent
-  | 'hugetlb'; // the hugetlb paths (flush_tlb_range)
+  | 'hugetlb' // the hugetlb paths (flush_tlb_range)
+  | 'unshare'; // a feature dropping this mm's share of a page table (none in 2.6.24)
 
 /**
  * Baseline `flushTlb` seam: `flush_tlb_page()` for one page, and on x86-64
