@@ -30,6 +30,7 @@ import type { KGen } from '../sched/run.js';
 import { pageAnon, pageDupRmap } from './page-ref.js';
 import { pmdAlloc, pteAllocMap } from './pgalloc.js';
 import { addRss } from './pt-share.js';
+import { baseVmNormalPage } from './fault.js';
 import { swapDuplicate } from './swapfile.js';
 import {
   type MmStruct,
@@ -67,6 +68,9 @@ function* copyPteRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma, srcPte
   const sb0 = sb;
   const sbEnd = sb + ((end - addr) / 4096) * 2;
   const normalPage = k.seams.vmNormalPage;
+  // a static key: with the baseline seam, RAM pfns of a non-PFNMAP VMA skip the call
+  const fast = normalPage === baseVmNormalPage && (vma.vmFlags & VM_PFNMAP) === 0;
+  const nrFrames = k.pages.nrFrames;
   for (; sb < sbEnd; sb += 2, db += 2) {
     let f = sa[sb]!;
     const v = sa[sb + 1]!;
@@ -84,7 +88,7 @@ function* copyPteRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma, srcPte
       }
       if (shared) f &= ~_PAGE_DIRTY;
       f &= ~_PAGE_ACCESSED;
-      const page = normalPage(k, vma, addr + ((sb - sb0) / 2) * 4096, f, v);
+      const page = fast && v > 0 && v < nrFrames ? v : normalPage(k, vma, addr + ((sb - sb0) / 2) * 4096, f, v);
       if (page !== 0) {
         count[page]!++;
         if (mapcount[page] === 0) throw new Error(`fork: pfn ${page} mapped with mapcount 0`);

@@ -63,11 +63,18 @@ function maybeMkwrite(flags: number, vma: Vma): number {
  * @see mm/memory.c vm_normal_page, print_bad_pte
  */
 export function baseVmNormalPage(k: Kernel, vma: Vma, addr: number, _flags: number, pfn: number): number {
+  // the common case first, small enough to be inlined into the zap and copy loops
+  if ((vma.vmFlags & VM_PFNMAP) === 0 && pfn > 0 && pfn < k.pages.nrFrames) return pfn;
+  return vmNormalPageSlow(k, vma, addr, pfn);
+}
+
+/** {@link baseVmNormalPage} for a VM_PFNMAP VMA or a pfn beyond RAM. */
+function vmNormalPageSlow(k: Kernel, vma: Vma, addr: number, pfn: number): number {
   if ((vma.vmFlags & VM_PFNMAP) !== 0) {
     if (pfn === vma.vmPgoff + (addr - vma.vmStart) / 4096) return 0;
     if (!isCowMapping(vma.vmFlags)) return 0;
   }
-  if ((pfn <= 0 || pfn >= k.pages.nrFrames) && !k.mem.pfnValid(pfn)) {
+  if (!k.mem.pfnValid(pfn)) {
     k.reportViolation('bad_pte', `Bad page map: pte maps pfn ${pfn} without a struct page at 0x${addr.toString(16)} (mm ${vma.mm.id})`);
     return 0;
   }

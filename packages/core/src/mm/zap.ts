@@ -36,8 +36,9 @@ import { pageAnon, pageRemoveRmap } from './page-ref.js';
 import { markPageAccessed } from './lru-cache.js';
 import { freeSwapAndCache } from './swapfile.js';
 import type { MmuGather } from './tlb-gather.js';
+import { baseVmNormalPage } from './fault.js';
+import { type Vma, VM_PFNMAP } from './types.js';
 import { addRss } from './pt-share.js';
-import type { Vma } from './types.js';
 
 /**
  * `struct zap_details`: restricts a zap to the pages of one file range
@@ -55,6 +56,29 @@ export interface ZapDetails {
 }
 
 /**
+ * With `zap_details` (truncation, invalidation): true when the zap leaves
+ * the page mapped. Invalidation keeps private (anonymous) pages; a
+ * nonlinear VMA checks each page's index against the range.
+ */
+function zapKeeps(k: Kernel, details: ZapDetails, pfn: number): boolean {
+  const pages = k.pages;
+  if (details.checkMapping !== 0 && pages.mapping[pfn] !== details.checkMapping) return true;
+  return details.nonlinear && (pages.index[pfn]! < details.firstIndex || pages.index[pfn]! > details.lastIndex);
+}
+
+/**
+ * Truncating a nonlinear VMA leaves a file PTE where the page was not the
+ * linear one (entry `b` of `a`, just cleared, mapped `pfn` at `va`).
+ */
+function leaveFilePte(k: Kernel, vma: Vma, a: Uint32Array, b: number, va: number, pfn: number): void {
+  const index = k.pages.index[pfn]!;
+  if (index !== (va - vma.vmStart) / PAGE_SIZE + vma.vmPgoff) {
+    a[b] = _PAGE_FILE;
+    a[b + 1] = index;
+  }
+}
+
+/**
  * `zap_pte_range()`: clear the PTEs of [addr, end) in one PTE table,
  * handing pages to the gather. Stops early when the work budget
  * (`k.zapWork`) runs out; returns the address reached.
@@ -68,6 +92,9 @@ export function* zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, a
   const pages = k.pages;
   const gather = k.seams.tlbGather;
   const normalPage = k.seams.vmNormalPage;
+  // a static key: with the baseline seam, RAM pfns of a non-PFNMAP VMA skip the call
+  const fast = normalPage === baseVmNormalPage && (vma.vmFlags & VM_PFNMAP) === 0;
+  const nrFrames = pages.nrFrames;
   const cpu = k.cpu;
   let anonRss = 0;
   let fileRss = 0;
@@ -83,25 +110,15 @@ export function* zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, a
       work -= PAGE_SIZE;
       if (ptePresent(f)) {
         const va = addr + ((b - b0) / 2) * PAGE_SIZE;
-        const pfn = normalPage(k, vma, va, f, a[b + 1]!);
-        if (details !== null && pfn !== 0) {
-          // invalidation keeps private (anonymous) pages; nonlinear checks each index
-          if (details.checkMapping !== 0 && pages.mapping[pfn] !== details.checkMapping) {
-            b += 2;
-            continue;
-          }
-          if (details.nonlinear && (pages.index[pfn]! < details.firstIndex || pages.index[pfn]! > details.lastIndex)) {
-            b += 2;
-            continue;
-          }
+        const v = a[b + 1]!;
+        const pfn = fast && v > 0 && v < nrFrames ? v : normalPage(k, vma, va, f, v);
+        if (details !== null && pfn !== 0 && zapKeeps(k, details, pfn)) {
+          b += 2;
+          continue;
         }
         a[b] = 0;
         a[b + 1] = 0;
-        // truncating a nonlinear VMA leaves a file PTE where the page was not the linear one
-        if (details?.nonlinear === true && pfn !== 0 && pages.index[pfn] !== (va - vma.vmStart) / PAGE_SIZE + vma.vmPgoff) {
-          a[b] = _PAGE_FILE;
-          a[b + 1] = pages.index[pfn]!;
-        }
+        if (details?.nonlinear === true && pfn !== 0) leaveFilePte(k, vma, a, b, va, pfn);
         gather.removeTlbEntry(k, tlb, va);
         zapped++;
         if (pfn !== 0) {
