@@ -4,12 +4,13 @@
  * requests: an item that names a module (it starts with `.` or `/`, or its
  * name part ends in `.js` or `.mjs`, as for workloads) is imported relative
  * to the working directory (see `feature-module.ts` for what the module
- * exports); any other item is looked up in the registry, which is empty
- * until the proposal packages are added.
+ * exports); any other item is looked up in the registry of the proposal
+ * packages.
  * @module
  */
 
 import { KernelConfigError, resolveFeatures, type Feature, type FeatureRequest } from '@mmlab/core';
+import { hugetlbPagetableOpsFeature } from '@mmlab/hugetlb-pagetable-ops';
 import { SpecError, WorkloadError, WorkloadStopped, isModuleSpec, parseSpec, type ReportedFeature } from '@mmlab/workloads';
 import { FeatureModuleError, UsageError } from './errors.js';
 import type { ShownFeature } from './format/feature-list.js';
@@ -17,7 +18,7 @@ import { loadFeatureModule } from './feature-module.js';
 import { RUN_USAGE } from './usage.js';
 
 /** Every feature `--features` can name. */
-export const FEATURES: readonly Feature[] = [];
+export const FEATURES: readonly Feature[] = [hugetlbPagetableOpsFeature];
 
 /**
  * Name and one-line summary of every registered feature.

@@ -240,7 +240,7 @@ describe('bad usage exits 2 with one line and a usage line', () => {
     [['run', '--workload', 'anon-touch:size=0'], /'size' must not be zero/],
     [['run', '--workload', 'anon-touch:size=12345'], /multiple of the page size/],
     [['run', '--workload', 'anon-touch:size=99g'], /too large/],
-    [['run', '--workload', 'anon-touch', '--features', 'nope'], /unknown feature 'nope' \(known: none\)/],
+    [['run', '--workload', 'anon-touch', '--features', 'nope'], /unknown feature 'nope' \(known: hugetlb-pagetable-ops\)/],
     [['run', '--workload', 'anon-touch', '--seed', '-1'], /bad seed/],
     [['run', '--workload', 'anon-touch', '--machine', 'vax'], /unknown machine 'vax'/],
     [['run', '--workload', 'anon-touch', '--placement', 'random'], /bad placement/],
@@ -347,13 +347,14 @@ describe('mmlab list', () => {
     expect(w?.summary).toMatch(/--hugepages/);
   });
 
-  it('lists machines and the (empty) feature registry', async () => {
+  it('lists machines and the feature registry', async () => {
     const machines = await mmlab(['list', 'machines']);
     expect(machines.out).toMatch(/x86-64\s+8\s+2\s+56\s+legacy/);
     const features = await mmlab(['list', 'features']);
     expect(features.code).toBe(0);
-    expect(features.out).toBe('no features are registered yet\n');
-    expect((await mmlab(['list', 'features', '--json'])).out).toBe('[]\n');
+    expect(features.out).toMatch(/^hugetlb-pagetable-ops\s/m);
+    const listed = JSON.parse((await mmlab(['list', 'features', '--json'])).out) as { name: string }[];
+    expect(listed.map((f) => f.name)).toEqual(['hugetlb-pagetable-ops']);
   });
 });
 
