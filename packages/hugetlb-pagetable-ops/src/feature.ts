@@ -7,7 +7,7 @@
  * `vm_area_struct` fields.
  * @module
  */
-import { defineFeature } from '@mmlab/core';
+import { defineFeature, type Feature } from '@mmlab/core';
 import { registerHugepagesDevice } from './device.js';
 import { COUNTER_DOCS, NAME, adapterOf, attachState, countPointer, opsOf, type PtOpsState } from './state.js';
 import type { PagetableOperations } from './pagetable-ops.js';
@@ -26,7 +26,7 @@ export { NAME } from './state.js';
  * (the once-per-VMA lazy installation), `device_maps`, and wli's cost:
  * `vmas` that carried the pointer and `vma_bytes` they added.
  */
-export const hugetlbPagetableOpsFeature = defineFeature({
+export const hugetlbPagetableOpsFeature: Feature = defineFeature({
   name: NAME,
   summary:
     "hugetlb's page-table paths through a per-VMA pagetable_operations table instead of is_vm_hugetlb_page() branches; adds the hugepages character device",

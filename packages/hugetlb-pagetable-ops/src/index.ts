@@ -8,5 +8,5 @@
  */
 export { hugetlbPagetableOpsFeature, NAME } from './feature.js';
 export { hugetlbPagetableOps, PT_OP_NAMES, type PagetableOperations, type PtOpName } from './pagetable-ops.js';
-export { hasPtOp, pagetableOps, ptOp, setPagetableOps, COUNTER_DOCS } from './state.js';
+export { hasPtOp, pagetableOps, ptOp, setPagetableOps } from './state.js';
 export { HUGEPAGES_DEVICE, hugepagesDeviceCreate, hugepagesDeviceOps } from './device.js';
