@@ -234,13 +234,13 @@ describe('bad usage exits 2 with one line and a usage line', () => {
     [['run', '--workload'], /needs a value/],
     [
       ['run', '--workload', 'nosuch'],
-      /unknown workload 'nosuch' \(known: shm-procs, anon-touch, fork-exit, swap-pressure, dio, hugetlb-shm, threads-fault\)/,
+      /unknown workload 'nosuch' \(known: shm-procs, anon-touch, fork-exit, swap-pressure, dio, hugetlb-shm, threads-fault, kbuild\)/,
     ],
     [['run', '--workload', 'anon-touch:bogus=1'], /unknown parameter 'bogus'/],
     [['run', '--workload', 'anon-touch:size=0'], /'size' must not be zero/],
     [['run', '--workload', 'anon-touch:size=12345'], /multiple of the page size/],
     [['run', '--workload', 'anon-touch:size=99g'], /too large/],
-    [['run', '--workload', 'anon-touch', '--features', 'nope'], /unknown feature 'nope' \(known: hugetlb-pagetable-ops\)/],
+    [['run', '--workload', 'anon-touch', '--features', 'nope'], /unknown feature 'nope' \(known: [^)]*\bmmu-gather-inplace\b/],
     [['run', '--workload', 'anon-touch', '--seed', '-1'], /bad seed/],
     [['run', '--workload', 'anon-touch', '--machine', 'vax'], /unknown machine 'vax'/],
     [['run', '--workload', 'anon-touch', '--placement', 'random'], /bad placement/],
@@ -275,7 +275,7 @@ describe('mmlab list', () => {
   it('documents the workloads and their parameters', async () => {
     const r = await mmlab(['list', 'workloads']);
     expect(r.code).toBe(0);
-    for (const name of ['shm-procs', 'anon-touch', 'fork-exit', 'swap-pressure', 'dio', 'hugetlb-shm', 'threads-fault']) {
+    for (const name of ['shm-procs', 'anon-touch', 'fork-exit', 'swap-pressure', 'dio', 'hugetlb-shm', 'threads-fault', 'kbuild']) {
       expect(r.out).toContain(`${name}\n`);
     }
     expect(r.out).toMatch(/procs\s+int\s+default 32/);
@@ -292,6 +292,7 @@ describe('mmlab list', () => {
       'dio',
       'hugetlb-shm',
       'threads-fault',
+      'kbuild',
     ]);
     expect(r.out).toMatch(/threads-fault\n {2}one process and THREADS-1 clone\(CLONE_VM\) threads/);
     expect(r.out).toMatch(/threads\s+int\s+default 4/);
@@ -352,9 +353,9 @@ describe('mmlab list', () => {
     expect(machines.out).toMatch(/x86-64\s+8\s+2\s+56\s+legacy/);
     const features = await mmlab(['list', 'features']);
     expect(features.code).toBe(0);
-    expect(features.out).toMatch(/^hugetlb-pagetable-ops\s/m);
+    expect(features.out).toMatch(/^mmu-gather-inplace\b/m);
     const listed = JSON.parse((await mmlab(['list', 'features', '--json'])).out) as { name: string }[];
-    expect(listed.map((f) => f.name)).toEqual(['hugetlb-pagetable-ops']);
+    expect(listed.map((f) => f.name)).toEqual(['hugetlb-pagetable-ops', 'mmu-gather-inplace']);
   });
 });
 

@@ -209,6 +209,13 @@ const PLANS: readonly Plan[] = [
     ],
   },
   {
+    name: 'kbuild',
+    spec: 'kbuild:jobs=2:objs=4:bin=256k:lib=128k:heap=128k',
+    // explore mode checks once per page touched: fewer, smaller jobs
+    exploreSpec: 'kbuild:jobs=2:objs=2:bin=32k:lib=16k:heap=16k',
+    mem: '16m',
+  },
+  {
     name: 'threads-fault',
     spec: 'threads-fault:threads=4:size=2m',
     // explore mode checks once per page touched: half the pages
