@@ -230,6 +230,11 @@ const WRAPPERS: { readonly [K in SeamName]: Wrapper<K> } = {
       note('getUserPages', { mm: mm.id, start, nrPages, write, force });
       return yield* prev(k, mm, start, nrPages, write, force);
     },
+  fileMmap: (prev, note) =>
+    function* (k, file, vma) {
+      note('fileMmap', { file: file.name, mm: vma.mm.id, start: vma.vmStart, end: vma.vmEnd });
+      return yield* prev(k, file, vma);
+    },
   flushTlb: (prev, note) => (k, kind, mm, start, end, reason) => {
     note('flushTlb', { kind, mm: mm.id, start, end, reason });
     return prev(k, kind, mm, start, end, reason);

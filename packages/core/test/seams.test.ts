@@ -627,6 +627,27 @@ const PATHS: { readonly [K in SeamName]: readonly PathCase[] } = {
       },
     },
   ],
+  fileMmap: [
+    {
+      path: "mmap_region's f_op->mmap for a tmpfs file and a hugetlbfs file (not for anonymous memory)",
+      build: HUGE,
+      run(k, log) {
+        const f = k.shmemCreate('tmp', 4 * P);
+        const hf = k.hugetlbfsCreate('huge');
+        const t = k.spawn();
+        const mm = mmOf(t).id;
+        const calls = log.during(() => {
+          mapAt(k, t, R, 4 * P, RW, MAP_SHARED, f);
+          mapAt(k, t, R + H, 2 * H, RW, MAP_PRIVATE, hf);
+          mapAt(k, t, R + 4 * H, 4 * P);
+        });
+        expect(argsOf(calls, 'fileMmap', 'mmapRegion')).toEqual([
+          { file: 'tmp', mm, start: R, end: R + 4 * P },
+          { file: 'huge', mm, start: R + H, end: R + 3 * H },
+        ]);
+      },
+    },
+  ],
   anonFault: [
     {
       path: 'a write fault on an empty PTE of an anonymous VMA',

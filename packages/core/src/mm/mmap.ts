@@ -217,7 +217,7 @@ export function* mmapRegion(k: Kernel, mm: MmStruct, file: AddressSpace | null, 
   if (file !== null) {
     // f_op->mmap: tmpfs, hugetlbfs, a device driver, an XIP filesystem, or a feature's file type
     vma.vmFile = file;
-    const err = yield* file.fileOps.mmap(k, file, vma);
+    const err = yield* k.seams.fileMmap(k, file, vma);
     if (err !== 0) {
       // undo any partial mapping done by a device driver
       yield* unmapRegion(k, mm, [vma], prev, findVmaPrev(mm, addr).vma, vma.vmStart, vma.vmEnd);
@@ -252,6 +252,15 @@ export function* unmapRegion(k: Kernel, mm: MmStruct, vmas: readonly Vma[], prev
 export function updateHiwaterRss(mm: MmStruct): void {
   const rss = mm.anonRss + mm.fileRss;
   if (rss > mm.hiwaterRss) mm.hiwaterRss = rss;
+}
+
+/**
+ * Baseline `fileMmap` seam: `file->f_op->mmap(file, vma)`, the file's own
+ * mmap method.
+ * @see mm/mmap.c mmap_region
+ */
+export function* baseFileMmap(k: Kernel, file: AddressSpace, vma: Vma): KGen<number> {
+  return yield* file.fileOps.mmap(k, file, vma);
 }
 
 /**

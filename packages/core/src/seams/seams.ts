@@ -11,8 +11,10 @@
  * for the seam's name finds all of them.
  * @module
  */
+import type { AddressSpace } from '../fs/address-space.js';
 import type { Level } from '../pgtable/entry.js';
 import { baseCopyPageRange } from '../mm/copy.js';
+import { baseFileMmap } from '../mm/mmap.js';
 import { doAnonymousPage, baseVmNormalPage } from '../mm/fault.js';
 import { basePgtableFree } from '../mm/free-pgtables.js';
 import { baseGetUserPages } from '../mm/gup.js';
@@ -116,6 +118,13 @@ export interface Seams {
    */
   anonFault: (k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number) => KGen<number>;
   /**
+   * `mmap_region()`'s `file->f_op->mmap(file, vma)`: the file's mmap method
+   * sets up the new VMA (flags, `vm_ops`, a driver's mapping). Returns 0 or
+   * a negative errno. Baseline: the file's own `fileOps.mmap` (tmpfs,
+   * hugetlbfs, a device driver, XIP, or a feature's file type).
+   */
+  fileMmap: (k: Kernel, file: AddressSpace, vma: Vma) => KGen<number>;
+  /**
    * `is_vm_hugetlb_page()` at each of its branch points (`handle_mm_fault`,
    * `copy_page_range`, `unmap_vmas`, `mprotect_fixup`, `get_user_pages`,
    * `free_pgtables`, `do_mremap`): the VMA's special page-table operations,
@@ -218,6 +227,7 @@ export function baselineSeams(): Seams {
     pgtableFree: basePgtableFree,
     copyPageRange: baseCopyPageRange,
     anonFault: doAnonymousPage,
+    fileMmap: baseFileMmap,
     specialVmaOps: baseSpecialVmaOps,
     vmNormalPage: baseVmNormalPage,
     getUserPages: baseGetUserPages,
