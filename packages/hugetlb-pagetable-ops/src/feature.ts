@@ -7,10 +7,10 @@
  * `vm_area_struct` fields.
  * @module
  */
-import { defineFeature, type Feature } from '@mmlab/core';
+import { defineFeature, type Feature, HUGETLBFS_FILE_OPS } from '@mmlab/core';
 import { registerHugepagesDevice } from './device.js';
-import { COUNTER_DOCS, NAME, adapterOf, attachState, countPointer, opsOf, type PtOpsState } from './state.js';
-import type { PagetableOperations } from './pagetable-ops.js';
+import { COUNTER_DOCS, NAME, adapterOf, attachState, countPointer, givePointer, opsOf, type PtOpsState } from './state.js';
+import { hugetlbPagetableOps, type PagetableOperations } from './pagetable-ops.js';
 
 export { NAME } from './state.js';
 
@@ -22,8 +22,9 @@ export { NAME } from './state.js';
  *
  * Counters (`metrics.feature['hugetlb-pagetable-ops']`): `special_checks`
  * (dispatches, each an `is_vm_hugetlb_page()` test the baseline executes on
- * the same run), `op_calls` and one counter per operation, `flag_tests`
- * (the once-per-VMA lazy installation), `device_maps`, and wli's cost:
+ * the same run), `op_calls` and one counter per operation, `hugetlbfs_maps`
+ * (hugetlbfs mmaps that installed `hugetlb_pagetable_ops` through the
+ * `fileMmap` seam), `device_maps`, and wli's cost:
  * `vmas` that carried the pointer and `vma_bytes` they added.
  */
 export const hugetlbPagetableOpsFeature: Feature = defineFeature({
@@ -58,6 +59,16 @@ export const hugetlbPagetableOpsFeature: Feature = defineFeature({
     const callCost = indirectCallNs > 0 ? k.defineCost(NAME, 'indirect_call', 'an operation called through a VMA table', indirectCallNs) : null;
     const state: PtOpsState = { slot, counters, pointerBytes, callCost, deviceType: null, adapters: new Map() };
     attachState(k, state);
+    // hugetlbfs_file_mmap installs hugetlb_pagetable_ops on the new VMA
+    k.seamTable.wrap(NAME, 'fileMmap', (prev) =>
+      function* (kk, file, vma) {
+        const err = yield* prev(kk, file, vma);
+        if (err === 0 && file.fileOps === HUGETLBFS_FILE_OPS) {
+          counters.hugetlbfs_maps++;
+          givePointer(state, vma, hugetlbPagetableOps);
+        }
+        return err;
+      });
     // the VMA's table replaces is_vm_hugetlb_page(): the baseline is never asked
     k.seamTable.replace(NAME, 'specialVmaOps', (vma) => {
       counters.special_checks++;

@@ -8,7 +8,6 @@
 import {
   genericVmaOps,
   KernelConfigError,
-  VM_HUGETLB,
   type FeatureCost,
   type FileType,
   type Kernel,
@@ -16,7 +15,7 @@ import {
   type Vma,
   type VmaSlot,
 } from '@mmlab/core';
-import { hugetlbPagetableOps, type PagetableOperations, type PtOpName } from './pagetable-ops.js';
+import type { PagetableOperations, PtOpName } from './pagetable-ops.js';
 
 /** The feature's name: the owner of its seam link, slot, counters and file type. */
 export const NAME = 'hugetlb-pagetable-ops';
@@ -32,7 +31,7 @@ export const COUNTER_DOCS = {
   unmap_page_range: 'pt_op(vma, unmap_page_range) calls in unmap_vmas (unmap_hugepage_range)',
   change_protection: 'pt_op(vma, change_protection) calls in mprotect (hugetlb_change_protection)',
   free_pgtable_range: 'pt_op(vma, free_pgtable_range) calls in free_pgtables (hugetlb_free_pgd_range)',
-  flag_tests: 'VM_HUGETLB tests made once per VMA to install hugetlb_pagetable_ops lazily (hugetlbfs mmap cannot be wrapped)',
+  hugetlbfs_maps: "mmaps of hugetlbfs files, each installing hugetlb_pagetable_ops on the new VMA (the series' hugetlbfs_file_mmap change)",
   device_maps: 'mmaps of the hugepages character device, each installing its table of operations',
   vmas: 'VMAs that carried the pagetable_ops pointer (given it first, or copied by split, fork or mremap)',
   vma_bytes: 'bytes of VMA memory the pointer added: vmas x pointerBytes (wli: one more pointer in every VMA)',
@@ -93,18 +92,16 @@ export function countPointer(s: PtOpsState): void {
 }
 
 /**
- * `vma->pagetable_ops` as the kernel reads it. hugetlbfs's mmap (frozen
- * core file operations) cannot set it, so a VM_HUGETLB VMA whose slot is
- * still empty gets `hugetlb_pagetable_ops` here, once; any other VMA gets
- * none, recorded so the flag is not tested again.
+ * `vma->pagetable_ops` as the kernel reads it: set by hugetlbfs's mmap
+ * (through the `fileMmap` seam) and by the device's mmap, copied by split,
+ * fork and mremap. A VMA seen for the first time without one is given the
+ * null pointer (and counted: every VMA carries the field).
  */
 export function opsOf(s: PtOpsState, vma: Vma): PagetableOperations | null {
   const ops = s.slot.get(vma);
   if (ops !== undefined) return ops;
-  s.counters.flag_tests++;
-  const lazy = (vma.vmFlags & VM_HUGETLB) !== 0 ? hugetlbPagetableOps : null;
-  givePointer(s, vma, lazy);
-  return lazy;
+  givePointer(s, vma, null);
+  return null;
 }
 
 /**

@@ -45,7 +45,7 @@ describe('hugetlb scenarios give the same results with the feature off and on', 
     const c = counters(k);
     expect(c.fault).toBeGreaterThan(0);
     expect(c.op_calls).toBe(c.fault! + c.copy_vma! + c.pin_pages! + c.unmap_page_range! + c.change_protection! + c.free_pgtable_range!);
-    expect(k.metrics().seams).toEqual({ specialVmaOps: ['hugetlb-pagetable-ops (replace)'] });
+    expect(k.metrics().seams).toEqual({ fileMmap: ['hugetlb-pagetable-ops (wrap)'], specialVmaOps: ['hugetlb-pagetable-ops (replace)'] });
   });
 
   it('fork with COW, then munmap (unaligned refused) and exit', () => {
