@@ -26,21 +26,14 @@ import {
   VM_DONTEXPAND,
   VM_HUGETLB,
   VM_RESERVED,
-  copyHugetlbPageRange,
-  followHugetlbPage,
-  freePgdRange,
-  hugetlbChangeProtection,
-  hugetlbFault,
   hugetlbfsTruncatePages,
-  unmapHugepageRange,
   type FileType,
   type Kernel,
   type KGen,
-  type MmuGather,
   type ShmemFile,
   type Vma,
 } from '@mmlab/core';
-import type { PagetableOperations } from './pagetable-ops.js';
+import { hugetlbPagetableOps, type PagetableOperations } from './pagetable-ops.js';
 import { NAME, requireState, setPagetableOps, type PtOpsState } from './state.js';
 
 /** The file type name of the device. */
@@ -51,15 +44,7 @@ export const HUGEPAGES_DEVICE = 'hugepages';
  * page-table functions (the library the series left in mm/hugetlb.c), with
  * no hugetlbfs behind it.
  */
-export const hugepagesDeviceOps: PagetableOperations = Object.freeze({
-  name: 'hugepages-device',
-  fault: hugetlbFault,
-  copyVma: copyHugetlbPageRange,
-  pinPages: followHugetlbPage,
-  unmapPageRange: (k: Kernel, _tlb: MmuGather, vma: Vma, start: number, end: number) => unmapHugepageRange(k, vma, start, end),
-  changeProtection: hugetlbChangeProtection,
-  freePgtableRange: freePgdRange,
-});
+export const hugepagesDeviceOps: PagetableOperations = Object.freeze({ ...hugetlbPagetableOps, name: 'hugepages-device' });
 
 /**
  * The device's `f_op->mmap`: whole huge pages within the device, marked
