@@ -224,7 +224,7 @@ const FLUSH_PATHS: Record<FlushReason, PathCase> = {
       const t = anonProcess(k);
       const calls = log.during(() => { expect(k.munmap(t, R, 4 * P)).toBe(0); });
       expect(argsOf(calls, 'flushTlb')).toEqual([{ kind: 'mm', mm: mmOf(t).id, start: R, end: R + 4 * P, reason: 'gather' }]);
-      expect(callers(calls, 'flushTlb')).toEqual(['tlbFlushMmu']);
+      expect(callers(calls, 'flushTlb')).toEqual(['tlbFlush']);
     },
   },
   fault: {

@@ -111,6 +111,20 @@ export function tlbGatherMmu(k: Kernel, mm: MmStruct, fullmm: boolean): MmuGathe
 }
 
 /**
+ * `tlb_flush()`: flush the TLB for what the gather covers through the
+ * `flushTlb` seam (x86: the whole mm), wait for the IPIs, and start a new
+ * range. The flush step of every gather (the baseline's, and a feature's
+ * own gather that frees its pages another way).
+ * @see include/asm-x86/tlb.h tlb_flush
+ */
+export function* tlbFlush(k: Kernel, tlb: MmuGather): KGen<void> {
+  if (k.seams.flushTlb(k, 'mm', tlb.mm!, tlb.start === Infinity ? 0 : tlb.start, tlb.end, 'gather')) yield* ipiWait(k);
+  tlb.start = Infinity;
+  tlb.end = 0;
+  k.vm.mmlab_gather_flush++;
+}
+
+/**
  * `tlb_flush_mmu()`: flush the TLB (waiting for the IPIs), then free what
  * was gathered.
  * @see include/asm-generic/tlb.h tlb_flush_mmu
@@ -118,10 +132,7 @@ export function tlbGatherMmu(k: Kernel, mm: MmStruct, fullmm: boolean): MmuGathe
 export function* tlbFlushMmu(k: Kernel, tlb: MmuGather): KGen<void> {
   if (!tlb.needFlush) return;
   tlb.needFlush = false;
-  if (k.seams.flushTlb(k, 'mm', tlb.mm!, tlb.start === Infinity ? 0 : tlb.start, tlb.end, 'gather')) yield* ipiWait(k);
-  tlb.start = Infinity;
-  tlb.end = 0;
-  k.vm.mmlab_gather_flush++;
+  yield* tlbFlush(k, tlb);
   if (!tlb.fast) {
     const pages = tlb.pages;
     for (let i = 0; i < tlb.nr; i++) freePageAndSwapCache(k, pages[i]!);

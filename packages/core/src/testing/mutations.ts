@@ -32,7 +32,7 @@ import {
   defineFeature,
   type Feature,
   freePageAndSwapCache,
-  ipiWait,
+  tlbFlush,
   type Kernel,
   type KGen,
   lruCacheAdd,
@@ -76,8 +76,7 @@ function* freeThenFlush(k: Kernel, tlb: MmuGather): KGen<void> {
     tlb.nr = 0;
   }
   // the window: the frames are free, other CPUs' TLBs still map them
-  if (k.seams.flushTlb(k, 'mm', tlb.mm!, 0, 0, 'gather')) yield* ipiWait(k);
-  k.vm.mmlab_gather_flush++;
+  yield* tlbFlush(k, tlb);
 }
 
 /**
