@@ -23,7 +23,7 @@ import {
   defineFeature,
   type Feature,
   freePageAndSwapCache,
-  ipiWait,
+  tlbFlush,
   type Kernel,
   type KGen,
   type MmuGather,
@@ -181,10 +181,7 @@ export const mmuGatherInplace: Feature = defineFeature({
         }
         if (!tlb.needFlush) return;
         tlb.needFlush = false;
-        if (kk.seams.flushTlb(kk, 'mm', tlb.mm!, tlb.start === Infinity ? 0 : tlb.start, tlb.end, 'gather')) yield* ipiWait(kk);
-        tlb.start = Infinity;
-        tlb.end = 0;
-        kk.vm.mmlab_gather_flush++;
+        yield* tlbFlush(kk, tlb);
         counters.flushes++;
         yield* secondWalk(kk, tlb);
       },
