@@ -363,7 +363,9 @@ describe('mmlab help and the program entry', () => {
   it('prints help', async () => {
     const r = await mmlab(['help']);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('usage: mmlab run --workload SPEC');
+    expect(r.out).toMatch(/^Usage: mmlab <command> \[options\]\n/);
+    expect(r.out).toMatch(/\n {2}run \[options\] +run a workload/);
+    expect((await mmlab(['help', 'run'])).out).toContain('Usage: mmlab run --workload SPEC');
   });
 
   it('sets the process exit code when run as a program', () => {

@@ -5,23 +5,41 @@
 
 import { resolve } from 'node:path';
 import { captureProcess } from '../capture.js';
-import { parseArgs } from '../argv.js';
+import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { CAPTURE_USAGE } from '../usage.js';
+import { defineCommand, operands, type CliContext } from '../program.js';
+import { CAPTURE_ARGS, CAPTURE_HELP, CAPTURE_USAGE } from '../usage.js';
+
+/**
+ * Adds `mmlab capture` to the program.
+ * @param program - the root program
+ * @param ctx - the invocation's streams and exit code
+ */
+export function registerCapture(program: Command, ctx: CliContext): void {
+  defineCommand(program, {
+    name: 'capture',
+    args: CAPTURE_ARGS,
+    summary: "copy a live process's smaps, status and present pages for replay",
+    description: CAPTURE_HELP,
+  })
+    .argument('[PID]', 'the process')
+    .argument('[DIR]', 'the capture folder (created if needed)')
+    .action((_pid: unknown, _dir: unknown, _options: unknown, cmd: Command) => {
+      ctx.exitCode = captureCommand(operands(cmd, 2, CAPTURE_USAGE), ctx.io);
+    });
+}
 
 /**
  * Runs `mmlab capture`.
- * @param args - arguments after `capture`
+ * @param args - the operands (PID and DIR)
  * @param io - output streams and working directory
  * @returns 0 on success, 1 when the process cannot be read
  * @throws {@link UsageError} on missing or malformed arguments
  */
 export function captureCommand(args: readonly string[], io: Io): number {
-  const parsed = parseArgs(args, {}, CAPTURE_USAGE);
-  const [pidText, dir, ...rest] = parsed.positionals;
+  const [pidText, dir] = args;
   if (pidText === undefined || dir === undefined) throw new UsageError('expected PID and DIR', CAPTURE_USAGE);
-  if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`, CAPTURE_USAGE);
   if (!/^[1-9]\d*$/.test(pidText)) throw new UsageError(`bad PID '${pidText}'`, CAPTURE_USAGE);
   const target = resolve(io.cwd, dir);
   try {
