@@ -238,6 +238,8 @@ describe('bad usage exits 2 with one line and a usage line', () => {
     ],
     [['run', '--workload', 'anon-touch:bogus=1'], /unknown parameter 'bogus'/],
     [['run', '--workload', 'anon-touch:size=0'], /'size' must not be zero/],
+    [['run', '--workload', 'threads-fault:threads=-1'], /threads-fault: 'threads' must be positive \(got -1\)/],
+    [['run', '--workload', 'shm-procs:procs=-1'], /shm-procs: 'procs' must be positive \(got -1\)/],
     [['run', '--workload', 'anon-touch:size=12345'], /multiple of the page size/],
     [['run', '--workload', 'anon-touch:size=99g'], /too large/],
     [['run', '--workload', 'anon-touch', '--features', 'nope'], /unknown feature 'nope' \(known: [^)]*\bmmu-gather-inplace\b/],
