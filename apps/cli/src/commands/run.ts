@@ -3,7 +3,7 @@
  * @module
  */
 
-import { PAGE_SIZE, getMachine, listMachines, type Placement } from '@mmlab/core';
+import { KernelConfigError, PAGE_SIZE, getMachine, listMachines, type Placement } from '@mmlab/core';
 import {
   DEFAULT_TRACE_EVENTS,
   RUN_MODES,
@@ -150,7 +150,7 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
     });
   } catch (err) {
     // Seam code of feature modules runs inside the model: name the modules.
-    throw blameModules(err, modules);
+    throw blameModules(echoSizes(err, options, memBytes, swapBytes), modules);
   }
   const { report, trace } = traced;
   let traceNote: TraceNote | undefined;
@@ -196,6 +196,21 @@ function parseHugePages(text: string | undefined): number | undefined {
 function parsePlacement(text: string | undefined): Placement | undefined {
   if (text === undefined || text === 'legacy' || text === 'aligned') return text;
   throw new UsageError(`bad placement '${text}' (expected legacy or aligned)`, RUN_USAGE);
+}
+
+/**
+ * The core checks memory and swap sizes in bytes and says so in bytes;
+ * say them as the user typed them (`--mem 1k`, not 1024).
+ */
+function echoSizes(err: unknown, options: RunOptions, memBytes?: number, swapBytes?: number): unknown {
+  if (!(err instanceof KernelConfigError)) return err;
+  const typed = [
+    { prefix: 'memory size', flag: '--mem', text: options.mem, bytes: memBytes },
+    { prefix: 'swap size', flag: '--swap', text: options.swap, bytes: swapBytes },
+  ].find((t) => t.text !== undefined && err.message.startsWith(t.prefix));
+  if (typed?.text === undefined || typed.bytes === undefined) return err;
+  const message = err.message.replace(new RegExp(`\\b${typed.bytes}\\b`), typed.text);
+  return new KernelConfigError(`${typed.flag} ${typed.text}: ${message}`);
 }
 
 /**
