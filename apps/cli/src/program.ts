@@ -200,3 +200,16 @@ export function operands(cmd: Command, max: number, usage: string): readonly str
 export function isHelpOrVersion(err: unknown): boolean {
   return err instanceof CommanderError && err.exitCode === 0;
 }
+
+/**
+ * Adds `--out FILE` and `--force` to a command whose report may go to a
+ * file (see `outputs.ts`).
+ * @param cmd - the command
+ * @param usage - its usage line, for errors
+ * @param forceDoc - what `--force` replaces
+ */
+export function withOutputOptions(cmd: Command, usage: string, forceDoc = 'replace the --out file if it exists'): Command {
+  return cmd
+    .option('--out <FILE>', 'write the report to FILE (atomically) instead of standard output', single('--out', 'FILE', usage))
+    .option('--force', forceDoc);
+}

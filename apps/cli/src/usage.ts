@@ -19,7 +19,7 @@ export const RUN_ARGS =
   '--workload SPEC [--features SPEC,SPEC,...] [--seed N] [--preempt|--no-preempt] ' +
   '[--check] [--json] [--timings] [--machine NAME] [--placement legacy|aligned] [--mem SIZE] [--swap SIZE] ' +
   '[--hugepages N] [--mode sequential|timed|explore] [--cpus N] [--strategy random|pct] [--trace FILE] ' +
-  '[--trace-events N]';
+  '[--trace-events N] [--out FILE] [--force]';
 
 /** `mmlab run` usage. */
 export const RUN_USAGE = usageLine('run', RUN_ARGS);
@@ -54,12 +54,17 @@ wait and hold time) and the simulated time (metrics.sim: TLB flush time,
 the longest non-preemptible stretch, per-CPU busy time and longest
 stretch). --trace FILE writes a Trace Event Format file (Perfetto,
 chrome://tracing) of at most --trace-events N events (default 200000); the
-same seed gives the same report and trace, byte for byte, in every mode.`;
+same seed gives the same report and trace, byte for byte, in every mode.
+
+Output files (--trace, --out) are checked before the run starts (a folder
+that does not exist or cannot be written is bad usage, exit code 2) and
+written atomically; an existing file is replaced only with --force.`;
 
 /** `mmlab explore` arguments. */
 export const EXPLORE_ARGS =
   '--scenario NAME --seeds N [--seed FIRST] [--features SPEC,SPEC,...] ' +
-  '[--strategy random|pct] [--cpus N] [--machine NAME] [--preempt|--no-preempt] [--json] [--timings]';
+  '[--strategy random|pct] [--cpus N] [--machine NAME] [--preempt|--no-preempt] [--json] [--timings] ' +
+  '[--out FILE] [--force]';
 
 /** `mmlab explore` usage. */
 export const EXPLORE_USAGE = usageLine('explore', EXPLORE_ARGS);
@@ -74,7 +79,7 @@ reproduces it; exit code 1 when a seed fails. --features as for mmlab run
 (feature modules included).`;
 
 /** `mmlab replay` arguments. */
-export const REPLAY_ARGS = 'DIR [--json] [--check]';
+export const REPLAY_ARGS = 'DIR [--json] [--check] [--out FILE] [--force]';
 
 /** `mmlab replay` usage. */
 export const REPLAY_USAGE = usageLine('replay', REPLAY_ARGS);
@@ -84,7 +89,7 @@ export const REPLAY_HELP = `Rebuilds a captured process's address space and comp
 bytes (PTE+PMD+PUD tables) with the kernel's VmPTE; exit code 1 if they differ.`;
 
 /** `mmlab capture` arguments. */
-export const CAPTURE_ARGS = 'PID DIR';
+export const CAPTURE_ARGS = 'PID DIR [--force]';
 
 /** `mmlab capture` usage. */
 export const CAPTURE_USAGE = usageLine('capture', CAPTURE_ARGS);

@@ -11,7 +11,8 @@ import { resolveFeatureList, withModules } from '../features.js';
 import { formatExploreReport } from '../format/explore-report.js';
 import { toJson } from '../format/json.js';
 import type { Io } from '../io.js';
-import { defineCommand, multiple, operands, single, type CliContext } from '../program.js';
+import { emitReport, reportTarget } from '../outputs.js';
+import { defineCommand, withOutputOptions, multiple, operands, single, type CliContext } from '../program.js';
 import { EXPLORE_ARGS, EXPLORE_HELP, EXPLORE_USAGE } from '../usage.js';
 import { parseCpus, parseSeed, parseStrategy } from './options.js';
 
@@ -27,6 +28,8 @@ export interface ExploreOptions {
   readonly preempt?: boolean;
   readonly json?: boolean;
   readonly timings?: boolean;
+  readonly out?: string;
+  readonly force?: boolean;
 }
 
 /**
@@ -37,7 +40,7 @@ export interface ExploreOptions {
 export function registerExplore(program: Command, ctx: CliContext): void {
   const value = (flag: string, placeholder: string): ((v: string, p: unknown) => string) =>
     single(flag, placeholder, EXPLORE_USAGE);
-  defineCommand(program, {
+  const command = defineCommand(program, {
     name: 'explore',
     args: EXPLORE_ARGS,
     summary: 'search seeded interleavings of a race scenario for a violation',
@@ -53,7 +56,8 @@ export function registerExplore(program: Command, ctx: CliContext): void {
     .option('--preempt', 'CONFIG_PREEMPT on')
     .option('--no-preempt', 'CONFIG_PREEMPT off (the default)')
     .option('--json', 'print one JSON object')
-    .option('--timings', 'add host time to the report')
+    .option('--timings', 'add host time to the report');
+  withOutputOptions(command, EXPLORE_USAGE)
     .action(async (_options: unknown, cmd: Command) => {
       operands(cmd, 0, EXPLORE_USAGE);
       ctx.exitCode = await exploreCommand(cmd.opts<ExploreOptions>(), ctx.io);
@@ -90,6 +94,7 @@ export async function exploreCommand(options: ExploreOptions, io: Io): Promise<n
   if (machine !== undefined && getMachine(machine) === undefined) {
     throw new UsageError(`unknown machine '${machine}' (known: ${listMachines().join(', ')})`, EXPLORE_USAGE);
   }
+  const target = reportTarget(options.out, options.force === true, io.cwd, EXPLORE_USAGE);
   const featureSpecs = options.features ?? [];
   const { requests: features, modules } = await resolveFeatureList(featureSpecs, io.cwd, EXPLORE_USAGE);
   const json = options.json === true;
@@ -105,7 +110,7 @@ export async function exploreCommand(options: ExploreOptions, io: Io): Promise<n
     timings: !json || options.timings === true,
   });
   const shown = withModules(report, modules);
-  io.stdout(json ? toJson(shown) : formatExploreReport(shown, featureSpecs.join(',')));
+  emitReport(target, json ? toJson(shown) : formatExploreReport(shown, featureSpecs.join(',')), io);
   return report.failure === null ? 0 : 1;
 }
 

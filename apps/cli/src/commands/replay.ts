@@ -10,13 +10,16 @@ import { UsageError } from '../errors.js';
 import { toJson } from '../format/json.js';
 import { formatReplayReport } from '../format/replay-report.js';
 import type { Io } from '../io.js';
-import { defineCommand, operands, type CliContext } from '../program.js';
+import { defineCommand, withOutputOptions, operands, type CliContext } from '../program.js';
+import { emitReport, reportTarget } from '../outputs.js';
 import { REPLAY_ARGS, REPLAY_HELP, REPLAY_USAGE } from '../usage.js';
 
 /** The options of `mmlab replay`. */
 export interface ReplayOptions {
   readonly json?: boolean;
   readonly check?: boolean;
+  readonly out?: string;
+  readonly force?: boolean;
 }
 
 /**
@@ -25,15 +28,16 @@ export interface ReplayOptions {
  * @param ctx - the invocation's streams and exit code
  */
 export function registerReplay(program: Command, ctx: CliContext): void {
-  defineCommand(program, {
+  const command = defineCommand(program, {
     name: 'replay',
     args: REPLAY_ARGS,
-    summary: "replay a captured address space; compare page-table bytes with VmPTE",
+    summary: 'replay a captured address space; compare page-table bytes with VmPTE',
     description: REPLAY_HELP,
   })
     .argument('[DIR]', 'capture folder (mmlab capture)')
     .option('--json', 'print one JSON object')
-    .option('--check', 'run the invariant checker too')
+    .option('--check', 'run the invariant checker too');
+  withOutputOptions(command, REPLAY_USAGE)
     .action(async (_dir: unknown, _options: unknown, cmd: Command) => {
       ctx.exitCode = await replayCommand(operands(cmd, 1, REPLAY_USAGE), cmd.opts<ReplayOptions>(), ctx.io);
     });
@@ -53,9 +57,10 @@ export async function replayCommand(args: readonly string[], options: ReplayOpti
   const [dir] = args;
   if (dir === undefined) throw new UsageError('missing capture folder DIR', REPLAY_USAGE);
   const check = options.check === true;
+  const target = reportTarget(options.out, options.force === true, io.cwd, REPLAY_USAGE);
   const capture = await readCapture(resolve(io.cwd, dir));
   const report = replayCapture(capture, { check });
-  io.stdout(options.json === true ? toJson(report) : formatReplayReport(report, dir));
+  emitReport(target, options.json === true ? toJson(report) : formatReplayReport(report, dir), io);
   const violations = report.invariants?.violations.length ?? 0;
   return report.match && violations === 0 ? 0 : 1;
 }

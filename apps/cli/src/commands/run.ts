@@ -18,8 +18,8 @@ import { blameModules, resolveFeatureList, withModules } from '../features.js';
 import { toJson } from '../format/json.js';
 import { formatRunReport, type TraceNote } from '../format/run-report.js';
 import type { Io } from '../io.js';
-import { defineCommand, multiple, operands, single, type CliContext } from '../program.js';
-import { checkTraceTarget, writeJsonAtomic } from '../trace-file.js';
+import { defineCommand, withOutputOptions, multiple, operands, single, type CliContext } from '../program.js';
+import { checkOutputPath, emitReport, reportTarget, writeFileAtomic } from '../outputs.js';
 import { RUN_ARGS, RUN_HELP, RUN_USAGE } from '../usage.js';
 import { parseCpus, parseSeed, parseStrategy } from './options.js';
 
@@ -42,6 +42,8 @@ export interface RunOptions {
   readonly strategy?: string;
   readonly trace?: string;
   readonly traceEvents?: string;
+  readonly out?: string;
+  readonly force?: boolean;
 }
 
 /** Most trace events `--trace-events` accepts. */
@@ -55,7 +57,7 @@ const MAX_TRACE_EVENTS = 10_000_000;
 export function registerRun(program: Command, ctx: CliContext): void {
   const value = (flag: string, placeholder: string): ((v: string, p: unknown) => string) =>
     single(flag, placeholder, RUN_USAGE);
-  defineCommand(program, {
+  const command = defineCommand(program, {
     name: 'run',
     args: RUN_ARGS,
     summary: 'run a workload on a kernel with a feature set and print its report',
@@ -78,7 +80,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--cpus <N>', "CPU count (default: the machine's)", value('--cpus', 'N'))
     .option('--strategy <random|pct>', 'interleaving strategy of --mode explore', value('--strategy', 'random|pct'))
     .option('--trace <FILE>', 'write a Trace Event Format file (Perfetto, chrome://tracing)', value('--trace', 'FILE'))
-    .option('--trace-events <N>', 'most events in the trace (default 200000)', value('--trace-events', 'N'))
+    .option('--trace-events <N>', 'most events in the trace (default 200000)', value('--trace-events', 'N'));
+  withOutputOptions(command, RUN_USAGE, 'replace the --out and --trace files if they exist')
     .action(async (_options: unknown, cmd: Command) => {
       operands(cmd, 0, RUN_USAGE);
       ctx.exitCode = await runCommand(cmd.opts<RunOptions>(), ctx.io);
@@ -124,7 +127,13 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
   if (traceEvents !== undefined && traceFile === undefined) {
     throw new UsageError('--trace-events needs --trace FILE', RUN_USAGE);
   }
-  const tracePath = traceFile === undefined ? undefined : checkTraceTarget(traceFile, io.cwd, RUN_USAGE);
+  const force = options.force === true;
+  const tracePath =
+    traceFile === undefined ? undefined : checkOutputPath(traceFile, io.cwd, { what: 'trace', force, usage: RUN_USAGE });
+  const target = reportTarget(options.out, force, io.cwd, RUN_USAGE);
+  if (tracePath !== undefined && tracePath === target.path) {
+    throw new UsageError(`--trace and --out name the same file '${traceFile ?? ''}'`, RUN_USAGE);
+  }
   const { requests: features, modules } = await resolveFeatureList(options.features ?? [], io.cwd);
   const workload = await resolveWorkload(spec, io.cwd);
   const check = options.check === true;
@@ -155,11 +164,11 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
   const { report, trace } = traced;
   let traceNote: TraceNote | undefined;
   if (tracePath !== undefined && trace !== null) {
-    writeJsonAtomic(tracePath, trace);
+    writeFileAtomic(tracePath, `${JSON.stringify(trace)}\n`, force);
     traceNote = { file: traceFile ?? tracePath, events: trace.metadata.events, truncated: trace.metadata.truncated };
   }
   const shown = withModules(report, modules);
-  io.stdout(json ? toJson(shown) : formatRunReport(shown, traceNote));
+  emitReport(target, json ? toJson(shown) : formatRunReport(shown, traceNote), io);
   return (report.invariants?.violations.length ?? 0) > 0 ? 1 : 0;
 }
 
