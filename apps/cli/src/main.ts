@@ -53,8 +53,14 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
   } catch (err) {
     if (isHelpOrVersion(err)) return 0;
     const running = program.commands.find((c) => c.name() === argv[0]);
-    return reportError(err, running === undefined ? mainUsage(program) : usageOf(running), io);
+    return reportError(err, running === undefined ? mainUsage(program) : usageOf(running), io, wantsJson(argv));
   }
+}
+
+/** Whether the command line asks for JSON (`--json` before any `--`): errors are then printed as JSON too. */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
 }
 
 /** The usage line of a subcommand, for errors that carry none of their own. */
