@@ -159,7 +159,7 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
     });
   } catch (err) {
     // Seam code of feature modules runs inside the model: name the modules.
-    throw blameModules(echoSizes(err, options, memBytes, swapBytes), modules);
+    throw blameModules(echoSizes(err, options, memBytes, swapBytes), modules, io.cwd);
   }
   const { report, trace } = traced;
   let traceNote: TraceNote | undefined;
