@@ -75,3 +75,32 @@ describe('the same messages from the real program (Node loading the modules, not
     expect(thrown.stderr).toBe(`mmlab: ${file('run.mjs')}: run boom (at ${file('run.mjs')}:3:9)\n`);
   });
 });
+
+describe('the module contract: every task a workload starts has exited when it returns', () => {
+  const leaves = folder({
+    'leave.mjs':
+      'export default (ctx) => {\n' +
+      '  const { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } = ctx.core;\n' +
+      '  const k = ctx.kernel;\n' +
+      '  const done = k.spawn();\n' +
+      '  const t = k.spawn();\n' +
+      '  const a = k.mmap(t, 0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);\n' +
+      '  k.touch(t, a, 4096, true);\n' +
+      '  k.clone(t);\n' +
+      '  k.exit(done);\n' +
+      '};\n',
+  });
+
+  it('reports the tasks a user module left running, exit 1, report still printed', async () => {
+    const r = await mmlab(['run', '--workload', './leave.mjs', '--check'], leaves);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/\nresult\s+completed, but left 2 tasks running \(pids 2, 3\); the runner made them exit\n/);
+    expect(r.out).toMatch(/invariants\s+\d+ checks, 0 violations/);
+    expect(r.err).toBe(
+      'mmlab: ./leave.mjs left 2 tasks running (pids 2, 3): a workload must make every task it starts exit before it returns\n'
+    );
+    const json = await mmlab(['run', '--workload', './leave.mjs', '--json'], leaves);
+    expect(json.code).toBe(1);
+    expect((JSON.parse(json.out) as { result: unknown }).result).toEqual({ leftRunning: [2, 3] });
+  });
+});

@@ -185,9 +185,23 @@ function hugePagesNote(name: string, huge: HugePageFigures | undefined): string 
 /** One line saying how the workload ended: `completed`, or what stopped it and where. */
 function describeResult(result: RunResult | undefined): string {
   const cause = result?.signal ?? result?.errno;
+  const left = result?.leftRunning ?? [];
+  if (cause === undefined && left.length > 0) {
+    return `completed, but ${describeLeftRunning(left)}; the runner made ${left.length === 1 ? 'it' : 'them'} exit`;
+  }
   if (cause === undefined) return 'completed';
   const why = result?.oom === true ? `${cause}, out of memory` : cause;
   return `stopped by ${why}${result?.step === undefined ? '' : ` (${result.step})`}`;
+}
+
+/**
+ * The tasks a completed workload left running, in words:
+ * `left 2 tasks running (pids 3, 4)`.
+ * @param pids - from `result.leftRunning`
+ */
+export function describeLeftRunning(pids: readonly number[]): string {
+  const s = pids.length === 1 ? '' : 's';
+  return `left ${pids.length} task${s} running (pid${s} ${pids.join(', ')})`;
 }
 
 /** Nanoseconds as microseconds with one decimal, digits grouped (`1,840.1`). */
