@@ -1,0 +1,31 @@
+/**
+ * `@mmlab/lab`: experiments on mmlab. The registry of proposal features,
+ * the feature-set notation, paired A/B comparisons with confidence
+ * intervals, the full combination matrix (worker threads, resumable
+ * append-only results, shards and merge) with main and interaction effects,
+ * and the reports people read (terminal tables, JSON, CSV, Markdown,
+ * Vega-Lite SVG charts).
+ * @packageDocumentation
+ */
+export { FEATURES, findFeature, listFeatures } from './registry.js';
+export {
+  ALL,
+  BASELINE,
+  FeatureSetError,
+  featureModulePaths,
+  featureRequests,
+  formatChoice,
+  formatFeatureSet,
+  makeFeatureSet,
+  parseFeatureSet,
+  splitFeatureSet,
+  type FeatureChoice,
+  type FeatureItemText,
+  type FeatureLookup,
+  type FeatureSet,
+  type OptionValue,
+} from './notation.js';
+export { flattenMetrics, type Metrics } from './metrics.js';
+export { DEFAULT_CONFIDENCE, METHOD, estimate, pairedDifference, summarize, type Estimate, type Summary } from './stats.js';
+export { runOnce, seedsOf, type RunOutcome, type RunSettings } from './run.js';
+export { AbInterrupted, compareRuns, runAb, type AbOptions, type AbResult, type AbRow } from './ab.js';
