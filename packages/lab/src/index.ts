@@ -29,3 +29,35 @@ export { flattenMetrics, type Metrics } from './metrics.js';
 export { DEFAULT_CONFIDENCE, METHOD, estimate, pairedDifference, summarize, type Estimate, type Summary } from './stats.js';
 export { runOnce, seedsOf, type RunOutcome, type RunSettings } from './run.js';
 export { AbInterrupted, compareRuns, runAb, type AbOptions, type AbResult, type AbRow } from './ab.js';
+export {
+  RESULTS_FORMAT,
+  RESULTS_VERSION,
+  ResultsError,
+  appendResult,
+  cellKey,
+  checkSameSettings,
+  describeCell,
+  mergeResults,
+  readResults,
+  resultLine,
+  settingsText,
+  sortCells,
+  type Cell,
+  type ReadLine,
+  type ResultLine,
+} from './results.js';
+export { runCell, type CellTask } from './cell.js';
+export {
+  CellError,
+  parseOptionsGrid,
+  parseShard,
+  planCells,
+  runMatrix,
+  shardCells,
+  type MatrixPlan,
+  type MatrixRunOptions,
+  type MatrixRunSummary,
+  type OptionsGrid,
+  type Shard,
+} from './matrix.js';
+export { factorialEffects, matrixEffects, type Effect, type WorkloadEffects } from './effects.js';
