@@ -33,6 +33,8 @@ export interface Effect {
   readonly features: readonly string[];
   /** The effect with its interval over the seeds. */
   readonly effect: Estimate;
+  /** The metric's mean with no feature (baseline), for relative sizes. */
+  readonly base: number;
 }
 
 /** The effects of one workload, or why there are none. */
@@ -151,7 +153,9 @@ export function matrixEffects(
     const effects: Effect[] = [];
     for (const metric of metrics) {
       const y = (on: ReadonlySet<string>): number[] => seeds.map((s) => cellOf(on, s).metrics[metric]!);
-      for (const e of factorialEffects(factors, y, confidence)) effects.push({ workload, metric, ...e });
+      const none = y(new Set());
+      const base = none.reduce((a, b) => a + b, 0) / none.length;
+      for (const e of factorialEffects(factors, y, confidence)) effects.push({ workload, metric, ...e, base });
     }
     out.push({ workload, factors, seeds, effects, note: null });
   }

@@ -61,3 +61,14 @@ export {
   type Shard,
 } from './matrix.js';
 export { factorialEffects, matrixEffects, type Effect, type WorkloadEffects } from './effects.js';
+export { csvLine, fmt, interval, markdownTable, percent, signed, textTable, type Column, type Table } from './report/text.js';
+export { formatAbCsv, formatAbMarkdown, formatAbText, rowChanged, type AbReportOptions } from './report/ab-report.js';
+export {
+  effectMatters,
+  formatMatrixCsv,
+  formatMatrixMarkdown,
+  formatMatrixText,
+  matrixReport,
+  type MatrixReport,
+} from './report/matrix-report.js';
+export { abChartSpec, interactionChartSpec, renderSvg, setsChartSpec } from './report/charts.js';
