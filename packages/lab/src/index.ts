@@ -72,3 +72,4 @@ export {
   type MatrixReport,
 } from './report/matrix-report.js';
 export { abChartSpec, interactionChartSpec, renderSvg, setsChartSpec } from './report/charts.js';
+export { SHOWCASE, type Showcase } from './showcase.js';
