@@ -3,10 +3,12 @@
  */
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { mmlab } from './helpers.js';
 
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'mmlab-lab-cli-'));
 const SMALL = ['--mem', '64m'];
 const W = 'fork-exit:procs=2:size=1m';
@@ -50,12 +52,16 @@ describe('mmlab ab', () => {
     expect(r.out === '' || r.out.startsWith('{"error":{"kind":"usage"')).toBe(true);
   });
 
-  it('--each compares every registered proposal against the baseline on its workload', async () => {
-    const r = await mmlab(['ab', '--each', '--reps', '1']);
+  it("--each compares every registered proposal against the baseline on its workload: the README's npm start sample", async () => {
+    const r = await mmlab(['ab', '--each']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^== hugetlb-pagetable-ops on/);
     expect(r.out).toMatch(/\n== mmu-gather-inplace on make -j4/);
     expect(r.out).toMatch(/sim\.tlb_flush_ns .* exact/);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const sample = /<!-- sample:npm-start:begin -->\n```\n([\s\S]*?)```\n<!-- sample:npm-start:end -->/.exec(readme)?.[1];
+    // regenerate with: node apps/cli/dist/main.js ab --each (after npm run build), pasted between the markers
+    expect(sample).toBe(r.out);
   });
 });
 

@@ -68,6 +68,10 @@ function seedsText(seeds: readonly number[]): string {
 function footer(result: AbResult, options: AbReportOptions): string {
   const same = result.rows.filter((r) => !rowChanged(r)).length;
   const lines: string[] = [];
+  const shared = result.rows.filter((r) => r.diff !== null);
+  if (shared.length > 0 && shared.every((r) => !rowChanged(r))) {
+    lines.push(`No metric that both A and B report differs on any seed${result.rows.length > shared.length ? '; the rows above are counters only one side has' : ''}.`);
+  }
   if (options.all !== true && same > 0) lines.push(`${same} more metrics identical in A and B on every seed (--all lists them).`);
   const bad = [...result.violations.a.map((v) => `A ${v}`), ...result.violations.b.map((v) => `B ${v}`)];
   if (bad.length > 0) lines.push(`INVARIANT VIOLATIONS (${bad.length}):`, ...bad.slice(0, 10).map((v) => `  ${v}`));
