@@ -1,5 +1,7 @@
 /**
- * `@mmlab/lab`: experiments on mmlab. The registry of proposal features,
+ * `@mmlab/lab`: experiments on mmlab (this entry runs in Node and in the
+ * browser; running a matrix and results files on disk are in
+ * `@mmlab/lab/node`). The registry of proposal features,
  * the feature-set notation, paired A/B comparisons with confidence
  * intervals, the full combination matrix (worker threads, resumable
  * append-only results, shards and merge) with main and interaction effects,
@@ -33,12 +35,11 @@ export {
   RESULTS_FORMAT,
   RESULTS_VERSION,
   ResultsError,
-  appendResult,
   cellKey,
   checkSameSettings,
   describeCell,
-  mergeResults,
-  readResults,
+  mergeLines,
+  parseResults,
   resultLine,
   settingsText,
   sortCells,
@@ -47,19 +48,7 @@ export {
   type ResultLine,
 } from './results.js';
 export { runCell, type CellTask } from './cell.js';
-export {
-  CellError,
-  parseOptionsGrid,
-  parseShard,
-  planCells,
-  runMatrix,
-  shardCells,
-  type MatrixPlan,
-  type MatrixRunOptions,
-  type MatrixRunSummary,
-  type OptionsGrid,
-  type Shard,
-} from './matrix.js';
+export { parseOptionsGrid, parseShard, planCells, shardCells, type MatrixPlan, type OptionsGrid, type Shard } from './plan.js';
 export { factorialEffects, matrixEffects, type Effect, type WorkloadEffects } from './effects.js';
 export { csvLine, fmt, interval, markdownTable, percent, signed, textTable, type Column, type Table } from './report/text.js';
 export { formatAbCsv, formatAbMarkdown, formatAbText, rowChanged, type AbReportOptions } from './report/ab-report.js';

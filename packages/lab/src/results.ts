@@ -1,16 +1,14 @@
 /**
- * Results files: one JSON line per matrix cell (`.jsonl`), appended whole.
+ * The results format: one JSON line per matrix cell (`.jsonl`).
  * Every line carries the format name and version, the cell (workload,
  * canonical feature set, seed), the run settings, the checker's violations
- * and the flat metrics. A line is written with one `write` of the whole
- * line on a file opened for appending; a write that fails or comes up short
- * is cut back, so a crash or Ctrl-C leaves whole lines only. Reading refuses
- * a line that does not parse, is cut short, comes from elsewhere or from
- * another format version, naming the file and line.
+ * and the flat metrics. Parsing refuses a line that does not parse, is cut
+ * short, comes from elsewhere or from another format version, naming the
+ * file and line. No file access here (see `results-file.ts`), so the
+ * browser can read results too.
  * @module
  */
 
-import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import type { Metrics } from './metrics.js';
 import type { RunSettings } from './run.js';
 
@@ -100,39 +98,15 @@ export function resultLine(cell: Cell, settings: RunSettings, violations: readon
 }
 
 /**
- * Appends one line to a results file with a single write; a failed or
- * short write is cut back to the previous end, so no partial line remains.
- * @param path - the results file (created when missing)
- * @param line - the line
- */
-export function appendResult(path: string, line: ResultLine): void {
-  const data = Buffer.from(`${JSON.stringify(line)}\n`);
-  const fd = openSync(path, 'a');
-  try {
-    const before = fstatSync(fd).size;
-    let written = 0;
-    try {
-      written = writeSync(fd, data);
-    } finally {
-      if (written !== data.length) ftruncateSync(fd, before);
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * Reads a results file, checking every line.
- * @param path - the file
- * @param shown - the name used in messages (default `path`)
- * @returns the lines; none when the file does not exist
+ * Parses the text of a results file, checking every line.
+ * @param text - the file's contents
+ * @param shown - the file's name in messages
  * @throws {@link ResultsError} naming the file and line of a line that is
  *   cut short, not JSON, not a results line, of another format version, or
  *   malformed
  */
-export function readResults(path: string, shown = path): ReadLine[] {
-  if (!existsSync(path)) return [];
-  const text = readFileSync(path, 'utf8');
+export function parseResults(text: string, shown: string): ReadLine[] {
+  if (text === '') return [];
   const lines = text.split('\n');
   const last = lines.pop();
   const out: ReadLine[] = [];
@@ -147,6 +121,27 @@ export function readResults(path: string, shown = path): ReadLine[] {
     );
   }
   return out;
+}
+
+/**
+ * Joins the lines of several results files (a matrix's shards) in cell
+ * order (workload, features, seed). A cell in two inputs must be the same
+ * line; the settings must agree.
+ * @param lines - the lines read, with where they come from
+ * @throws {@link ResultsError} for disagreeing settings or cells
+ */
+export function mergeLines(lines: readonly ReadLine[]): ResultLine[] {
+  checkSameSettings(lines);
+  const byKey = new Map<string, ReadLine>();
+  for (const r of lines) {
+    const key = cellKey(r.line);
+    const seen = byKey.get(key);
+    if (seen === undefined) byKey.set(key, r);
+    else if (JSON.stringify(seen.line) !== JSON.stringify(r.line)) {
+      throw new ResultsError(`${r.where}: cell ${describeCell(r.line)} differs from ${seen.where}`);
+    }
+  }
+  return sortCells([...byKey.values()].map((r) => r.line));
 }
 
 function preview(raw: string): string {
@@ -200,45 +195,6 @@ export function checkSameSettings(lines: readonly ReadLine[], expected?: RunSett
       throw new ResultsError(`${where}: run with other settings (${got}, expected ${ref}); use another results file`);
     }
   }
-}
-
-/**
- * Merges results files (the shards of one matrix) into one new file, in
- * cell order (workload, features, seed). A cell in two inputs must be the
- * same line; the settings must agree.
- * @param inputs - the files to merge
- * @param out - the file to write; refused when it exists
- * @returns the number of cells written
- * @throws {@link ResultsError} for a bad line, disagreeing settings or
- *   cells, or an existing output
- */
-export function mergeResults(inputs: readonly string[], out: string): number {
-  if (existsSync(out)) throw new ResultsError(`${out} exists; merge writes a new file and never overwrites results`);
-  const all: ReadLine[] = [];
-  for (const input of inputs) {
-    if (!existsSync(input)) throw new ResultsError(`${input}: no such results file`);
-    all.push(...readResults(input));
-  }
-  checkSameSettings(all);
-  const byKey = new Map<string, ReadLine>();
-  for (const r of all) {
-    const key = cellKey(r.line);
-    const seen = byKey.get(key);
-    if (seen === undefined) byKey.set(key, r);
-    else if (JSON.stringify(seen.line) !== JSON.stringify(r.line)) {
-      throw new ResultsError(`${r.where}: cell ${describeCell(r.line)} differs from ${seen.where}`);
-    }
-  }
-  const lines = sortCells([...byKey.values()].map((r) => r.line));
-  const tmp = `${out}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'wx');
-  try {
-    writeSync(fd, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, out);
-  return lines.length;
 }
 
 /**

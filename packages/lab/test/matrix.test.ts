@@ -8,19 +8,16 @@ import {
   FEATURES,
   FeatureSetError,
   ResultsError,
-  appendResult,
   matrixEffects,
-  mergeResults,
   parseOptionsGrid,
   parseShard,
   planCells,
-  readResults,
   resultLine,
-  runMatrix,
   shardCells,
   sortCells,
   type MatrixPlan,
 } from '../src/index.js';
+import { appendResult, mergeResults, readResults, runMatrix } from '../src/node.js';
 
 const LAB = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(join(tmpdir(), 'mmlab-lab-'));
@@ -118,7 +115,7 @@ describe('the matrix', () => {
   it('resumes after the process running it (two workers) is killed: the final file equals an uninterrupted run', async () => {
     const out = file();
     // the built lab (dist) in a child process, with a pool of two workers
-    const script = `import { runMatrix, FEATURES } from '@mmlab/lab';
+    const script = `import { FEATURES } from '@mmlab/lab'; import { runMatrix } from '@mmlab/lab/node';
       await runMatrix({ plan: { ...${JSON.stringify({ ...PLAN, features: undefined })}, features: FEATURES }, out: ${JSON.stringify(out)}, jobs: 2 });`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: LAB, stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => {

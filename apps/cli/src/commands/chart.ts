@@ -4,7 +4,8 @@
  * @module
  */
 
-import { interactionChartSpec, matrixEffects, readResults, renderSvg, setsChartSpec } from '@mmlab/lab';
+import { interactionChartSpec, matrixEffects, renderSvg, setsChartSpec } from '@mmlab/lab';
+import { readResults } from '@mmlab/lab/node';
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -7,7 +7,6 @@
 
 import type { Feature } from '@mmlab/core';
 import {
-  CellError,
   FEATURES,
   FeatureSetError,
   findFeature,
@@ -18,12 +17,11 @@ import {
   matrixReport,
   parseOptionsGrid,
   parseShard,
-  readResults,
-  runMatrix,
   type MatrixPlan,
   type OptionsGrid,
   type Shard,
 } from '@mmlab/lab';
+import { CellError, readResults, runMatrix } from '@mmlab/lab/node';
 import { WorkloadError, resolveWorkload } from '@mmlab/workloads';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';

@@ -3,7 +3,7 @@
  * @module
  */
 
-import { mergeResults } from '@mmlab/lab';
+import { mergeResults } from '@mmlab/lab/node';
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
