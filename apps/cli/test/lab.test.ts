@@ -128,3 +128,13 @@ describe('mmlab matrix, merge and chart', () => {
     expect(r.err).toMatch(/no metric 'pgfault' .*did you mean vmstat\.pgfault/);
   });
 });
+
+describe('mmlab ab with a user feature module', () => {
+  it('loads the module named in the set and compares it', async () => {
+    const r = await mmlab(['ab', '--workload', W, '--b', './docs/examples/tlb-shootdown.mjs:delayNs=500', '--reps', '1', ...SMALL], ROOT);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/B {2}\.\/docs\/examples\/tlb-shootdown\.mjs:delayNs=500\n/);
+    expect(r.out).toMatch(/feature\.tlb-shootdown\.flushes .* only in B/);
+  });
+});

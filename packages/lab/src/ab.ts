@@ -48,6 +48,14 @@ export interface AbRow {
   readonly diff: Estimate | null;
 }
 
+/** Invariant violations of each side's runs, `seed N: check: message`. */
+export interface AbViolations {
+  /** A's. */
+  readonly a: readonly string[];
+  /** B's. */
+  readonly b: readonly string[];
+}
+
 /** The result of {@link runAb}. */
 export interface AbResult {
   /** Canonical text of set A. */
@@ -63,7 +71,7 @@ export interface AbResult {
   /** How the intervals were computed. */
   readonly method: string;
   /** Invariant violations of A's and B's runs (with `check`). */
-  readonly violations: { readonly a: readonly string[]; readonly b: readonly string[] };
+  readonly violations: AbViolations;
   /** Every metric, in the order the runs report them. */
   readonly rows: readonly AbRow[];
 }

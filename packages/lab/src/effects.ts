@@ -51,6 +51,16 @@ export interface WorkloadEffects {
   readonly note: string | null;
 }
 
+/** One effect of {@link factorialEffects}. */
+export interface FactorialEffect {
+  /** `main` (one factor) or `interaction` (two). */
+  readonly kind: 'main' | 'interaction';
+  /** The factor, or the two factors. */
+  readonly features: readonly string[];
+  /** The effect with its interval over the seeds. */
+  readonly effect: Estimate;
+}
+
 /**
  * The factorial effects for a function giving y(S) per seed.
  * @param factors - the factor names
@@ -61,7 +71,7 @@ export function factorialEffects(
   factors: readonly string[],
   y: (on: ReadonlySet<string>) => readonly number[],
   confidence = DEFAULT_CONFIDENCE
-): { kind: 'main' | 'interaction'; features: string[]; effect: Estimate }[] {
+): FactorialEffect[] {
   const n = factors.length;
   const subsetsWithout = (excluded: readonly string[]): Set<string>[] => {
     const rest = factors.filter((f) => !excluded.includes(f));
@@ -79,7 +89,7 @@ export function factorialEffects(
     }
     return perSeed ?? [];
   };
-  const out: { kind: 'main' | 'interaction'; features: string[]; effect: Estimate }[] = [];
+  const out: FactorialEffect[] = [];
   for (const f of factors) {
     const d = contrast([{ sign: 1, add: [f] }, { sign: -1, add: [] }], [f]);
     out.push({ kind: 'main', features: [f], effect: estimate(d, confidence) });

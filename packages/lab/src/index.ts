@@ -9,7 +9,7 @@
  * Vega-Lite SVG charts).
  * @packageDocumentation
  */
-export { FEATURES, findFeature, listFeatures } from './registry.js';
+export { FEATURES, findFeature, listFeatures, type FeatureSummary } from './registry.js';
 export {
   ALL,
   BASELINE,
@@ -30,7 +30,7 @@ export {
 export { flattenMetrics, type Metrics } from './metrics.js';
 export { DEFAULT_CONFIDENCE, METHOD, estimate, pairedDifference, summarize, type Estimate, type Summary } from './stats.js';
 export { runOnce, seedsOf, type RunOutcome, type RunSettings } from './run.js';
-export { AbInterrupted, compareRuns, runAb, type AbOptions, type AbResult, type AbRow } from './ab.js';
+export { AbInterrupted, compareRuns, runAb, type AbOptions, type AbResult, type AbRow, type AbViolations } from './ab.js';
 export {
   RESULTS_FORMAT,
   RESULTS_VERSION,
@@ -49,7 +49,7 @@ export {
 } from './results.js';
 export { runCell, type CellTask } from './cell.js';
 export { parseOptionsGrid, parseShard, planCells, shardCells, type MatrixPlan, type OptionsGrid, type Shard } from './plan.js';
-export { factorialEffects, matrixEffects, type Effect, type WorkloadEffects } from './effects.js';
+export { factorialEffects, matrixEffects, type Effect, type FactorialEffect, type WorkloadEffects } from './effects.js';
 export { csvLine, fmt, interval, markdownTable, percent, signed, textTable, type Column, type Table } from './report/text.js';
 export { formatAbCsv, formatAbMarkdown, formatAbText, rowChanged, type AbReportOptions } from './report/ab-report.js';
 export {
@@ -58,6 +58,7 @@ export {
   formatMatrixMarkdown,
   formatMatrixText,
   matrixReport,
+  type CellViolations,
   type MatrixReport,
 } from './report/matrix-report.js';
 export { abChartSpec, interactionChartSpec, renderSvg, setsChartSpec } from './report/charts.js';

@@ -33,6 +33,14 @@ export interface MatrixRunOptions {
   readonly signal?: AbortSignal;
 }
 
+/** A cell and the violations the checker found in it. */
+export interface CellViolation {
+  /** The cell. */
+  readonly cell: Cell;
+  /** Its violations. */
+  readonly violations: readonly string[];
+}
+
 /** What {@link runMatrix} did. */
 export interface MatrixRunSummary {
   /** Cells in the plan (this shard's). */
@@ -44,7 +52,7 @@ export interface MatrixRunSummary {
   /** True when the run was aborted before every cell was done. */
   readonly interrupted: boolean;
   /** Cells (run now or before) with invariant violations. */
-  readonly violations: readonly { readonly cell: Cell; readonly violations: readonly string[] }[];
+  readonly violations: readonly CellViolation[];
 }
 
 /** A cell that failed (the workload threw): the matrix stops, earlier cells kept. */
@@ -82,7 +90,7 @@ function workerEntry(): { file: string; execArgv: string[] } {
  * Runs the plan's cells that the results file lacks, appending each as it
  * finishes.
  * @param options - the plan, the file, jobs, shard, progress and abort
- * @throws {@link ResultsError} when the existing file has a bad line or
+ * @throws `ResultsError` (`@mmlab/lab`) when the existing file has a bad line or
  *   other settings; {@link CellError} when a cell throws (finished cells are
  *   kept)
  */

@@ -5,4 +5,4 @@
  * @packageDocumentation
  */
 export { appendResult, mergeResults, readResults } from './results-file.js';
-export { CellError, runMatrix, type MatrixRunOptions, type MatrixRunSummary } from './matrix.js';
+export { CellError, runMatrix, type CellViolation, type MatrixRunOptions, type MatrixRunSummary } from './matrix.js';

@@ -22,10 +22,18 @@ export function findFeature(name: string, registry: readonly Feature[] = FEATURE
   return registry.find((f) => f.name === name);
 }
 
+/** A feature's name and one-line summary, as lists show them. */
+export interface FeatureSummary {
+  /** The feature's name. */
+  readonly name: string;
+  /** Its one-line summary. */
+  readonly summary: string;
+}
+
 /**
  * Name and one-line summary of every registered feature.
  * @param registry - the features to list (default {@link FEATURES})
  */
-export function listFeatures(registry: readonly Feature[] = FEATURES): { name: string; summary: string }[] {
+export function listFeatures(registry: readonly Feature[] = FEATURES): FeatureSummary[] {
   return registry.map((f) => ({ name: f.name, summary: f.summary }));
 }

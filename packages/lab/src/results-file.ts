@@ -35,7 +35,7 @@ export function appendResult(path: string, line: ResultLine): void {
  * @param path - the file
  * @param shown - the name used in messages (default `path`)
  * @returns the lines; none when the file does not exist
- * @throws {@link ResultsError} naming the file and line of a bad line
+ * @throws `ResultsError` (`@mmlab/lab`) naming the file and line of a bad line
  */
 export function readResults(path: string, shown = path): ReadLine[] {
   if (!existsSync(path)) return [];
@@ -49,7 +49,7 @@ export function readResults(path: string, shown = path): ReadLine[] {
  * @param inputs - the files to merge
  * @param out - the file to write; refused when it exists
  * @returns the number of cells written
- * @throws {@link ResultsError} for a bad line, disagreeing settings or
+ * @throws `ResultsError` (`@mmlab/lab`) for a bad line, disagreeing settings or
  *   cells, or an existing output
  */
 export function mergeResults(inputs: readonly string[], out: string): number {

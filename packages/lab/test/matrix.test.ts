@@ -8,7 +8,9 @@ import {
   FEATURES,
   FeatureSetError,
   ResultsError,
+  formatMatrixText,
   matrixEffects,
+  matrixReport,
   parseOptionsGrid,
   parseShard,
   planCells,
@@ -84,6 +86,19 @@ describe('the matrix', () => {
     const hugetlb = effects.find((e) => e.workload.startsWith('hugetlb-shm'))!;
     const checks = hugetlb.effects.find((e) => e.metric === 'vmstat.pgfault' && e.kind === 'main');
     expect(checks?.effect.exact).toBe(true);
+  });
+
+  it('runs option variants from a grid next to the default cells; effects use the defaults', async () => {
+    const out = file();
+    const grid = parseOptionsGrid('mmu-gather-inplace:resched=table|never');
+    const plan: MatrixPlan = { ...PLAN, grid, workloads: [PLAN.workloads[0]!], reps: 1 };
+    const summary = await runMatrix({ plan, out });
+    expect(summary).toMatchObject({ total: 6, ran: 6, violations: [] });
+    const lines = readResults(out).map((r) => r.line);
+    expect(lines.map((l) => l.features)).toContain('hugetlb-pagetable-ops,mmu-gather-inplace:resched=never');
+    const [w] = matrixEffects(lines);
+    expect(w).toMatchObject({ note: null, factors: FEATURES.map((f) => f.name) });
+    expect(formatMatrixText(matrixReport(lines, matrixEffects(lines)))).toMatch(/2 set\(s\) with option variants/);
   });
 
   it('resumes after an interruption: the final file equals an uninterrupted run, cell for cell', async () => {

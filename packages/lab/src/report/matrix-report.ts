@@ -11,6 +11,16 @@ import type { ResultLine } from '../results.js';
 import { METHOD } from '../stats.js';
 import { csvLine, fmt, interval, markdownTable, percent, signed, textTable, type Table } from './text.js';
 
+/** A cell with invariant violations. */
+export interface CellViolations {
+  /** The cell in words. */
+  readonly cell: string;
+  /** Its first violation. */
+  readonly first: string;
+  /** How many it has. */
+  readonly count: number;
+}
+
 /** A matrix's results summarised. */
 export interface MatrixReport {
   /** Cells read. */
@@ -26,7 +36,7 @@ export interface MatrixReport {
   /** Invariant checks run in all (0 without the checker). */
   readonly checks: number;
   /** Cells with violations, with the first of each. */
-  readonly violations: readonly { readonly cell: string; readonly first: string; readonly count: number }[];
+  readonly violations: readonly CellViolations[];
   /** Effects per workload. */
   readonly effects: readonly WorkloadEffects[];
   /** How intervals were computed. */
@@ -112,6 +122,12 @@ function headLines(r: MatrixReport): string[] {
             .slice(0, 5)
             .map((v) => `${v.cell}: ${v.first}`)
             .join('; ')}`
+    );
+  }
+  const variants = r.sets.filter((set) => set.includes('='));
+  if (variants.length > 0) {
+    lines.push(
+      `${variants.length} set(s) with option variants (${variants.slice(0, 3).join('; ')}${variants.length > 3 ? '; …' : ''}) are in the file and the CSV/JSON of the cells, not in the effects below`
     );
   }
   lines.push(
