@@ -15,6 +15,7 @@ import {
   formatPresent,
   isReplayable,
   parseSmaps,
+  presentTrailer,
   type PageRun,
   type SmapsVma,
 } from '@mmlab/workloads';
@@ -96,7 +97,7 @@ export function captureProcess(pid: number, dir: string, procRoot = '/proc'): Ca
     if (headers(again) !== headers(smaps) && attempt < 3) continue;
     writeFileAtomic(join(dir, CAPTURE_FILES.smaps), smaps, true);
     writeFileAtomic(join(dir, CAPTURE_FILES.status), status, true);
-    writeFileAtomic(join(dir, CAPTURE_FILES.present), formatPresent(present), true);
+    writeFileAtomic(join(dir, CAPTURE_FILES.present), formatPresent(present) + presentTrailer(present), true);
     return { vmas: vmas.length, pages: countPages(present), runs: present.length };
   }
 }

@@ -11,7 +11,16 @@
 
 import { KernelConfigError, resolveFeatures, type Feature, type FeatureRequest } from '@mmlab/core';
 import { FEATURES, findFeature } from '@mmlab/lab';
-import { SpecError, WorkloadError, WorkloadStopped, isModuleSpec, parseSpec, type ReportedFeature } from '@mmlab/workloads';
+import { resolve } from 'node:path';
+import {
+  SpecError,
+  WorkloadError,
+  WorkloadStopped,
+  isModuleSpec,
+  parseSpec,
+  withLocation,
+  type ReportedFeature,
+} from '@mmlab/workloads';
 import { FeatureModuleError, UsageError } from './errors.js';
 import type { ShownFeature } from './format/feature-list.js';
 import { loadFeatureModule } from './feature-module.js';
@@ -115,8 +124,9 @@ export function withModules<R extends { readonly features: readonly ReportedFeat
  * and any error when no module was loaded, are returned unchanged.
  * @param err - what the run threw
  * @param modules - feature name → module path, from {@link resolveFeatureList}
+ * @param cwd - the directory module paths start from
  */
-export function blameModules(err: unknown, modules: ReadonlyMap<string, string>): unknown {
+export function blameModules(err: unknown, modules: ReadonlyMap<string, string>, cwd: string): unknown {
   const known =
     err instanceof UsageError ||
     err instanceof FeatureModuleError ||
@@ -125,7 +135,9 @@ export function blameModules(err: unknown, modules: ReadonlyMap<string, string>)
     err instanceof WorkloadError ||
     err instanceof WorkloadStopped;
   if (modules.size === 0 || known) return err;
-  const text = err instanceof Error ? err.message : String(err);
-  const list = [...new Set(modules.values())].join(', ');
-  return new FeatureModuleError(`in a kernel with feature modules ${list}: ${text.split('\n', 1)[0] ?? ''}`, err);
+  const text = (err instanceof Error ? err.message : String(err)).split('\n', 1)[0] ?? '';
+  const list = [...new Set(modules.values())];
+  // name the line of the module the error was thrown from, if it was
+  const located = list.map((m) => withLocation(text, err, resolve(cwd, m), m)).find((t) => t !== text) ?? text;
+  return new FeatureModuleError(`in a kernel with feature modules ${list.join(', ')}: ${located}`, err);
 }

@@ -115,7 +115,7 @@ describe('mmlab run', () => {
     writeFileSync(file, `export default () => { throw new Error('no luck'); };`);
     const r = await mmlab(['run', '--workload', file]);
     expect(r.code).toBe(1);
-    expect(r.err).toBe(`mmlab: ${file}: no luck\n`);
+    expect(r.err).toBe(`mmlab: ${file}: no luck (at ${file}:1:30)\n`);
   });
 
   it('runs the example user module relative to the working directory', async () => {

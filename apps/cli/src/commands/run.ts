@@ -16,7 +16,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { blameModules, resolveFeatureList, withModules } from '../features.js';
 import { toJson } from '../format/json.js';
-import { formatRunReport, type TraceNote } from '../format/run-report.js';
+import { describeLeftRunning, formatRunReport, type TraceNote } from '../format/run-report.js';
 import type { Io } from '../io.js';
 import { defineCommand, withOutputOptions, multiple, operands, single, type CliContext } from '../program.js';
 import { checkOutputPath, emitReport, reportTarget, writeFileAtomic } from '../outputs.js';
@@ -92,7 +92,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
  * Runs `mmlab run`: builds the kernel, runs the workload, prints the report.
  * @param options - the options given
  * @param io - output streams and working directory
- * @returns 0, or 1 when `--check` found a violation. A workload stopped by
+ * @returns 0, or 1 when `--check` found a violation or the workload left
+ *   tasks running (the report says which). A workload stopped by
  *   the OOM killer is a result (recorded in the report), not a failure: 0.
  * @throws {@link UsageError}, `SpecError` or `KernelConfigError` on bad
  *   input (a feature module that cannot be loaded or exports no valid
@@ -159,7 +160,7 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
     });
   } catch (err) {
     // Seam code of feature modules runs inside the model: name the modules.
-    throw blameModules(echoSizes(err, options, memBytes, swapBytes), modules);
+    throw blameModules(echoSizes(err, options, memBytes, swapBytes), modules, io.cwd);
   }
   const { report, trace } = traced;
   let traceNote: TraceNote | undefined;
@@ -169,7 +170,12 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
   }
   const shown = withModules(report, modules);
   emitReport(target, json ? toJson(shown) : formatRunReport(shown, traceNote), io);
-  return (report.invariants?.violations.length ?? 0) > 0 ? 1 : 0;
+  const left = report.result?.leftRunning ?? [];
+  if (left.length > 0) {
+    // the module contract: every task a workload starts has exited when it returns
+    io.stderr(`mmlab: ${report.workload.name} ${describeLeftRunning(left)}: a workload must make every task it starts exit before it returns\n`);
+  }
+  return (report.invariants?.violations.length ?? 0) > 0 || left.length > 0 ? 1 : 0;
 }
 
 function parseMode(text: string | undefined): RunMode {
