@@ -5,7 +5,9 @@
  * the workload's own figures (`result.figures.*`), whether a simulated
  * fault stopped it (`result.stopped`), and the checker's figures
  * (`invariants.checks`, `invariants.violations`). Per-process and per-CPU
- * lists become sums (`procs.VmPTE_kB`, `sim.cpus.busy_ns`); descriptions
+ * lists become sums (`procs.VmPTE_kB`, `sim.cpus.busy_ns`); the figures of
+ * the processes are per mm, so the tasks of one mm (threads) count once;
+ * descriptions
  * (`featureDocs`) and seam lists are left out.
  * @module
  */
@@ -45,11 +47,17 @@ function flatten(value: unknown, path: string, out: Metrics): void {
     return;
   }
   if (Array.isArray(value)) {
-    // a list of rows (per process, per CPU): sum each numeric column
+    // a list of rows (per process, per CPU): sum each numeric column, once per mm
+    const seenMm = new Set<unknown>();
     for (const row of value) {
       if (row === null || typeof row !== 'object') continue;
-      for (const [k, v] of Object.entries(row as Record<string, unknown>)) {
-        if (typeof v === 'number' && Number.isFinite(v) && !['pid', 'cpu'].includes(k)) {
+      const r = row as Record<string, unknown>;
+      if ('mm' in r) {
+        if (seenMm.has(r.mm)) continue;
+        seenMm.add(r.mm);
+      }
+      for (const [k, v] of Object.entries(r)) {
+        if (typeof v === 'number' && Number.isFinite(v) && !['pid', 'cpu', 'mm'].includes(k)) {
           out[`${path}.${k}`] = (out[`${path}.${k}`] ?? 0) + v;
         }
       }

@@ -56,3 +56,18 @@ describe('statistics against published values', () => {
     expect(rows[2]).toMatchObject({ a: null, diff: null });
   });
 });
+
+describe('flat metrics of a run', () => {
+  it('sums per-process figures once per mm (threads share one), and keeps the checker figures', async () => {
+    const { runOnce, parseFeatureSet } = await import('../src/index.js');
+    const one = await runOnce('threads-fault:threads=4:size=1m', parseFeatureSet('baseline'), 1, { memBytes: 64 * 1024 * 1024, check: true });
+    const procs = await runOnce('fork-exit:procs=3:size=1m', parseFeatureSet('baseline'), 1, { memBytes: 64 * 1024 * 1024 });
+    // four threads of one mm: the mm's anonymous RSS (1 MiB), not four times it
+    expect(one.metrics['procs.RssAnon_kB']).toBe(1024);
+    expect(one.metrics['invariants.violations']).toBe(0);
+    expect(one.metrics['procs.mm']).toBeUndefined();
+    // a parent and three children, each writing 1 MiB: four mms
+    expect(procs.metrics['procs.RssAnon_kB']).toBe(4 * 1024);
+    expect(Object.keys(procs.metrics).some((k) => k.startsWith('featureDocs') || k.startsWith('seams'))).toBe(false);
+  });
+});
