@@ -10,8 +10,7 @@
  */
 
 import { KernelConfigError, resolveFeatures, type Feature, type FeatureRequest } from '@mmlab/core';
-import { hugetlbPagetableOpsFeature } from '@mmlab/hugetlb-pagetable-ops';
-import { mmuGatherInplace } from '@mmlab/mmu-gather-inplace';
+import { FEATURES, findFeature } from '@mmlab/lab';
 import { resolve } from 'node:path';
 import {
   SpecError,
@@ -27,15 +26,8 @@ import type { ShownFeature } from './format/feature-list.js';
 import { loadFeatureModule } from './feature-module.js';
 import { RUN_USAGE } from './usage.js';
 
-/** Every feature `--features` can name. */
-export const FEATURES: readonly Feature[] = [hugetlbPagetableOpsFeature, mmuGatherInplace];
-
-/**
- * Name and one-line summary of every registered feature.
- */
-export function listFeatures(): { name: string; summary: string }[] {
-  return FEATURES.map((f) => ({ name: f.name, summary: f.summary }));
-}
+/** Every feature `--features` can name: the lab's registry. */
+export { FEATURES, listFeatures } from '@mmlab/lab';
 
 /** The features of one command line, ready for the kernel. */
 export interface FeatureSet {
@@ -96,7 +88,7 @@ function source(module: string | undefined): string {
 }
 
 function registered(name: string, usage: string): Feature {
-  const feature = FEATURES.find((f) => f.name === name);
+  const feature = findFeature(name);
   if (feature === undefined) {
     const known = FEATURES.map((f) => f.name).join(', ');
     throw new UsageError(`unknown feature '${name}' (known: ${known === '' ? 'none' : known})`, usage);

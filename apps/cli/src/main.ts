@@ -9,9 +9,13 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { registerAb } from './commands/ab.js';
 import { registerCapture } from './commands/capture.js';
+import { registerChart } from './commands/chart.js';
 import { registerExplore } from './commands/explore.js';
 import { registerList } from './commands/list.js';
+import { registerMatrix } from './commands/matrix.js';
+import { registerMerge } from './commands/merge.js';
 import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { UsageError } from './errors.js';
@@ -34,6 +38,10 @@ export function buildProgram(ctx: CliContext): Command {
   registerReplay(program, ctx);
   registerCapture(program, ctx);
   registerList(program, ctx);
+  registerAb(program, ctx);
+  registerMatrix(program, ctx);
+  registerMerge(program, ctx);
+  registerChart(program, ctx);
   return program;
 }
 
