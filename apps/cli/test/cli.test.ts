@@ -354,8 +354,9 @@ describe('mmlab list', () => {
     const features = await mmlab(['list', 'features']);
     expect(features.code).toBe(0);
     expect(features.out).toMatch(/^mmu-gather-inplace\b/m);
+    expect(features.out).toMatch(/^shared-pagetables\b/m);
     const listed = JSON.parse((await mmlab(['list', 'features', '--json'])).out) as { name: string }[];
-    expect(listed.map((f) => f.name)).toEqual(['hugetlb-pagetable-ops', 'mmu-gather-inplace']);
+    expect(listed.map((f) => f.name)).toEqual(['hugetlb-pagetable-ops', 'mmu-gather-inplace', 'shared-pagetables']);
   });
 });
 
