@@ -26,7 +26,7 @@ export function* checkShares(st: ShareState): Generator<string> {
     let offset = -1;
     for (const [mm, base] of m) {
       const where = `mm ${mm.id}: shared ${what} table ${table} at 0x${base.toString(16)}`;
-      if (st.byMm.get(mm)?.get(table) !== base) yield `${where} is missing from the per-mm records`;
+      if (st.byMm.get(mm)?.get(base) !== table) yield `${where} is missing from the per-mm records`;
       if (tableAt(st, mm, base) !== table) yield `${where} is not installed there`;
       const v = mm.vmas.find((x) => x.vmStart <= base && base < x.vmEnd);
       if (v === undefined || !covers(v, base, st.span) || !shareableKind(k, v)) {

@@ -16,7 +16,6 @@ import {
   pgdIndex,
   pmdIndex,
   pudIndex,
-  tableSharers,
   VM_EXEC,
   VM_HUGETLB,
   VM_INSERTPAGE,
@@ -107,7 +106,7 @@ export function findSibling(st: ShareState, mm: MmStruct, vma: Vma, base: number
     const sbase = svma.vmStart + (idx - svma.vmPgoff) * PAGE_SIZE;
     if (sbase % st.span !== 0 || !covers(svma, sbase, st.span)) continue;
     const table = tableAt(st, svma.mm, sbase);
-    if (table === 0 || tableSharers(k, table).includes(mm)) continue;
+    if (table === 0 || st.bases.get(table)?.has(mm) === true) continue;
     return { mm: svma.mm, base: sbase, table };
   }
   return null;

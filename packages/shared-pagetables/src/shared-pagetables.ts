@@ -37,7 +37,7 @@ import {
 import { checkShares } from './check.js';
 import { installBelow, installedBelow, shareAtFault, shareAtFork } from './share.js';
 import { shareableKind } from './shareable.js';
-import { NAME, newState, removeBase, sharedIn, type ShareCounters, type ShareLevel, type ShareState } from './state.js';
+import { forEachSharedIn, NAME, newState, removeBase, sharedIn, type ShareCounters, type ShareLevel, type ShareState } from './state.js';
 import { dropShare, dropShareAt, privatizeRange, unshareForChange } from './unshare.js';
 
 /**
@@ -217,12 +217,9 @@ export const sharedPagetables = defineFeature({
     k.seamTable.wrap(NAME, 'flushTlb', (prev) => (kk, kind, mm, start, end, reason) => {
       let wait = prev(kk, kind, mm, start, end, reason);
       if (!st.flushSharers) return wait;
-      const mine = st.byMm.get(mm);
-      if (mine === undefined) return wait;
       const lo = kind === 'mm' ? 0 : start;
       const hi = kind === 'mm' ? Number.MAX_SAFE_INTEGER : kind === 'page' ? start + PAGE_SIZE : end;
-      for (const [table, base] of mine) {
-        if (base >= hi || base + st.span <= lo) continue;
+      forEachSharedIn(st, mm, lo, hi, (table, base) => {
         const s = Math.max(lo, base) - base;
         const e = Math.min(hi, base + st.span) - base;
         for (const [other, obase] of st.bases.get(table) ?? []) {
@@ -230,7 +227,7 @@ export const sharedPagetables = defineFeature({
           if (prev(kk, kind === 'page' ? 'page' : 'range', other, obase + s, obase + e, reason)) wait = true;
           c.flush_sharers++;
         }
-      }
+      });
       return wait;
     });
 

@@ -46,7 +46,7 @@ export interface ShareState {
   readonly span: number;
   /** Every shared table: each mm reaching it, with the address of the range it maps there. */
   readonly bases: Map<number, Map<MmStruct, number>>;
-  /** The same records by mm: table → base of each shared table the mm reaches. */
+  /** The same records by mm: base → table for each shared table the mm reaches. */
   readonly byMm: Map<MmStruct, Map<number, number>>;
   /** Faults in progress per mm (bases of their spans): only a fault shares a table it allocates. */
   readonly faulting: Map<MmStruct, number[]>;
@@ -112,13 +112,13 @@ export function addBase(st: ShareState, table: number, mm: MmStruct, base: numbe
     t = new Map();
     st.byMm.set(mm, t);
   }
-  t.set(table, base);
+  t.set(base, table);
 }
 
-function forget(st: ShareState, table: number, mm: MmStruct): void {
+function forget(st: ShareState, base: number | undefined, mm: MmStruct): void {
   const t = st.byMm.get(mm);
-  if (t === undefined) return;
-  t.delete(table);
+  if (t === undefined || base === undefined) return;
+  t.delete(base);
   if (t.size === 0) st.byMm.delete(mm);
 }
 
@@ -126,26 +126,41 @@ function forget(st: ShareState, table: number, mm: MmStruct): void {
 export function removeBase(st: ShareState, table: number, mm: MmStruct): void {
   const m = st.bases.get(table);
   if (m === undefined) return;
+  const base = m.get(mm);
   m.delete(mm);
-  forget(st, table, mm);
+  forget(st, base, mm);
   if (m.size <= 1) {
     st.bases.delete(table);
-    for (const last of m.keys()) forget(st, table, last);
+    for (const [last, lastBase] of m) forget(st, lastBase, last);
   }
 }
 
 /** The shared tables `mm` maps over [lo, hi), as [table, base], by address. */
 export function sharedIn(st: ShareState, mm: MmStruct, lo: number, hi: number): [number, number][] {
   const out: [number, number][] = [];
-  const mine = st.byMm.get(mm);
-  if (mine === undefined) return out;
-  for (const [table, base] of mine) {
-    if (base < hi && base + st.span > lo) out.push([table, base]);
-  }
+  forEachSharedIn(st, mm, lo, hi, (table, base) => out.push([table, base]));
   return out.sort((x, y) => x[1] - y[1]);
 }
 
 /** The level's name for messages. */
 export function levelName(level: Level): string {
   return level === LEVEL_PTE ? 'PTE' : 'PMD';
+}
+
+/**
+ * Call `fn` for each shared table `mm` reaches over [lo, hi), by walking
+ * the table ranges when the span is short and the mm's records otherwise.
+ */
+export function forEachSharedIn(st: ShareState, mm: MmStruct, lo: number, hi: number, fn: (table: number, base: number) => void): void {
+  const mine = st.byMm.get(mm);
+  if (mine === undefined || hi <= lo) return;
+  const first = Math.floor(lo / st.span) * st.span;
+  if ((hi - first) / st.span <= mine.size) {
+    for (let base = first; base < hi; base += st.span) {
+      const table = mine.get(base);
+      if (table !== undefined) fn(table, base);
+    }
+    return;
+  }
+  for (const [base, table] of mine) if (base < hi && base + st.span > lo) fn(table, base);
 }
