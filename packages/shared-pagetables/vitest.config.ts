@@ -12,6 +12,6 @@ export default defineProject({
     name: 'shared-pagetables',
     environment: 'node',
     include: ['test/**/*.test.ts'],
-    testTimeout: 120_000,
+    testTimeout: 180_000,
   },
 });
