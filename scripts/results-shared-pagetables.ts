@@ -12,17 +12,15 @@
  *
  * Run `npm run build` first: the script imports the built packages.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Placement } from '@mmlab/core';
 import { sharedPagetables } from '@mmlab/shared-pagetables';
 import { type RunReport, runWorkload } from '@mmlab/workloads';
+import { resultsMain } from './results-page.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PAGE = join(ROOT, 'docs', 'shared-pagetables.md');
-const BEGIN = '<!-- results:shared-pagetables:begin -->';
-const END = '<!-- results:shared-pagetables:end -->';
 /** The thread's experiment: 32 processes sharing a 256 MiB tmpfs file. */
 const SHM = 'shm-procs:procs=32:size=256m';
 const SHM_PROCS = 32;
@@ -103,30 +101,4 @@ export async function tables(): Promise<string> {
   return lines.join('\n');
 }
 
-/** The page with `body` between the markers. */
-export function withTable(page: string, body: string): string {
-  const b = page.indexOf(BEGIN);
-  const e = page.indexOf(END);
-  if (b < 0 || e < b) throw new Error(`${PAGE}: no ${BEGIN} ... ${END} markers`);
-  return `${page.slice(0, b + BEGIN.length)}\n${body}\n${page.slice(e)}`;
-}
-
-async function main(): Promise<void> {
-  const body = await tables();
-  if (process.argv.includes('--print')) {
-    process.stdout.write(`${body}\n`);
-    return;
-  }
-  const page = readFileSync(PAGE, 'utf8');
-  const next = withTable(page, body);
-  if (process.argv.includes('--check')) {
-    if (next !== page) {
-      process.stderr.write(`${PAGE} is stale: run npx tsx scripts/results-shared-pagetables.ts\n`);
-      process.exitCode = 1;
-    }
-    return;
-  }
-  writeFileSync(PAGE, next);
-}
-
-await main();
+await resultsMain(PAGE, 'shared-pagetables', fileURLToPath(import.meta.url), tables);
