@@ -11,6 +11,7 @@
 
 import { KernelConfigError, resolveFeatures, type Feature, type FeatureRequest } from '@mmlab/core';
 import { hugetlbPagetableOpsFeature } from '@mmlab/hugetlb-pagetable-ops';
+import { mixedmap } from '@mmlab/mixedmap';
 import { mmuGatherInplace } from '@mmlab/mmu-gather-inplace';
 import { SpecError, WorkloadError, WorkloadStopped, isModuleSpec, parseSpec, type ReportedFeature } from '@mmlab/workloads';
 import { FeatureModuleError, UsageError } from './errors.js';
@@ -19,7 +20,7 @@ import { loadFeatureModule } from './feature-module.js';
 import { RUN_USAGE } from './usage.js';
 
 /** Every feature `--features` can name. */
-export const FEATURES: readonly Feature[] = [hugetlbPagetableOpsFeature, mmuGatherInplace];
+export const FEATURES: readonly Feature[] = [hugetlbPagetableOpsFeature, mmuGatherInplace, mixedmap];
 
 /**
  * Name and one-line summary of every registered feature.

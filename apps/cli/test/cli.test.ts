@@ -355,7 +355,7 @@ describe('mmlab list', () => {
     expect(features.code).toBe(0);
     expect(features.out).toMatch(/^mmu-gather-inplace\b/m);
     const listed = JSON.parse((await mmlab(['list', 'features', '--json'])).out) as { name: string }[];
-    expect(listed.map((f) => f.name)).toEqual(['hugetlb-pagetable-ops', 'mmu-gather-inplace']);
+    expect(listed.map((f) => f.name)).toEqual(['hugetlb-pagetable-ops', 'mmu-gather-inplace', 'mixedmap']);
   });
 });
 
