@@ -7,7 +7,10 @@
  * It is safe because the walker holds interrupts off: a page-table page is
  * freed only after the TLB shootdown IPI of the zap that unhooked it has
  * been acknowledged by every CPU running the mm, and a CPU with interrupts
- * off does not acknowledge. The same holds for the pages the PTEs map
+ * off does not acknowledge (the order of the `tlbGather` seam's baseline:
+ * unhook, flush with its IPIs, then free; a gather that freed tables
+ * another way would have to keep that order, or wait for an RCU grace
+ * period, as mainline's RCU table freeing does). The same holds for the pages the PTEs map
  * (freed after the gather's flush), which is why the 2008 version did not
  * re-check the PTE after taking the reference.
  *
