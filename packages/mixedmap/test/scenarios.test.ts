@@ -96,7 +96,7 @@ describe.each(PROFILES)('on %s', (machine) => {
       expect(counters(k).special_ptes).toBe(bitOn(machine) ? 8 : 0);
       expect(counters(k).pte_special).toBe(bitOn(machine) ? 1 : 0);
       // a raw pfn is never refcounted: no RSS for it
-      expect(k.metrics().procs[0]?.rss_file ?? 0).toBe(0);
+      expect(k.metrics().procs[0]!.RssFile_kB).toBe(0);
       shutdown(k, t);
     });
 
@@ -135,6 +135,8 @@ describe.each(PROFILES)('on %s', (machine) => {
         expect(nv.flags & _PAGE_SPECIAL).toBe(0);
       }
       expect(counters(k).mixed_dev_faults).toBe(4);
+      // RSS counts the refcounted pages only: the two RAM pages without the bit, nothing with it
+      expect(k.metrics().procs[0]!.RssFile_kB).toBe(bitOn(machine) ? 0 : 8);
       // the data stays where it was written, RAM or device memory
       expect(k.write(t, R + P, 0xbeef)).toBe(0);
       expect(k.tokenOf(nv.pfn)).toBe(0xbeef);
@@ -223,7 +225,7 @@ describe.each(PROFILES)('on %s', (machine) => {
       expect(pte.pfn).toBe(k.mem.xipBase + 2);
       expect((pte.flags & _PAGE_SPECIAL) !== 0).toBe(bitOn(machine));
       expect(counters(k).xip_faults).toBe(8);
-      expect(k.metrics().procs[0]?.rss_file ?? 0).toBe(0);
+      expect(k.metrics().procs[0]!.RssFile_kB).toBe(0);
       // a writable private mapping of the same file (relocations): COW into anonymous pages
       const data = R + 2 * MiB;
       mapAt(k, t, data, 8 * P, RW, MAP_PRIVATE, f);
