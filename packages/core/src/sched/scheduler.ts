@@ -322,6 +322,8 @@ export class Scheduler {
         if (spun) cpu.busyNs += ran.clock - cpu.clock;
         cpu.clock = ran.clock;
       }
+      // woken now: its clock stays at this wake-up until it runs (a later step elsewhere does not move it)
+      t.waiting = null;
     }
     for (const cpu of k.cpus) if (cpu.kernelDepth === 0 && cpu.preemptCount === 0) k.rcu.quiescent(cpu.id);
     if (this.explore !== null && k.cpus.every((c) => c.kernelDepth === 0) && k.oracle !== null) {
