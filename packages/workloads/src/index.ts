@@ -1,4 +1,19 @@
-export { anonTouch, dio, forkExit, hugetlbShm, kbuild, shmProcs, swapPressure, threadsFault, THREADS_FAULT_CHUNK } from './builtin/index.js';
+export {
+  anonTouch,
+  dio,
+  forkExit,
+  hugetlbShm,
+  kbuild,
+  OLTP_ROUND,
+  OLTP_SCRATCH_PAGES,
+  oltpDio,
+  shmProcs,
+  swapPressure,
+  threadsFault,
+  THREADS_FAULT_CHUNK,
+  XIP_GUESTS_DATA_PAGES,
+  xipGuests,
+} from './builtin/index.js';
 export { SGA_ADDR } from './builtin/hugetlb-shm.js';
 export { expectNoSignal, expectOk, expectOkOrOom, expectTask, signalName } from './checks.js';
 export { SpecError, WorkloadError, WorkloadStopped } from './errors.js';

@@ -93,8 +93,12 @@ export interface RunReport {
    * or when it counted figures of its own).
    */
   readonly result?: RunResult;
-  /** The kernel's figures (gauges sampled at the workload's snapshot point). */
-  readonly metrics: Metrics;
+  /**
+   * The kernel's figures (gauges sampled at the workload's snapshot point),
+   * and under `workload` the figures the workload measured itself
+   * (`ctx.metric`: `throughput`, …), present when it set any.
+   */
+  readonly metrics: Metrics & { readonly workload?: Readonly<Record<string, number>> };
   /** The huge page pool at the snapshot and at the end (present when the pool is not empty). */
   readonly hugePages?: HugePageFigures;
   /** Invariant checks (present when the run used the checker). */

@@ -6,3 +6,5 @@ export { kbuild } from './kbuild.js';
 export { shmProcs } from './shm-procs.js';
 export { swapPressure } from './swap-pressure.js';
 export { THREADS_FAULT_CHUNK, threadsFault } from './threads-fault.js';
+export { OLTP_ROUND, OLTP_SCRATCH_PAGES, oltpDio } from './oltp-dio.js';
+export { XIP_GUESTS_DATA_PAGES, xipGuests } from './xip-guests.js';
