@@ -8,12 +8,12 @@ import { mmlab } from './helpers.js';
 
 interface Report {
   features: { name: string; options: Record<string, unknown> }[];
-  metrics: { feature?: Record<string, Record<string, number>> };
+  metrics: { feature?: Record<string, Record<string, number>>; workload?: Record<string, number> };
   invariants?: { violations: unknown[] };
 }
 
-async function run(features: string): Promise<Report> {
-  const r = await mmlab(['run', '--workload', 'dio:procs=2:size=1m', '--check', '--json', '--features', features]);
+async function run(features: string, workload = 'dio:procs=2:size=1m', more: readonly string[] = []): Promise<Report> {
+  const r = await mmlab(['run', '--workload', workload, '--check', '--json', ...more, ...(features === '' ? [] : ['--features', features])]);
   expect(r.err).toBe('');
   expect(r.code).toBe(0);
   return JSON.parse(r.out) as Report;
@@ -31,6 +31,30 @@ describe('mmlab run --features mixedmap', () => {
     const slow = (await run('mixedmap:gupFast=false')).metrics.feature?.mixedmap;
     expect(slow?.gup_fast_pages).toBe(0);
     expect(slow?.gup_slow_pages).toBe(2 * 256 * 2);
+  });
+
+  it('xip-guests: the image costs no struct pages with xip, a section of them per guest without', async () => {
+    const spec = 'xip-guests:guests=3:image=2m:procs=1';
+    const base = (await run('', spec)).metrics.workload!;
+    const mixed = await run('mixedmap', spec);
+    expect(mixed.invariants?.violations).toEqual([]);
+    expect(base.image_memmap_bytes).toBe(3 * 32768 * 56);
+    expect(mixed.metrics.workload!.image_memmap_bytes).toBe(0);
+    expect(mixed.metrics.workload!.anon_bytes).toBe(base.anon_bytes);
+    // the image's pages are raw pfns: not in any process's RSS
+    expect(mixed.metrics.workload!.file_rss_bytes).toBe(0);
+    expect(mixed.metrics.feature?.mixedmap?.xip_faults).toBeGreaterThan(0);
+  });
+
+  it('oltp-dio in the timed mode: the fast path takes no mmap_sem and wins throughput', async () => {
+    const spec = 'oltp-dio:procs=2:cpus=4:txns=8:pool=512k';
+    const slow = await run('mixedmap:gupFast=false', spec, ['--mode', 'timed']);
+    const fast = await run('mixedmap', spec, ['--mode', 'timed']);
+    expect(fast.invariants?.violations).toEqual([]);
+    expect(fast.metrics.workload!.throughput).toBeGreaterThan(slow.metrics.workload!.throughput!);
+    expect(fast.metrics.workload!.mmap_sem_wait_ns).toBe(0);
+    expect(fast.metrics.feature?.mixedmap?.gup_fast_pages).toBe(16 * 64);
+    expect(slow.metrics.feature?.mixedmap?.gup_slow_pages).toBe(16 * 64);
   });
 
   it('names a bad option', async () => {
