@@ -1,9 +1,13 @@
 /**
  * The CLI knows `mixedmap`: `mmlab run --workload dio --features mixedmap`
  * pins the buffers with the lockless fast path and reports its counters;
- * `gupFast=false` leaves every page to the `mmap_sem` walk.
+ * `gupFast=false` leaves every page to the `mmap_sem` walk. Combined with
+ * the in-place gather, the lockless walk's freeing rule still holds in
+ * explore mode.
  */
 import { describe, expect, it } from 'vitest';
+import { gupFastIrqsOn, gupFastRace } from '@mmlab/mixedmap/testing';
+import { mmuGatherInplace } from '@mmlab/mmu-gather-inplace';
 import { mmlab } from './helpers.js';
 
 interface Report {
@@ -61,5 +65,25 @@ describe('mmlab run --features mixedmap', () => {
     const r = await mmlab(['run', '--workload', 'dio:procs=1:size=1m', '--features', 'mixedmap:special=maybe']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/mixedmap.*special/);
+  });
+});
+
+describe('mixedmap with the other proposals, explore mode', () => {
+  it('with the in-place gather the walker still never meets a freed table or page (its flush comes before the frees)', () => {
+    let ipiSeeds = 0;
+    for (let seed = 1; seed <= 80; seed++) {
+      const r = gupFastRace(seed, [mmuGatherInplace], seed % 2 === 0);
+      expect(r.violations, `seed ${seed}`).toEqual([]);
+      if (r.ipi) ipiSeeds++;
+    }
+    expect(ipiSeeds).toBeGreaterThan(0);
+  });
+
+  it('and without the guard, explore mode finds the use-after-free under the in-place gather too', () => {
+    let found = false;
+    for (let seed = 1; seed <= 300 && !found; seed++) {
+      found = gupFastRace(seed, [mmuGatherInplace, gupFastIrqsOn]).violations.some((v) => v.check === 'gup_fast');
+    }
+    expect(found).toBe(true);
   });
 });

@@ -7,59 +7,12 @@
  * lets the IPI in, and explore mode finds the walker reading a freed frame.
  */
 import { describe, expect, it } from 'vitest';
-import { buildKernel, type FeatureRequest, type Kernel, type KGen, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, type Violation } from '@mmlab/core';
-import { mixedmap, NAME } from '../src/index.js';
-import { gupFastIrqsOn } from '../src/testing.js';
-import { MiB, P, R, RW } from './helpers.js';
+import type { Violation } from '@mmlab/core';
+import { type GupRaceOutcome, gupFastIrqsOn, gupFastRace } from '../src/testing.js';
 
-const PAGES = 8;
-
-interface Outcome {
-  violations: Violation[];
-  ipi: boolean;
-  fastPages: number;
-}
-
-/**
- * Thread a writes PAGES pages alone in their PTE table (and PMD table),
- * then unmaps them; thread b meanwhile runs direct I/O over them, 4 pages
- * per call, until a call fails. Everything exits; the kernel finishes.
- */
-function race(seed: number, mutated: boolean, preempt: boolean): Outcome {
-  const features: FeatureRequest[] = [{ feature: mixedmap, options: {} }];
-  if (mutated) features.push(gupFastIrqsOn);
-  const k: Kernel = buildKernel({ mode: 'explore', seed, check: true, cpus: 2, memBytes: 32 * MiB, config: { preempt }, features });
-  const a = k.spawn();
-  const b = k.clone(a);
-  if (k.mmap(a, R, PAGES * P, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED) !== R) throw new Error('mmap');
-  if (k.touch(a, R, PAGES * P, true) !== 0) throw new Error('touch');
-  const sa = k.sys(a);
-  const sb = k.sys(b);
-  k.runThreads([
-    {
-      task: a,
-      program: (function* (): KGen<void> {
-        yield* sa.munmap(R, PAGES * P);
-      })(),
-    },
-    {
-      task: b,
-      program: (function* (): KGen<void> {
-        for (let round = 0; round < 4; round++) {
-          for (let i = 0; i < PAGES; i += 4) {
-            if ((yield* sb.directIo(R + i * P, 4, false)) < 0) return;
-          }
-        }
-      })(),
-    },
-  ]);
-  const ipi = /\bi\d/.test(k.lastScheduler!.interleaving());
-  k.exit(b);
-  k.exit(a);
-  k.finish();
-  // (the oracle cannot say what a read racing the unmap of its own page must return)
-  const violations = k.invariants.violations.filter((v) => v.check !== 'oracle');
-  return { violations, ipi, fastPages: k.metrics().feature?.[NAME]?.gup_fast_pages ?? 0 };
+/** One seed of the race, with the guard or with the test-only mutation. */
+function race(seed: number, mutated: boolean, preempt: boolean): GupRaceOutcome {
+  return gupFastRace(seed, mutated ? [gupFastIrqsOn] : [], preempt);
 }
 
 describe('explore: get_user_pages_fast against munmap', () => {
