@@ -16,16 +16,14 @@
  *
  * Run `npm run build` first: the script imports the built packages.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mixedmap } from '@mmlab/mixedmap';
 import { runWorkload } from '@mmlab/workloads';
+import { writeResults } from './results-page.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PAGE = join(ROOT, 'docs', 'mixedmap.md');
-const BEGIN = '<!-- results:mixedmap:begin -->';
-const END = '<!-- results:mixedmap:end -->';
 /** The OLTP load: 4 database processes (an agent and a helper thread each) on the 8 CPUs of 2 sockets. */
 const OLTP = 'oltp-dio:procs=4:cpus=8:txns=64';
 /** The XIP image shared by the guests, and the guest counts measured. */
@@ -123,30 +121,4 @@ export async function table(): Promise<string> {
   return [...(await oltpTable()), '', ...(await xipTable())].join('\n');
 }
 
-/** The page with `body` between the markers. */
-export function withTable(page: string, body: string): string {
-  const b = page.indexOf(BEGIN);
-  const e = page.indexOf(END);
-  if (b < 0 || e < b) throw new Error(`${PAGE}: no ${BEGIN} ... ${END} markers`);
-  return `${page.slice(0, b + BEGIN.length)}\n${body}\n${page.slice(e)}`;
-}
-
-async function main(): Promise<void> {
-  const body = await table();
-  if (process.argv.includes('--print')) {
-    process.stdout.write(`${body}\n`);
-    return;
-  }
-  const page = readFileSync(PAGE, 'utf8');
-  const next = withTable(page, body);
-  if (process.argv.includes('--check')) {
-    if (next !== page) {
-      process.stderr.write(`${PAGE} is stale: run npx tsx scripts/results-mixedmap.ts\n`);
-      process.exitCode = 1;
-    }
-    return;
-  }
-  writeFileSync(PAGE, next);
-}
-
-await main();
+writeResults(PAGE, 'mixedmap', await table(), 'scripts/results-mixedmap.ts');
