@@ -38,6 +38,7 @@ export type {
   RunConfig,
   RunReport,
   RunResult,
+  WorkloadMetrics,
 } from './report.js';
 export { bindWorkload, resolveWorkload } from './resolve.js';
 export { createRng, type Rng } from './rng.js';
