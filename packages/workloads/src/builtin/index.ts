@@ -7,3 +7,5 @@ export { oltpSga } from './oltp-sga.js';
 export { shmProcs } from './shm-procs.js';
 export { swapPressure } from './swap-pressure.js';
 export { THREADS_FAULT_CHUNK, threadsFault } from './threads-fault.js';
+export { OLTP_ROUND, OLTP_SCRATCH_PAGES, oltpDio } from './oltp-dio.js';
+export { XIP_GUESTS_DATA_PAGES, xipGuests } from './xip-guests.js';
