@@ -12,6 +12,7 @@
 import { KernelConfigError, resolveFeatures, type Feature, type FeatureRequest } from '@mmlab/core';
 import { hugetlbPagetableOpsFeature } from '@mmlab/hugetlb-pagetable-ops';
 import { mmuGatherInplace } from '@mmlab/mmu-gather-inplace';
+import { mmuNotifiers } from '@mmlab/mmu-notifiers';
 import { SpecError, WorkloadError, WorkloadStopped, isModuleSpec, parseSpec, type ReportedFeature } from '@mmlab/workloads';
 import { FeatureModuleError, UsageError } from './errors.js';
 import type { ShownFeature } from './format/feature-list.js';
@@ -19,7 +20,7 @@ import { loadFeatureModule } from './feature-module.js';
 import { RUN_USAGE } from './usage.js';
 
 /** Every feature `--features` can name. */
-export const FEATURES: readonly Feature[] = [hugetlbPagetableOpsFeature, mmuGatherInplace];
+export const FEATURES: readonly Feature[] = [hugetlbPagetableOpsFeature, mmuGatherInplace, mmuNotifiers];
 
 /**
  * Name and one-line summary of every registered feature.
