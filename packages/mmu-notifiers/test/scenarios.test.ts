@@ -204,3 +204,26 @@ describe('sleeping callouts (XPMEM)', () => {
     expect(bug(k)[0]).toMatch(BUG);
   });
 });
+
+describe('the coherence check', () => {
+  it('reports an spte the primary no longer backs, a writable spte over a read-only PTE, and a freed frame', () => {
+    const k = kernel({});
+    const { task, addr } = process(k, MiB);
+    const kvm = new KvmGuest(k, task.mm!, addr, MiB);
+    run(k, task, kvm.attach(k));
+    expect(k.mprotect(task, addr + P, P, PROT_READ)).toBe(0);
+    run(k, task, kvm.accessRange(k, 0, 2, false));
+    expect(k.check()).toEqual([]);
+    const good = kvm.pfn[0]!;
+    // plant: page 0's spte names page 1's frame, page 1's is writable over a read-only PTE
+    kvm.pfn[0] = kvm.pfn[1]!;
+    kvm.flags[1]! |= 2;
+    const found = k.check().filter((v) => v.check === `${NAME}:coherence`).map((v) => v.message);
+    expect(found).toEqual([
+      `kvm: mm ${task.mm!.id} address 0x${addr.toString(16)} maps frame ${kvm.pfn[1]!}; the primary maps frame ${good} there`,
+      `kvm: mm ${task.mm!.id} address 0x${(addr + P).toString(16)} maps frame ${kvm.pfn[1]!} writable; the primary PTE is read-only`,
+    ]);
+    kvm.pfn[0] = k.mem.nrFrames - 1;
+    expect(k.check().some((v) => v.message.endsWith(`reaches frame ${k.mem.nrFrames - 1}, which is free`))).toBe(true);
+  });
+});
