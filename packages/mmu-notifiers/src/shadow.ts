@@ -167,6 +167,19 @@ export abstract class ShadowMmu implements SecondaryMmu {
     this.released = true;
   }
 
+  /**
+   * Close the driver's file after its process exited (`fput` in
+   * `exit_files`, which `do_exit` runs after `exit_mm`): put the pins that
+   * kept pages alive without notifiers. With notifiers, `release` already
+   * dropped everything. Not a kernel path: nothing here may sleep.
+   */
+  close(k: Kernel): void {
+    if (this.coherent && !this.released) throw new Error(`${this.name}: close while registered; detach first`);
+    this.dropRange(k, 0, this.pages);
+    this.notifiers?.secondaries.delete(this);
+    this.released = true;
+  }
+
   private onRelease(k: Kernel): void {
     this.released = true;
     const dropped = this.dropRange(k, 0, this.pages);
