@@ -116,6 +116,8 @@ export const mmuNotifiers: Feature = defineFeature({
 
     /** `invalidate_page` for `addr` of `mm`, called where the PTE lock is held. */
     const invalidatePage = (kk: Kernel, mm: MmStruct, addr: number): void => {
+      // the zap's hot path: nothing to build when no secondary MMU is registered on the mm
+      if (n.list(mm).length === 0) return;
       n.callAtomic(kk, mm, 'invalidate_page', (mn) => {
         if (mn.ops.invalidatePage === undefined) return;
         counters.invalidate_page++;
@@ -135,6 +137,7 @@ export const mmuNotifiers: Feature = defineFeature({
     k.seamTable.wrap(NAME, 'ptepClearFlushYoung', (prev) =>
       function* (kk, vma, addr, pte): KGen<boolean> {
         let young = yield* prev(kk, vma, addr, pte);
+        if (n.list(vma.mm).length === 0) return young;
         // __young |= mmu_notifier_age_page(mm, address)
         n.callAtomic(kk, vma.mm, 'age_page', (mn) => {
           if (mn.ops.agePage === undefined) return;
