@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mmuGatherInplace } from '@mmlab/mmu-gather-inplace';
 import { runWorkload } from '@mmlab/workloads';
-import { writeResults } from './results-page.js';
+import { resultsMain } from './results-page.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PAGE = join(ROOT, 'docs', 'mmu-gather-inplace.md');
@@ -79,4 +79,4 @@ export async function table(): Promise<string> {
   return lines.join('\n');
 }
 
-writeResults(PAGE, 'mmu-gather-inplace', await table(), 'scripts/results-mmu-gather-inplace.ts');
+await resultsMain(PAGE, 'mmu-gather-inplace', fileURLToPath(import.meta.url), table);

@@ -19,7 +19,7 @@ import { buildKernel, type Kernel, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PAGE_
 import { mmuGatherInplace } from '@mmlab/mmu-gather-inplace';
 import { mmuNotifiers, XpmemAttachment } from '@mmlab/mmu-notifiers';
 import { runWorkload } from '@mmlab/workloads';
-import { writeResults } from './results-page.js';
+import { resultsMain } from './results-page.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PAGE = join(ROOT, 'docs', 'mmu-notifiers.md');
@@ -171,4 +171,4 @@ export async function tables(): Promise<string> {
   ].join('\n');
 }
 
-writeResults(PAGE, 'mmu-notifiers', await tables(), 'scripts/results-mmu-notifiers.ts');
+await resultsMain(PAGE, 'mmu-notifiers', fileURLToPath(import.meta.url), tables);

@@ -216,6 +216,13 @@ const PLANS: readonly Plan[] = [
     mem: '16m',
   },
   {
+    name: 'oltp-sga',
+    spec: 'oltp-sga:procs=3:sga=4m:window=16k',
+    // explore mode checks once per page touched: a smaller segment and window
+    exploreSpec: 'oltp-sga:procs=2:sga=2m:window=8k',
+    mem: '16m',
+  },
+  {
     name: 'kvm-guest',
     // 8m of pinned guest and 12m of host memory on 16m of RAM: the host's pages go to swap, the guest's cannot
     // (pinned pages still go to swap once, so the swap must hold the guest as well)

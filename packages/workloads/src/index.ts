@@ -1,7 +1,7 @@
-export { anonTouch, dio, forkExit, gru, hugetlbShm, kbuild, kvmGuest, shmProcs, swapPressure, threadsFault, THREADS_FAULT_CHUNK } from './builtin/index.js';
+export { anonTouch, dio, forkExit, gru, hugetlbShm, kbuild, kvmGuest, oltpSga, shmProcs, swapPressure, threadsFault, THREADS_FAULT_CHUNK } from './builtin/index.js';
 export { SGA_ADDR } from './builtin/hugetlb-shm.js';
 export { expectNoSignal, expectOk, expectOkOrOom, expectTask, signalName } from './checks.js';
-export { SpecError, WorkloadError, WorkloadStopped } from './errors.js';
+export { CaptureLineError, SpecError, WorkloadError, WorkloadStopped } from './errors.js';
 export {
   checkParam,
   formatParamValue,
@@ -38,6 +38,7 @@ export {
   type RunOptions,
   type TracedRun,
 } from './run.js';
+export { describeImportError, frameIn, syntaxErrorAt, withLocation } from './module-location.js';
 export { formatSize, parseSize } from './size.js';
 export { parseSpec, type ParsedSpec } from './spec.js';
 export {

@@ -3,10 +3,10 @@
  * @module
  */
 
-import { anonTouch, dio, forkExit, gru, hugetlbShm, kbuild, kvmGuest, shmProcs, swapPressure, threadsFault } from './builtin/index.js';
+import { anonTouch, dio, forkExit, gru, hugetlbShm, kbuild, kvmGuest, oltpSga, shmProcs, swapPressure, threadsFault } from './builtin/index.js';
 import type { Workload } from './workload.js';
 
-const BUILTIN: readonly Workload[] = [shmProcs, anonTouch, forkExit, swapPressure, dio, hugetlbShm, threadsFault, kbuild, kvmGuest, gru];
+const BUILTIN: readonly Workload[] = [shmProcs, anonTouch, forkExit, swapPressure, dio, hugetlbShm, threadsFault, kbuild, oltpSga, kvmGuest, gru];
 
 /** Every built-in workload, in the order `mmlab list workloads` shows them. */
 export function listWorkloads(): readonly Workload[] {

@@ -68,6 +68,12 @@ export interface RunResult {
   readonly step?: string;
   /** Figures the workload counted (`gup_calls`, …), in the order counted. */
   readonly figures?: Readonly<Record<string, number>>;
+  /**
+   * Pids of the tasks a workload that completed left running, breaking the
+   * contract that it makes every task it starts exit before it returns; the
+   * runner made them exit (before the leak check). Absent when none was left.
+   */
+  readonly leftRunning?: readonly number[];
 }
 
 /** A feature as the report records it. */

@@ -113,7 +113,9 @@ export const DEFAULT_MACHINE = 'x86-64';
  * killer's SIGKILL, ENOMEM) is a result, not a failure: the report's
  * `result` records the signal or errno and the step, the snapshot is taken
  * then if the workload had not taken it, and every process still alive
- * exits before the leak check.
+ * exits before the leak check. A workload that completes with processes
+ * still running breaks its contract: the runner makes them exit too, and
+ * the report's `result.leftRunning` lists their pids.
  * @param options - what to run and on which kernel
  * @throws {@link SpecError} for a bad workload specification,
  *   `KernelConfigError` for a bad machine, memory or swap size or feature
@@ -190,11 +192,12 @@ export async function runWorkloadTraced(options: RunOptions): Promise<TracedRun>
     stopped = err;
   }
   if (snapshots === 0) takeSnapshot();
-  if (stopped !== undefined) {
-    for (const t of kernel.tasks) if (t.mm !== null) kernel.exit(t);
-  }
+  // A stopped workload's processes are made to exit; a completed one must
+  // have made them exit itself: those it left running are reported.
+  const alive = kernel.tasks.filter((t) => t.mm !== null);
+  for (const t of alive) kernel.exit(t);
   kernel.finish();
-  const result = runResult(stopped, figures);
+  const result = runResult(stopped, figures, stopped === undefined ? alive.map((t) => t.pid) : []);
   const report: RunReport = {
     workload: { name: workload.name, spec: workload.spec, params: workload.params },
     features: kernel.features.map((f): ReportedFeature => ({ name: f.feature.name, options: { ...f.options } })),
@@ -223,13 +226,18 @@ export async function runWorkloadTraced(options: RunOptions): Promise<TracedRun>
 }
 
 /** The report's `result`, or `undefined` when the workload simply completed. */
-function runResult(stopped: WorkloadStopped | undefined, figures: ReadonlyMap<string, number>): RunResult | undefined {
-  if (stopped === undefined && figures.size === 0) return undefined;
+function runResult(
+  stopped: WorkloadStopped | undefined,
+  figures: ReadonlyMap<string, number>,
+  leftRunning: readonly number[]
+): RunResult | undefined {
+  if (stopped === undefined && figures.size === 0 && leftRunning.length === 0) return undefined;
   return {
     ...(stopped?.signal === undefined ? {} : { signal: signalName(stopped.signal) }),
     ...(stopped?.errno === undefined ? {} : { errno: errnoName(stopped.errno) }),
     ...(stopped === undefined ? {} : { oom: isOom(stopped), step: stopped.step }),
     ...(figures.size === 0 ? {} : { figures: Object.fromEntries(figures) }),
+    ...(leftRunning.length === 0 ? {} : { leftRunning: [...leftRunning] }),
   };
 }
 

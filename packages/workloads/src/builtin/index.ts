@@ -5,6 +5,7 @@ export { gru } from './gru.js';
 export { hugetlbShm } from './hugetlb-shm.js';
 export { kbuild } from './kbuild.js';
 export { kvmGuest } from './kvm-guest.js';
+export { oltpSga } from './oltp-sga.js';
 export { shmProcs } from './shm-procs.js';
 export { swapPressure } from './swap-pressure.js';
 export { THREADS_FAULT_CHUNK, threadsFault } from './threads-fault.js';
