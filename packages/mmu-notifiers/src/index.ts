@@ -22,6 +22,7 @@ export {
   type Variant,
 } from './notifier.js';
 export { type DropCause, ShadowMmu, type ShadowOptions, SPTE_WRITE, SPTE_YOUNG } from './shadow.js';
+export { forEachSharer, forEachSharerOf } from './sharers.js';
 export { KvmGuest } from './kvm.js';
 export { GruContext } from './gru.js';
 export { XpmemAttachment } from './xpmem.js';

@@ -22,6 +22,10 @@
  *   around the zap, mprotect, mremap's move, fork's write-protect and
  *   truncation (nested begins, truncation's around each `unmap_vmas`, call
  *   out once).
+ * - A PTE cleared (or aged) through a page table shared with other mms
+ *   (any feature sharing tables through the core's primitives) is gone for
+ *   every sharer: `invalidate_page` and `age_page` go to each of them too,
+ *   at its own address ({@link forEachSharer}).
  * - `exitMmapUnmapped` (`after-unmap`, #v6) or `exitMmapBegin`
  *   (`before-unmap`, Christoph Lameter): `release`, after which the
  *   notifiers are unhooked and the rest of the teardown calls nobody.
@@ -47,6 +51,7 @@ import {
   type RangeReason,
 } from '@mmlab/core';
 import { attachNotifiers, type MmuNotifier, Notifiers, type NotifierOptions } from './notifier.js';
+import { forEachSharer, forEachSharerOf } from './sharers.js';
 
 /** The feature's name: owner of its seam links, counters, costs and checks. */
 export const NAME = 'mmu-notifiers';
@@ -129,24 +134,31 @@ export const mmuNotifiers: Feature = defineFeature({
       function* (kk, vma, addr, pte): KGen<void> {
         yield* prev(kk, vma, addr, pte);
         // #v6: mmu_notifier(invalidate_page) after flush_tlb_page, PTE lock held
-        if (!v6 && n.rangeOpen(vma.mm)) return;
-        invalidatePage(kk, vma.mm, addr);
+        if (v6 || !n.rangeOpen(vma.mm)) invalidatePage(kk, vma.mm, addr);
+        // a shared table: the PTE is gone for every sharer too
+        forEachSharer(kk, vma, addr, (mm, at) => {
+          invalidatePage(kk, mm, at);
+        });
       },
     );
 
     k.seamTable.wrap(NAME, 'ptepClearFlushYoung', (prev) =>
       function* (kk, vma, addr, pte): KGen<boolean> {
         let young = yield* prev(kk, vma, addr, pte);
-        if (n.list(vma.mm).length === 0) return young;
-        // __young |= mmu_notifier_age_page(mm, address)
-        n.callAtomic(kk, vma.mm, 'age_page', (mn) => {
-          if (mn.ops.agePage === undefined) return;
-          counters.age_page++;
-          if (mn.ops.agePage(kk, vma.mm, addr)) {
-            counters.age_young++;
-            young = true;
-          }
-        });
+        const age = (mm: MmStruct, at: number): void => {
+          if (n.list(mm).length === 0) return;
+          // __young |= mmu_notifier_age_page(mm, address)
+          n.callAtomic(kk, mm, 'age_page', (mn) => {
+            if (mn.ops.agePage === undefined) return;
+            counters.age_page++;
+            if (mn.ops.agePage(kk, mm, at)) {
+              counters.age_young++;
+              young = true;
+            }
+          });
+        };
+        age(vma.mm, addr);
+        forEachSharer(kk, vma, addr, age);
         return young;
       },
     );
@@ -157,7 +169,11 @@ export const mmuNotifiers: Feature = defineFeature({
         removeTlbEntry(kk, tlb, addr) {
           prev.removeTlbEntry(kk, tlb, addr);
           // the per-pte invalidate of the zap, before the page is handed to the gather
-          if (tlb.mm !== null) invalidatePage(kk, tlb.mm, addr);
+          if (tlb.mm === null) return;
+          invalidatePage(kk, tlb.mm, addr);
+          forEachSharerOf(kk, tlb.mm, addr, (mm, at) => {
+            invalidatePage(kk, mm, at);
+          });
         },
       }));
     }
