@@ -40,6 +40,7 @@ export {
 } from './run.js';
 export { describeImportError, frameIn, syntaxErrorAt, withLocation } from './module-location.js';
 export { formatSize, parseSize } from './size.js';
+export { closestNames, unknownNameMessage } from './suggest.js';
 export { parseSpec, type ParsedSpec } from './spec.js';
 export {
   isModuleSpec,
