@@ -849,7 +849,7 @@ const PATHS: { readonly [K in SeamName]: readonly PathCase[] } = {
         const t = anonProcess(k);
         const pfns = pfnsAt(k, t, 4);
         const calls = log.during(() => { expect(k.check()).toEqual([]); });
-        expect(argsOf(calls, 'vmNormalPage', 'walkPteTable')).toEqual(pfns.map((pfn, i) => ({ mm: mmOf(t).id, addr: R + i * P, pfn })));
+        expect(argsOf(calls, 'vmNormalPage', 'checkPteEntry')).toEqual(pfns.map((pfn, i) => ({ mm: mmOf(t).id, addr: R + i * P, pfn })));
       },
     },
   ],

@@ -143,6 +143,9 @@ export const anonNoPtl: Feature = defineFeature({
  */
 export type Scenario = 'tlb-free-before-flush' | 'anon-fault-no-ptl';
 
+/** Every {@link Scenario}. */
+export const SCENARIOS: readonly Scenario[] = ['tlb-free-before-flush', 'anon-fault-no-ptl'];
+
 /** What one seeded run of a {@link Scenario} found. */
 export interface SeedResult {
   /** The seed. */
@@ -257,11 +260,13 @@ function faultTogether(k: Kernel): string {
  * Run one seed of `scenario` in explore mode on 2 CPUs (32 MiB, checker
  * on), on a kernel with the scenario's mutation when `mutated` is true and
  * on the baseline kernel otherwise. `opts` adds to or overrides the build
- * options (the explore strategy, for instance).
+ * options (the explore strategy, for instance); `fullCheck` checks the
+ * whole machine at every boundary instead of what was touched.
  */
-export function runScenario(scenario: Scenario, seed: number, mutated: boolean, opts: BuildOptions = {}): SeedResult {
+export function runScenario(scenario: Scenario, seed: number, mutated: boolean, opts: BuildOptions = {}, fullCheck = false): SeedResult {
   const features = mutated ? [MUTATION_OF[scenario]] : [];
   const k = buildKernel({ mode: 'explore', cpus: 2, check: true, memBytes: 32 * MiB, seed, features, ...opts });
+  k.fullCheck = fullCheck;
   const interleaving = scenario === 'tlb-free-before-flush' ? unmapWhileReading(k) : faultTogether(k);
   return { seed, violations: k.invariants.violations.slice(), interleaving, checks: k.invariants.checks };
 }
