@@ -214,7 +214,7 @@ export function* doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, address: num
  * @see mm/memory.c do_linear_fault
  */
 export function* doLinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): KGen<number> {
-  return yield* doFault(k, mm, vma, address, pte, linearPageIndex(vma, address), write, 0, 0);
+  return yield* k.seams.doFault(k, mm, vma, address, pte, linearPageIndex(vma, address), write, 0, 0);
 }
 
 /**
@@ -229,7 +229,7 @@ export function* doNonlinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: nu
   }
   const a = k.tables.arr(pte);
   const b = k.tables.base(pte) + pteIndex(address) * 2;
-  return yield* doFault(k, mm, vma, address, pte, a[b + 1]!, write, a[b]!, a[b + 1]!);
+  return yield* k.seams.doFault(k, mm, vma, address, pte, a[b + 1]!, write, a[b]!, a[b + 1]!);
 }
 
 /**
