@@ -700,7 +700,7 @@ const PATHS: { readonly [K in SeamName]: readonly PathCase[] } = {
         const { t, f } = fileProcess(k);
         mapAt(k, t, R + PUD_SIZE, 4 * P, RW, MAP_SHARED, f);
         const calls = log.during(() => { readOk(k, t, R + PUD_SIZE + 2 * P); });
-        expect(argsOf(calls, 'doFault', 'doLinearFault')).toEqual([{ mm: mmOf(t).id, address: R + PUD_SIZE + 2 * P, pgoff: 2, write: false }]);
+        expect(argsOf(calls, 'doFault', 'handlePteFault')).toEqual([{ mm: mmOf(t).id, address: R + PUD_SIZE + 2 * P, pgoff: 2, write: false }]);
       },
     },
     {
@@ -709,7 +709,7 @@ const PATHS: { readonly [K in SeamName]: readonly PathCase[] } = {
         const { t, f } = fileProcess(k);
         mapAt(k, t, R + PUD_SIZE, 4 * P, RW, MAP_PRIVATE, f);
         const calls = log.during(() => { writeOk(k, t, R + PUD_SIZE + P, 1); });
-        expect(argsOf(calls, 'doFault', 'doLinearFault')).toEqual([{ mm: mmOf(t).id, address: R + PUD_SIZE + P, pgoff: 1, write: true }]);
+        expect(argsOf(calls, 'doFault', 'handlePteFault')).toEqual([{ mm: mmOf(t).id, address: R + PUD_SIZE + P, pgoff: 1, write: true }]);
       },
     },
     {

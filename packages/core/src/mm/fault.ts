@@ -144,7 +144,8 @@ export function* handlePteFault(k: Kernel, mm: MmStruct, vma: Vma, address: numb
     if (flags === 0 && value === 0) {
       const ops = vma.vmOps;
       if (ops !== null) {
-        if (ops.fault !== undefined) return yield* doLinearFault(k, mm, vma, address, pte, write);
+        // do_linear_fault, without a generator of its own
+        if (ops.fault !== undefined) return yield* k.seams.doFault(k, mm, vma, address, pte, linearPageIndex(vma, address), write, 0, 0);
         if (ops.nopfn !== undefined) return yield* doNoPfn(k, mm, vma, address, pte, write);
       }
       return yield* k.seams.anonFault(k, mm, vma, address, pte);

@@ -638,6 +638,18 @@ function vmaSig(mm: MmStruct): number[] {
   return sig;
 }
 
+/** True when `mm`'s VMAs are the ones `sig` describes (no allocation). */
+function sameSig(mm: MmStruct, sig: readonly number[]): boolean {
+  if (sig.length !== mm.vmas.length * VMA_SIG_FIELDS) return false;
+  let i = 0;
+  for (const v of mm.vmas) {
+    if (sig[i] !== v.vmStart || sig[i + 1] !== v.vmEnd || sig[i + 2] !== v.vmFlags || sig[i + 3] !== v.vmPgoff || sig[i + 4] !== v.vmPageProt) return false;
+    if (sig[i + 5] !== (v.anonVma?.id ?? -1) || sig[i + 6] !== (v.vmFile?.id ?? -1)) return false;
+    i += VMA_SIG_FIELDS;
+  }
+  return true;
+}
+
 /** The address range [lo, hi) covering every difference between two VMA signatures, or null. */
 function sigChange(a: readonly number[], b: readonly number[]): [number, number] | null {
   const na = a.length / VMA_SIG_FIELDS;
@@ -806,8 +818,10 @@ export class TouchedChecker {
     this.fileMirrors.clear();
     this.tlbAll = true;
     const t = k.touched!;
-    for (let pfn = 1; pfn < k.pages.nrFrames; pfn++) t.frames.add(pfn);
-    for (let slot = 1; slot < k.swap.nrSlots; slot++) t.slots.add(slot);
+    // every frame in use, every slot in use (a free one is as the checker assumes: unused)
+    const flags = k.pages.flags;
+    for (let pfn = 1; pfn < k.pages.nrFrames; pfn++) if (flags[pfn] !== 0) t.frames.add(pfn);
+    for (let slot = 1; slot < k.swap.nrSlots; slot++) if (k.swap.map[slot] !== 0 || k.swap.cache[slot] !== 0) t.slots.add(slot);
     k.oracle?.touchAll();
     this.valid = true;
   }
@@ -827,15 +841,16 @@ export class TouchedChecker {
     }
     for (const mm of live) {
       let m = this.mmMirrors.get(mm);
-      const sig = vmaSig(mm);
       if (m === undefined) {
-        m = { pgd: mm.pgd, ptes: 0, pmds: 0, puds: 0, anon: 0, file: 0, sig };
+        m = { pgd: mm.pgd, ptes: 0, pmds: 0, puds: 0, anon: 0, file: 0, sig: vmaSig(mm) };
         this.mmMirrors.set(mm, m);
         if (checkTable(k, mm, mm.pgd, 'mm->pgd', out)) this.link(mm.pgd, 3, mm, 0);
         this.vmaChecks.add(mm);
         this.tlbAll = true;
         continue;
       }
+      if (sameSig(mm, m.sig)) continue;
+      const sig = vmaSig(mm);
       const range = sigChange(m.sig, sig);
       if (range === null) continue;
       m.sig = sig;
@@ -991,8 +1006,10 @@ export class TouchedChecker {
       if (f !== 0) {
         if (rec.level === 1 && (f & _PAGE_PSE) !== 0) {
           if (checkHugeEntry(k, rec.mm, v, addr, out)) kind = UP_HUGE;
-        } else if (checkTable(k, rec.mm, v, `${rec.level === 3 ? 'pgd' : rec.level === 2 ? 'pud' : 'pmd'} entry ${i} at ${hex(addr)}`, out)) {
+        } else if (liveTable(k, v)) {
           kind = UP_TABLE;
+        } else {
+          checkTable(k, rec.mm, v, `${rec.level === 3 ? 'pgd' : rec.level === 2 ? 'pud' : 'pmd'} entry ${i} at ${hex(addr)}`, out);
         }
       }
       if (kind === rec.kind[i] && (kind === 0 || v === rec.cnt[i])) continue;
