@@ -6,7 +6,7 @@
  *
  *     npm run build && npx tsx scripts/check-overhead.ts [--quick]
  *
- * `--quick` runs smaller parameters. Each case runs the CLI as a child
+ * `--quick` runs smaller parameters; `MMLAB_CLI` names another build of the CLI (a "before" figure). Each case runs the CLI as a child
  * process (so start-up counts on both sides); the best of `REPS` (default
  * 1, environment) runs is kept.
  * @module
@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'apps/cli/dist/main.js');
+const CLI = process.env.MMLAB_CLI ?? join(ROOT, 'apps/cli/dist/main.js');
 const quick = process.argv.includes('--quick');
 const REPS = Math.max(1, Number(process.env.REPS ?? '1'));
 
@@ -47,7 +47,7 @@ function seconds(args: readonly string[]): number {
     const t0 = process.hrtime.bigint();
     const res = spawnSync(process.execPath, [CLI, 'run', '--workload', ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (res.status !== 0) throw new Error(`mmlab run ${args.join(' ')} exited ${res.status}: ${res.stderr}`);
+    if (res.status !== 0) throw new Error(`mmlab run ${args.join(' ')} exited ${String(res.status)}: ${res.stderr}`);
     best = Math.min(best, s);
   }
   return best;
