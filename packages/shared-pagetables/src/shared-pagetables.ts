@@ -25,6 +25,7 @@
 import {
   alignDown,
   defineFeature,
+  type Feature,
   genericVmaOps,
   type KGen,
   LEVEL_PMD,
@@ -107,7 +108,7 @@ function shareOps(st: ShareState): SpecialVmaOps {
 }
 
 /** Dave McCracken's shared page tables as a feature. */
-export const sharedPagetables = defineFeature({
+export const sharedPagetables: Feature = defineFeature({
   name: NAME,
   summary: 'shared page tables: processes mapping the same file region share PTE (or PMD) tables, at fault time and at fork',
   thread: { subject: '[PATCH/RFC] Shared page tables', author: 'Dave McCracken', date: '2006-01' },
