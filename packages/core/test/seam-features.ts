@@ -248,6 +248,10 @@ const WRAPPERS: { readonly [K in SeamName]: Wrapper<K> } = {
     note('flushTlb', { kind, mm: mm.id, start, end, reason });
     return prev(k, kind, mm, start, end, reason);
   },
+  tlbMiss: (prev, note) => (k, mm, address, write) => {
+    note('tlbMiss', { mm: mm.id, addr: address, write });
+    return prev(k, mm, address, write);
+  },
   ptepClearFlush: (prev, note) =>
     function* (k, vma, addr, pte) {
       note('ptepClearFlush', { mm: vma.mm.id, addr, pte });

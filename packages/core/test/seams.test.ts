@@ -953,6 +953,26 @@ const PATHS: { readonly [K in SeamName]: readonly PathCase[] } = {
     },
   ],
   flushTlb: Object.values(FLUSH_PATHS),
+  tlbMiss: [
+    {
+      path: 'a user access after the TLB was flushed (fork flushes the parent), before the walk',
+      run(k, log) {
+        const t = anonProcess(k);
+        const mm = mmOf(t).id;
+        forked(k, t);
+        const calls = log.during(() => { expect(k.touch(t, R, 2 * P, false)).toBe(0); });
+        expect(argsOf(calls, 'tlbMiss', 'userAccessFast')).toEqual([
+          { mm, addr: R, write: false },
+          { mm, addr: R + P, write: false },
+        ]);
+        expect(callers(calls, 'tlbMiss')).toEqual(['userAccessFast']);
+        // a write to the now read-only (COW) page misses before and after its fault
+        const write = log.during(() => { writeOk(k, t, R + 2 * P, 1); });
+        expect(argsOf(write, 'tlbMiss').every((a) => a.addr === R + 2 * P && a.write === true)).toBe(true);
+        expect(argsOf(write, 'tlbMiss').length).toBeGreaterThanOrEqual(2);
+      },
+    },
+  ],
   ptepClearFlush: [
     {
       path: 'COW: do_wp_page',

@@ -18,11 +18,14 @@
  * - `flushTlb`: a flush of a range a shared table maps reaches every
  *   sharer, at its own address (so `try_to_unmap`, truncation and
  *   `page_referenced` flush every mm that sees the entry).
+ * - `tlbMiss` (PMD sharing on a machine with a segment-keyed TLB, ppc64):
+ *   a miss is served by another sharer's entry for the same page.
  * @module
  */
 import {
   alignDown,
   defineFeature,
+  type Feature,
   genericVmaOps,
   type KGen,
   LEVEL_PMD,
@@ -36,6 +39,7 @@ import {
 } from '@mmlab/core';
 import { checkShares } from './check.js';
 import { installBelow, installedBelow, shareAtFault, shareAtFork } from './share.js';
+import { segmentTlbMiss } from './segment-tlb.js';
 import { shareableKind } from './shareable.js';
 import { forEachSharedIn, NAME, newState, removeBase, sharedIn, type ShareCounters, type ShareLevel, type ShareState } from './state.js';
 import { dropShare, dropShareAt, privatizeRange, unshareForChange } from './unshare.js';
@@ -104,7 +108,7 @@ function shareOps(st: ShareState): SpecialVmaOps {
 }
 
 /** Dave McCracken's shared page tables as a feature. */
-export const sharedPagetables = defineFeature({
+export const sharedPagetables: Feature = defineFeature({
   name: NAME,
   summary: 'shared page tables: processes mapping the same file region share PTE (or PMD) tables, at fault time and at fork',
   thread: { subject: '[PATCH/RFC] Shared page tables', author: 'Dave McCracken', date: '2006-01' },
@@ -137,6 +141,7 @@ export const sharedPagetables = defineFeature({
       unshare_copy_ptes: 'PTEs copied into private copies',
       flush_sharers: 'TLB flushes sent to another mm sharing the flushed table',
       pte_below_shared: 'PTE tables installed below a shared PMD table, accounted in every sharer (level=pmd)',
+      tlb_segment_hits: "TLB misses served by another sharer's entry for the same page (ppc64's segment-keyed TLB, level=pmd)",
     });
     const st = newState(k, opts.level as ShareLevel, c, opts.flushSharers, opts.unshareFlush);
     k.defineGauge(NAME, 'shared_tables', 'tables reached by more than one mm through this feature, at snapshot', () => st.bases.size);
@@ -230,6 +235,14 @@ export const sharedPagetables = defineFeature({
       });
       return wait;
     });
+
+    if (st.level === LEVEL_PMD && k.profile.segmentBytes > 0) {
+      const lastWalker = new Map<number, (MmStruct | undefined)[]>();
+      k.seamTable.wrap(NAME, 'tlbMiss', (prev) => (kk, mm, address, write) => {
+        const found = prev(kk, mm, address, write);
+        return found !== 0 ? found : segmentTlbMiss(st, kk, mm, address, write, lastWalker);
+      });
+    }
 
     k.addInvariantCheck(NAME, 'tables', () => checkShares(st));
   },

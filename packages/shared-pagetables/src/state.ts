@@ -34,6 +34,8 @@ export interface ShareCounters {
   flush_sharers: number;
   /** PTE tables installed below a shared PMD table, accounted in every sharer (PMD level). */
   pte_below_shared: number;
+  /** TLB misses served by another sharer's entry for the same page (ppc64's segment-keyed TLB, PMD level). */
+  tlb_segment_hits: number;
 }
 
 /** The feature's state in one kernel. */

@@ -47,6 +47,8 @@ const PROCS = 3;
 const EXPLORE_PAGES = 32;
 /** Runs per property (MMLAB_PROPERTY_RUNS scales them). */
 const SCALE = Number(process.env.MMLAB_PROPERTY_RUNS ?? '1');
+/** The fast-check seed (MMLAB_PROPERTY_SEED searches others). */
+const SEED = Number(process.env.MMLAB_PROPERTY_SEED ?? '20060124');
 
 type Op =
   | { kind: 'map'; who: number; shared: boolean; write: boolean; misalign: boolean }
@@ -229,19 +231,21 @@ class World {
   }
 }
 
-function kernel(level: ShareLevel | null, mode: 'sequential' | 'explore', seed: number): Kernel {
+function kernel(level: ShareLevel | null, mode: 'sequential' | 'explore', seed: number, machine = 'x86-64'): Kernel {
   return buildKernel({
+    machine,
     mode,
     seed,
-    cpus: 4,
+    // (on ppc64, two CPUs: processes 1 and 3 share one, where the segment's TLB entries are reused)
+    cpus: machine === 'ppc64' ? 2 : 4,
     memBytes: 16 * MiB,
     check: true,
     ...(level === null ? {} : { features: [{ feature: sharedPagetables, options: { level } }] }),
   });
 }
 
-function sequential(level: ShareLevel | null, ops: readonly Op[], shareLevel: ShareLevel): Kernel {
-  const k = kernel(level, 'sequential', 1);
+function sequential(level: ShareLevel | null, ops: readonly Op[], shareLevel: ShareLevel, machine?: string): Kernel {
+  const k = kernel(level, 'sequential', 1, machine);
   const w = new World(k, shareLevel);
   for (const o of ops) {
     w.apply(o);
@@ -285,7 +289,7 @@ describe.each(['pte', 'pmd'] as const)('shared-pagetables:level=%s under random 
         expect(k.invariants.violations.length, formatViolations(k.invariants.violations)).toBe(0);
         count(k);
       }),
-      { numRuns: Math.ceil((level === 'pte' ? 20 : 10) * SCALE), seed: 20060124 },
+      { numRuns: Math.ceil((level === 'pte' ? 20 : 10) * SCALE), seed: SEED },
     );
   });
 
@@ -298,8 +302,25 @@ describe.each(['pte', 'pmd'] as const)('shared-pagetables:level=%s under random 
         expect(k.invariants.violations.length, formatViolations(k.invariants.violations)).toBe(0);
         count(k);
       }),
-      { numRuns: Math.ceil((level === 'pte' ? 8 : 4) * SCALE), seed: 20060124 },
+      { numRuns: Math.ceil((level === 'pte' ? 8 : 4) * SCALE), seed: SEED },
     );
+  });
+});
+
+describe('shared-pagetables:level=pmd on ppc64 (segment-keyed TLB reuse) under random operation sequences', () => {
+  it('sequential: the checker and the oracle stay clean after every operation', () => {
+    let hits = 0;
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 20 }), (ops) => {
+        const base = sequential(null, ops, 'pmd', 'ppc64');
+        fc.pre(base.invariants.violations.length === 0);
+        const k = sequential('pmd', ops, 'pmd', 'ppc64');
+        expect(k.invariants.violations.length, formatViolations(k.invariants.violations)).toBe(0);
+        hits += k.metrics().feature?.[NAME]?.tlb_segment_hits ?? 0;
+      }),
+      { numRuns: Math.ceil(10 * SCALE), seed: SEED },
+    );
+    expect(hits).toBeGreaterThan(0);
   });
 });
 

@@ -112,7 +112,9 @@ export function userAccessFast(k: Kernel, mm: MmStruct, address: number, write: 
     // a write through a read-only entry faults; the CPU drops the entry
     tlb.flushOne(mm.id, vpn);
   }
-  // hardware page walk
+  // a translation found without a walk (a segment-keyed TLB), else the hardware page walk
+  const found = k.seams.tlbMiss(k, mm, address, write);
+  if (found !== 0) return found;
   k.vm.mmlab_tlb_miss++;
   k.charge(k.costs.tlbMissWalk);
   if (hwWalk(k, mm, address)) {
@@ -144,6 +146,16 @@ export function* userAccessPage(k: Kernel, mm: MmStruct, address: number, write:
     if (sig !== 0) return -sig;
   }
   throw new Error(`user access at 0x${address.toString(16)} still faulting after retries`);
+}
+
+/**
+ * Baseline `tlbMiss` seam: a TLB miss is resolved by walking the page
+ * tables (the x86 hardware walker; ppc64's `hash_page()` with translations
+ * of its own address space only), so nothing is found without a walk.
+ * @see arch/powerpc/mm/hash_utils_64.c hash_page; arch/x86/mm/fault.c do_page_fault
+ */
+export function baseTlbMiss(): number {
+  return 0;
 }
 
 /** Where the hardware walk ended: the leaf entry's table words, offset, and the frame offset inside a huge page. */

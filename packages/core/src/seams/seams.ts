@@ -24,6 +24,7 @@ import { basePgtableAlloc, discardTablePage } from '../mm/pgalloc.js';
 import { basePtepClearFlush, basePtepClearFlushYoung } from '../mm/rmap.js';
 import { baseTlbGather, type MmuGather, type TlbGatherOps } from '../mm/tlb-gather.js';
 import { baseFlushTlb, type FlushKind, type FlushReason } from '../mm/tlbflush.js';
+import { baseTlbMiss } from '../mm/access.js';
 import type { MmStruct, Vma } from '../mm/types.js';
 import type { ZapDetails } from '../mm/zap.js';
 import type { Kernel } from '../kernel/kernel.js';
@@ -174,6 +175,17 @@ export interface Seams {
    */
   flushTlb: (k: Kernel, kind: FlushKind, mm: MmStruct, start: number, end: number, reason: FlushReason) => boolean;
   /**
+   * A user access of `mm` at `address` missed this CPU's TLB, before the
+   * page-table walk: the x86 hardware walker, ppc64's `hash_page()` reload
+   * (where translations are keyed by segment, so an entry another address
+   * space made for the same segment can serve). Returns the frame when the
+   * translation was found without a walk, this CPU's TLB then holding an
+   * entry for `mm` at `address` that allows the access; 0 to walk the page
+   * tables (counted in `mmlab_tlb_miss`). Atomic context (the access path):
+   * it must not sleep.
+   */
+  tlbMiss: (k: Kernel, mm: MmStruct, address: number, write: boolean) => number;
+  /**
    * `ptep_clear_flush()`: clear the present PTE for `addr` in PTE table
    * `pte` and flush its TLB entry, under the PTE lock (atomic context). The
    * caller has read the old entry. Used by `do_wp_page`, `try_to_unmap`,
@@ -251,6 +263,7 @@ export function baselineSeams(): Seams {
     pfnPte: basePfnPte,
     getUserPages: baseGetUserPages,
     flushTlb: baseFlushTlb,
+    tlbMiss: baseTlbMiss,
     ptepClearFlush: basePtepClearFlush,
     ptepClearFlushYoung: basePtepClearFlushYoung,
     tlbGather: baseTlbGather,
