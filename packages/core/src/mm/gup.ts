@@ -34,6 +34,7 @@ export const FOLL_GET = 0x04;
 /**
  * `follow_page()`: the page mapped at `address` if the PTE allows the
  * access, with a reference when `FOLL_GET`; 0 when a fault is needed.
+ * @see mm/memory.c follow_page
  */
 export function* followPage(k: Kernel, vma: Vma, address: number, flags: number): KGen<number> {
   const pte = lookupPteTable(k, vma.mm, address);
@@ -88,6 +89,7 @@ export function* followPageFaulting(k: Kernel, mm: MmStruct, vma: Vma, addr: num
  * reference the caller drops with `put_page`. Returns the pinned pfns, or
  * a negative errno if not even the first page could be pinned (fewer pages
  * than asked when it stopped part way, as the kernel returns `i`).
+ * @see mm/memory.c get_user_pages
  */
 export function* getUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: number, write: boolean, force: boolean, pin = true): KGen<number[] | number> {
   let vmFlags = write ? VM_WRITE | VM_MAYWRITE : VM_READ | VM_MAYREAD;
@@ -146,7 +148,10 @@ export function* baseGetUserPages(k: Kernel, mm: MmStruct, start: number, nrPage
   }
 }
 
-/** Drop a `get_user_pages` reference (`put_page` by the pin's owner). */
+/**
+ * Drop a `get_user_pages` reference (`put_page` by the pin's owner).
+ * @see mm/swap.c put_page
+ */
 export function putUserPage(k: Kernel, pfn: number): void {
   if ((k.pages.flags[pfn]! & PG_huge_tail) !== 0 || (k.pages.flags[pfn]! & PG_huge) !== 0) pfn = hugeHead(pfn);
   if (k.pages.pinned[pfn]! <= 0) throw new Error(`put_page of pfn ${pfn}, which is not pinned`);
