@@ -30,7 +30,7 @@ export function kernelNamesOf(text) {
   const functions = [];
   for (const token of plain.split(/[\s,;]+/)) {
     if (/^[\w.-]+(\/[\w.-]+)+$/.test(token)) files.push(token);
-    else if (/^_*[a-z][a-z0-9_]*$/.test(token) && !PROSE.has(token)) functions.push(token);
+    else if (/^_*[A-Za-z][A-Za-z0-9_]*$/.test(token) && !PROSE.has(token)) functions.push(token);
   }
   return { files, functions, all: [...files, ...functions] };
 }
