@@ -11,6 +11,8 @@
  * - `docs/workloads.md` (`workloads`): every built-in workload from its
  *   definition (what it stands for, the thread it comes from, its
  *   parameters);
+ * - `docs/report.md` (`report`): every key of the JSON report, from
+ *   `docs/report.schema.json`;
  * - `docs/proposals.md` (`proposals`): the proposals of
  *   `docs/seam-users.json` with their packages, features and pages;
  * - `docs/architecture.md` (`diagram`, `layout`): a Mermaid diagram of the
@@ -223,6 +225,43 @@ async function proposalsPart(): Promise<string> {
   return mdTable(['proposal', 'thread', 'package', 'feature', 'seams it uses'], rows);
 }
 
+// ----------------------------------------------------------------- report
+
+/** A JSON Schema node, as far as the report's schema uses it. */
+interface SchemaNode {
+  readonly type?: string | readonly string[];
+  readonly description?: string;
+  readonly enum?: readonly string[];
+  readonly $ref?: string;
+  readonly allOf?: readonly SchemaNode[];
+  readonly items?: SchemaNode;
+  readonly properties?: Readonly<Record<string, SchemaNode>>;
+  readonly required?: readonly string[];
+  readonly additionalProperties?: SchemaNode | boolean;
+}
+
+/** A schema node's type in words: `integer`, `RunConfig`, `array of ProcFigures`, `map of integer`. */
+function typeName(n: SchemaNode): string {
+  if (n.$ref !== undefined) return `[${n.$ref.split('/').at(-1)!}](#${n.$ref.split('/').at(-1)!.toLowerCase()})`;
+  if (n.allOf?.[0] !== undefined) return typeName(n.allOf[0]);
+  if (n.enum !== undefined) return n.enum.map((e) => `\`"${e}"\``).join(' \\| ');
+  if (n.type === 'array' && n.items !== undefined) return `array of ${typeName(n.items)}`;
+  if (n.type === 'object' && typeof n.additionalProperties === 'object') return `map of ${typeName(n.additionalProperties)}`;
+  return Array.isArray(n.type) ? n.type.join(' or ') : String(n.type ?? 'any');
+}
+
+function reportPart(): string {
+  const schema = JSON.parse(readFileSync(join(DOCS, 'report.schema.json'), 'utf8')) as { definitions: Record<string, SchemaNode> };
+  const out: string[] = [];
+  for (const [name, def] of Object.entries(schema.definitions)) {
+    out.push(`### ${name}`, '');
+    if (def.description !== undefined) out.push(def.description, '');
+    const required = new Set(def.required ?? []);
+    out.push(mdTable(['key', 'type', 'always there', 'meaning'], Object.entries(def.properties ?? {}).map(([key, p]) => [`\`${key}\``, typeName(p), required.has(key) ? 'yes' : 'no', p.description ?? ''])), '');
+  }
+  return out.join('\n').trimEnd();
+}
+
 // ----------------------------------------------------------- architecture
 
 /** Mermaid node id of a name. */
@@ -309,6 +348,7 @@ export async function parts(): Promise<GeneratedPart[]> {
     { page: join(DOCS, 'metrics.md'), name: 'metrics', body: await metricsPart() },
     { page: join(DOCS, 'workloads.md'), name: 'workloads', body: workloadsPart() },
     { page: join(DOCS, 'proposals.md'), name: 'proposals', body: await proposalsPart() },
+    { page: join(DOCS, 'report.md'), name: 'report', body: reportPart() },
     { page: join(DOCS, 'architecture.md'), name: 'diagram', body: diagramPart() },
     { page: join(DOCS, 'architecture.md'), name: 'layout', body: layoutPart() },
   ];
