@@ -180,7 +180,8 @@ function paramRange(spec: Workload['params'][string]): string {
 
 function threadLink(name: string, users: SeamUsers): string {
   const t = users.proposals[name];
-  const label = t === undefined ? name : `${t.subject} (${t.author}, ${t.date})`;
+  // brackets escaped: a subject such as `[rfc] …` must not end the link text
+  const label = (t === undefined ? name : `${t.subject} (${t.author}, ${t.date})`).replace(/[[\]]/g, '\\$&');
   return existsSync(join(DOCS, `${name}.md`)) ? `[${label}](${name}.md)` : label;
 }
 
