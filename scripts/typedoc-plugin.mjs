@@ -2,7 +2,7 @@
 /**
  * The typedoc plugin of the mmlab site (loaded by the root `typedoc.json`).
  *
- * - Project documents (`docs/*.md`, `projectDocuments`) are named after
+ * - Project documents (`docs/*.md` and the apps' READMEs, `projectDocuments`) are named after
  *   their first `# ` heading instead of their file name, and ordered:
  *   the pages of `mmlabDocumentOrder` first, in that order, then every other
  *   page by title; the proposal pages (a page whose file name is a proposal
@@ -108,8 +108,10 @@ export function load(app) {
       for (const doc of docs) {
         const path = project.files.getReflectionPath(doc);
         if (path === undefined) continue;
-        stem.set(doc, basename(path, '.md'));
-        stems.set(doc, basename(path, '.md'));
+        // a README is named after its folder (`apps/cli/README.md` → `cli`)
+        const name = basename(path) === 'README.md' ? basename(dirname(path)) : basename(path, '.md');
+        stem.set(doc, name);
+        stems.set(doc, name);
         const title = titleOf(readFileSync(path, 'utf8'));
         if (title !== undefined) doc.name = title;
       }
