@@ -143,22 +143,22 @@ async function metricsPart(): Promise<string> {
     return m.name.startsWith('mmlab_') ? `none (model); ${code(names)}`.replace('; —', '') : code(names);
   };
   const out: string[] = [];
-  out.push('### `metrics.vmstat`: event counters', '', 'Monotonic, at the end of the run (`/proc/vmstat` names; `mmlab_` where the kernel has none).', '');
+  out.push('### Event counters: metrics.vmstat', '', 'Monotonic, at the end of the run (`/proc/vmstat` names; `mmlab_` where the kernel has none).', '');
   out.push(mdTable(HEADER, rowsOf(vmstat.filter((m) => events.has(m.name)), (n) => n, vmKernel, (m) => unitOf(m.name, 'events'))));
-  out.push('', '### `metrics.vmstat` and `metrics.peak`: gauges', '', "At the workload's snapshot; `metrics.peak` holds each one's maximum over the run.", '');
+  out.push('', '### Gauges: metrics.vmstat and metrics.peak', '', "At the workload's snapshot; `metrics.peak` holds each one's maximum over the run.", '');
   out.push(mdTable(HEADER, rowsOf(vmstat.filter((m) => !events.has(m.name)), (n) => n, vmKernel, (m) => unitOf(m.name, 'pages'))));
-  out.push('', '### `metrics.meminfo`', '', '`/proc/meminfo` figures at the snapshot.', '');
+  out.push('', '### metrics.meminfo', '', '`/proc/meminfo` figures at the snapshot.', '');
   const meminfo = objectLiteralMembers(report, 'meminfo');
   out.push(mdTable(HEADER, meminfo.map((m) => [`\`${m.name}\``, code(quoted(m.doc)), withoutTrailingUnit(m.doc), trailingUnit(m.doc)])));
-  out.push('', '### `metrics.pagetables`', '', 'Page-table pages per level at the snapshot.', '');
+  out.push('', '### metrics.pagetables', '', 'Page-table pages per level at the snapshot.', '');
   out.push(mdTable(HEADER, rowsOf(membersOf(report, 'TableCounts'), (n) => n, (m) => code(quoted(m.doc)), () => 'tables')));
-  out.push('', '### `metrics.procs[]`', '', 'One entry per process alive at the snapshot, as `/proc/PID/status` names the figures.', '');
+  out.push('', '### metrics.procs', '', 'One entry per process alive at the snapshot, as `/proc/PID/status` names the figures.', '');
   out.push(mdTable(HEADER, rowsOf(membersOf(report, 'ProcFigures'), (n) => n, (m) => code(m.name.startsWith('Vm') || m.name.startsWith('Rss') ? [m.name.replace(/_2624_kB$|_kB$/, '')] : quoted(m.doc)), (m) => unitOf(m.name, m.name === 'map_count' ? 'VMAs' : '—'))));
-  out.push('', '### `metrics.sim`', '', 'Simulated time (`metrics.sim.cpus[]` per CPU).', '');
+  out.push('', '### metrics.sim', '', 'Simulated time (`metrics.sim.cpus[]` per CPU).', '');
   out.push(mdTable(HEADER, [...rowsOf(membersOf(report, 'SimFigures'), (n) => n, () => '—', (m) => unitOf(m.name, '—')), ...rowsOf(membersOf(report, 'CpuTime'), (n) => `cpus[].${n}`, () => '—', (m) => unitOf(m.name, '—'))]));
-  out.push('', '### `metrics.locks.<class>`', '', 'Per lock class (`mmap_sem`, `page_table_lock`, `ptl`, …), as lockstat counts them.', '');
+  out.push('', '### metrics.locks', '', 'Per lock class (`mmap_sem`, `page_table_lock`, `ptl`, …), as lockstat counts them.', '');
   out.push(mdTable(HEADER, rowsOf(membersOf(lock, 'LockStat'), (n) => n, () => '—', (m) => unitOf(m.name, 'events'))));
-  out.push('', '### `metrics.feature.<feature>`', '', 'Declared by each feature package when it is installed, with the description `metrics.featureDocs` repeats; absent without features.', '');
+  out.push('', '### metrics.feature', '', 'Declared by each feature package when it is installed, with the description `metrics.featureDocs` repeats; absent without features.', '');
   const rows: string[][] = [];
   for (const { feature } of await discoverFeatures()) {
     const k = buildKernel({ features: [feature] });
@@ -191,7 +191,7 @@ function workloadsPart(): string {
   for (const w of listWorkloads()) {
     const keys = Object.keys(w.params);
     const spec = [w.name, ...keys.map((key) => `${key}=${w.params[key]!.kind === 'size' ? formatSize(w.params[key]!.default) : w.params[key]!.default}`)].join(':');
-    out.push(`### \`${w.name}\``, '');
+    out.push(`### ${w.name}`, '');
     out.push(`**Stands for** ${w.standsFor ?? '(not stated)'}.`, '');
     const threads = w.threads ?? [];
     out.push(`**Thread** ${threads.length === 0 ? 'none: a workload of the baseline kernel' : threads.map((t) => threadLink(t, users)).join('; ')}.`, '');
