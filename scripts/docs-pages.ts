@@ -15,7 +15,8 @@
  *   `docs/report.schema.json`;
  * - `docs/proposals.md` (`proposals`): the proposals of
  *   `docs/seam-users.json` with their packages, features and pages;
- * - `docs/architecture.md` (`diagram`, `layout`): a Mermaid diagram of the
+ * - `docs/architecture.svg` (whole) and `docs/architecture.md` (`diagram`,
+ *   `layout`): a drawing of the packages and a Mermaid diagram of the
  *   packages (from their `package.json` dependencies and the seams each
  *   proposal uses) and of the core's folders (from their imports), and the
  *   core's files with the first sentence of each module comment.
@@ -31,6 +32,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildKernel, VM_EVENTS, type Feature } from '@mmlab/core';
 import { formatSize, listWorkloads, type Workload } from '@mmlab/workloads';
 import ts from 'typescript';
+import { layeredSvg } from './lib/svg-graph.js';
 import { applyParts, type DocMember, type GeneratedPart, jsDocText, mdTable, membersOf, objectLiteralMembers, parseSource } from './lib/generated.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -296,11 +298,41 @@ export function coreFolderImports(): Map<string, Set<string>> {
   return out;
 }
 
+/** The seams each proposal package uses, by package folder name. */
+function seamsByProposal(users: SeamUsers): Map<string, string[]> {
+  return new Map(Object.keys(users.proposals).map((name) => [name, Object.entries(users.seams).filter(([, u]) => name in u).map(([s]) => s)]));
+}
+
+/** `docs/architecture.svg`: the packages, their dependencies, and the seams each proposal uses. */
+function packagesSvg(): string {
+  const seams = seamsByProposal(seamUsers());
+  const pkgs = workspaces();
+  return layeredSvg(
+    pkgs.map((p) => {
+      const used = seams.get(p.dir.replace(/^packages\//, ''));
+      return {
+        id: p.name,
+        lines: [p.name, p.dir, ...(used !== undefined && p.dir.startsWith('packages/') ? [`seams: ${used.join(', ')}`] : [])],
+        deps: p.deps,
+        fill: used !== undefined ? '#fdf3e1' : p.private ? '#eef7ee' : '#eef3fb',
+      };
+    }),
+    'mmlab packages: each arrow points to a dependency; a proposal package (orange) names the seams of the core it uses',
+  );
+}
+
 function diagramPart(): string {
   const users = seamUsers();
   const pkgs = workspaces();
   const folders = coreFolderImports();
-  const lines = ['```mermaid', 'flowchart BT'];
+  const lines = [
+    '![The packages: each arrow points to a dependency; a proposal package names the seams of the core it uses](architecture.svg)',
+    '',
+    'The same, with the folders of the core and their run-time imports, in Mermaid:',
+    '',
+    '```mermaid',
+    'flowchart BT',
+  ];
   for (const p of pkgs) lines.push(`  ${id(p.name)}["${p.name}<br/>${p.dir}"]`);
   for (const p of pkgs) for (const d of p.deps) lines.push(`  ${id(p.name)} --> ${id(d)}`);
   lines.push('  subgraph core_src["packages/core/src: folders and their run-time imports"]');
@@ -350,6 +382,7 @@ export async function parts(): Promise<GeneratedPart[]> {
     { page: join(DOCS, 'workloads.md'), name: 'workloads', body: workloadsPart() },
     { page: join(DOCS, 'proposals.md'), name: 'proposals', body: await proposalsPart() },
     { page: join(DOCS, 'report.md'), name: 'report', body: reportPart() },
+    { page: join(DOCS, 'architecture.svg'), name: '', body: packagesSvg() },
     { page: join(DOCS, 'architecture.md'), name: 'diagram', body: diagramPart() },
     { page: join(DOCS, 'architecture.md'), name: 'layout', body: layoutPart() },
   ];

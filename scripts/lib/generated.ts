@@ -3,7 +3,7 @@
  * `<!-- generated:NAME:begin -->` and `<!-- generated:NAME:end -->` is
  * rewritten by a script, checked by a test, never edited by hand.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import ts from 'typescript';
 
@@ -11,9 +11,9 @@ import ts from 'typescript';
 export interface GeneratedPart {
   /** Absolute path of the page. */
   readonly page: string;
-  /** Marker name (`metrics`). */
+  /** Marker name (`metrics`); '' for a file generated whole. */
   readonly name: string;
-  /** What goes between the markers (without the surrounding newlines). */
+  /** What goes between the markers (without the surrounding newlines), or the whole file. */
   readonly body: string;
 }
 
@@ -33,11 +33,11 @@ export function withPart(page: string, name: string, body: string, where = 'page
  */
 export function applyParts(parts: readonly GeneratedPart[], root: string, check: boolean): string[] {
   const pages = new Map<string, string>();
-  for (const p of parts) pages.set(p.page, pages.get(p.page) ?? readFileSync(p.page, 'utf8'));
+  for (const p of parts) pages.set(p.page, pages.get(p.page) ?? (existsSync(p.page) ? readFileSync(p.page, 'utf8') : ''));
   const changed: string[] = [];
   for (const [page, before] of pages) {
     let text = before;
-    for (const p of parts.filter((q) => q.page === page)) text = withPart(text, p.name, p.body, relative(root, page));
+    for (const p of parts.filter((q) => q.page === page)) text = p.name === '' ? p.body : withPart(text, p.name, p.body, relative(root, page));
     if (text === before) continue;
     changed.push(relative(root, page));
     if (!check) writeFileSync(page, text);

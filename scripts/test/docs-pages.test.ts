@@ -12,6 +12,7 @@ import { VM_EVENTS, VM_GAUGES } from '@mmlab/core';
 import { listWorkloads } from '@mmlab/workloads';
 import { describe, expect, it } from 'vitest';
 import { withPart } from '../lib/generated.js';
+import { layeredSvg } from '../lib/svg-graph.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const page = (name: string): string => readFileSync(join(root, 'docs', name), 'utf8');
@@ -46,6 +47,23 @@ describe('generated documentation pages', () => {
     expect(files.length).toBeGreaterThan(50);
     for (const f of files) expect(text).toContain(`| \`${f.split('/').at(-1)!}\` |`);
     expect(text).toContain('```mermaid');
+    expect(text).toContain('](architecture.svg)');
+  });
+
+  it('the packages drawing has every workspace package, each box with its arrows', () => {
+    const svg = page('architecture.svg');
+    for (const top of ['packages', 'apps']) {
+      for (const d of readdirSync(join(root, top))) {
+        const pkg = JSON.parse(readFileSync(join(root, top, d, 'package.json'), 'utf8')) as { name: string; dependencies?: Record<string, string> };
+        expect(svg).toContain(`>${pkg.name}</text>`);
+      }
+    }
+    expect(svg.match(/<line /g)?.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('a drawing with a cycle or an unknown dependency is refused', () => {
+    expect(() => layeredSvg([{ id: 'a', lines: ['a'], deps: ['b'] }, { id: 'b', lines: ['b'], deps: ['a'] }], 't')).toThrow(/cycle/);
+    expect(() => layeredSvg([{ id: 'a', lines: ['a'], deps: ['x'] }], 't')).toThrow(/unknown node x/);
   });
 
   it('a stale part is found', () => {
