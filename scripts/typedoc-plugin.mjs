@@ -12,7 +12,9 @@
  * - Search finds kernel names: every declaration whose TSDoc has an `@see`
  *   tag gets a search field `kernel` holding the kernel functions and files
  *   the tag names (`copy_page_range`, `mm/memory.c`), weighted above the
- *   symbol's own name, so `copy_page_range` finds `copyPageRange` first.
+ *   symbol's own name, so `copy_page_range` finds `copyPageRange` first;
+ *   kernel identifiers quoted as code in a summary (a seam's call site) go
+ *   in a field `mentions`, weighted below the name.
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -24,6 +26,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Search weight of the kernel names (a symbol's own name weighs 10). */
 const KERNEL_WEIGHT = 20;
+/** Search weight of kernel names quoted in a summary (`copy_page_range()`): below the symbol's own name. */
+const MENTION_WEIGHT = 3;
 
 /** Each project document's file name without `.md`: its page is `documents/<stem>.html`. */
 /** @type {WeakMap<import('typedoc').Reflection, string>} */
@@ -76,6 +80,21 @@ function seeTexts(refl) {
     comments.push(refl.getSignature?.comment, refl.setSignature?.comment);
   }
   return comments.flatMap((c) => (c === undefined ? [] : c.blockTags.filter((t) => t.tag === '@see').map((t) => Comment.combineDisplayParts(t.content))));
+}
+
+/**
+ * Kernel identifiers quoted as code in a reflection's summary (`` `copy_page_range()` ``,
+ * `` `mm->nr_ptes` ``): C identifiers with an underscore.
+ * @param {import('typedoc').Reflection} refl
+ * @returns {string[]}
+ */
+function summaryMentions(refl) {
+  /** @type {(import('typedoc').Comment | undefined)[]} */
+  const comments = [refl.comment];
+  if (refl.isDeclaration()) for (const s of refl.signatures ?? []) comments.push(s.comment);
+  return comments.flatMap((c) =>
+    (c?.summary ?? []).filter((p) => p.kind === 'code').flatMap((p) => [...p.text.matchAll(/\b_*[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g)].map((m) => m[0])),
+  );
 }
 
 /** @param {Application} app */
@@ -139,9 +158,14 @@ export function load(app) {
 
   app.renderer.on(IndexEvent.PREPARE_INDEX, (event) => {
     event.searchFieldWeights['kernel'] = KERNEL_WEIGHT;
+    event.searchFieldWeights['mentions'] = MENTION_WEIGHT;
     event.searchResults.forEach((refl, i) => {
       const names = seeTexts(refl).flatMap((t) => kernelNamesOf(t).all);
-      if (names.length > 0) event.searchFields[i] = { ...event.searchFields[i], kernel: [...new Set(names)].join(' ') };
+      const mentions = summaryMentions(refl);
+      const fields = { ...event.searchFields[i] };
+      if (names.length > 0) fields['kernel'] = [...new Set(names)].join(' ');
+      if (mentions.length > 0) fields['mentions'] = [...new Set(mentions)].join(' ');
+      event.searchFields[i] = fields;
     });
   });
 }
