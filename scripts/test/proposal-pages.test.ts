@@ -33,7 +33,9 @@ describe('proposal pages', () => {
   it.each(modelled)('%s: page, results script, and a test running it with --check', (name) => {
     const script = `results-${name}.ts`;
     expect(existsSync(join(root, 'docs', `${name}.md`)), `docs/${name}.md`).toBe(true);
-    expect(readFileSync(join(root, 'docs', `${name}.md`), 'utf8'), `docs/${name}.md names scripts/${script}`).toContain(`scripts/${script}`);
+    const page = readFileSync(join(root, 'docs', `${name}.md`), 'utf8');
+    // the table: between the markers of scripts/results-page.ts, or after a line naming the script
+    expect(page.includes(`<!-- results:${name}:begin -->`) || page.includes(`scripts/${script}`), `docs/${name}.md holds the table of scripts/${script}`).toBe(true);
     expect(existsSync(join(root, 'scripts', script)), `scripts/${script}`).toBe(true);
     const runners = testFiles().filter((t) => t.text.includes(script) && t.text.includes('--check'));
     expect(runners.length, `a test that runs scripts/${script} --check`).toBeGreaterThan(0);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CAPTURE_FILES,
@@ -15,9 +15,11 @@ import {
   formatPresent,
   isReplayable,
   parseSmaps,
+  presentTrailer,
   type PageRun,
   type SmapsVma,
 } from '@mmlab/workloads';
+import { writeFileAtomic } from './outputs.js';
 
 /** What a capture wrote. */
 export interface CaptureSummary {
@@ -68,8 +70,9 @@ export function readPresent(fd: number, vmas: readonly SmapsVma[]): PageRun[] {
 }
 
 /**
- * Captures process `pid` into `dir` (created if needed). Each file is
- * written to a temporary name in `dir` and renamed into place. The VMA list
+ * Captures process `pid` into the folder `dir`, which must exist (the
+ * command checks and creates it first). Each file is written to a
+ * temporary name in `dir` and renamed into place. The VMA list
  * is read again after pagemap; if it changed, the capture is retried.
  * @param pid - the process id
  * @param dir - the capture folder
@@ -92,10 +95,9 @@ export function captureProcess(pid: number, dir: string, procRoot = '/proc'): Ca
     const status = readFileSync(join(base, 'status'), 'utf8');
     const again = readFileSync(join(base, 'smaps'), 'utf8');
     if (headers(again) !== headers(smaps) && attempt < 3) continue;
-    mkdirSync(dir, { recursive: true });
-    writeAtomic(dir, CAPTURE_FILES.smaps, smaps);
-    writeAtomic(dir, CAPTURE_FILES.status, status);
-    writeAtomic(dir, CAPTURE_FILES.present, formatPresent(present));
+    writeFileAtomic(join(dir, CAPTURE_FILES.smaps), smaps, true);
+    writeFileAtomic(join(dir, CAPTURE_FILES.status), status, true);
+    writeFileAtomic(join(dir, CAPTURE_FILES.present), formatPresent(present) + presentTrailer(present), true);
     return { vmas: vmas.length, pages: countPages(present), runs: present.length };
   }
 }
@@ -105,17 +107,4 @@ function headers(smaps: string): string {
     .split('\n')
     .filter((l) => /^[0-9a-f]+-[0-9a-f]+ /.test(l))
     .join('\n');
-}
-
-/**
- * Writes `text` to `dir/name` through a temporary file in `dir` and a
- * rename, so readers never see a partial file.
- * @param dir - destination folder
- * @param name - file name
- * @param text - contents
- */
-export function writeAtomic(dir: string, name: string, text: string): void {
-  const tmp = join(dir, `.${name}.tmp-${process.pid}`);
-  writeFileSync(tmp, text);
-  renameSync(tmp, join(dir, name));
 }

@@ -29,6 +29,7 @@ import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { KernelConfigError, defineFeature, type Feature, type FeatureDefinition, type OptionSpec } from '@mmlab/core';
+import { describeImportError, withLocation } from '@mmlab/workloads';
 import { FeatureModuleError, UsageError } from './errors.js';
 
 /** The option specifications of a feature loaded from a module. */
@@ -56,7 +57,7 @@ export async function loadFeatureModule(path: string, cwd: string, usage: string
     const hint = /Cannot find (package|module) '@mmlab\//.test(firstLine(err))
       ? ' (a feature module needs no import: export a plain object { name, install, ... })'
       : '';
-    throw fail(` failed to load: ${firstLine(err)}${hint}`);
+    throw fail(` failed to load: ${describeImportError(err, file, path)}${hint}`);
   }
   let which = 'default';
   let value = mod.default;
@@ -72,7 +73,7 @@ export async function loadFeatureModule(path: string, cwd: string, usage: string
     );
   }
   const problem = (why: string): UsageError => fail(`: the ${which} export is not a feature: ${why}`);
-  const def = toDefinition(value, path, problem);
+  const def = toDefinition(value, { path, file }, problem);
   try {
     return defineFeature(def);
   } catch (err) {
@@ -88,9 +89,10 @@ export async function loadFeatureModule(path: string, cwd: string, usage: string
  */
 function toDefinition(
   value: unknown,
-  path: string,
+  where: { readonly path: string; readonly file: string },
   problem: (why: string) => UsageError
 ): FeatureDefinition<Options> {
+  const { path, file } = where;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw problem(`expected an object { name, install, ... } or a defineFeature value, got ${describe(value)}`);
   }
@@ -121,7 +123,8 @@ function toDefinition(
       try {
         result = install.call(value, kernel, options);
       } catch (err) {
-        throw new FeatureModuleError(`feature '${name}' (${path}): install failed: ${firstLine(err)}`, err);
+        const why = withLocation(firstLine(err), err, file, path);
+        throw new FeatureModuleError(`feature '${name}' (${path}): install failed: ${why}`, err);
       }
       if (isThenable(result)) {
         throw new FeatureModuleError(

@@ -10,23 +10,24 @@
  */
 
 import { KernelConfigError, resolveFeatures, type Feature, type FeatureRequest } from '@mmlab/core';
-import { hugetlbPagetableOpsFeature } from '@mmlab/hugetlb-pagetable-ops';
-import { mmuGatherInplace } from '@mmlab/mmu-gather-inplace';
-import { SpecError, WorkloadError, WorkloadStopped, isModuleSpec, parseSpec, type ReportedFeature } from '@mmlab/workloads';
+import { FEATURES, findFeature } from '@mmlab/lab';
+import { resolve } from 'node:path';
+import {
+  SpecError,
+  WorkloadError,
+  WorkloadStopped,
+  isModuleSpec,
+  parseSpec,
+  withLocation,
+  type ReportedFeature,
+} from '@mmlab/workloads';
 import { FeatureModuleError, UsageError } from './errors.js';
 import type { ShownFeature } from './format/feature-list.js';
 import { loadFeatureModule } from './feature-module.js';
 import { RUN_USAGE } from './usage.js';
 
-/** Every feature `--features` can name. */
-export const FEATURES: readonly Feature[] = [hugetlbPagetableOpsFeature, mmuGatherInplace];
-
-/**
- * Name and one-line summary of every registered feature.
- */
-export function listFeatures(): { name: string; summary: string }[] {
-  return FEATURES.map((f) => ({ name: f.name, summary: f.summary }));
-}
+/** Every feature `--features` can name: the lab's registry. */
+export { FEATURES, listFeatures } from '@mmlab/lab';
 
 /** The features of one command line, ready for the kernel. */
 export interface FeatureSet {
@@ -87,7 +88,7 @@ function source(module: string | undefined): string {
 }
 
 function registered(name: string, usage: string): Feature {
-  const feature = FEATURES.find((f) => f.name === name);
+  const feature = findFeature(name);
   if (feature === undefined) {
     const known = FEATURES.map((f) => f.name).join(', ');
     throw new UsageError(`unknown feature '${name}' (known: ${known === '' ? 'none' : known})`, usage);
@@ -123,8 +124,9 @@ export function withModules<R extends { readonly features: readonly ReportedFeat
  * and any error when no module was loaded, are returned unchanged.
  * @param err - what the run threw
  * @param modules - feature name → module path, from {@link resolveFeatureList}
+ * @param cwd - the directory module paths start from
  */
-export function blameModules(err: unknown, modules: ReadonlyMap<string, string>): unknown {
+export function blameModules(err: unknown, modules: ReadonlyMap<string, string>, cwd: string): unknown {
   const known =
     err instanceof UsageError ||
     err instanceof FeatureModuleError ||
@@ -133,7 +135,9 @@ export function blameModules(err: unknown, modules: ReadonlyMap<string, string>)
     err instanceof WorkloadError ||
     err instanceof WorkloadStopped;
   if (modules.size === 0 || known) return err;
-  const text = err instanceof Error ? err.message : String(err);
-  const list = [...new Set(modules.values())].join(', ');
-  return new FeatureModuleError(`in a kernel with feature modules ${list}: ${text.split('\n', 1)[0] ?? ''}`, err);
+  const text = (err instanceof Error ? err.message : String(err)).split('\n', 1)[0] ?? '';
+  const list = [...new Set(modules.values())];
+  // name the line of the module the error was thrown from, if it was
+  const located = list.map((m) => withLocation(text, err, resolve(cwd, m), m)).find((t) => t !== text) ?? text;
+  return new FeatureModuleError(`in a kernel with feature modules ${list.join(', ')}: ${located}`, err);
 }

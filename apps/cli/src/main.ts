@@ -8,25 +8,42 @@
 
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { captureCommand } from './commands/capture.js';
-import { exploreCommand } from './commands/explore.js';
-import { listCommand } from './commands/list.js';
-import { replayCommand } from './commands/replay.js';
-import { runCommand } from './commands/run.js';
+import type { Command } from 'commander';
+import { registerAb } from './commands/ab.js';
+import { registerCapture } from './commands/capture.js';
+import { registerChart } from './commands/chart.js';
+import { registerExplore } from './commands/explore.js';
+import { registerList } from './commands/list.js';
+import { registerMatrix } from './commands/matrix.js';
+import { registerMerge } from './commands/merge.js';
+import { registerReplay } from './commands/replay.js';
+import { registerRun } from './commands/run.js';
 import { UsageError } from './errors.js';
 import { reportError } from './errors-report.js';
 import { processIo, type Io } from './io.js';
-import { CAPTURE_USAGE, EXPLORE_USAGE, HELP, LIST_USAGE, MAIN_USAGE, REPLAY_USAGE, RUN_USAGE } from './usage.js';
+import { createRoot, isHelpOrVersion, mainUsage, type CliContext } from './program.js';
+import { usageLine } from './usage.js';
 
 export type { Io } from './io.js';
 
-const USAGES: Readonly<Record<string, string>> = {
-  run: RUN_USAGE,
-  explore: EXPLORE_USAGE,
-  replay: REPLAY_USAGE,
-  capture: CAPTURE_USAGE,
-  list: LIST_USAGE,
-};
+/**
+ * Builds the `mmlab` program of one invocation: the root and every
+ * subcommand (each in its own file of `commands/`).
+ * @param ctx - the invocation's streams and exit code
+ */
+export function buildProgram(ctx: CliContext): Command {
+  const program = createRoot(ctx);
+  registerRun(program, ctx);
+  registerExplore(program, ctx);
+  registerReplay(program, ctx);
+  registerCapture(program, ctx);
+  registerList(program, ctx);
+  registerAb(program, ctx);
+  registerMatrix(program, ctx);
+  registerMerge(program, ctx);
+  registerChart(program, ctx);
+  return program;
+}
 
 /**
  * Runs the `mmlab` command.
@@ -35,32 +52,28 @@ const USAGES: Readonly<Record<string, string>> = {
  * @returns the exit code: 0 success, 1 failure, 2 bad usage
  */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
-  const [verb, ...args] = argv;
-  const usage = (verb === undefined ? undefined : USAGES[verb]) ?? MAIN_USAGE;
+  const ctx: CliContext = { io, exitCode: 0 };
+  const program = buildProgram(ctx);
   try {
-    if (verb === 'help' || verb === '--help' || verb === '-h' || args.includes('--help')) {
-      io.stdout(HELP);
-      return 0;
-    }
-    switch (verb) {
-      case 'run':
-        return await runCommand(args, io);
-      case 'explore':
-        return await exploreCommand(args, io);
-      case 'replay':
-        return await replayCommand(args, io);
-      case 'capture':
-        return captureCommand(args, io);
-      case 'list':
-        return listCommand(args, io);
-      case undefined:
-        throw new UsageError('missing command', MAIN_USAGE);
-      default:
-        throw new UsageError(`unknown command '${verb}'`, MAIN_USAGE);
-    }
+    if (argv.length === 0) throw new UsageError('missing command', mainUsage(program));
+    await program.parseAsync(argv, { from: 'user' });
+    return ctx.exitCode;
   } catch (err) {
-    return reportError(err, usage, io);
+    if (isHelpOrVersion(err)) return 0;
+    const running = program.commands.find((c) => c.name() === argv[0]);
+    return reportError(err, running === undefined ? mainUsage(program) : usageOf(running), io, wantsJson(argv));
   }
+}
+
+/** Whether the command line asks for JSON (`--json` before any `--`): errors are then printed as JSON too. */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** The usage line of a subcommand, for errors that carry none of their own. */
+function usageOf(cmd: Command): string {
+  return usageLine(cmd.name(), cmd.usage());
 }
 
 function isEntryPoint(): boolean {

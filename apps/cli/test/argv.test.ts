@@ -1,39 +1,75 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgs, type OptionSpec } from '../src/argv.js';
-import { UsageError } from '../src/errors.js';
 import { formatNumber, formatTable } from '../src/format/table.js';
+import { mmlab } from './helpers.js';
 
-const SPECS: Record<string, OptionSpec> = {
-  workload: { kind: 'value' },
-  features: { kind: 'value', multiple: true },
-  preempt: { kind: 'flag', negatable: true },
-  json: { kind: 'flag' },
-};
-
-describe('parseArgs', () => {
-  it('reads values, flags, negations and positionals', () => {
-    const p = parseArgs(
-      ['--workload', 'anon-touch', '--features=a,b', '--features', 'c', '--no-preempt', '--json', 'x', '--', '--y'],
-      SPECS,
-      'usage'
-    );
-    expect(p.values.get('workload')).toEqual(['anon-touch']);
-    expect(p.values.get('features')).toEqual(['a,b', 'c']);
-    expect(p.flags.get('preempt')).toBe(false);
-    expect(p.flags.get('json')).toBe(true);
-    expect(p.positionals).toEqual(['x', '--y']);
+describe('option parsing (commander)', () => {
+  it('reads values, repeated --features, negations and inline values', async () => {
+    const r = await mmlab([
+      'run',
+      '--workload=anon-touch:size=64k',
+      '--features',
+      'mmu-gather-inplace',
+      '--features=hugetlb-pagetable-ops',
+      '--preempt',
+      '--no-preempt',
+      '--json',
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out) as { features: { name: string }[]; config: { preempt: boolean } };
+    expect(report.features.map((f) => f.name)).toEqual(['mmu-gather-inplace', 'hugetlb-pagetable-ops']);
+    expect(report.config.preempt).toBe(false);
   });
+
   it.each([
-    [['--nope'], /unknown option '--nope'/],
-    [['-x'], /unknown option '-x'/],
+    [['--zzzzzz'], /^mmlab: unknown option '--zzzzzz'$/m],
+    [['-x'], /^mmlab: unknown option '-x'$/m],
     [['--no-json'], /unknown option '--no-json'/],
-    [['--workload'], /needs a value/],
-    [['--workload', '--json'], /needs a value/],
-    [['--json=1'], /takes no value/],
-    [['--workload', 'a', '--workload', 'b'], /given twice/],
-  ])('refuses %j', (args, msg) => {
-    expect(() => parseArgs(args, SPECS, 'usage: x')).toThrow(UsageError);
-    expect(() => parseArgs(args, SPECS, 'usage: x')).toThrow(msg);
+    [['--jsno'], /^mmlab: unknown option '--jsno' \(did you mean --json\?\)$/m],
+    [['--chek'], /unknown option '--chek' \(did you mean --check\?\)/],
+    [['--seed'], /^mmlab: option '--seed' needs a value \(N\)$/m],
+    [['--seed', '--json'], /^mmlab: option '--seed' needs a value \(N\)$/m],
+    [['--json=1'], /unknown option '--json=1'/],
+    [['--seed', '1', '--seed', '2'], /option '--seed' given twice/],
+    [['extra'], /unexpected argument 'extra'/],
+  ])('mmlab run --workload anon-touch %j exits 2', async (args, msg) => {
+    const r = await mmlab(['run', '--workload', 'anon-touch:size=64k', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(msg);
+    expect(r.err).toMatch(/\nusage: mmlab run --workload SPEC /);
+  });
+
+  it('suggests a subcommand for a mistyped one', async () => {
+    const r = await mmlab(['rnu', '--workload', 'anon-touch']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      "mmlab: unknown command 'rnu' (did you mean run?)\nusage: mmlab run|explore|replay|capture|list|ab|matrix|merge|chart|help ... (mmlab help for details)\n"
+    );
+  });
+
+  it('prints generated help for the program and each command, exit 0', async () => {
+    const top = await mmlab(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.out).toMatch(/^Usage: mmlab <command> \[options\]/);
+    for (const name of ['run', 'explore', 'replay', 'capture', 'list', 'help']) {
+      expect(top.out).toMatch(new RegExp(`\\n  ${name}\\b`));
+    }
+    expect(top.out).toContain('Exit codes: 0 success, 1 failure');
+    const run = await mmlab(['help', 'run']);
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(/^Usage: mmlab run --workload SPEC /);
+    expect(run.out).toMatch(/\n {2}--trace-events <N> +most events in the trace/);
+    expect((await mmlab(['run', '--help'])).out).toBe(run.out);
+    expect((await mmlab(['explore', '-h'])).out).toMatch(/^Usage: mmlab explore --scenario NAME --seeds N/);
+  });
+
+  it('prints the version, exit 0', async () => {
+    const r = await mmlab(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/^mmlab \d+\.\d+\.\d+ \(@mmlab\/core \d+\.\d+\.\d+, model of Linux 2\.6\.24\)\n$/);
+    expect((await mmlab(['-V'])).out).toBe(r.out);
   });
 });
 

@@ -115,7 +115,7 @@ describe('mmlab run', () => {
     writeFileSync(file, `export default () => { throw new Error('no luck'); };`);
     const r = await mmlab(['run', '--workload', file]);
     expect(r.code).toBe(1);
-    expect(r.err).toBe(`mmlab: ${file}: no luck\n`);
+    expect(r.err).toBe(`mmlab: ${file}: no luck (at ${file}:1:30)\n`);
   });
 
   it('runs the example user module relative to the working directory', async () => {
@@ -234,10 +234,12 @@ describe('bad usage exits 2 with one line and a usage line', () => {
     [['run', '--workload'], /needs a value/],
     [
       ['run', '--workload', 'nosuch'],
-      /unknown workload 'nosuch' \(known: shm-procs, anon-touch, fork-exit, swap-pressure, dio, hugetlb-shm, threads-fault, kbuild\)/,
+      /unknown workload 'nosuch' \(known: shm-procs, anon-touch, fork-exit, swap-pressure, dio, hugetlb-shm, threads-fault, kbuild, oltp-sga, oltp-dio, xip-guests\)/,
     ],
     [['run', '--workload', 'anon-touch:bogus=1'], /unknown parameter 'bogus'/],
     [['run', '--workload', 'anon-touch:size=0'], /'size' must not be zero/],
+    [['run', '--workload', 'threads-fault:threads=-1'], /threads-fault: 'threads' must be positive \(got -1\)/],
+    [['run', '--workload', 'shm-procs:procs=-1'], /shm-procs: 'procs' must be positive \(got -1\)/],
     [['run', '--workload', 'anon-touch:size=12345'], /multiple of the page size/],
     [['run', '--workload', 'anon-touch:size=99g'], /too large/],
     [['run', '--workload', 'anon-touch', '--features', 'nope'], /unknown feature 'nope' \(known: [^)]*\bmmu-gather-inplace\b/],
@@ -245,12 +247,12 @@ describe('bad usage exits 2 with one line and a usage line', () => {
     [['run', '--workload', 'anon-touch', '--machine', 'vax'], /unknown machine 'vax'/],
     [['run', '--workload', 'anon-touch', '--placement', 'random'], /bad placement/],
     [['run', '--workload', 'anon-touch', '--mem', '1x'], /bad --mem size '1x' \(expected a size such as 256m or 1g\)/],
-    [['run', '--workload', 'anon-touch', '--mem', '1k'], /memory size must be a multiple of 4 KiB and at least 16 MiB/],
-    [['run', '--workload', 'anon-touch', '--mem', '128g'], /above the model's 64 GiB limit/],
+    [['run', '--workload', 'anon-touch', '--mem', '1k'], /^mmlab: --mem 1k: memory size must be a multiple of 4 KiB and at least 16 MiB, got 1k$/m],
+    [['run', '--workload', 'anon-touch', '--mem', '128g'], /--mem 128g: memory size 128g is above the model's 64 GiB limit/],
     [['run', '--workload', 'anon-touch', '--mem'], /'--mem' needs a value \(SIZE\)/],
     [['run', '--workload', 'anon-touch', '--swap', 'lots'], /bad --swap size 'lots'/],
     [['run', '--workload', 'anon-touch', '--swap', '1000'], /--swap must be a multiple of the page size 4096/],
-    [['run', '--workload', 'anon-touch', '--swap', '1t'], /swap size must be from 0 to 256 GiB/],
+    [['run', '--workload', 'anon-touch', '--swap', '1t'], /--swap 1t: swap size must be from 0 to 256 GiB, got 1t$/m],
     [['run', '--workload', './missing.mjs'], /cannot load workload module/],
     [['run', '--workload', 'anon-touch', '--hugepages', 'x'], /bad --hugepages 'x' \(expected a whole number/],
     [['run', '--workload', 'anon-touch', '--hugepages', '1.5'], /bad --hugepages '1.5'/],
@@ -275,7 +277,7 @@ describe('mmlab list', () => {
   it('documents the workloads and their parameters', async () => {
     const r = await mmlab(['list', 'workloads']);
     expect(r.code).toBe(0);
-    for (const name of ['shm-procs', 'anon-touch', 'fork-exit', 'swap-pressure', 'dio', 'hugetlb-shm', 'threads-fault', 'kbuild']) {
+    for (const name of ['shm-procs', 'anon-touch', 'fork-exit', 'swap-pressure', 'dio', 'hugetlb-shm', 'threads-fault', 'kbuild', 'oltp-sga', 'oltp-dio', 'xip-guests']) {
       expect(r.out).toContain(`${name}\n`);
     }
     expect(r.out).toMatch(/procs\s+int\s+default 32/);
@@ -293,6 +295,9 @@ describe('mmlab list', () => {
       'hugetlb-shm',
       'threads-fault',
       'kbuild',
+      'oltp-sga',
+      'oltp-dio',
+      'xip-guests',
     ]);
     expect(r.out).toMatch(/threads-fault\n {2}one process and THREADS-1 clone\(CLONE_VM\) threads/);
     expect(r.out).toMatch(/threads\s+int\s+default 4/);
@@ -354,8 +359,9 @@ describe('mmlab list', () => {
     const features = await mmlab(['list', 'features']);
     expect(features.code).toBe(0);
     expect(features.out).toMatch(/^mmu-gather-inplace\b/m);
+    expect(features.out).toMatch(/^shared-pagetables\b/m);
     const listed = JSON.parse((await mmlab(['list', 'features', '--json'])).out) as { name: string }[];
-    expect(listed.map((f) => f.name)).toEqual(['hugetlb-pagetable-ops', 'mmu-gather-inplace']);
+    expect(listed.map((f) => f.name)).toEqual(['hugetlb-pagetable-ops', 'mmu-gather-inplace', 'shared-pagetables', 'mixedmap']);
   });
 });
 
@@ -363,7 +369,9 @@ describe('mmlab help and the program entry', () => {
   it('prints help', async () => {
     const r = await mmlab(['help']);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('usage: mmlab run --workload SPEC');
+    expect(r.out).toMatch(/^Usage: mmlab <command> \[options\]\n/);
+    expect(r.out).toMatch(/\n {2}run \[options\] +run a workload/);
+    expect((await mmlab(['help', 'run'])).out).toContain('Usage: mmlab run --workload SPEC');
   });
 
   it('sets the process exit code when run as a program', () => {
@@ -379,7 +387,7 @@ describe('mmlab help and the program entry', () => {
     const bad = run(['frobnicate']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe(
-      "mmlab: unknown command 'frobnicate'\nusage: mmlab run|explore|replay|capture|list|help ... (mmlab help for details)\n"
+      "mmlab: unknown command 'frobnicate'\nusage: mmlab run|explore|replay|capture|list|ab|matrix|merge|chart|help ... (mmlab help for details)\n"
     );
     expect(run(['list', 'features']).status).toBe(0);
   });

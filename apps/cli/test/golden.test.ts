@@ -216,6 +216,26 @@ const PLANS: readonly Plan[] = [
     mem: '16m',
   },
   {
+    name: 'oltp-sga',
+    spec: 'oltp-sga:procs=3:sga=4m:window=16k',
+    // explore mode checks once per page touched: a smaller segment and window
+    exploreSpec: 'oltp-sga:procs=2:sga=2m:window=8k',
+    mem: '16m',
+  },
+  {
+    name: 'oltp-dio',
+    spec: 'oltp-dio:procs=2:cpus=4:txns=8:pool=256k:work=2000',
+    exploreSpec: 'oltp-dio:procs=1:cpus=2:txns=2:pool=256k:work=2000',
+    mem: '16m',
+  },
+  {
+    name: 'xip-guests',
+    // the baseline's XIP image has a memmap: one 128 MiB section of struct pages per guest
+    spec: 'xip-guests:guests=2:image=1m:procs=2',
+    exploreSpec: 'xip-guests:guests=2:image=128k:procs=1',
+    mem: '16m',
+  },
+  {
     name: 'threads-fault',
     spec: 'threads-fault:threads=4:size=2m',
     // explore mode checks once per page touched: half the pages

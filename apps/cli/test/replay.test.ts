@@ -74,7 +74,51 @@ describe('mmlab replay of real captures', () => {
     writeFileSync(join(dir, 'present'), '1000-1800\n');
     const r = await mmlab(['replay', dir]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^mmlab: present line 1: '1000-1800' is not page aligned\n/);
+    expect(r.err).toMatch(new RegExp(`^mmlab: ${join(dir, 'present')}:1: '1000-1800' is not page aligned\n`));
+  });
+
+  describe('a truncated or corrupted capture is an input error naming the file and line, never a mismatch', () => {
+    const sleep = join(fixtures, 'sleep');
+    const smaps = readFileSync(join(sleep, 'smaps'), 'utf8');
+    const status = readFileSync(join(sleep, 'status'), 'utf8');
+    const present = readFileSync(join(sleep, 'present'), 'utf8');
+    const lines = (text: string): string[] => text.split('\n');
+    const headers = lines(smaps)
+      .map((l, i) => (/^[0-9a-f]+-[0-9a-f]+ /.test(l) ? i : -1))
+      .filter((i) => i >= 0);
+    const cutAt = headers[headers.length - 3]!; // the last two VMAs cut off, at a VMA boundary
+    it.each([
+      ['smaps cut in the middle of a line', 'smaps', smaps.slice(0, smaps.length - 7), /smaps:\d+: the file ends in the middle of a line \('.*'\): it is truncated$/],
+      [
+        'smaps cut in the middle of a VMA',
+        'smaps',
+        `${lines(smaps).slice(0, headers[headers.length - 1]! + 4).join('\n')}\n`,
+        new RegExp(`smaps:${headers[headers.length - 1]! + 1}: the last VMA \\([0-9a-f]+-[0-9a-f]+\\) has no VmFlags line, which ends every other VMA: the file is truncated$`),
+      ],
+      [
+        'smaps cut at a VMA boundary',
+        'smaps',
+        `${lines(smaps).slice(0, cutAt).join('\n')}\n`,
+        /smaps:\d+: its VMAs map \d+ kB but status says VmSize \d+ kB \(last VMA [0-9a-f-]+\): smaps is truncated, or the files are of different processes$/,
+      ],
+      ['status without VmPTE', 'status', status.slice(0, status.indexOf('VmPTE')), /status:\d+: no 'VmPTE: N kB' line: the file is truncated$/],
+      ['present cut in the middle of a line', 'present', present.slice(0, present.length - 3), /present:\d+: the file ends in the middle of a line/],
+      ['present with a run outside every VMA', 'present', `${present}10000-20000\n`, /present:\d+: '10000-20000' overlaps or precedes the previous run$/],
+      ['present of another process', 'present', '1000-2000\n', /present:1: run 1000-2000 lies outside the VMAs of smaps: the files do not belong together$/],
+      ['present shorter than its trailer says', 'present', `${lines(present).slice(0, 2).join('\n')}\n# end: 9 runs\n`, /present:3: the trailer counts 9 runs but the file has 2: it is truncated or edited$/],
+    ])('%s', async (_, file, text, message) => {
+      const dir = mkdtempSync(join(tmpdir(), 'mmlab-replay-'));
+      cpSync(sleep, dir, { recursive: true });
+      writeFileSync(join(dir, file), text);
+      for (const args of [[], ['--json']]) {
+        const r = await mmlab(['replay', dir, ...args]);
+        expect(r.code).toBe(2);
+        const first = r.err.split('\n', 1)[0]!;
+        expect(first.startsWith(`mmlab: ${join(dir, file)}:`)).toBe(true);
+        expect(first).toMatch(message);
+        expect(r.out).not.toContain('MISMATCH');
+      }
+    });
   });
 });
 

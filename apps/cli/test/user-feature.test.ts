@@ -172,7 +172,7 @@ describe('mmlab run --features ./module.mjs', () => {
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
     expect(r.err).toBe(
-      'mmlab: in a kernel with feature modules ./seam-throws.mjs: broken seam (MMLAB_DEBUG=1 shows the stack)\n'
+      'mmlab: in a kernel with feature modules ./seam-throws.mjs: broken seam (at ./seam-throws.mjs:4:77) (MMLAB_DEBUG=1 shows the stack)\n'
     );
   });
 
@@ -223,7 +223,7 @@ describe('bad feature modules and sets: one line, exit 2', () => {
   const cases: [string, string[], string | ((dir: string) => string) | RegExp][] = [
     ['a missing file', ['./missing.mjs'], (d) => `feature module './missing.mjs' not found (no file ${d}/missing.mjs)`],
     ['a folder', ['./a-folder.mjs'], (d) => `feature module './a-folder.mjs' is not a file (${d}/a-folder.mjs)`],
-    ['a module that throws', ['./throws.mjs'], "feature module './throws.mjs' failed to load: kaboom"],
+    ['a module that throws', ['./throws.mjs'], "feature module './throws.mjs' failed to load: kaboom (at ./throws.mjs:1:7)"],
     ['a syntax error', ['./syntax.mjs'], /^feature module '\.\/syntax\.mjs' failed to load: \S/],
     [
       'an unresolvable @mmlab/core',

@@ -225,6 +225,10 @@ const WRAPPERS: { readonly [K in SeamName]: Wrapper<K> } = {
     note('vmNormalPage', { mm: vma.mm.id, addr, pfn });
     return prev(k, vma, addr, flags, pfn);
   },
+  pfnPte: (prev, note) => (k, vma, addr, pfn, prot) => {
+    note('pfnPte', { mm: vma.mm.id, addr, pfn, prot });
+    return prev(k, vma, addr, pfn, prot);
+  },
   getUserPages: (prev, note) =>
     function* (k, mm, start, nrPages, write, force) {
       note('getUserPages', { mm: mm.id, start, nrPages, write, force });

@@ -65,3 +65,31 @@ export class WorkloadStopped extends Error {
     this.oom = cause.oom;
   }
 }
+
+/**
+ * A line of a capture file (`smaps`, `status`, `present`) that does not
+ * parse, or a file that ends before it should (truncated). Its message is
+ * `FILE line N: REASON`; `readCapture` says it as `PATH:N: REASON`, naming
+ * the file in the capture folder.
+ */
+export class CaptureLineError extends SpecError {
+  /** The capture file (`smaps`, `status`, `present`). */
+  readonly file: string;
+  /** The line, from 1. */
+  readonly line: number;
+  /** What is wrong with it. */
+  readonly reason: string;
+
+  /**
+   * @param file - the capture file's name
+   * @param line - the line, from 1
+   * @param reason - what is wrong with it
+   */
+  constructor(file: string, line: number, reason: string) {
+    super(`${file} line ${line}: ${reason}`);
+    this.name = 'CaptureLineError';
+    this.file = file;
+    this.line = line;
+    this.reason = reason;
+  }
+}

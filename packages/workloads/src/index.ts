@@ -1,7 +1,23 @@
-export { anonTouch, dio, forkExit, hugetlbShm, kbuild, shmProcs, swapPressure, threadsFault, THREADS_FAULT_CHUNK } from './builtin/index.js';
+export {
+  anonTouch,
+  dio,
+  forkExit,
+  hugetlbShm,
+  kbuild,
+  OLTP_ROUND,
+  OLTP_SCRATCH_PAGES,
+  oltpDio,
+  oltpSga,
+  shmProcs,
+  swapPressure,
+  threadsFault,
+  THREADS_FAULT_CHUNK,
+  XIP_GUESTS_DATA_PAGES,
+  xipGuests,
+} from './builtin/index.js';
 export { SGA_ADDR } from './builtin/hugetlb-shm.js';
 export { expectNoSignal, expectOk, expectOkOrOom, expectTask, signalName } from './checks.js';
-export { SpecError, WorkloadError, WorkloadStopped } from './errors.js';
+export { CaptureLineError, SpecError, WorkloadError, WorkloadStopped } from './errors.js';
 export {
   checkParam,
   formatParamValue,
@@ -23,6 +39,7 @@ export type {
   RunConfig,
   RunReport,
   RunResult,
+  WorkloadMetrics,
 } from './report.js';
 export { bindWorkload, resolveWorkload } from './resolve.js';
 export { createRng, type Rng } from './rng.js';
@@ -38,6 +55,7 @@ export {
   type RunOptions,
   type TracedRun,
 } from './run.js';
+export { describeImportError, frameIn, syntaxErrorAt, withLocation, type SyntaxErrorLocation } from './module-location.js';
 export { formatSize, parseSize } from './size.js';
 export { parseSpec, type ParsedSpec } from './spec.js';
 export {

@@ -49,6 +49,13 @@ export type ParamValues<K extends string = string> = Readonly<Record<K, number>>
  * @throws {@link SpecError} when the value is malformed or out of range
  */
 export function parseParam(owner: string, key: string, spec: ParamSpec, raw: string): number {
+  const negative = /^-/.test(raw) ? (spec.kind === 'size' ? parseSize(raw.slice(1)) : parseInteger(raw.slice(1))) : undefined;
+  if (negative !== undefined && negative > 0) {
+    // A well-formed negative value: say what the range is, not what the notation is.
+    const min = spec.min ?? 1;
+    const what = min === 1 ? 'must be positive' : `must be at least ${spec.kind === 'size' ? formatSize(min) : String(min)}`;
+    throw new SpecError(`${owner}: '${key}' ${what} (got ${raw})`);
+  }
   const value = spec.kind === 'size' ? parseSize(raw) : parseInteger(raw);
   if (value === undefined) {
     const expected = spec.kind === 'size' ? 'a size such as 64k, 256m or 1g' : 'an integer';

@@ -68,6 +68,12 @@ export interface RunResult {
   readonly step?: string;
   /** Figures the workload counted (`gup_calls`, …), in the order counted. */
   readonly figures?: Readonly<Record<string, number>>;
+  /**
+   * Pids of the tasks a workload that completed left running, breaking the
+   * contract that it makes every task it starts exit before it returns; the
+   * runner made them exit (before the leak check). Absent when none was left.
+   */
+  readonly leftRunning?: readonly number[];
 }
 
 /** A feature as the report records it. */
@@ -76,6 +82,12 @@ export interface ReportedFeature {
   readonly name: string;
   /** Options given (after defaults, where the feature declares them). */
   readonly options: Readonly<Record<string, boolean | number | string>>;
+}
+
+/** The kernel's metrics with what the workload measured itself. */
+export interface WorkloadMetrics extends Metrics {
+  /** Figures the workload set with `ctx.metric` (`throughput`, sums over guest kernels, …); absent when it set none. */
+  readonly workload?: Readonly<Record<string, number>>;
 }
 
 /** The report of one run. */
@@ -93,8 +105,12 @@ export interface RunReport {
    * or when it counted figures of its own).
    */
   readonly result?: RunResult;
-  /** The kernel's figures (gauges sampled at the workload's snapshot point). */
-  readonly metrics: Metrics;
+  /**
+   * The kernel's figures (gauges sampled at the workload's snapshot point),
+   * and under `workload` the figures the workload measured itself
+   * (`ctx.metric`: `throughput`, …), present when it set any.
+   */
+  readonly metrics: WorkloadMetrics;
   /** The huge page pool at the snapshot and at the end (present when the pool is not empty). */
   readonly hugePages?: HugePageFigures;
   /** Invariant checks (present when the run used the checker). */

@@ -4,7 +4,9 @@
  * @module
  */
 
+import { isAbsolute, resolve } from 'node:path';
 import { SpecError, WorkloadError, WorkloadStopped } from './errors.js';
+import { withLocation } from './module-location.js';
 import { formatParamValue, resolveParams } from './params.js';
 import { getWorkload, listWorkloads } from './registry.js';
 import { parseSpec } from './spec.js';
@@ -51,18 +53,19 @@ export async function resolveWorkload(text: string, cwd = process.cwd()): Promis
   const parsed = parseSpec(text, 'workload');
   if (isModuleSpec(text)) {
     const user = await loadUserWorkload(parsed.name, cwd);
+    const where = { label: parsed.name, file: isAbsolute(parsed.name) ? parsed.name : resolve(cwd, parsed.name) };
     if (user.kind === 'object') {
       const bound = bindWorkload(user.workload, parsed.args, parsed.name);
       const requires = bound.requires;
       return {
         ...bound,
-        run: guarded(parsed.name, bound.run),
-        ...(requires === undefined ? {} : { requires: guardedRequires(parsed.name, requires) }),
+        run: guarded(where, bound.run),
+        ...(requires === undefined ? {} : { requires: guardedRequires(where, requires) }),
       };
     }
     const params = rawParams(parsed.args);
     const spec = [parsed.name, ...[...parsed.args].map(([k, v]) => `${k}=${v}`)].join(':');
-    return { name: parsed.name, spec, params, run: guarded(parsed.name, (ctx) => user.run(ctx, params)) };
+    return { name: parsed.name, spec, params, run: guarded(where, (ctx) => user.run(ctx, params)) };
   }
   const workload = getWorkload(parsed.name);
   if (workload === undefined) {
@@ -74,33 +77,44 @@ export async function resolveWorkload(text: string, cwd = process.cwd()): Promis
   return bindWorkload(workload, parsed.args);
 }
 
+/** A user module: the path as written, and the absolute file. */
+interface ModuleWhere {
+  readonly label: string;
+  readonly file: string;
+}
+
+/** The first line of what was thrown, and where in the user's module it was thrown. */
+function thrownBy(err: unknown, where: ModuleWhere): string {
+  const why = (err instanceof Error ? err.message : String(err)).split('\n', 1)[0] ?? '';
+  return withLocation(why, err, where.file, where.label);
+}
+
 /**
  * Reports anything a user module throws as a {@link WorkloadError} naming
- * the module ({@link WorkloadStopped}, a result of the run, passes through).
+ * the module and the line it threw at ({@link WorkloadStopped}, a result
+ * of the run, passes through).
  */
-function guarded(label: string, run: ResolvedWorkload['run']): ResolvedWorkload['run'] {
+function guarded(where: ModuleWhere, run: ResolvedWorkload['run']): ResolvedWorkload['run'] {
   return async (ctx) => {
     try {
       await run(ctx);
     } catch (err) {
       if (err instanceof WorkloadError || err instanceof WorkloadStopped) throw err;
-      const why = err instanceof Error ? err.message : String(err);
-      throw new WorkloadError(`${label}: ${why.split('\n', 1)[0] ?? ''}`);
+      throw new WorkloadError(`${where.label}: ${thrownBy(err, where)}`);
     }
   };
 }
 
 /** Reports anything a user module's `requires` hook throws as a {@link WorkloadError}. */
 function guardedRequires(
-  label: string,
+  where: ModuleWhere,
   requires: NonNullable<ResolvedWorkload['requires']>
 ): NonNullable<ResolvedWorkload['requires']> {
   return (context) => {
     try {
       return requires(context);
     } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
-      throw new WorkloadError(`${label}: requires: ${why.split('\n', 1)[0] ?? ''}`);
+      throw new WorkloadError(`${where.label}: requires: ${thrownBy(err, where)}`);
     }
   };
 }

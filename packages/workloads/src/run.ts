@@ -113,7 +113,9 @@ export const DEFAULT_MACHINE = 'x86-64';
  * killer's SIGKILL, ENOMEM) is a result, not a failure: the report's
  * `result` records the signal or errno and the step, the snapshot is taken
  * then if the workload had not taken it, and every process still alive
- * exits before the leak check.
+ * exits before the leak check. A workload that completes with processes
+ * still running breaks its contract: the runner makes them exit too, and
+ * the report's `result.leftRunning` lists their pids.
  * @param options - what to run and on which kernel
  * @throws {@link SpecError} for a bad workload specification,
  *   `KernelConfigError` for a bad machine, memory or swap size or feature
@@ -169,6 +171,8 @@ export async function runWorkloadTraced(options: RunOptions): Promise<TracedRun>
     ...(sizes.memBytes === undefined ? {} : { memBytes: sizes.memBytes }),
     ...(options.swapBytes === undefined ? {} : { swapBytes: options.swapBytes }),
     ...(sizes.hugePages === undefined ? {} : { hugePages: sizes.hugePages }),
+    ...(sizes.xipBytes === undefined ? {} : { xipBytes: sizes.xipBytes }),
+    ...(sizes.cpus === undefined ? {} : { cpus: sizes.cpus }),
   });
   const memBytes = kernel.mem.nrFrames * PAGE_SIZE;
   const swapBytes = options.swapBytes ?? 2 * memBytes;
@@ -180,6 +184,7 @@ export async function runWorkloadTraced(options: RunOptions): Promise<TracedRun>
     hugeAtSnapshot = { free: pool.nrFree, rsvd: pool.resv };
   };
   const figures = new Map<string, number>();
+  const measured = new Map<string, number>();
   const ctx: WorkloadContext = {
     kernel,
     rng: createRng(seed),
@@ -190,6 +195,9 @@ export async function runWorkloadTraced(options: RunOptions): Promise<TracedRun>
     },
     count(name, by = 1) {
       figures.set(name, (figures.get(name) ?? 0) + by);
+    },
+    metric(name, value) {
+      measured.set(name, value);
     },
     stop(step, cause) {
       const what = cause.signal === undefined ? errnoName(cause.errno ?? 0) : signalName(cause.signal);
@@ -204,11 +212,12 @@ export async function runWorkloadTraced(options: RunOptions): Promise<TracedRun>
     stopped = err;
   }
   if (snapshots === 0) takeSnapshot();
-  if (stopped !== undefined) {
-    for (const t of kernel.tasks) if (t.mm !== null) kernel.exit(t);
-  }
+  // A stopped workload's processes are made to exit; a completed one must
+  // have made them exit itself: those it left running are reported.
+  const alive = kernel.tasks.filter((t) => t.mm !== null);
+  for (const t of alive) kernel.exit(t);
   kernel.finish();
-  const result = runResult(stopped, figures);
+  const result = runResult(stopped, figures, stopped === undefined ? alive.map((t) => t.pid) : []);
   const report: RunReport = {
     workload: { name: workload.name, spec: workload.spec, params: workload.params },
     features: kernel.features.map((f): ReportedFeature => ({ name: f.feature.name, options: { ...f.options } })),
@@ -226,7 +235,7 @@ export async function runWorkloadTraced(options: RunOptions): Promise<TracedRun>
       hugePages: pool.nrHugePages,
     },
     ...(result === undefined ? {} : { result }),
-    metrics: kernel.metrics(),
+    metrics: measured.size === 0 ? kernel.metrics() : { ...kernel.metrics(), workload: Object.fromEntries(measured) },
     ...(pool.nrHugePages === 0 ? {} : { hugePages: hugePageFigures(kernel, hugeAtSnapshot) }),
     ...(check
       ? { invariants: { checks: kernel.invariants.checks, violations: [...kernel.invariants.violations] } }
@@ -237,13 +246,18 @@ export async function runWorkloadTraced(options: RunOptions): Promise<TracedRun>
 }
 
 /** The report's `result`, or `undefined` when the workload simply completed. */
-function runResult(stopped: WorkloadStopped | undefined, figures: ReadonlyMap<string, number>): RunResult | undefined {
-  if (stopped === undefined && figures.size === 0) return undefined;
+function runResult(
+  stopped: WorkloadStopped | undefined,
+  figures: ReadonlyMap<string, number>,
+  leftRunning: readonly number[]
+): RunResult | undefined {
+  if (stopped === undefined && figures.size === 0 && leftRunning.length === 0) return undefined;
   return {
     ...(stopped?.signal === undefined ? {} : { signal: signalName(stopped.signal) }),
     ...(stopped?.errno === undefined ? {} : { errno: errnoName(stopped.errno) }),
     ...(stopped === undefined ? {} : { oom: isOom(stopped), step: stopped.step }),
     ...(figures.size === 0 ? {} : { figures: Object.fromEntries(figures) }),
+    ...(leftRunning.length === 0 ? {} : { leftRunning: [...leftRunning] }),
   };
 }
 
@@ -263,6 +277,10 @@ interface KernelSizes {
   readonly memBytes: number | undefined;
   /** True when the pool is the one the workload required. */
   readonly fromWorkload: boolean;
+  /** The XIP image the workload required, if any. */
+  readonly xipBytes?: number | undefined;
+  /** The CPUs the workload required, when the user gave none. */
+  readonly cpus?: number | undefined;
 }
 
 /**
@@ -274,10 +292,12 @@ interface KernelSizes {
 function kernelSizes(workload: ResolvedWorkload, machine: string, options: RunOptions): KernelSizes {
   const profile = getMachine(machine);
   const req = profile === undefined ? undefined : workload.requires?.({ machine: profile });
+  const extra = { xipBytes: req?.xipBytes, cpus: options.cpus === undefined ? req?.cpus : undefined };
   if (options.hugePages !== undefined || req?.hugePages === undefined) {
-    return { hugePages: options.hugePages, memBytes: options.memBytes, fromWorkload: false };
+    const memBytes = options.memBytes ?? (req?.xipBytes === undefined ? undefined : req.memBytes);
+    return { hugePages: options.hugePages, memBytes, fromWorkload: false, ...extra };
   }
-  return { hugePages: req.hugePages, memBytes: options.memBytes ?? req.memBytes, fromWorkload: true };
+  return { hugePages: req.hugePages, memBytes: options.memBytes ?? req.memBytes, fromWorkload: true, ...extra };
 }
 
 /**

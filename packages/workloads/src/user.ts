@@ -16,6 +16,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SpecError } from './errors.js';
+import { describeImportError } from './module-location.js';
 import type { ParamSpec } from './params.js';
 import type { Workload, WorkloadContext } from './workload.js';
 
@@ -67,8 +68,7 @@ export async function loadUserWorkload(path: string, cwd: string): Promise<UserW
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
-    const why = err instanceof Error ? err.message.split('\n', 1)[0] ?? '' : String(err);
-    throw new SpecError(`cannot load workload module '${path}': ${why}`);
+    throw new SpecError(`cannot load workload module '${path}': ${describeImportError(err, file, path)}`);
   }
   const value = mod.default ?? mod.workload;
   if (typeof value === 'function') {

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
+  CaptureLineError,
   PageRunBuilder,
   SpecError,
   countPages,
   formatPresent,
   isReplayable,
   parsePresent,
+  parsePresentLines,
   parseSmaps,
+  presentTrailer,
   parseStatus,
   statusKb,
 } from '../src/index.js';
@@ -58,6 +61,13 @@ describe('parseSmaps', () => {
     expect(() => parseSmaps('hello\n')).toThrow(SpecError);
     expect(() => parseSmaps(`${SMAPS}what is this\n`)).toThrow(/cannot parse/);
   });
+  it('refuses a truncated file, naming the line', () => {
+    expect(() => parseSmaps(SMAPS.slice(0, -4))).toThrow(new CaptureLineError('smaps', 18, "the file ends in the middle of a line ('VmFlags:'): it is truncated"));
+    const cut = `${SMAPS.split('\n').slice(0, 17).join('\n')}\n`;
+    expect(() => parseSmaps(cut)).toThrow(
+      'smaps line 15: the last VMA (ffffffffff600000-ffffffffff601000) has no VmFlags line, which ends every other VMA: the file is truncated'
+    );
+  });
 });
 
 describe('parseStatus', () => {
@@ -79,6 +89,16 @@ describe('present runs', () => {
     expect(formatPresent(runs)).toBe('1000-3000\n7fff0000-7fff1000\n');
     expect(parsePresent(formatPresent(runs))).toEqual(runs);
     expect(countPages(runs)).toBe(3);
+    const withTrailer = formatPresent(runs) + presentTrailer(runs);
+    expect(withTrailer).toBe('1000-3000\n7fff0000-7fff1000\n# end: 2 runs\n');
+    expect(parsePresentLines(withTrailer)).toEqual({ runs, lines: [1, 2] });
+  });
+  it('find a file cut short by its trailer, or by a line without its newline', () => {
+    expect(() => parsePresent('1000-3000\n# end: 2 runs\n')).toThrow(
+      'present line 2: the trailer counts 2 runs but the file has 1: it is truncated or edited'
+    );
+    expect(() => parsePresent('1000-3000\n# end: 1 runs\n5000-6000\n')).toThrow(/present line 3: .* comes after the '# end' trailer/);
+    expect(() => parsePresent('1000-3000\n7fff0000-7ff')).toThrow(CaptureLineError);
   });
   it.each([
     ['2000-1000\n', /empty/],

@@ -74,6 +74,9 @@ describe('workload parameters', () => {
     [{ procs: 'many' }, /bad value 'many' for 'procs'/],
     [{ procs: '0' }, /'procs' must not be zero/],
     [{ size: '0' }, /'size' must not be zero/],
+    [{ procs: '-1' }, /^shm-procs: 'procs' must be positive \(got -1\)$/],
+    [{ size: '-4k' }, /^shm-procs: 'size' must be positive \(got -4k\)$/],
+    [{ procs: '-x' }, /bad value '-x' for 'procs' \(expected an integer\)/],
     [{ size: '6000' }, /multiple of the page size/],
     [{ size: '1t' }, /'size' is too large/],
     [{ procs: '100000' }, /'procs' is too large/],
@@ -99,7 +102,7 @@ describe('resolveWorkload', () => {
   });
   it('names the known workloads for an unknown one', async () => {
     await expect(resolveWorkload('nope:size=1m')).rejects.toThrow(
-      /unknown workload 'nope' \(known: shm-procs, anon-touch, fork-exit, swap-pressure, dio, hugetlb-shm, threads-fault, kbuild\)/
+      /unknown workload 'nope' \(known: shm-procs, anon-touch, fork-exit, swap-pressure, dio, hugetlb-shm, threads-fault, kbuild, oltp-dio, xip-guests\)/
     );
   });
   it('reports a missing module as a spec error', async () => {

@@ -75,6 +75,20 @@ describe('function modules', () => {
     await expect(runWorkload({ workload: file })).rejects.toThrow(/boom/);
   });
 
+  it('that leave tasks running are reported (result.leftRunning), and their tasks made to exit', async () => {
+    const file = module(`export default (ctx) => {
+        const k = ctx.kernel;
+        const t = k.spawn();
+        k.clone(t);
+        k.exit(k.spawn());
+      };`);
+    const r = await runWorkload({ workload: file, check: true });
+    expect(r.result).toEqual({ leftRunning: [1, 2] });
+    expect(r.invariants?.violations).toEqual([]);
+    const clean = await runWorkload({ workload: module(`export default (ctx) => { ctx.kernel.exit(ctx.kernel.spawn()); };`) });
+    expect(clean.result).toBeUndefined();
+  });
+
   it('must export a function or a workload object', async () => {
     const file = module(`export default 42;`);
     await expect(resolveWorkload(file)).rejects.toThrow(SpecError);

@@ -5,32 +5,69 @@
 
 import { getMachine, listMachines } from '@mmlab/core';
 import { MAX_EXPLORE_SEEDS, exploreScenario, resolveScenario } from '@mmlab/workloads';
-import { optionValue, parseArgs, type OptionSpec } from '../argv.js';
+import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { resolveFeatureList, withModules } from '../features.js';
 import { formatExploreReport } from '../format/explore-report.js';
 import { toJson } from '../format/json.js';
 import type { Io } from '../io.js';
-import { EXPLORE_USAGE } from '../usage.js';
+import { emitReport, reportTarget } from '../outputs.js';
+import { defineCommand, withOutputOptions, multiple, operands, single, type CliContext } from '../program.js';
+import { EXPLORE_ARGS, EXPLORE_HELP, EXPLORE_USAGE } from '../usage.js';
 import { parseCpus, parseSeed, parseStrategy } from './options.js';
 
-const OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  scenario: { kind: 'value', placeholder: 'NAME' },
-  features: { kind: 'value', multiple: true, placeholder: 'SPEC,SPEC,...' },
-  seeds: { kind: 'value', placeholder: 'N' },
-  seed: { kind: 'value', placeholder: 'FIRST' },
-  strategy: { kind: 'value', placeholder: 'random|pct' },
-  cpus: { kind: 'value', placeholder: 'N' },
-  machine: { kind: 'value', placeholder: 'NAME' },
-  preempt: { kind: 'flag', negatable: true },
-  json: { kind: 'flag' },
-  timings: { kind: 'flag' },
-};
+/** The options of `mmlab explore` as given (values unparsed). */
+export interface ExploreOptions {
+  readonly scenario?: string;
+  readonly features?: readonly string[];
+  readonly seeds?: string;
+  readonly seed?: string;
+  readonly strategy?: string;
+  readonly cpus?: string;
+  readonly machine?: string;
+  readonly preempt?: boolean;
+  readonly json?: boolean;
+  readonly timings?: boolean;
+  readonly out?: string;
+  readonly force?: boolean;
+}
+
+/**
+ * Adds `mmlab explore` to the program.
+ * @param program - the root program
+ * @param ctx - the invocation's streams and exit code
+ */
+export function registerExplore(program: Command, ctx: CliContext): void {
+  const value = (flag: string, placeholder: string): ((v: string, p: unknown) => string) =>
+    single(flag, placeholder, EXPLORE_USAGE);
+  const command = defineCommand(program, {
+    name: 'explore',
+    args: EXPLORE_ARGS,
+    summary: 'search seeded interleavings of a race scenario for a violation',
+    description: EXPLORE_HELP,
+  })
+    .option('--scenario <NAME>', 'race scenario (mmlab list scenarios)', value('--scenario', 'NAME'))
+    .option('--seeds <N>', 'how many seeds to run', value('--seeds', 'N'))
+    .option('--seed <FIRST>', 'first seed (default 1)', value('--seed', 'FIRST'))
+    .option('--features <SPEC,SPEC,...>', 'features by name or ./module.mjs, with :key=value (repeatable)', multiple('--features', 'SPEC,SPEC,...', EXPLORE_USAGE))
+    .option('--strategy <random|pct>', 'interleaving strategy (default random)', value('--strategy', 'random|pct'))
+    .option('--cpus <N>', 'CPU count (default 2)', value('--cpus', 'N'))
+    .option('--machine <NAME>', 'machine profile (mmlab list machines)', value('--machine', 'NAME'))
+    .option('--preempt', 'CONFIG_PREEMPT on')
+    .option('--no-preempt', 'CONFIG_PREEMPT off (the default)')
+    .option('--json', 'print one JSON object')
+    .option('--timings', 'add host time to the report');
+  withOutputOptions(command, EXPLORE_USAGE)
+    .action(async (_options: unknown, cmd: Command) => {
+      operands(cmd, 0, EXPLORE_USAGE);
+      ctx.exitCode = await exploreCommand(cmd.opts<ExploreOptions>(), ctx.io);
+    });
+}
 
 /**
  * Runs `mmlab explore`: N seeded explore-mode interleavings of a race
  * scenario with the checker on.
- * @param args - arguments after `explore`
+ * @param options - the options given
  * @param io - output streams and working directory (feature module paths start from it)
  * @returns 1 when a seed fails (a violation, a deadlock, an exception in
  *   the model), 0 when none does
@@ -40,30 +77,27 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
  *   CPU count the core refuses; `FeatureModuleError` when a feature
  *   module's `install` throws
  */
-export async function exploreCommand(args: readonly string[], io: Io): Promise<number> {
-  const parsed = parseArgs(args, OPTIONS, EXPLORE_USAGE);
-  if (parsed.positionals.length > 0) {
-    throw new UsageError(`unexpected argument '${parsed.positionals[0] ?? ''}'`, EXPLORE_USAGE);
-  }
-  const name = optionValue(parsed, 'scenario');
+export async function exploreCommand(options: ExploreOptions, io: Io): Promise<number> {
+  const name = options.scenario;
   if (name === undefined) throw new UsageError('missing --scenario NAME', EXPLORE_USAGE);
   const scenario = resolveScenario(name);
-  const seedsText = optionValue(parsed, 'seeds');
+  const seedsText = options.seeds;
   if (seedsText === undefined) throw new UsageError('missing --seeds N', EXPLORE_USAGE);
   const seeds = parseSeeds(seedsText);
-  const firstSeed = parseSeed(optionValue(parsed, 'seed'), EXPLORE_USAGE) ?? 1;
+  const firstSeed = parseSeed(options.seed, EXPLORE_USAGE) ?? 1;
   if (firstSeed + seeds - 1 > 0xffffffff) {
     throw new UsageError(`seeds ${firstSeed}..${firstSeed + seeds - 1} go past 4294967295`, EXPLORE_USAGE);
   }
-  const strategy = parseStrategy(optionValue(parsed, 'strategy'), EXPLORE_USAGE);
-  const cpus = parseCpus(optionValue(parsed, 'cpus'), EXPLORE_USAGE);
-  const machine = optionValue(parsed, 'machine');
+  const strategy = parseStrategy(options.strategy, EXPLORE_USAGE);
+  const cpus = parseCpus(options.cpus, EXPLORE_USAGE);
+  const machine = options.machine;
   if (machine !== undefined && getMachine(machine) === undefined) {
     throw new UsageError(`unknown machine '${machine}' (known: ${listMachines().join(', ')})`, EXPLORE_USAGE);
   }
-  const featureSpecs = parsed.values.get('features') ?? [];
+  const target = reportTarget(options.out, options.force === true, io.cwd, EXPLORE_USAGE);
+  const featureSpecs = options.features ?? [];
   const { requests: features, modules } = await resolveFeatureList(featureSpecs, io.cwd, EXPLORE_USAGE);
-  const json = parsed.flags.get('json') === true;
+  const json = options.json === true;
   const report = exploreScenario({
     scenario,
     features,
@@ -72,11 +106,11 @@ export async function exploreCommand(args: readonly string[], io: Io): Promise<n
     ...(strategy === undefined ? {} : { strategy }),
     ...(cpus === undefined ? {} : { cpus }),
     ...(machine === undefined ? {} : { machine }),
-    preempt: parsed.flags.get('preempt') ?? false,
-    timings: !json || parsed.flags.get('timings') === true,
+    preempt: options.preempt ?? false,
+    timings: !json || options.timings === true,
   });
   const shown = withModules(report, modules);
-  io.stdout(json ? toJson(shown) : formatExploreReport(shown, featureSpecs.join(',')));
+  emitReport(target, json ? toJson(shown) : formatExploreReport(shown, featureSpecs.join(',')), io);
   return report.failure === null ? 0 : 1;
 }
 

@@ -5,29 +5,47 @@
 
 import { allMachines, type MachineProfile } from '@mmlab/core';
 import { formatParamValue, formatSize, listScenarios, listWorkloads } from '@mmlab/workloads';
-import { parseArgs } from '../argv.js';
+import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { listFeatures } from '../features.js';
 import { toJson } from '../format/json.js';
 import { formatTable } from '../format/table.js';
 import type { Io } from '../io.js';
-import { LIST_USAGE } from '../usage.js';
+import { defineCommand, operands, type CliContext } from '../program.js';
+import { LIST_ARGS, LIST_HELP, LIST_USAGE } from '../usage.js';
 
 const TOPICS = ['workloads', 'scenarios', 'machines', 'features'] as const;
 
 /**
+ * Adds `mmlab list` to the program.
+ * @param program - the root program
+ * @param ctx - the invocation's streams and exit code
+ */
+export function registerList(program: Command, ctx: CliContext): void {
+  defineCommand(program, {
+    name: 'list',
+    args: LIST_ARGS,
+    summary: 'list the workloads, race scenarios, machine profiles or features',
+    description: LIST_HELP,
+  })
+    .argument('[TOPIC]', TOPICS.join('|'))
+    .option('--json', 'print a JSON array')
+    .action((_topic: unknown, options: { json?: boolean }, cmd: Command) => {
+      ctx.exitCode = listCommand(operands(cmd, 1, LIST_USAGE), options.json === true, ctx.io);
+    });
+}
+
+/**
  * Runs `mmlab list`.
- * @param args - arguments after `list`
+ * @param args - the operands (the topic)
+ * @param json - print JSON
  * @param io - output streams
  * @returns the exit code
  * @throws {@link UsageError} on a missing or unknown topic or option
  */
-export function listCommand(args: readonly string[], io: Io): number {
-  const parsed = parseArgs(args, { json: { kind: 'flag' } }, LIST_USAGE);
-  const [topic, ...rest] = parsed.positionals;
+export function listCommand(args: readonly string[], json: boolean, io: Io): number {
+  const [topic] = args;
   if (topic === undefined) throw new UsageError('list what?', LIST_USAGE);
-  if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`, LIST_USAGE);
-  const json = parsed.flags.get('json') === true;
   switch (topic) {
     case 'workloads':
       io.stdout(json ? toJson(workloadsData()) : workloadsText());

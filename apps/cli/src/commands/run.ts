@@ -3,7 +3,7 @@
  * @module
  */
 
-import { PAGE_SIZE, getMachine, listMachines, type Placement } from '@mmlab/core';
+import { KernelConfigError, PAGE_SIZE, getMachine, listMachines, type Placement } from '@mmlab/core';
 import {
   DEFAULT_TRACE_EVENTS,
   RUN_MODES,
@@ -12,44 +12,88 @@ import {
   runWorkloadTraced,
   type RunMode,
 } from '@mmlab/workloads';
-import { optionValue, parseArgs, type OptionSpec } from '../argv.js';
+import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { blameModules, resolveFeatureList, withModules } from '../features.js';
 import { toJson } from '../format/json.js';
-import { formatRunReport, type TraceNote } from '../format/run-report.js';
+import { describeLeftRunning, formatRunReport, type TraceNote } from '../format/run-report.js';
 import type { Io } from '../io.js';
-import { checkTraceTarget, writeJsonAtomic } from '../trace-file.js';
-import { RUN_USAGE } from '../usage.js';
+import { defineCommand, withOutputOptions, multiple, operands, single, type CliContext } from '../program.js';
+import { checkOutputPath, emitReport, reportTarget, writeFileAtomic } from '../outputs.js';
+import { RUN_ARGS, RUN_HELP, RUN_USAGE } from '../usage.js';
 import { parseCpus, parseSeed, parseStrategy } from './options.js';
 
-const OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  workload: { kind: 'value', placeholder: 'SPEC' },
-  features: { kind: 'value', multiple: true, placeholder: 'SPEC,SPEC,...' },
-  seed: { kind: 'value', placeholder: 'N' },
-  preempt: { kind: 'flag', negatable: true },
-  check: { kind: 'flag' },
-  json: { kind: 'flag' },
-  timings: { kind: 'flag' },
-  machine: { kind: 'value', placeholder: 'NAME' },
-  placement: { kind: 'value', placeholder: 'legacy|aligned' },
-  mem: { kind: 'value', placeholder: 'SIZE' },
-  swap: { kind: 'value', placeholder: 'SIZE' },
-  hugepages: { kind: 'value', placeholder: 'N' },
-  mode: { kind: 'value', placeholder: 'sequential|timed|explore' },
-  cpus: { kind: 'value', placeholder: 'N' },
-  strategy: { kind: 'value', placeholder: 'random|pct' },
-  trace: { kind: 'value', placeholder: 'FILE' },
-  'trace-events': { kind: 'value', placeholder: 'N' },
-};
+/** The options of `mmlab run` as given (values unparsed). */
+export interface RunOptions {
+  readonly workload?: string;
+  readonly features?: readonly string[];
+  readonly seed?: string;
+  readonly preempt?: boolean;
+  readonly check?: boolean;
+  readonly json?: boolean;
+  readonly timings?: boolean;
+  readonly machine?: string;
+  readonly placement?: string;
+  readonly mem?: string;
+  readonly swap?: string;
+  readonly hugepages?: string;
+  readonly mode?: string;
+  readonly cpus?: string;
+  readonly strategy?: string;
+  readonly trace?: string;
+  readonly traceEvents?: string;
+  readonly out?: string;
+  readonly force?: boolean;
+}
 
 /** Most trace events `--trace-events` accepts. */
 const MAX_TRACE_EVENTS = 10_000_000;
 
 /**
+ * Adds `mmlab run` to the program.
+ * @param program - the root program
+ * @param ctx - the invocation's streams and exit code
+ */
+export function registerRun(program: Command, ctx: CliContext): void {
+  const value = (flag: string, placeholder: string): ((v: string, p: unknown) => string) =>
+    single(flag, placeholder, RUN_USAGE);
+  const command = defineCommand(program, {
+    name: 'run',
+    args: RUN_ARGS,
+    summary: 'run a workload on a kernel with a feature set and print its report',
+    description: RUN_HELP,
+  })
+    .option('--workload <SPEC>', 'built-in workload (mmlab list workloads) or ./module.mjs, with :key=value', value('--workload', 'SPEC'))
+    .option('--features <SPEC,SPEC,...>', 'features by name or ./module.mjs, with :key=value (repeatable)', multiple('--features', 'SPEC,SPEC,...', RUN_USAGE))
+    .option('--seed <N>', 'seed of the run, 0..4294967295 (default 1)', value('--seed', 'N'))
+    .option('--preempt', 'CONFIG_PREEMPT on')
+    .option('--no-preempt', 'CONFIG_PREEMPT off (the default)')
+    .option('--check', 'run the invariant checker at every operation boundary (a violation: exit 1)')
+    .option('--json', 'print one JSON object')
+    .option('--timings', 'add host time to the report ("host")')
+    .option('--machine <NAME>', 'machine profile (mmlab list machines; default x86-64)', value('--machine', 'NAME'))
+    .option('--placement <legacy|aligned>', "mmap placement: 2.6.24's (legacy) or 2 MiB aligned", value('--placement', 'legacy|aligned'))
+    .option('--mem <SIZE>', "simulated RAM (default: the machine's)", value('--mem', 'SIZE'))
+    .option('--swap <SIZE>', 'swap space (default: twice the RAM)', value('--swap', 'SIZE'))
+    .option('--hugepages <N>', 'pool of 2 MiB huge pages (at most half of the RAM)', value('--hugepages', 'N'))
+    .option('--mode <sequential|timed|explore>', 'how concurrent threads run (default sequential)', value('--mode', 'sequential|timed|explore'))
+    .option('--cpus <N>', "CPU count (default: the machine's)", value('--cpus', 'N'))
+    .option('--strategy <random|pct>', 'interleaving strategy of --mode explore', value('--strategy', 'random|pct'))
+    .option('--trace <FILE>', 'write a Trace Event Format file (Perfetto, chrome://tracing)', value('--trace', 'FILE'))
+    .option('--trace-events <N>', 'most events in the trace (default 200000)', value('--trace-events', 'N'));
+  withOutputOptions(command, RUN_USAGE, 'replace the --out and --trace files if they exist')
+    .action(async (_options: unknown, cmd: Command) => {
+      operands(cmd, 0, RUN_USAGE);
+      ctx.exitCode = await runCommand(cmd.opts<RunOptions>(), ctx.io);
+    });
+}
+
+/**
  * Runs `mmlab run`: builds the kernel, runs the workload, prints the report.
- * @param args - arguments after `run`
+ * @param options - the options given
  * @param io - output streams and working directory
- * @returns 0, or 1 when `--check` found a violation. A workload stopped by
+ * @returns 0, or 1 when `--check` found a violation or the workload left
+ *   tasks running (the report says which). A workload stopped by
  *   the OOM killer is a result (recorded in the report), not a failure: 0.
  * @throws {@link UsageError}, `SpecError` or `KernelConfigError` on bad
  *   input (a feature module that cannot be loaded or exports no valid
@@ -58,42 +102,43 @@ const MAX_TRACE_EVENTS = 10_000_000;
  *   `KernelConfigError`); `WorkloadError` when the workload fails on the
  *   model; `FeatureModuleError` when a feature module's `install` throws. A pool too small for the workload is a result (ENOMEM), 0.
  */
-export async function runCommand(args: readonly string[], io: Io): Promise<number> {
-  const parsed = parseArgs(args, OPTIONS, RUN_USAGE);
-  if (parsed.positionals.length > 0) {
-    throw new UsageError(`unexpected argument '${parsed.positionals[0] ?? ''}'`, RUN_USAGE);
-  }
-  const spec = optionValue(parsed, 'workload');
+export async function runCommand(options: RunOptions, io: Io): Promise<number> {
+  const spec = options.workload;
   if (spec === undefined) throw new UsageError('missing --workload SPEC', RUN_USAGE);
-  const seed = parseSeed(optionValue(parsed, 'seed'), RUN_USAGE) ?? 1;
-  const machine = optionValue(parsed, 'machine') ?? 'x86-64';
+  const seed = parseSeed(options.seed, RUN_USAGE) ?? 1;
+  const machine = options.machine ?? 'x86-64';
   if (getMachine(machine) === undefined) {
     throw new UsageError(`unknown machine '${machine}' (known: ${listMachines().join(', ')})`, RUN_USAGE);
   }
-  const placement = parsePlacement(optionValue(parsed, 'placement'));
-  const memBytes = parseSizeOption('mem', optionValue(parsed, 'mem'));
-  const swapBytes = parseSizeOption('swap', optionValue(parsed, 'swap'));
+  const placement = parsePlacement(options.placement);
+  const memBytes = parseSizeOption('mem', options.mem);
+  const swapBytes = parseSizeOption('swap', options.swap);
   if (swapBytes !== undefined && swapBytes % PAGE_SIZE !== 0) {
     throw new UsageError(`--swap must be a multiple of the page size ${PAGE_SIZE} (got ${swapBytes})`, RUN_USAGE);
   }
-  const hugePages = parseHugePages(optionValue(parsed, 'hugepages'));
-  const mode = parseMode(optionValue(parsed, 'mode'));
-  const cpus = parseCpus(optionValue(parsed, 'cpus'), RUN_USAGE);
-  const strategyText = optionValue(parsed, 'strategy');
-  const strategy = parseStrategy(strategyText, RUN_USAGE);
-  if (strategyText !== undefined && mode !== 'explore') {
+  const hugePages = parseHugePages(options.hugepages);
+  const mode = parseMode(options.mode);
+  const cpus = parseCpus(options.cpus, RUN_USAGE);
+  const strategy = parseStrategy(options.strategy, RUN_USAGE);
+  if (options.strategy !== undefined && mode !== 'explore') {
     throw new UsageError('--strategy applies to --mode explore only', RUN_USAGE);
   }
-  const traceFile = optionValue(parsed, 'trace');
-  const traceEvents = parseTraceEvents(optionValue(parsed, 'trace-events'));
+  const traceFile = options.trace;
+  const traceEvents = parseTraceEvents(options.traceEvents);
   if (traceEvents !== undefined && traceFile === undefined) {
     throw new UsageError('--trace-events needs --trace FILE', RUN_USAGE);
   }
-  const tracePath = traceFile === undefined ? undefined : checkTraceTarget(traceFile, io.cwd, RUN_USAGE);
-  const { requests: features, modules } = await resolveFeatureList(parsed.values.get('features') ?? [], io.cwd);
+  const force = options.force === true;
+  const tracePath =
+    traceFile === undefined ? undefined : checkOutputPath(traceFile, io.cwd, { what: 'trace', force, usage: RUN_USAGE });
+  const target = reportTarget(options.out, force, io.cwd, RUN_USAGE);
+  if (tracePath !== undefined && tracePath === target.path) {
+    throw new UsageError(`--trace and --out name the same file '${traceFile ?? ''}'`, RUN_USAGE);
+  }
+  const { requests: features, modules } = await resolveFeatureList(options.features ?? [], io.cwd);
   const workload = await resolveWorkload(spec, io.cwd);
-  const check = parsed.flags.get('check') === true;
-  const json = parsed.flags.get('json') === true;
+  const check = options.check === true;
+  const json = options.json === true;
   let traced;
   try {
     traced = await runWorkloadTraced({
@@ -104,28 +149,33 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
       ...(tracePath === undefined ? {} : { traceEvents: traceEvents ?? DEFAULT_TRACE_EVENTS }),
       features,
       seed,
-      preempt: parsed.flags.get('preempt') ?? false,
+      preempt: options.preempt ?? false,
       check,
       machine,
       ...(placement === undefined ? {} : { placement }),
       ...(memBytes === undefined ? {} : { memBytes }),
       ...(swapBytes === undefined ? {} : { swapBytes }),
       ...(hugePages === undefined ? {} : { hugePages }),
-      timings: !json || parsed.flags.get('timings') === true,
+      timings: !json || options.timings === true,
     });
   } catch (err) {
     // Seam code of feature modules runs inside the model: name the modules.
-    throw blameModules(err, modules);
+    throw blameModules(echoSizes(err, options, memBytes, swapBytes), modules, io.cwd);
   }
   const { report, trace } = traced;
   let traceNote: TraceNote | undefined;
   if (tracePath !== undefined && trace !== null) {
-    writeJsonAtomic(tracePath, trace);
+    writeFileAtomic(tracePath, `${JSON.stringify(trace)}\n`, force);
     traceNote = { file: traceFile ?? tracePath, events: trace.metadata.events, truncated: trace.metadata.truncated };
   }
   const shown = withModules(report, modules);
-  io.stdout(json ? toJson(shown) : formatRunReport(shown, traceNote));
-  return (report.invariants?.violations.length ?? 0) > 0 ? 1 : 0;
+  emitReport(target, json ? toJson(shown) : formatRunReport(shown, traceNote), io);
+  const left = report.result?.leftRunning ?? [];
+  if (left.length > 0) {
+    // the module contract: every task a workload starts has exited when it returns
+    io.stderr(`mmlab: ${report.workload.name} ${describeLeftRunning(left)}: a workload must make every task it starts exit before it returns\n`);
+  }
+  return (report.invariants?.violations.length ?? 0) > 0 || left.length > 0 ? 1 : 0;
 }
 
 function parseMode(text: string | undefined): RunMode {
@@ -161,6 +211,21 @@ function parseHugePages(text: string | undefined): number | undefined {
 function parsePlacement(text: string | undefined): Placement | undefined {
   if (text === undefined || text === 'legacy' || text === 'aligned') return text;
   throw new UsageError(`bad placement '${text}' (expected legacy or aligned)`, RUN_USAGE);
+}
+
+/**
+ * The core checks memory and swap sizes in bytes and says so in bytes;
+ * say them as the user typed them (`--mem 1k`, not 1024).
+ */
+function echoSizes(err: unknown, options: RunOptions, memBytes?: number, swapBytes?: number): unknown {
+  if (!(err instanceof KernelConfigError)) return err;
+  const typed = [
+    { prefix: 'memory size', flag: '--mem', text: options.mem, bytes: memBytes },
+    { prefix: 'swap size', flag: '--swap', text: options.swap, bytes: swapBytes },
+  ].find((t) => t.text !== undefined && err.message.startsWith(t.prefix));
+  if (typed?.text === undefined || typed.bytes === undefined) return err;
+  const message = err.message.replace(new RegExp(`\\b${typed.bytes}\\b`), typed.text);
+  return new KernelConfigError(`${typed.flag} ${typed.text}: ${message}`);
 }
 
 /**

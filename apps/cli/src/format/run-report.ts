@@ -41,8 +41,8 @@ const ALWAYS_SHOWN: ReadonlySet<string> = new Set([
  * pool sizes included, the features with their options and, for those
  * loaded from a module, its path), vmstat counters (non-zero ones, and always the swap
  * figures; gauges with their peak), meminfo (`HugePages_*` when the pool
- * is not empty, with their values at the snapshot), page tables per level, a per-process
- * summary (min, max, total), the workload's own figures, the features'
+ * is not empty, with their values at the snapshot), page tables per level, a per-mm
+ * summary (min, max, total; see {@link formatAddressSpaces}), the workload's own figures and metrics, the features'
  * counters with their descriptions and the chain installed in each seam
  * they changed (both only with features), how it ended (an OOM kill is a
  * result), lock statistics per class (acquisitions,
@@ -90,27 +90,12 @@ export function formatRunReport(
     '\n'
   );
 
-  const procs = metrics.procs;
-  const summary = (label: string, pick: (p: (typeof procs)[number]) => number): Cell[] => {
-    const xs = procs.map(pick);
-    return [label, Math.min(...xs), Math.max(...xs), xs.reduce((a, b) => a + b, 0)];
-  };
-  if (procs.length > 0) {
-    out.push(
-      formatTable(
-        [
-          summary('VmPTE kB', (p) => p.VmPTE_kB),
-          summary('RssAnon kB', (p) => p.RssAnon_kB),
-          summary('RssFile kB', (p) => p.RssFile_kB),
-        ],
-        [`processes at snapshot (${procs.length})`, 'min', 'max', 'total']
-      ),
-      '\n'
-    );
-  }
+  out.push(formatAddressSpaces(metrics.procs));
 
   const figures = Object.entries(report.result?.figures ?? {});
   if (figures.length > 0) out.push(formatTable(figures, ['workload figures', 'value']), '\n');
+  const measured = Object.entries(report.metrics.workload ?? {});
+  if (measured.length > 0) out.push(formatTable(measured, ['workload metrics', 'value']), '\n');
 
   const featureRows = featureCounterRows(metrics);
   if (featureRows.length > 0) out.push(formatTable(featureRows, ['feature counters', 'value', 'what it counts']), '\n');
@@ -182,12 +167,81 @@ function hugePagesNote(name: string, huge: HugePageFigures | undefined): string 
   return at === undefined ? 'pages' : `pages at snapshot (${formatNumber(at)} at end)`;
 }
 
+/** The figures of one address space (the same in every task sharing it) and its tasks. */
+interface MmRow {
+  readonly fig: RunReport['metrics']['procs'][number];
+  readonly tasks: number[];
+}
+
+/**
+ * The per-mm summary at the snapshot: the mm figures (VmPTE, RSS) are the
+ * mm's, so the threads of one mm count once. When every mm has one task
+ * (processes, no threads), the table is `processes at snapshot (N)`; when
+ * some mm is shared, `address spaces at snapshot (M mms, N tasks)`, with a
+ * row of tasks per mm and a line listing the tasks of each shared mm.
+ * @param procs - `metrics.procs` (each task with its mm id)
+ */
+export function formatAddressSpaces(procs: RunReport['metrics']['procs']): string {
+  if (procs.length === 0) return '';
+  const byMm = new Map<number, MmRow>();
+  for (const p of procs) {
+    const row = byMm.get(p.mm);
+    if (row === undefined) byMm.set(p.mm, { fig: p, tasks: [p.pid] });
+    else row.tasks.push(p.pid);
+  }
+  const mms = [...byMm.values()];
+  const summary = (label: string, pick: (m: MmRow) => number): Cell[] => {
+    const xs = mms.map(pick);
+    return [label, Math.min(...xs), Math.max(...xs), xs.reduce((a, b) => a + b, 0)];
+  };
+  const rows = [
+    summary('VmPTE kB', (m) => m.fig.VmPTE_kB),
+    summary('RssAnon kB', (m) => m.fig.RssAnon_kB),
+    summary('RssFile kB', (m) => m.fig.RssFile_kB),
+  ];
+  const shared = mms.filter((m) => m.tasks.length > 1);
+  if (shared.length === 0) {
+    return `${formatTable(rows, [`processes at snapshot (${procs.length})`, 'min', 'max', 'total'])}\n`;
+  }
+  rows.push(summary('tasks', (m) => m.tasks.length));
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const title = `address spaces at snapshot (${plural(mms.length, 'mm')}, ${plural(procs.length, 'task')})`;
+  const lines = shared.map((m) => `mm of pid ${m.tasks[0] ?? 0}: tasks ${formatPids(m.tasks)}\n`);
+  return `${formatTable(rows, [title, 'min', 'max', 'total'])}${lines.join('')}\n`;
+}
+
+/** Pids as ranges: `1-8, 10`. */
+function formatPids(pids: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < pids.length; ) {
+    let j = i;
+    while (j + 1 < pids.length && pids[j + 1] === pids[j]! + 1) j++;
+    parts.push(j === i ? String(pids[i]) : `${pids[i] ?? 0}-${pids[j] ?? 0}`);
+    i = j + 1;
+  }
+  return parts.join(', ');
+}
+
 /** One line saying how the workload ended: `completed`, or what stopped it and where. */
 function describeResult(result: RunResult | undefined): string {
   const cause = result?.signal ?? result?.errno;
+  const left = result?.leftRunning ?? [];
+  if (cause === undefined && left.length > 0) {
+    return `completed, but ${describeLeftRunning(left)}; the runner made ${left.length === 1 ? 'it' : 'them'} exit`;
+  }
   if (cause === undefined) return 'completed';
   const why = result?.oom === true ? `${cause}, out of memory` : cause;
   return `stopped by ${why}${result?.step === undefined ? '' : ` (${result.step})`}`;
+}
+
+/**
+ * The tasks a completed workload left running, in words:
+ * `left 2 tasks running (pids 3, 4)`.
+ * @param pids - from `result.leftRunning`
+ */
+export function describeLeftRunning(pids: readonly number[]): string {
+  const s = pids.length === 1 ? '' : 's';
+  return `left ${pids.length} task${s} running (pid${s} ${pids.join(', ')})`;
 }
 
 /** Nanoseconds as microseconds with one decimal, digits grouped (`1,840.1`). */

@@ -31,7 +31,7 @@ import { TLB_WRITE } from '../machine/tlb.js';
 import { vmGetPageProt } from '../mm/mmap.js';
 import { lookupPmdTable } from '../mm/pgalloc.js';
 import { linearPageIndex } from '../mm/page-ref.js';
-import { type MmStruct, type Vma, VM_INSERTPAGE, VM_NONLINEAR, VM_SHARED, VM_WRITE, isCowMapping } from '../mm/types.js';
+import { type MmStruct, type Vma, VM_INSERTPAGE, VM_MIXEDMAP, VM_NONLINEAR, VM_SHARED, VM_WRITE, isCowMapping } from '../mm/types.js';
 import type { Kernel } from '../kernel/kernel.js';
 
 /** One violated invariant. */
@@ -139,9 +139,9 @@ function walkPteTable(k: Kernel, mm: MmStruct, pte: number, base: number, s: Scr
     }
     if (!repeat) s.mapped[pfn]!++;
     if ((p.flags[pfn]! & PG_driver) !== 0) {
-      // vm_insert_page: a driver's page, no mapping of its own
+      // vm_insert_page (or insert_page for a VM_MIXEDMAP VMA): a driver's page, no mapping of its own
       rss.file++;
-      if ((vma.vmFlags & VM_INSERTPAGE) === 0) out.add('rmap', `mm ${mm.id}: driver page ${pfn} at ${hex(addr)} outside a VM_INSERTPAGE VMA`);
+      if ((vma.vmFlags & (VM_INSERTPAGE | VM_MIXEDMAP)) === 0) out.add('rmap', `mm ${mm.id}: driver page ${pfn} at ${hex(addr)} outside a VM_INSERTPAGE or VM_MIXEDMAP VMA`);
       continue;
     }
     const anon = (p.flags[pfn]! & PG_anon) !== 0;

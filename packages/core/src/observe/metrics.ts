@@ -26,6 +26,12 @@ export interface TableCounts {
 export interface ProcFigures {
   /** Process id. */
   pid: number;
+  /**
+   * Model id of its `mm_struct`: the tasks of one address space (threads,
+   * `clone(CLONE_VM)`) have the same, and the same mm figures, which are
+   * per mm, not per task.
+   */
+  mm: number;
   /** Page-table kB as today's VmPTE counts it (PTE + PMD + PUD tables). */
   VmPTE_kB: number;
   /** Page-table kB as 2.6.24's VmPTE counted it (PTE tables). */
@@ -125,6 +131,7 @@ export function takeSnapshot(k: Kernel): Snapshot {
     if (mm === null) continue;
     procs.push({
       pid: t.pid,
+      mm: mm.id,
       VmPTE_kB: (mm.nrPtes + mm.nrPmds + mm.nrPuds) * 4,
       VmPTE_2624_kB: mm.nrPtes * 4,
       RssAnon_kB: mm.anonRss * 4,

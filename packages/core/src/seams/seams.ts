@@ -18,6 +18,7 @@ import { baseFileMmap } from '../mm/mmap.js';
 import { doAnonymousPage, baseVmNormalPage } from '../mm/fault.js';
 import { basePgtableFree } from '../mm/free-pgtables.js';
 import { baseGetUserPages } from '../mm/gup.js';
+import { basePfnPte } from '../mm/pfnmap.js';
 import { baseSpecialVmaOps } from '../mm/hugetlb.js';
 import { basePgtableAlloc, discardTablePage } from '../mm/pgalloc.js';
 import { basePtepClearFlush, basePtepClearFlushYoung } from '../mm/rmap.js';
@@ -140,6 +141,14 @@ export interface Seams {
    */
   vmNormalPage: (k: Kernel, vma: Vma, addr: number, flags: number, pfn: number) => number;
   /**
+   * `pfn_pte()` where a raw pfn (no refcounted struct page) is mapped into
+   * `vma` at `addr`: `remap_pte_range` (`remap_pfn_range`), `vm_insert_pfn`
+   * and `do_no_pfn`. Returns the flags word of the new PTE, given the
+   * protection `prot` the call site would install. Baseline: `prot` as
+   * given (2.6.24 has no `pte_special`).
+   */
+  pfnPte: (k: Kernel, vma: Vma, addr: number, pfn: number, prot: number) => number;
+  /**
    * `get_user_pages()` as called by direct I/O and `access_process_vm`,
    * entered before mmap_sem is taken (so a lockless fast path can stand in
    * front): pin `nrPages` pages of `mm` from `start`. Returns the pinned
@@ -230,6 +239,7 @@ export function baselineSeams(): Seams {
     fileMmap: baseFileMmap,
     specialVmaOps: baseSpecialVmaOps,
     vmNormalPage: baseVmNormalPage,
+    pfnPte: basePfnPte,
     getUserPages: baseGetUserPages,
     flushTlb: baseFlushTlb,
     ptepClearFlush: basePtepClearFlush,

@@ -5,10 +5,10 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SpecError } from '../errors.js';
-import { parsePresent, type PageRun } from './present.js';
-import { parseSmaps, type SmapsVma } from './smaps.js';
-import { parseStatus } from './status.js';
+import { CaptureLineError, SpecError } from '../errors.js';
+import { parsePresent, parsePresentLines, type PageRun } from './present.js';
+import { endsWithNewline, parseSmaps, type SmapsVma } from './smaps.js';
+import { parseStatus, statusKb } from './status.js';
 
 /** File names inside a capture folder. */
 export const CAPTURE_FILES: CaptureFileNames = Object.freeze({
@@ -50,9 +50,10 @@ export function parseCapture(texts: { smaps: string; status: string; present: st
 }
 
 /**
- * Reads and parses a capture folder.
+ * Reads, parses and checks a capture folder.
  * @param dir - the folder written by `mmlab capture`
- * @throws {@link SpecError} when a file is missing or malformed
+ * @throws {@link SpecError} when a file is missing, malformed, truncated,
+ *   or does not belong with the others: `PATH:LINE: what is wrong`
  */
 export async function readCapture(dir: string): Promise<Capture> {
   const read = async (name: string): Promise<string> => {
@@ -66,7 +67,66 @@ export async function readCapture(dir: string): Promise<Capture> {
   const smaps = await read(CAPTURE_FILES.smaps);
   const status = await read(CAPTURE_FILES.status);
   const present = await read(CAPTURE_FILES.present);
-  return parseCapture({ smaps, status, present });
+  try {
+    return checkedCapture({ smaps, status, present });
+  } catch (err) {
+    // name the file in the folder and its line, as compilers do
+    if (err instanceof CaptureLineError) throw new SpecError(`${join(dir, err.file)}:${err.line}: ${err.reason}`);
+    throw err;
+  }
+}
+
+/** Fields of `status` a replay needs. */
+const STATUS_NEEDED = ['VmSize', 'VmPTE'] as const;
+
+/**
+ * Parses the three files and checks that they hold together, so that a
+ * truncated or corrupted capture is an input error naming the file and
+ * line, never a model mismatch: each file complete (see the parsers),
+ * `status` with the fields a replay needs, the VMAs of `smaps` adding up
+ * to `status`'s VmSize (a `smaps` cut at a VMA boundary, or files of two
+ * processes, do not), and every run of `present` inside a VMA.
+ * @param texts - the contents of `smaps`, `status` and `present`
+ * @throws {@link CaptureLineError} naming the file and line
+ */
+function checkedCapture(texts: { smaps: string; status: string; present: string }): Capture {
+  const vmas = parseSmaps(texts.smaps);
+  const statusLines = texts.status.split('\n');
+  endsWithNewline('status', statusLines);
+  const status = parseStatus(texts.status);
+  for (const key of STATUS_NEEDED) {
+    if (!/^\d+\s*kB$/.test(status[key] ?? '')) {
+      throw new CaptureLineError('status', statusLines.length, `no '${key}: N kB' line: the file is truncated`);
+    }
+  }
+  const mappedKb = vmas.filter((v) => v.path !== '[vsyscall]').reduce((kb, v) => kb + (v.end - v.start) / 1024, 0);
+  const vmSize = statusKb(status, 'VmSize');
+  if (mappedKb !== vmSize) {
+    const last = vmas[vmas.length - 1];
+    throw new CaptureLineError(
+      'smaps',
+      texts.smaps.split('\n').length - 1,
+      `its VMAs map ${mappedKb} kB but status says VmSize ${vmSize} kB` +
+        `${last === undefined ? '' : ` (last VMA ${last.start.toString(16)}-${last.end.toString(16)})`}: ` +
+        'smaps is truncated, or the files are of different processes'
+    );
+  }
+  const { runs, lines } = parsePresentLines(texts.present);
+  let v = 0;
+  runs.forEach((r, i) => {
+    while (v < vmas.length && vmas[v]!.end <= r.start) v++;
+    // runs never straddle VMAs that are not adjacent
+    let end = r.start;
+    for (let w = v; w < vmas.length && vmas[w]!.start <= end && end < r.end; w++) end = vmas[w]!.end;
+    if (end < r.end) {
+      throw new CaptureLineError(
+        'present',
+        lines[i] ?? 0,
+        `run ${r.start.toString(16)}-${r.end.toString(16)} lies outside the VMAs of smaps: the files do not belong together`
+      );
+    }
+  });
+  return { vmas, status, present: runs };
 }
 
 /** Top of the x86-64 user address space with 4-level tables (47 bits). */

@@ -7,7 +7,17 @@ export {
   type Capture,
   type CaptureFileNames,
 } from './capture-dir.js';
-export { HOST_PAGE_SIZE, PageRunBuilder, countPages, formatPresent, parsePresent, type PageRun } from './present.js';
+export {
+  HOST_PAGE_SIZE,
+  PageRunBuilder,
+  countPages,
+  formatPresent,
+  parsePresent,
+  parsePresentLines,
+  presentTrailer,
+  type PageRun,
+  type PresentLines,
+} from './present.js';
 export {
   replayCapture,
   type ReplayInvariants,
@@ -19,5 +29,5 @@ export {
   type ReplayedFigures,
   type ReplayedProcess,
 } from './replay.js';
-export { parseSmaps, type SmapsVma } from './smaps.js';
+export { endsWithNewline, parseSmaps, type SmapsVma } from './smaps.js';
 export { parseStatus, statusKb } from './status.js';

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { SpecError } from '../errors.js';
+import { CaptureLineError } from '../errors.js';
+import { endsWithNewline } from './smaps.js';
 
 /**
  * Page size of the captured machine (x86-64: 4 KiB), in which `present`
@@ -28,25 +29,72 @@ export interface PageRun {
  *   out-of-order run
  */
 export function parsePresent(text: string): PageRun[] {
+  return parsePresentLines(text).runs;
+}
+
+/** The line (from 1) of each run of a `present` file, for messages. */
+export interface PresentLines {
+  /** The runs, ascending. */
+  readonly runs: PageRun[];
+  /** The line each run was read from. */
+  readonly lines: number[];
+}
+
+/**
+ * Parses a `present` file as {@link parsePresent} does, keeping each
+ * run's line. A trailer `# end: N runs` (what `mmlab capture` writes) must
+ * be the last line and count the runs: a file cut at a line boundary is
+ * then found truncated too.
+ * @param text - the file's contents
+ * @throws {@link CaptureLineError} on a malformed, unaligned, empty,
+ *   overlapping or out-of-order run, a line cut short, or a trailer that
+ *   does not match
+ */
+export function parsePresentLines(text: string): PresentLines {
   const runs: PageRun[] = [];
-  text.split('\n').forEach((raw, i) => {
+  const at: number[] = [];
+  const all = text.split('\n');
+  endsWithNewline('present', all);
+  let trailer: { line: number; count: number } | undefined;
+  all.forEach((raw, i) => {
     const line = raw.trim();
-    if (line === '' || line.startsWith('#')) return;
+    const fail = (why: string): CaptureLineError => new CaptureLineError('present', i + 1, why);
+    if (line === '') return;
+    if (trailer !== undefined) throw fail(`'${line}' comes after the '# end' trailer (line ${trailer.line})`);
+    const end = /^#\s*end:\s*(\d+) runs?\b/.exec(line);
+    if (end !== null) {
+      trailer = { line: i + 1, count: Number(end[1]) };
+      return;
+    }
+    if (line.startsWith('#')) return;
     const m = /^(?:0x)?([0-9a-f]+)-(?:0x)?([0-9a-f]+)$/i.exec(line);
-    if (m === null) throw new SpecError(`present line ${i + 1}: expected start-end in hex, got '${line}'`);
+    if (m === null) throw fail(`expected start-end in hex, got '${line}'`);
     const start = parseInt(m[1]!, 16);
-    const end = parseInt(m[2]!, 16);
-    if (start % PAGE_SIZE !== 0 || end % PAGE_SIZE !== 0) {
-      throw new SpecError(`present line ${i + 1}: '${line}' is not page aligned`);
-    }
-    if (end <= start) throw new SpecError(`present line ${i + 1}: '${line}' is empty`);
+    const stop = parseInt(m[2]!, 16);
+    if (start % PAGE_SIZE !== 0 || stop % PAGE_SIZE !== 0) throw fail(`'${line}' is not page aligned`);
+    if (stop <= start) throw fail(`'${line}' is empty`);
     const prev = runs[runs.length - 1];
-    if (prev !== undefined && start < prev.end) {
-      throw new SpecError(`present line ${i + 1}: '${line}' overlaps or precedes the previous run`);
-    }
-    runs.push({ start, end });
+    if (prev !== undefined && start < prev.end) throw fail(`'${line}' overlaps or precedes the previous run`);
+    runs.push({ start, end: stop });
+    at.push(i + 1);
   });
-  return runs;
+  if (trailer !== undefined && trailer.count !== runs.length) {
+    throw new CaptureLineError(
+      'present',
+      trailer.line,
+      `the trailer counts ${trailer.count} runs but the file has ${runs.length}: it is truncated or edited`
+    );
+  }
+  return { runs, lines: at };
+}
+
+/**
+ * The trailer `mmlab capture` writes after the runs, so that a `present`
+ * file cut at a line boundary is found truncated: `# end: N runs`.
+ * @param runs - the runs written
+ */
+export function presentTrailer(runs: readonly PageRun[]): string {
+  return `# end: ${runs.length} runs\n`;
 }
 
 /**

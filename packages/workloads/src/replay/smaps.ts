@@ -4,7 +4,7 @@
  * @module
  */
 
-import { SpecError } from '../errors.js';
+import { CaptureLineError } from '../errors.js';
 
 /** One VMA of a smaps file. */
 export interface SmapsVma {
@@ -46,15 +46,22 @@ const FIELD_RE = /^([A-Za-z_][A-Za-z0-9_]*):\s+(\d+)\s*kB$/;
  */
 export function parseSmaps(text: string): SmapsVma[] {
   const vmas: SmapsVma[] = [];
+  const lines = text.split('\n');
+  endsWithNewline('smaps', lines);
   let current: {
     header: Omit<SmapsVma, 'fields' | 'vmFlags'>;
     fields: Record<string, number>;
     vmFlags: string[];
+    /** Line of the header, from 1. */
+    at: number;
   } | null = null;
+  let withFlags = 0;
   const flush = (): void => {
-    if (current !== null) vmas.push({ ...current.header, fields: current.fields, vmFlags: current.vmFlags });
+    if (current === null) return;
+    vmas.push({ ...current.header, fields: current.fields, vmFlags: current.vmFlags });
+    if (current.vmFlags.length > 0) withFlags++;
   };
-  text.split('\n').forEach((line, i) => {
+  lines.forEach((line, i) => {
     if (line.trim() === '') return;
     const h = HEADER_RE.exec(line);
     if (h !== null) {
@@ -74,10 +81,11 @@ export function parseSmaps(text: string): SmapsVma[] {
         },
         fields: {},
         vmFlags: [],
+        at: i + 1,
       };
       return;
     }
-    if (current === null) throw new SpecError(`smaps line ${i + 1}: expected a VMA header, got '${line}'`);
+    if (current === null) throw new CaptureLineError('smaps', i + 1, `expected a VMA header, got '${line}'`);
     if (line.startsWith('VmFlags:')) {
       current.vmFlags = line.slice('VmFlags:'.length).trim().split(/\s+/).filter(Boolean);
       return;
@@ -89,10 +97,34 @@ export function parseSmaps(text: string): SmapsVma[] {
     }
     // Other `Key: value` lines (THPeligible, ProtectionKey) carry no kB figure.
     if (/^[A-Za-z_][A-Za-z0-9_]*:/.test(line)) return;
-    throw new SpecError(`smaps line ${i + 1}: cannot parse '${line}'`);
+    throw new CaptureLineError('smaps', i + 1, `cannot parse '${line}'`);
   });
+  // VmFlags ends every VMA's lines (since Linux 3.8): a last VMA without it,
+  // when all the others have it, is what a truncated copy looks like.
+  const last = current as { header: { start: number; end: number }; at: number; vmFlags: string[] } | null;
+  if (last !== null && vmas.length > 0 && withFlags === vmas.length && last.vmFlags.length === 0) {
+    const range = `${last.header.start.toString(16)}-${last.header.end.toString(16)}`;
+    throw new CaptureLineError(
+      'smaps',
+      last.at,
+      `the last VMA (${range}) has no VmFlags line, which ends every other VMA: the file is truncated`
+    );
+  }
   flush();
   return vmas;
+}
+
+/**
+ * Refuses a file whose last line has no newline: a copy cut in the middle
+ * of a line (an empty file is fine here).
+ * @param file - the capture file's name, for the message
+ * @param lines - its lines (`text.split('\n')`)
+ */
+export function endsWithNewline(file: string, lines: readonly string[]): void {
+  const last = lines[lines.length - 1] ?? '';
+  if (last !== '') {
+    throw new CaptureLineError(file, lines.length, `the file ends in the middle of a line ('${last}'): it is truncated`);
+  }
 }
 
 function hex(text: string): number {

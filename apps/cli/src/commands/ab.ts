@@ -1,0 +1,181 @@
+/**
+ * `mmlab ab`: two feature sets on one workload, paired seeds, every metric
+ * with its confidence interval; `mmlab ab --each`: every registered
+ * proposal against the baseline on the workload that shows it.
+ * @module
+ */
+
+import {
+  AbInterrupted,
+  SHOWCASE,
+  abChartSpec,
+  formatAbCsv,
+  formatAbMarkdown,
+  formatAbText,
+  parseFeatureSet,
+  renderSvg,
+  runAb,
+  type AbResult,
+  type RunSettings,
+} from '@mmlab/lab';
+import { resolveWorkload } from '@mmlab/workloads';
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { toJson } from '../format/json.js';
+import type { Io } from '../io.js';
+import { loadFeatureSet } from '../lab-sets.js';
+import { AB_ARGS, AB_HELP, AB_USAGE } from '../lab-usage.js';
+import { checkOutputPath, emitReport, reportTarget, writeFileAtomic } from '../outputs.js';
+import { defineCommand, operands, single, withOutputOptions, type CliContext } from '../program.js';
+import { startProgress } from '../progress.js';
+import { parseSeed } from './options.js';
+import { parseCount, parseSettings, withSettingsOptions, type SettingsOptions } from './lab-options.js';
+
+/** The options of `mmlab ab` as given. */
+export interface AbCommandOptions extends SettingsOptions {
+  readonly workload?: string;
+  readonly a?: string;
+  readonly b?: string;
+  readonly each?: boolean;
+  readonly reps?: string;
+  readonly seed?: string;
+  readonly all?: boolean;
+  readonly json?: boolean;
+  readonly csv?: boolean;
+  readonly markdown?: boolean;
+  readonly chart?: string;
+  readonly out?: string;
+  readonly force?: boolean;
+}
+
+/** Most repetitions `--reps` takes. */
+const MAX_REPS = 10_000;
+
+/**
+ * Adds `mmlab ab` to the program.
+ * @param program - the root program
+ * @param ctx - the invocation's streams and exit code
+ */
+export function registerAb(program: Command, ctx: CliContext): void {
+  const value = (flag: string, placeholder: string): ((v: string, p: unknown) => string) => single(flag, placeholder, AB_USAGE);
+  const cmd = defineCommand(program, {
+    name: 'ab',
+    args: AB_ARGS,
+    summary: 'compare two feature sets on one workload (paired seeds, confidence intervals)',
+    description: AB_HELP,
+  })
+    .option('--workload <SPEC>', 'the workload (built-in or ./module.mjs, with :key=value)', value('--workload', 'SPEC'))
+    .option('--a <SET>', 'feature set A (default baseline)', value('--a', 'SET'))
+    .option('--b <SET>', 'feature set B', value('--b', 'SET'))
+    .option('--each', 'every registered proposal against the baseline on the workload that shows it')
+    .option('--reps <N>', 'seeds (paired runs) per set (default 5; 3 with --each)', value('--reps', 'N'))
+    .option('--seed <FIRST>', 'the first seed (default 1)', value('--seed', 'FIRST'))
+    .option('--all', 'list every metric, also those identical in A and B')
+    .option('--json', 'print the comparison as JSON')
+    .option('--csv', 'print every metric as CSV')
+    .option('--markdown', 'print a Markdown table')
+    .option('--chart <FILE.svg>', 'draw the changes with their intervals as SVG', value('--chart', 'FILE.svg'));
+  withOutputOptions(withSettingsOptions(cmd, AB_USAGE), AB_USAGE).action(async (_o: unknown, c: Command) => {
+    operands(c, 0, AB_USAGE);
+    ctx.exitCode = await abCommand(c.opts<AbCommandOptions>(), ctx.io);
+  });
+}
+
+/**
+ * Runs `mmlab ab`.
+ * @param o - the options given
+ * @param io - output streams and working directory
+ * @returns 0, or 1 when `--check` found a violation or the comparison was interrupted
+ * @throws {@link UsageError} on bad input
+ */
+export async function abCommand(o: AbCommandOptions, io: Io): Promise<number> {
+  const formats = [o.json, o.csv, o.markdown].filter((f) => f === true).length;
+  if (formats > 1) throw new UsageError('give at most one of --json, --csv, --markdown', AB_USAGE);
+  const reps = parseCount('--reps', o.reps, 1, MAX_REPS, AB_USAGE);
+  const firstSeed = parseSeed(o.seed, AB_USAGE) ?? 1;
+  const settings = parseSettings(o, AB_USAGE);
+  const force = o.force === true;
+  const target = reportTarget(o.out, force, io.cwd, AB_USAGE);
+  const chartPath = o.chart === undefined ? undefined : checkOutputPath(o.chart, io.cwd, { what: 'chart', force, usage: AB_USAGE });
+  if (o.each === true) {
+    if (o.a !== undefined || o.b !== undefined || o.workload !== undefined) {
+      throw new UsageError('--each chooses the sets and workloads itself: no --a, --b or --workload', AB_USAGE);
+    }
+    if (chartPath !== undefined) throw new UsageError('--chart draws one comparison: not with --each', AB_USAGE);
+    return eachCommand(o, reps ?? 3, firstSeed, io);
+  }
+  if (o.workload === undefined) throw new UsageError('missing --workload SPEC', AB_USAGE);
+  if (o.b === undefined) throw new UsageError('missing --b SET (the feature set to compare with --a, default baseline)', AB_USAGE);
+  const a = await loadFeatureSet(o.a ?? 'baseline', io.cwd, AB_USAGE);
+  const b = await loadFeatureSet(o.b, io.cwd, AB_USAGE);
+  const workload = await resolveWorkload(o.workload, io.cwd);
+  const result = await runWithProgress(io, (onProgress, stopped) =>
+    runAb({ a, b, workload, reps: reps ?? 5, firstSeed, settings, cwd: io.cwd, onProgress, stopped })
+  );
+  if (result === null) return 1;
+  if (chartPath !== undefined) writeFileAtomic(chartPath, await renderSvg(abChartSpec(result)), force);
+  const text = o.json === true ? toJson(result) : o.csv === true ? formatAbCsv(result) : o.markdown === true ? formatAbMarkdown(result, o) : formatAbText(result, o);
+  emitReport(target, text, io);
+  return result.violations.a.length + result.violations.b.length > 0 ? 1 : 0;
+}
+
+/**
+ * Runs an A/B comparison with a progress bar, stopping cleanly on Ctrl-C.
+ * @returns the result, or null when interrupted (a line on stderr says so)
+ */
+async function runWithProgress(
+  io: Io,
+  run: (onProgress: (done: number, total: number) => void, stopped: () => boolean) => Promise<AbResult>
+): Promise<AbResult | null> {
+  const progress = startProgress('runs');
+  let interrupted = false;
+  const onSigint = (): void => {
+    interrupted = true;
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    return await run(
+      (done, total) => {
+        progress.update(done, total);
+      },
+      () => interrupted
+    );
+  } catch (err) {
+    if (!(err instanceof AbInterrupted)) throw err;
+    io.stderr('mmlab: interrupted (Ctrl-C); nothing reported\n');
+    return null;
+  } finally {
+    progress.stop();
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+/** `mmlab ab --each`: every registered proposal with a showcase, against the baseline. */
+async function eachCommand(o: AbCommandOptions, reps: number, firstSeed: number, io: Io): Promise<number> {
+  const results: AbResult[] = [];
+  const given = parseSettings(o, AB_USAGE);
+  for (const show of SHOWCASE) {
+    const settings: RunSettings = { ...show.settings, ...withoutDefaults(o, given) };
+    const result = await runWithProgress(io, (onProgress, stopped) =>
+      runAb({ a: parseFeatureSet('baseline'), b: parseFeatureSet(show.feature), workload: show.workload, reps, firstSeed, settings, onProgress, stopped })
+    );
+    if (result === null) return 1;
+    results.push(result);
+  }
+  const target = reportTarget(o.out, o.force === true, io.cwd, AB_USAGE);
+  const text =
+    o.json === true
+      ? toJson(results)
+      : o.csv === true
+        ? results.map((r, i) => (i === 0 ? formatAbCsv(r) : formatAbCsv(r).split('\n').slice(1).join('\n'))).join('')
+        : results
+            .map((r, i) => `${o.markdown === true ? '### ' : '== '}${SHOWCASE[i]?.why ?? ''}\n\n${o.markdown === true ? formatAbMarkdown(r, o) : formatAbText(r, o)}`)
+            .join('\n');
+  emitReport(target, text, io);
+  return results.some((r) => r.violations.a.length + r.violations.b.length > 0) ? 1 : 0;
+}
+
+/** The settings the user gave explicitly (the machine only when named). */
+function withoutDefaults(o: AbCommandOptions, s: RunSettings): RunSettings {
+  return o.machine === undefined ? Object.fromEntries(Object.entries(s).filter(([k]) => k !== 'machine')) : s;
+}
