@@ -2,12 +2,17 @@
  * The CLI knows `mixedmap`: `mmlab run --workload dio --features mixedmap`
  * pins the buffers with the lockless fast path and reports its counters;
  * `gupFast=false` leaves every page to the `mmap_sem` walk. Combined with
- * the in-place gather, the lockless walk's freeing rule still holds in
- * explore mode.
+ * the in-place gather and with shared page tables, the lockless walk's
+ * freeing rule still holds in explore mode (and the shared-table hazard
+ * Hugh Dickins named, an unsharing mm that drops its share before its
+ * flush, is found).
  */
 import { describe, expect, it } from 'vitest';
 import { gupFastIrqsOn, gupFastRace } from '@mmlab/mixedmap/testing';
+import { buildKernel, type FeatureRequest, type KGen, MAP_FIXED, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE, type Violation } from '@mmlab/core';
+import { mixedmap } from '@mmlab/mixedmap';
 import { mmuGatherInplace } from '@mmlab/mmu-gather-inplace';
+import { sharedPagetables } from '@mmlab/shared-pagetables';
 import { mmlab } from './helpers.js';
 
 interface Report {
@@ -85,5 +90,73 @@ describe('mixedmap with the other proposals, explore mode', () => {
       found = gupFastRace(seed, [mmuGatherInplace, gupFastIrqsOn]).violations.some((v) => v.check === 'gup_fast');
     }
     expect(found).toBe(true);
+  });
+});
+
+/**
+ * Processes A (threads a and b) and B map the same 2 MiB tmpfs file shared
+ * at the same place, so they share its PTE table. Thread b pins pages with
+ * direct I/O (the lockless walk reads the shared table through A's PMD)
+ * while thread a unmaps the file from A and B exits, each on its own CPU:
+ * A drops its share, and the last sharer frees the table.
+ */
+function sharedRace(seed: number, share: FeatureRequest): { violations: Violation[]; shared: number; fast: number } {
+  const k = buildKernel({ mode: 'explore', seed, check: true, cpus: 3, memBytes: 32 * 2 ** 20, features: [mixedmap, share] });
+  const len = 2 * 2 ** 20;
+  const at = 2 ** 44;
+  const f = k.shmemCreate('sga', len);
+  const a = k.spawn();
+  const b = k.clone(a);
+  const other = k.spawn();
+  for (const t of [a, other]) {
+    expect(k.mmap(t, at, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f)).toBe(at);
+    expect(k.touch(t, at, 8 * PAGE_SIZE, true)).toBe(0);
+  }
+  const sa = k.sys(a);
+  const sb = k.sys(b);
+  const so = k.sys(other);
+  k.runThreads([
+    { task: a, program: (function* (): KGen<void> { yield* sa.munmap(at, len); })() },
+    { task: other, program: so.exit() },
+    {
+      task: b,
+      program: (function* (): KGen<void> {
+        for (let round = 0; round < 3; round++) {
+          for (let i = 0; i < 8; i += 4) if ((yield* sb.directIo(at + i * PAGE_SIZE, 4, false)) < 0) return;
+        }
+      })(),
+    },
+  ]);
+  k.exit(b);
+  k.exit(a);
+  k.shmemUnlink(f);
+  k.finish();
+  const m = k.metrics().feature ?? {};
+  return {
+    violations: k.invariants.violations.filter((v) => v.check !== 'oracle'),
+    shared: m['shared-pagetables']?.share_fault ?? 0,
+    fast: m.mixedmap?.gup_fast_pages ?? 0,
+  };
+}
+
+describe('mixedmap with shared page tables, explore mode', () => {
+  it("the walker never meets a freed shared table: the unsharing mm flushes (and waits for the walker) before it drops its share", () => {
+    let fast = 0;
+    for (let seed = 1; seed <= 60; seed++) {
+      const r = sharedRace(seed, sharedPagetables);
+      expect(r.violations, `seed ${seed}`).toEqual([]);
+      // B took A's PTE table at its first fault
+      expect(r.shared).toBe(1);
+      fast += r.fast;
+    }
+    expect(fast).toBeGreaterThan(0);
+  });
+
+  it('without that flush (unshareFlush=false, the hazard) explore mode finds the walker reading a freed table', () => {
+    let found: Violation[] = [];
+    for (let seed = 1; seed <= 200 && found.length === 0; seed++) {
+      found = sharedRace(seed, { feature: sharedPagetables, options: { unshareFlush: false } }).violations.filter((v) => v.check === 'gup_fast');
+    }
+    expect(found.length).toBeGreaterThan(0);
   });
 });

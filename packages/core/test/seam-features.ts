@@ -216,6 +216,11 @@ const WRAPPERS: { readonly [K in SeamName]: Wrapper<K> } = {
       note('anonFault', { mm: mm.id, address, pte });
       return yield* prev(k, mm, vma, address, pte);
     },
+  doFault: (prev, note) =>
+    function* (k, mm, vma, address, pte, pgoff, write, origFlags, origValue) {
+      note('doFault', { mm: mm.id, address, pgoff, write });
+      return yield* prev(k, mm, vma, address, pte, pgoff, write, origFlags, origValue);
+    },
   specialVmaOps: (prev, note) => (vma) => {
     note('specialVmaOps', { mm: vma.mm.id, start: vma.vmStart, end: vma.vmEnd, hugetlb: (vma.vmFlags & VM_HUGETLB) !== 0 });
     const ops = prev(vma);

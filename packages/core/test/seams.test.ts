@@ -694,6 +694,35 @@ const PATHS: { readonly [K in SeamName]: readonly PathCase[] } = {
       },
     },
   ],
+  doFault: [
+    {
+      path: 'a read fault on an empty PTE of a shared file mapping (do_linear_fault)',
+      run(k, log) {
+        const { t, f } = fileProcess(k);
+        mapAt(k, t, R + PUD_SIZE, 4 * P, RW, MAP_SHARED, f);
+        const calls = log.during(() => { readOk(k, t, R + PUD_SIZE + 2 * P); });
+        expect(argsOf(calls, 'doFault', 'handlePteFault')).toEqual([{ mm: mmOf(t).id, address: R + PUD_SIZE + 2 * P, pgoff: 2, write: false }]);
+      },
+    },
+    {
+      path: 'a write fault on a private file mapping (the copy at once)',
+      run(k, log) {
+        const { t, f } = fileProcess(k);
+        mapAt(k, t, R + PUD_SIZE, 4 * P, RW, MAP_PRIVATE, f);
+        const calls = log.during(() => { writeOk(k, t, R + PUD_SIZE + P, 1); });
+        expect(argsOf(calls, 'doFault', 'handlePteFault')).toEqual([{ mm: mmOf(t).id, address: R + PUD_SIZE + P, pgoff: 1, write: true }]);
+      },
+    },
+    {
+      path: 'not an anonymous fault',
+      run(k, log) {
+        const t = k.spawn();
+        mapAt(k, t, R, 4 * P);
+        const calls = log.during(() => { writeOk(k, t, R, 1); });
+        expect(callsOf(calls, 'doFault')).toEqual([]);
+      },
+    },
+  ],
   specialVmaOps: [
     {
       path: 'fault: handle_mm_fault → hugetlb_fault',
@@ -850,7 +879,7 @@ const PATHS: { readonly [K in SeamName]: readonly PathCase[] } = {
         const t = anonProcess(k);
         const pfns = pfnsAt(k, t, 4);
         const calls = log.during(() => { expect(k.check()).toEqual([]); });
-        expect(argsOf(calls, 'vmNormalPage', 'walkPteTable')).toEqual(pfns.map((pfn, i) => ({ mm: mmOf(t).id, addr: R + i * P, pfn })));
+        expect(argsOf(calls, 'vmNormalPage', 'checkPteEntry')).toEqual(pfns.map((pfn, i) => ({ mm: mmOf(t).id, addr: R + i * P, pfn })));
       },
     },
   ],

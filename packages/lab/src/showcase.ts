@@ -45,4 +45,10 @@ export const SHOWCASE: readonly Showcase[] = [
     settings: { mode: 'timed' },
     why: 'mixedmap on an OLTP direct-I/O load (4 database processes, 8 CPUs of 2 sockets, timed): get_user_pages_fast pins the I/O pages without mmap_sem',
   },
+  {
+    feature: 'mmu-notifiers',
+    workload: 'kvm-guest:guest=24m:host=24m',
+    settings: { memBytes: 32 * 2 ** 20, swapBytes: 64 * 2 ** 20 },
+    why: 'mmu-notifiers on a KVM-like guest under host memory pressure (32 MiB of RAM): without notifiers its sptes pin it in RAM, with them reclaim swaps guest pages out (figure guest_swapped_out)',
+  },
 ];

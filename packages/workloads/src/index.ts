@@ -2,8 +2,10 @@ export {
   anonTouch,
   dio,
   forkExit,
+  gru,
   hugetlbShm,
   kbuild,
+  kvmGuest,
   OLTP_ROUND,
   OLTP_SCRATCH_PAGES,
   oltpDio,
@@ -55,8 +57,9 @@ export {
   type RunOptions,
   type TracedRun,
 } from './run.js';
-export { describeImportError, frameIn, syntaxErrorAt, withLocation, type SyntaxErrorLocation } from './module-location.js';
+export { describeImportError, frameIn, syntaxErrorAt, withLocation, type SyntaxErrorAt } from './module-location.js';
 export { formatSize, parseSize } from './size.js';
+export { closestNames, unknownNameMessage } from './suggest.js';
 export { parseSpec, type ParsedSpec } from './spec.js';
 export {
   isModuleSpec,

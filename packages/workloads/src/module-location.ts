@@ -40,11 +40,11 @@ export function frameIn(err: unknown, file: string): string | undefined {
   return undefined;
 }
 
-/** Where a module's first syntax error is, and what the parser said. */
-export interface SyntaxErrorLocation {
-  /** `line:column` of the error. */
+/** Where a file's first syntax error is, and what the parser says of it. */
+export interface SyntaxErrorAt {
+  /** `line:column` (or `line` when the column is not known), from 1. */
   readonly at: string;
-  /** The parser's message. */
+  /** The parser's message (`Unexpected token ')'`). */
   readonly message: string;
 }
 
@@ -56,7 +56,7 @@ export interface SyntaxErrorLocation {
  * @returns `line:column` and the parser's message, or undefined when the
  *   file parses or cannot be checked
  */
-export function syntaxErrorAt(file: string): SyntaxErrorLocation | undefined {
+export function syntaxErrorAt(file: string): SyntaxErrorAt | undefined {
   const r = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 20_000 });
   if (r.status === 0 || typeof r.stderr !== 'string') return undefined;
   const lines = r.stderr.split('\n');

@@ -149,7 +149,8 @@ export function* handlePteFault(k: Kernel, mm: MmStruct, vma: Vma, address: numb
     if (flags === 0 && value === 0) {
       const ops = vma.vmOps;
       if (ops !== null) {
-        if (ops.fault !== undefined) return yield* doLinearFault(k, mm, vma, address, pte, write);
+        // do_linear_fault, without a generator of its own
+        if (ops.fault !== undefined) return yield* k.seams.doFault(k, mm, vma, address, pte, linearPageIndex(vma, address), write, 0, 0);
         if (ops.nopfn !== undefined) return yield* doNoPfn(k, mm, vma, address, pte, write);
       }
       return yield* k.seams.anonFault(k, mm, vma, address, pte);
@@ -219,7 +220,7 @@ export function* doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, address: num
  * @see mm/memory.c do_linear_fault
  */
 export function* doLinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): KGen<number> {
-  return yield* doFault(k, mm, vma, address, pte, linearPageIndex(vma, address), write, 0, 0);
+  return yield* k.seams.doFault(k, mm, vma, address, pte, linearPageIndex(vma, address), write, 0, 0);
 }
 
 /**
@@ -234,7 +235,7 @@ export function* doNonlinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: nu
   }
   const a = k.tables.arr(pte);
   const b = k.tables.base(pte) + pteIndex(address) * 2;
-  return yield* doFault(k, mm, vma, address, pte, a[b + 1]!, write, a[b]!, a[b + 1]!);
+  return yield* k.seams.doFault(k, mm, vma, address, pte, a[b + 1]!, write, a[b]!, a[b + 1]!);
 }
 
 /**

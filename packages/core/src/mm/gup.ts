@@ -89,7 +89,10 @@ export function* followPageFaulting(k: Kernel, mm: MmStruct, vma: Vma, addr: num
     if ((ret & VM_FAULT_WRITE) !== 0) foll &= ~FOLL_WRITE;
   }
   if (page === FOLLOW_NO_PAGE) return -VM_FAULT_SIGBUS;
-  if (pin) k.pages.pinned[page]!++;
+  if (pin) {
+    k.pages.pinned[page]!++;
+    k.touched?.frames.add(page);
+  }
   return page;
 }
 
@@ -165,6 +168,7 @@ export function putUserPage(k: Kernel, pfn: number): void {
   if ((k.pages.flags[pfn]! & PG_huge_tail) !== 0 || (k.pages.flags[pfn]! & PG_huge) !== 0) pfn = hugeHead(pfn);
   if (k.pages.pinned[pfn]! <= 0) throw new Error(`put_page of pfn ${pfn}, which is not pinned`);
   k.pages.pinned[pfn]!--;
+  k.touched?.frames.add(pfn);
   putPage(k, pfn);
 }
 

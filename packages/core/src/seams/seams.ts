@@ -15,7 +15,7 @@ import type { AddressSpace } from '../fs/address-space.js';
 import type { Level } from '../pgtable/entry.js';
 import { baseCopyPageRange } from '../mm/copy.js';
 import { baseFileMmap } from '../mm/mmap.js';
-import { doAnonymousPage, baseVmNormalPage } from '../mm/fault.js';
+import { doAnonymousPage, baseVmNormalPage, doFault } from '../mm/fault.js';
 import { basePgtableFree } from '../mm/free-pgtables.js';
 import { baseGetUserPages } from '../mm/gup.js';
 import { basePfnPte } from '../mm/pfnmap.js';
@@ -118,6 +118,14 @@ export interface Seams {
    * anonymous VMA (`pte` is the PTE table's pfn). Returns `VM_FAULT_*`.
    */
   anonFault: (k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number) => KGen<number>;
+  /**
+   * `__do_fault()` (from `do_linear_fault` and `do_nonlinear_fault`): get
+   * the page at file offset `pgoff` from `->fault`, copy it for a write to
+   * a private mapping, and install it under the PTE lock if the PTE still
+   * holds (`origFlags`, `origValue`) (`pte_same`). Returns `VM_FAULT_*`.
+   * Baseline: the kernel's.
+   */
+  doFault: (k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, pgoff: number, write: boolean, origFlags: number, origValue: number) => KGen<number>;
   /**
    * `mmap_region()`'s `file->f_op->mmap(file, vma)`: the file's mmap method
    * sets up the new VMA (flags, `vm_ops`, a driver's mapping). Returns 0 or
@@ -236,6 +244,7 @@ export function baselineSeams(): Seams {
     pgtableFree: basePgtableFree,
     copyPageRange: baseCopyPageRange,
     anonFault: doAnonymousPage,
+    doFault,
     fileMmap: baseFileMmap,
     specialVmaOps: baseSpecialVmaOps,
     vmNormalPage: baseVmNormalPage,

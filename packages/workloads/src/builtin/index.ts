@@ -1,8 +1,10 @@
 export { anonTouch } from './anon-touch.js';
 export { dio } from './dio.js';
 export { forkExit } from './fork-exit.js';
+export { gru } from './gru.js';
 export { hugetlbShm } from './hugetlb-shm.js';
 export { kbuild } from './kbuild.js';
+export { kvmGuest } from './kvm-guest.js';
 export { oltpSga } from './oltp-sga.js';
 export { shmProcs } from './shm-procs.js';
 export { swapPressure } from './swap-pressure.js';
