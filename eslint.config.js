@@ -11,6 +11,7 @@ export default defineConfig(
       '**/dist/',
       '**/dist-*/',
       'docs/api/',
+      'tmp/',
       '**/coverage/',
       '**/.turbo/',
       '.changeset/',

@@ -4,6 +4,6 @@ import { defineConfig } from 'vitest/config';
 // do not inherit this file's settings).
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*', 'docs/examples/tlb-shootdown'],
+    projects: ['packages/*', 'apps/*', 'docs/examples/tlb-shootdown', 'scripts'],
   },
 });

@@ -1,11 +1,12 @@
 /**
- * The command-line part of `docs/writing-a-feature.md`: every command of a
+ * The command lines of the pages in `docs/` (`getting-started.md`,
+ * `writing-a-feature.md`, any page with such a block): every command of a
  * block marked `<!-- example: mmlab -->` runs from the repository root and
  * prints the block marked `<!-- example: mmlab output -->` that follows it.
- * The feature module it loads imports nothing, so it also runs from a
- * folder outside the repository.
+ * The feature module `writing-a-feature.md` loads imports nothing, so it
+ * also runs from a folder outside the repository.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,10 +15,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mmlab } from './helpers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const page = readFileSync(join(root, 'docs', 'writing-a-feature.md'), 'utf8');
+const pages = readdirSync(join(root, 'docs'))
+  .filter((f) => f.endsWith('.md'))
+  .map((f) => ({ name: f, text: readFileSync(join(root, 'docs', f), 'utf8') }))
+  .filter((p) => p.text.includes('<!-- example: mmlab -->'));
 
-/** The text of each code block right below `<!-- example: ${marker} -->`. */
-function marked(marker: string): string[] {
+/** The text of each code block right below `<!-- example: ${marker} -->` on a page. */
+function marked(page: string, marker: string): string[] {
   const out: string[] = [];
   const lines = page.split('\n');
   for (let i = 0; i + 1 < lines.length; i++) {
@@ -29,10 +33,14 @@ function marked(marker: string): string[] {
   return out;
 }
 
-const commands = marked('mmlab');
-const outputs = marked('mmlab output');
+it('finds the pages with command lines', () => {
+  expect(pages.map((p) => p.name)).toEqual(expect.arrayContaining(['getting-started.md', 'writing-a-feature.md']));
+});
 
-describe('docs/writing-a-feature.md on the command line', () => {
+describe.each(pages)('docs/$name on the command line', ({ text }) => {
+  const commands = marked(text, 'mmlab');
+  const outputs = marked(text, 'mmlab output');
+
   it('has commands, each followed by its output', () => {
     expect(commands.length).toBeGreaterThan(0);
     expect(outputs).toHaveLength(commands.length);
@@ -48,7 +56,9 @@ describe('docs/writing-a-feature.md on the command line', () => {
     }
     expect(printed).toContain(output);
   });
+});
 
+describe('docs/writing-a-feature.md', () => {
   describe('from a folder outside the repository', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mmlab-docs-'));
     afterAll(() => {

@@ -29,6 +29,15 @@ export function parseSize(text: string): number | undefined {
  * Formats a byte count in the same notation, choosing the largest unit that
  * divides it exactly (`268435456` → `256m`, `4096` → `4k`, `1000` → `1000`).
  * @param bytes - a non-negative integer byte count
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { formatSize, parseSize } from '@mmlab/workloads';
+ *
+ * assert.equal(parseSize('256m'), 268435456);
+ * assert.equal(formatSize(268435456), '256m');
+ * assert.equal(formatSize(4096 + 1), '4097');
+ * ```
  */
 export function formatSize(bytes: number): string {
   for (const [unit, shift] of [

@@ -107,6 +107,18 @@ export interface Workload<K extends string = string> {
   readonly name: string;
   /** One or two sentences saying what it does and where its snapshot is. */
   readonly summary: string;
+  /**
+   * The real workload it stands for, in one line (`a parallel kernel
+   * build, make -jN`): what the workloads page of the documentation shows.
+   * Every built-in workload says it; optional for a user module.
+   */
+  readonly standsFor?: string;
+  /**
+   * The proposals whose mailing-list thread this workload comes from or
+   * measures, by package name (`mmu-gather-inplace`; the keys of
+   * `docs/seam-users.json`); empty for a workload of the baseline alone.
+   */
+  readonly threads?: readonly string[];
   /** Parameter declarations, by key. */
   readonly params: ParamSpecs<K>;
   /**

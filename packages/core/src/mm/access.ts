@@ -30,6 +30,7 @@ import { findVma } from './vma.js';
  * `do_page_fault()`: find the VMA, check the access against its flags,
  * grow a stack VMA downwards, and call `handle_mm_fault`. Returns 0 or
  * the signal to deliver (SIGSEGV, SIGBUS, SIGKILL for OOM).
+ * @see arch/x86/mm/fault_64.c do_page_fault
  */
 export function* doPageFault(k: Kernel, mm: MmStruct, address: number, write: boolean): KGen<number> {
   k.charge(k.costs.faultEntry);
@@ -88,6 +89,7 @@ function badArea(k: Kernel): number {
  * entry whose frame was freed (or freed and reused) since the entry was
  * filled is reported as a violation: the bug a missing or late TLB flush
  * causes.
+ * @see include/asm-x86/pgtable_64.h pte_mkyoung, pte_mkdirty (the accessed and dirty bits the MMU sets on a TLB fill)
  */
 export function userAccessFast(k: Kernel, mm: MmStruct, address: number, write: boolean): number {
   const cpu = k.cpu;
@@ -137,6 +139,7 @@ export function userAccessFast(k: Kernel, mm: MmStruct, address: number, write: 
  * One user access of the page containing `address`: {@link userAccessFast},
  * else a page fault and a retry. Returns the frame accessed (≥ 1) or the
  * negated signal number.
+ * @see arch/x86/mm/fault_64.c do_page_fault (taken when the MMU's walk finds no usable entry)
  */
 export function* userAccessPage(k: Kernel, mm: MmStruct, address: number, write: boolean): KGen<number> {
   for (let attempt = 0; attempt < 16; attempt++) {
@@ -165,6 +168,7 @@ const walk: { a: Uint32Array | null; b: number; offset: number } = { a: null, b:
  * The hardware page walk: find the leaf entry for `address` — a PTE, or a
  * PMD entry with `_PAGE_PSE` (a 2 MiB page) — and leave it in `walk`.
  * Returns false when an upper level is empty.
+ * @see include/asm-x86/pgtable_64.h pgd_offset, pud_offset, pmd_offset, pte_offset_map (the walk the MMU does in hardware)
  */
 export function hwWalk(k: Kernel, mm: MmStruct, address: number): boolean {
   const pmd = lookupPmdTable(k, mm, address);

@@ -18,6 +18,7 @@ import { unmapVmas } from './zap.js';
  * kernel then checks `nr_ptes` is zero. The `exitMmapBegin` event comes
  * before the gather is taken, `exitMmapUnmapped` right after `unmap_vmas`
  * (where #v6 calls `mmu_notifier_release`).
+ * @see mm/mmap.c exit_mmap
  */
 export function* exitMmap(k: Kernel, mm: MmStruct): KGen<void> {
   yield* k.seams.exitMmapBegin(k, mm);
@@ -36,7 +37,10 @@ export function* exitMmap(k: Kernel, mm: MmStruct): KGen<void> {
   mm.dead = true;
 }
 
-/** `pgd_free()` at `__mmdrop`: release the PGD page. */
+/**
+ * `pgd_free()` at `__mmdrop`: release the PGD page.
+ * @see include/asm-x86/pgalloc_64.h pgd_free; kernel/fork.c __mmdrop
+ */
 export function pgdFree(k: Kernel, mm: MmStruct): void {
   k.accountTable(mm, LEVEL_PGD, -1);
   putPage(k, mm.pgd);

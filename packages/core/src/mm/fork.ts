@@ -18,6 +18,7 @@ import { anonVmaLink, vmaLinkFile } from './vma.js';
  * COW VMA, which write-protects the parent's PTEs, is bracketed by the
  * `rangeBegin`/`rangeEnd` events on the parent. The mm's and each VMA's
  * extension slots follow their fork rules. Returns 0 or a negative errno.
+ * @see kernel/fork.c dup_mmap
  */
 export function* dupMmap(k: Kernel, mm: MmStruct, oldmm: MmStruct): KGen<number> {
   mm.freeAreaCache = oldmm.mmapBase;

@@ -90,6 +90,7 @@ function* freePudRange(k: Kernel, tlb: MmuGather, mm: MmStruct, pgdIdx: number, 
 /**
  * `free_pgd_range()`: free the tables mapping [addr, end) that lie wholly
  * within [floor, ceiling). A `ceiling` of 0 means the top of user space.
+ * @see mm/memory.c free_pgd_range
  */
 export function* freePgdRange(k: Kernel, tlb: MmuGather, mm: MmStruct, addr: number, end: number, floor: number, ceiling: number): KGen<void> {
   if (ceiling === 0) ceiling = USER_PGTABLES_CEILING;
@@ -113,6 +114,7 @@ export function* freePgdRange(k: Kernel, tlb: MmuGather, mm: MmStruct, addr: num
  * `free_pgtables()`: for each VMA being removed (in address order), drop
  * its rmap links and free its page tables within [floor, ceiling); nearby
  * VMAs (within a PMD) are gathered into one call, as in the kernel.
+ * @see mm/memory.c free_pgtables
  */
 export function* freePgtables(k: Kernel, tlb: MmuGather, vmas: readonly Vma[], floor: number, ceiling: number): KGen<void> {
   const mm = tlb.mm!;

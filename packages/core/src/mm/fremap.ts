@@ -57,6 +57,7 @@ function* zapPte(k: Kernel, vma: Vma, addr: number, pte: number, a: Uint32Array,
 /**
  * `populate_range()` → `install_file_pte()`: point each page of
  * [addr, addr+size) at file offset `pgoff` onwards with a file PTE.
+ * @see mm/fremap.c populate_range, install_file_pte
  */
 export function* populateRange(k: Kernel, vma: Vma, addr: number, size: number, pgoff: number): KGen<number> {
   const mm = vma.mm;
@@ -79,6 +80,7 @@ export function* populateRange(k: Kernel, vma: Vma, addr: number, size: number, 
 /**
  * `sys_remap_file_pages()`: show file pages from `pgoff` at
  * [start, start+size) of a shared file VMA. Returns 0 or a negative errno.
+ * @see mm/fremap.c sys_remap_file_pages
  */
 export function* sysRemapFilePages(k: Kernel, mm: MmStruct, start: number, size: number, prot: number, pgoff: number, flags: number): KGen<number> {
   if (prot !== 0) return -EINVAL;

@@ -42,6 +42,7 @@ export const FOLLOW_NO_PAGE = -1;
  * would change nothing, so `get_user_pages` fails with -EFAULT there. In
  * 2.6.24 only a bad PTE gets that far (VM_PFNMAP VMAs are refused before
  * the walk); 2.6.26's `follow_page` returns `ERR_PTR(-EFAULT)` the same way.
+ * @see mm/memory.c follow_page
  */
 export function* followPage(k: Kernel, vma: Vma, address: number, flags: number): KGen<number> {
   const pte = lookupPteTable(k, vma.mm, address);
@@ -100,6 +101,7 @@ export function* followPageFaulting(k: Kernel, mm: MmStruct, vma: Vma, addr: num
  * reference the caller drops with `put_page`. Returns the pinned pfns, or
  * a negative errno if not even the first page could be pinned (fewer pages
  * than asked when it stopped part way, as the kernel returns `i`).
+ * @see mm/memory.c get_user_pages
  */
 export function* getUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: number, write: boolean, force: boolean, pin = true): KGen<number[] | number> {
   let vmFlags = write ? VM_WRITE | VM_MAYWRITE : VM_READ | VM_MAYREAD;
@@ -158,7 +160,10 @@ export function* baseGetUserPages(k: Kernel, mm: MmStruct, start: number, nrPage
   }
 }
 
-/** Drop a `get_user_pages` reference (`put_page` by the pin's owner). */
+/**
+ * Drop a `get_user_pages` reference (`put_page` by the pin's owner).
+ * @see mm/swap.c put_page
+ */
 export function putUserPage(k: Kernel, pfn: number): void {
   if ((k.pages.flags[pfn]! & PG_huge_tail) !== 0 || (k.pages.flags[pfn]! & PG_huge) !== 0) pfn = hugeHead(pfn);
   if (k.pages.pinned[pfn]! <= 0) throw new Error(`put_page of pfn ${pfn}, which is not pinned`);

@@ -43,7 +43,10 @@ import { pgtableShare, pgtableUnshare } from './pt-share.js';
 import { type MmStruct, type Vma, VM_HUGETLB, VM_MAYSHARE, VM_SHARED, VM_WRITE, isCowMapping } from './types.js';
 import { findVma } from './vma.js';
 
-/** `is_vm_hugetlb_page()`. */
+/**
+ * `is_vm_hugetlb_page()`.
+ * @see include/linux/hugetlb.h is_vm_hugetlb_page
+ */
 export function isVmHugetlbPage(vma: Vma): boolean {
   return (vma.vmFlags & VM_HUGETLB) !== 0;
 }
@@ -64,7 +67,10 @@ function pudOf(k: Kernel, mm: MmStruct, addr: number): number {
   return a[b] === 0 ? 0 : a[b + 1]!;
 }
 
-/** `huge_pte_offset()`: the PMD entry for `addr`, or null when no PMD table. */
+/**
+ * `huge_pte_offset()`: the PMD entry for `addr`, or null when no PMD table.
+ * @see arch/x86/mm/hugetlbpage.c huge_pte_offset
+ */
 export function hugePteOffset(k: Kernel, mm: MmStruct, addr: number): HugePte | null {
   const pud = pudOf(k, mm, addr);
   if (pud === 0) return null;
@@ -126,6 +132,7 @@ function* sharePmdLocked(k: Kernel, mm: MmStruct, vma: Vma, addr: number, idx: n
 /**
  * `huge_pte_alloc()`: the PMD entry for `addr`, allocating the PUD and PMD
  * tables, or first trying to share a PMD table (`huge_pmd_share`).
+ * @see arch/x86/mm/hugetlbpage.c huge_pte_alloc, huge_pmd_share
  */
 export function* hugePteAlloc(k: Kernel, mm: MmStruct, addr: number): KGen<HugePte | null> {
   const pud = yield* pudAlloc(k, mm, addr);
@@ -143,6 +150,7 @@ export function* hugePteAlloc(k: Kernel, mm: MmStruct, addr: number): KGen<HugeP
  * `huge_pmd_unshare()`: if the PMD table at `addr` is shared, drop our
  * reference and clear our PUD entry. Returns true when it did (the caller
  * skips the rest of that 1 GiB).
+ * @see arch/x86/mm/hugetlbpage.c huge_pmd_unshare
  */
 export function hugePmdUnshare(k: Kernel, mm: MmStruct, addr: number, pte: HugePte): boolean {
   if (k.pages.count[pte.pmd]! <= 1) return false;
@@ -261,6 +269,7 @@ export function* hugetlbFault(k: Kernel, mm: MmStruct, vma: Vma, addr: number, w
  * already shares (`dst_pte == src_pte`) is skipped; otherwise the child
  * gets the entry and a reference, write-protected in both for a COW
  * mapping. Returns 0 or -ENOMEM.
+ * @see mm/hugetlb.c copy_hugetlb_page_range
  */
 export function* copyHugetlbPageRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma): KGen<number> {
   const cow = isCowMapping(vma.vmFlags);
@@ -288,6 +297,7 @@ export function* copyHugetlbPageRange(k: Kernel, dst: MmStruct, src: MmStruct, v
 /**
  * `unmap_hugepage_range()`: clear the huge PTEs of [start, end) (a shared
  * PMD table is only unshared), flush, then release the pages.
+ * @see mm/hugetlb.c unmap_hugepage_range, __unmap_hugepage_range
  */
 export function* unmapHugepageRange(k: Kernel, vma: Vma, start: number, end: number): KGen<void> {
   const mm = vma.mm;
@@ -312,6 +322,7 @@ export function* unmapHugepageRange(k: Kernel, vma: Vma, start: number, end: num
  * `hugetlb_change_protection()`, bracketed by the `rangeBegin`/`rangeEnd`
  * events as the generic `change_protection` is (2.6.24 had no hook here;
  * mainline later put its range notifier calls in this place).
+ * @see mm/hugetlb.c hugetlb_change_protection
  */
 export function* hugetlbChangeProtection(k: Kernel, vma: Vma, start: number, end: number, newprot: number): KGen<void> {
   const mm = vma.mm;
@@ -357,7 +368,10 @@ export function* followHugetlbPage(k: Kernel, mm: MmStruct, vma: Vma, addr: numb
   }
 }
 
-/** The head frame of the huge page containing `pfn`. */
+/**
+ * The head frame of the huge page containing `pfn`.
+ * @see include/linux/mm.h compound_head
+ */
 export function hugeHead(pfn: number): number {
   return pfn - (pfn % HPAGE_FRAMES);
 }

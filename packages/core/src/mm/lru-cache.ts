@@ -11,6 +11,7 @@ import type { Kernel } from '../kernel/kernel.js';
  * `lru_cache_add()` / `lru_cache_add_active()`: a new user page joins an
  * LRU list (the kernel batches through a per-CPU pagevec; the model adds
  * at once).
+ * @see mm/swap.c lru_cache_add, lru_cache_add_active
  */
 export function lruCacheAdd(k: Kernel, pfn: number, active: boolean): void {
   k.lru.add(pfn, active ? LRU_ACTIVE : LRU_INACTIVE);
@@ -19,6 +20,7 @@ export function lruCacheAdd(k: Kernel, pfn: number, active: boolean): void {
 /**
  * `mark_page_accessed()`: inactive,referenced → active; otherwise set
  * referenced.
+ * @see mm/swap.c mark_page_accessed
  */
 export function markPageAccessed(k: Kernel, pfn: number): void {
   const f = k.pages.flags[pfn]!;

@@ -16,6 +16,7 @@ import { unmapVmas, type ZapDetails } from './zap.js';
 /**
  * `zap_page_range()`: unmap the pages of [address, address+size) in one
  * VMA with a gather; page tables are not freed.
+ * @see mm/memory.c zap_page_range
  */
 export function* zapPageRange(k: Kernel, vma: Vma, address: number, size: number, details: ZapDetails | null = null): KGen<void> {
   const mm = vma.mm;

@@ -52,6 +52,7 @@ function* mlockFixup(k: Kernel, vma: Vma, pprev: { prev: Vma | null }, start: nu
 /**
  * `do_mlock()` as `sys_mlock` / `sys_munlock` call it: the range is
  * widened to whole pages first. Returns 0 or a negative errno.
+ * @see mm/mlock.c do_mlock
  */
 export function* doMlock(k: Kernel, mm: MmStruct, start: number, len: number, on: boolean): KGen<number> {
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(len) || start < 0 || len < 0) return -EINVAL;

@@ -65,6 +65,7 @@ const KNOWN_MAP_FLAGS = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | M
  * mappings get `PAGE_COPY` (read-only: COW on first write); `PROT_NONE`
  * gets `PAGE_NONE` (not present to the hardware). x86 sets the accessed bit
  * in every base protection.
+ * @see mm/mmap.c vm_get_page_prot, protection_map
  */
 export function vmGetPageProt(vmFlags: number): number {
   if ((vmFlags & (VM_READ | VM_WRITE | VM_EXEC)) === 0) return _PAGE_PROTNONE | _PAGE_ACCESSED;
@@ -73,7 +74,10 @@ export function vmGetPageProt(vmFlags: number): number {
   return f;
 }
 
-/** `calc_vm_prot_bits()`. */
+/**
+ * `calc_vm_prot_bits()`.
+ * @see include/linux/mman.h calc_vm_prot_bits
+ */
 export function calcVmProtBits(prot: number): number {
   return (prot & PROT_READ ? VM_READ : 0) | (prot & PROT_WRITE ? VM_WRITE : 0) | (prot & PROT_EXEC ? VM_EXEC : 0);
 }
@@ -83,6 +87,7 @@ export function calcVmProtBits(prot: number): number {
  * `TASK_UNMAPPED_BASE` through `free_area_cache`). With the `aligned`
  * placement, a request of 2 MiB or more is placed on a 2 MiB boundary as
  * today's kernel does. Returns an address or a negative errno.
+ * @see arch/x86/kernel/sys_x86_64.c arch_get_unmapped_area; mm/mmap.c get_unmapped_area
  */
 export function getUnmappedArea(k: Kernel, mm: MmStruct, addr: number, len: number, flags: number, huge = false): number {
   if (len > TASK_SIZE) return -ENOMEM;
@@ -248,7 +253,10 @@ export function* unmapRegion(k: Kernel, mm: MmStruct, vmas: readonly Vma[], prev
   yield* k.seams.tlbGather.finish(k, tlb);
 }
 
-/** `update_hiwater_rss()`. */
+/**
+ * `update_hiwater_rss()`.
+ * @see include/linux/sched.h update_hiwater_rss
+ */
 export function updateHiwaterRss(mm: MmStruct): void {
   const rss = mm.anonRss + mm.fileRss;
   if (rss > mm.hiwaterRss) mm.hiwaterRss = rss;

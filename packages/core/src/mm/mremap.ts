@@ -41,6 +41,7 @@ const LATENCY_LIMIT = 64 * PAGE_SIZE;
  * neighbour when possible. An anonymous VMA without an anon_vma takes the
  * new address as its pgoff. Returns the new VMA and the (possibly merged)
  * source.
+ * @see mm/mmap.c copy_vma
  */
 export function* copyVma(k: Kernel, vma: Vma, addr: number, len: number, pgoff: number): KGen<CopyVmaResult> {
   const mm = vma.mm;

@@ -16,6 +16,7 @@ import type { Vma } from './types.js';
  * while free memory is above the `pages_min` watermark (or the CPU is in
  * reclaim itself), else 0 — the caller then takes {@link allocPage}'s slow
  * path.
+ * @see mm/page_alloc.c get_page_from_freelist (the first try of __alloc_pages)
  */
 export function allocPageFast(k: Kernel): number {
   const cpu = k.cpu;
@@ -50,7 +51,10 @@ export function* allocPage(k: Kernel): KGen<number> {
   return pfn;
 }
 
-/** `get_page()`. */
+/**
+ * `get_page()`.
+ * @see include/linux/mm.h get_page
+ */
 export function getPage(k: Kernel, pfn: number): void {
   k.pages.count[pfn]!++;
   pageLine(k, pfn);
@@ -60,6 +64,7 @@ export function getPage(k: Kernel, pfn: number): void {
  * The `struct page` cache line (count, mapcount) was written by this CPU:
  * when another CPU wrote it last, the line moves — a hot shared page's
  * refcount bounces like a lock word.
+ * @see include/linux/mm.h get_page, put_page_testzero (the atomic operations on page->_count, whose cache line moves between CPUs)
  */
 export function pageLine(k: Kernel, pfn: number): void {
   const last = k.pages.lineCpu;
@@ -74,6 +79,7 @@ export function pageLine(k: Kernel, pfn: number): void {
 /**
  * `put_page()`: drop a reference; the last one frees the frame (a table
  * page's slot goes back to the table store first).
+ * @see mm/swap.c put_page
  */
 export function putPage(k: Kernel, pfn: number): void {
   pageLine(k, pfn);
@@ -92,7 +98,10 @@ export function putPage(k: Kernel, pfn: number): void {
   k.charge(k.costs.pageFree);
 }
 
-/** `linear_page_index()`: the page offset `addr` maps in `vma`. */
+/**
+ * `linear_page_index()`: the page offset `addr` maps in `vma`.
+ * @see include/linux/pagemap.h linear_page_index
+ */
 export function linearPageIndex(vma: Vma, addr: number): number {
   return (addr - vma.vmStart) / PAGE_SIZE + vma.vmPgoff;
 }
@@ -100,6 +109,7 @@ export function linearPageIndex(vma: Vma, addr: number): number {
 /**
  * `page_add_new_anon_rmap()`: a freshly allocated anonymous page gets its
  * first mapping: `mapping` = the VMA's anon_vma, `index` = linear index.
+ * @see mm/rmap.c page_add_new_anon_rmap
  */
 export function pageAddNewAnonRmap(k: Kernel, pfn: number, vma: Vma, addr: number): void {
   const p = k.pages;
@@ -114,6 +124,7 @@ export function pageAddNewAnonRmap(k: Kernel, pfn: number, vma: Vma, addr: numbe
  * `page_add_anon_rmap()`: one more mapping of an anonymous page (a swap
  * cache page being mapped again); the first mapping sets `mapping` and
  * `index`.
+ * @see mm/rmap.c page_add_anon_rmap
  */
 export function pageAddAnonRmap(k: Kernel, pfn: number, vma: Vma, addr: number): void {
   const p = k.pages;
@@ -125,19 +136,28 @@ export function pageAddAnonRmap(k: Kernel, pfn: number, vma: Vma, addr: number):
   }
 }
 
-/** `page_add_file_rmap()`. */
+/**
+ * `page_add_file_rmap()`.
+ * @see mm/rmap.c page_add_file_rmap
+ */
 export function pageAddFileRmap(k: Kernel, pfn: number): void {
   pageLine(k, pfn);
   if (++k.pages.mapcount[pfn]! === 1) k.vm.nr_mapped++;
 }
 
-/** `page_dup_rmap()` (fork): one more mapping, counters unchanged. */
+/**
+ * `page_dup_rmap()` (fork): one more mapping, counters unchanged.
+ * @see include/linux/rmap.h page_dup_rmap
+ */
 export function pageDupRmap(k: Kernel, pfn: number): void {
   pageLine(k, pfn);
   k.pages.mapcount[pfn]!++;
 }
 
-/** `page_remove_rmap()`. */
+/**
+ * `page_remove_rmap()`.
+ * @see mm/rmap.c page_remove_rmap
+ */
 export function pageRemoveRmap(k: Kernel, pfn: number): void {
   pageLine(k, pfn);
   const p = k.pages;
@@ -149,7 +169,10 @@ export function pageRemoveRmap(k: Kernel, pfn: number): void {
   }
 }
 
-/** `PageAnon()`. */
+/**
+ * `PageAnon()`.
+ * @see include/linux/mm.h PageAnon
+ */
 export function pageAnon(k: Kernel, pfn: number): boolean {
   return (k.pages.flags[pfn]! & PG_anon) !== 0;
 }

@@ -38,6 +38,7 @@ export const NOPFN_SIGBUS = -2;
  * A COW mapping must be mapped whole and gets `vm_pgoff = pfn`, so that
  * `vm_normal_page` can tell the raw pfns (linear) from COWed pages.
  * Returns 0 or a negative errno.
+ * @see mm/memory.c remap_pfn_range
  */
 export function* remapPfnRange(k: Kernel, vma: Vma, addr: number, pfn: number, size: number, prot: number): KGen<number> {
   const end = addr + Math.ceil(size / PAGE_SIZE) * PAGE_SIZE;
@@ -64,6 +65,7 @@ export function* remapPfnRange(k: Kernel, vma: Vma, addr: number, pfn: number, s
  * `vm_insert_page()`: map a driver's refcounted page (not anonymous) at
  * `addr`; it counts as a file page (file_rss, mapcount). 0, -EFAULT,
  * -EINVAL or -EBUSY.
+ * @see mm/memory.c vm_insert_page, insert_page
  */
 export function* vmInsertPage(k: Kernel, vma: Vma, addr: number, page: number): KGen<number> {
   if (addr < vma.vmStart || addr >= vma.vmEnd) return -EFAULT;
@@ -90,6 +92,7 @@ export function* vmInsertPage(k: Kernel, vma: Vma, addr: number, page: number): 
 
 /**
  * `vm_insert_pfn()`: map one raw pfn into a VM_PFNMAP, non-COW VMA.
+ * @see mm/memory.c vm_insert_pfn
  */
 export function* vmInsertPfn(k: Kernel, vma: Vma, addr: number, pfn: number): KGen<number> {
   if ((vma.vmFlags & VM_PFNMAP) === 0 || isCowMapping(vma.vmFlags)) throw new Error('vm_insert_pfn needs a shared VM_PFNMAP mapping (BUG_ON in the kernel)');
@@ -111,6 +114,7 @@ export function* vmInsertPfn(k: Kernel, vma: Vma, addr: number, pfn: number): KG
 /**
  * `do_no_pfn()`: a fault on an empty PTE of a VMA whose driver supplies
  * raw pfns through `->nopfn`.
+ * @see mm/memory.c do_no_pfn
  */
 export function* doNoPfn(k: Kernel, _mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): KGen<number> {
   if (isCowMapping(vma.vmFlags)) throw new Error('do_no_pfn on a COW mapping (BUG_ON in the kernel)');

@@ -43,7 +43,10 @@ export function* basePgtableAlloc(k: Kernel, mm: MmStruct, level: Level): KGen<n
   return pfn;
 }
 
-/** Make a fresh page a zeroed, accounted table page of `level`. */
+/**
+ * Make a fresh page a zeroed, accounted table page of `level`.
+ * @see mm/memory.c __pte_alloc, __pmd_alloc, __pud_alloc; include/asm-x86/pgalloc_64.h pte_alloc_one
+ */
 export function initTablePage(k: Kernel, mm: MmStruct, pfn: number, level: Level): void {
   k.pages.flags[pfn]! |= PG_table;
   k.tables.attach(pfn);
@@ -64,6 +67,7 @@ export function discardTablePage(k: Kernel, mm: MmStruct, level: Level, pfn: num
 /**
  * Add `delta` (±1) to the table counts of `level`: per mm, per level, and
  * `nr_page_table_pages` for PTE tables.
+ * @see mm/memory.c __pte_alloc, free_pte_range (nr_ptes and NR_PAGETABLE)
  */
 export function accountTable(k: Kernel, mm: MmStruct, level: Level, delta: number): void {
   k.ptLive[level] += delta;
@@ -80,6 +84,7 @@ export function accountTable(k: Kernel, mm: MmStruct, level: Level, delta: numbe
  * The PTE table mapping `addr` in `mm`, or 0 when an upper level is empty
  * (or the PMD maps a huge page). Models `pgd_offset` → `pud_offset` →
  * `pmd_offset` → `pte_offset_map` without allocation.
+ * @see include/asm-x86/pgtable_64.h pgd_offset, pud_offset, pmd_offset, pte_offset_map
  */
 export function lookupPteTable(k: Kernel, mm: MmStruct, addr: number): number {
   const t = k.tables;
@@ -101,6 +106,7 @@ export function lookupPteTable(k: Kernel, mm: MmStruct, addr: number): number {
 
 /**
  * The PMD table covering `addr`, or 0 (`get_old_pmd` in mm/mremap.c).
+ * @see mm/mremap.c get_old_pmd
  */
 export function lookupPmdTable(k: Kernel, mm: MmStruct, addr: number): number {
   const t = k.tables;
@@ -115,7 +121,10 @@ export function lookupPmdTable(k: Kernel, mm: MmStruct, addr: number): number {
   return a[b + 1]!;
 }
 
-/** Populate entry `idx` of table `parent` with a pointer to table `child` (`pgd_populate` and friends). */
+/**
+ * Populate entry `idx` of table `parent` with a pointer to table `child` (`pgd_populate` and friends).
+ * @see include/asm-x86/pgalloc_64.h pgd_populate, pud_populate, pmd_populate
+ */
 export function populate(k: Kernel, parent: number, idx: number, child: number): void {
   const a = k.tables.arr(parent);
   const b = k.tables.base(parent) + idx * 2;

@@ -37,6 +37,7 @@ import type { MmStruct } from './types.js';
  * Add `delta` (±1) to `mm`'s own count of tables at `level` (`nr_ptes`,
  * and the PMD and PUD counts today's VmPTE includes), without the
  * machine-wide counts.
+ * @see mm/memory.c __pte_alloc, free_pte_range (the per-mm nr_ptes count alone)
  */
 export function accountTableMm(mm: MmStruct, level: Level, delta: number): void {
   switch (level) {
@@ -54,12 +55,18 @@ export function accountTableMm(mm: MmStruct, level: Level, delta: number): void 
   }
 }
 
-/** The mms sharing table `pfn` (empty when it is not shared). */
+/**
+ * The mms sharing table `pfn` (empty when it is not shared).
+ * @see arch/x86/mm/hugetlbpage.c huge_pmd_share (the only page-table sharing of 2.6.24)
+ */
 export function tableSharers(k: Kernel, pfn: number): readonly MmStruct[] {
   return k.sharedTables.get(pfn) ?? [];
 }
 
-/** True when table `pfn` is reachable from more than one upper entry. */
+/**
+ * True when table `pfn` is reachable from more than one upper entry.
+ * @see arch/x86/mm/hugetlbpage.c huge_pmd_unshare (a shared table's page count above one)
+ */
 export function tableShared(k: Kernel, pfn: number): boolean {
   return k.pages.count[pfn]! > 1;
 }
@@ -69,6 +76,7 @@ export function tableShared(k: Kernel, pfn: number): boolean {
  * `anon` and `file` pages more (or fewer) mapped. A shared table's change
  * (or that of a PTE table below a shared PMD table) counts in every mm
  * sharing it; a private table's in `mm` alone.
+ * @see include/linux/sched.h add_mm_counter
  */
 export function addRss(k: Kernel, mm: MmStruct, pte: number, anon: number, file: number): void {
   if (k.sharedTables.size === 0) {
@@ -101,6 +109,7 @@ export interface TableRss {
  * entries; for a PMD table, those of every PTE table below it), split into
  * anonymous and file pages, for the RSS a new sharer gains or an
  * unsharing one loses. Raw pfns (no struct page) are not counted.
+ * @see include/linux/sched.h add_mm_counter (the RSS a sharer gains or loses)
  */
 export function tableRss(k: Kernel, level: Level, pfn: number): TableRss {
   const out: TableRss = { anon: 0, file: 0 };
@@ -151,6 +160,7 @@ function tablesBelow(k: Kernel, level: Level, pfn: number, fn?: (pte: number) =>
  * machine-wide counts do not change. The caller installs the entry (with
  * `page_table_lock` held) or, if it loses the populate race, gives the
  * share back with {@link pgtableUnshare}.
+ * @see arch/x86/mm/hugetlbpage.c huge_pmd_share (the only page-table sharing of 2.6.24)
  */
 export function pgtableShare(k: Kernel, owner: MmStruct, mm: MmStruct, level: Level, pfn: number): void {
   if ((k.pages.flags[pfn]! & PG_table) === 0) throw new Error(`pgtable share: frame ${pfn} is not a page table`);
@@ -178,6 +188,7 @@ export function pgtableShare(k: Kernel, owner: MmStruct, mm: MmStruct, level: Le
  * held the lock, so that no stale entry survives the other sharer freeing
  * the pages. Returns false, doing nothing, when the table is not shared
  * (the caller frees it the ordinary way).
+ * @see arch/x86/mm/hugetlbpage.c huge_pmd_unshare
  */
 export function pgtableUnshare(k: Kernel, mm: MmStruct, level: Level, pfn: number): boolean {
   if (k.pages.count[pfn]! <= 1) return false;
@@ -208,6 +219,7 @@ export function pgtableUnshare(k: Kernel, mm: MmStruct, level: Level, pfn: numbe
  * that {@link addRss} counts its changes in each of them. The caller
  * accounts the table in each sharer's `nr_ptes`. A table installed below a
  * shared PMD table is listed until the PMD table stops being shared.
+ * @see arch/x86/mm/hugetlbpage.c huge_pmd_share (the only page-table sharing of 2.6.24)
  */
 export function pgtableShareBelow(k: Kernel, pmd: number, pte: number): void {
   const sharers = k.sharedTables.get(pmd);
@@ -217,6 +229,7 @@ export function pgtableShareBelow(k: Kernel, pmd: number, pte: number): void {
 /**
  * Forget PTE table `pte` as listed by {@link pgtableShareBelow} (a table
  * that lost the populate race and is discarded).
+ * @see mm/memory.c __pte_alloc (the table that lost the populate race is freed)
  */
 export function pgtableUnshareBelow(k: Kernel, pte: number): void {
   if (k.pages.count[pte] === 1) k.sharedTables.delete(pte);

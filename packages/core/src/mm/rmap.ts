@@ -35,7 +35,10 @@ export interface PteLocation {
   b: number;
 }
 
-/** `vma_address()`: where `pfn` would be mapped in `vma`, or -1. */
+/**
+ * `vma_address()`: where `pfn` would be mapped in `vma`, or -1.
+ * @see mm/rmap.c vma_address
+ */
 export function vmaAddress(k: Kernel, pfn: number, vma: Vma): number {
   const addr = vma.vmStart + (k.pages.index[pfn]! - vma.vmPgoff) * PAGE_SIZE;
   return addr >= vma.vmStart && addr < vma.vmEnd ? addr : -1;
@@ -44,6 +47,7 @@ export function vmaAddress(k: Kernel, pfn: number, vma: Vma): number {
 /**
  * `page_check_address()`: the PTE at `addr`, locked, if it is present and
  * maps `pfn`; null (unlocked) otherwise.
+ * @see mm/rmap.c page_check_address
  */
 export function* pageCheckAddress(k: Kernel, pfn: number, vma: Vma, addr: number): KGen<PteLocation | null> {
   const pte = lookupPteTable(k, vma.mm, addr);
@@ -58,7 +62,10 @@ export function* pageCheckAddress(k: Kernel, pfn: number, vma: Vma, addr: number
   return { pte, a, b };
 }
 
-/** The VMAs that may map `pfn` (anon_vma list, or the file's i_mmap). */
+/**
+ * The VMAs that may map `pfn` (anon_vma list, or the file's i_mmap).
+ * @see mm/rmap.c page_referenced_anon, page_referenced_file (their anon_vma and i_mmap walks)
+ */
 export function rmapVmas(k: Kernel, pfn: number): readonly Vma[] {
   const p = k.pages;
   if ((p.flags[pfn]! & PG_anon) !== 0) return k.anonVmas.get(p.mapping[pfn]!)?.vmas ?? [];

@@ -50,7 +50,10 @@ export class SwapInfo {
   }
 }
 
-/** `get_swap_page()`: a free slot with count 1, or 0 when swap is full. */
+/**
+ * `get_swap_page()`: a free slot with count 1, or 0 when swap is full.
+ * @see mm/swapfile.c get_swap_page
+ */
 export function getSwapPage(k: Kernel): number {
   const si = k.swap;
   if (si.inuse >= si.totalPages) return 0;
@@ -67,14 +70,20 @@ export function getSwapPage(k: Kernel): number {
   return 0;
 }
 
-/** `swap_duplicate()`: one more reference to `slot`. */
+/**
+ * `swap_duplicate()`: one more reference to `slot`.
+ * @see mm/swapfile.c swap_duplicate
+ */
 export function swapDuplicate(k: Kernel, slot: number): void {
   if (k.swap.map[slot] === 0) throw new Error(`swap_duplicate of free swap slot ${slot}`);
   k.touched?.slots.add(slot);
   k.swap.map[slot]!++;
 }
 
-/** `swap_free()`: drop a reference; returns the count left. */
+/**
+ * `swap_free()`: drop a reference; returns the count left.
+ * @see mm/swapfile.c swap_free
+ */
 export function swapFree(k: Kernel, slot: number): number {
   const si = k.swap;
   const c = si.map[slot]!;
@@ -116,6 +125,7 @@ function deleteFromSwapCacheRaw(k: Kernel, pfn: number): number {
 /**
  * `add_to_swap()`: give an anonymous page a swap slot and put it in the
  * swap cache (dirty, to be written). Returns false when swap is full.
+ * @see mm/swap_state.c add_to_swap
  */
 export function addToSwap(k: Kernel, pfn: number): boolean {
   const slot = getSwapPage(k);
@@ -128,6 +138,7 @@ export function addToSwap(k: Kernel, pfn: number): boolean {
 /**
  * `delete_from_swap_cache()`: remove from the swap cache, dropping the
  * cache's slot reference and page reference.
+ * @see mm/swap_state.c delete_from_swap_cache
  */
 export function deleteFromSwapCache(k: Kernel, pfn: number): void {
   const slot = deleteFromSwapCacheRaw(k, pfn);
@@ -135,7 +146,10 @@ export function deleteFromSwapCache(k: Kernel, pfn: number): void {
   putPage(k, pfn);
 }
 
-/** `lookup_swap_cache()`: the page caching `slot`, or 0. */
+/**
+ * `lookup_swap_cache()`: the page caching `slot`, or 0.
+ * @see mm/swap_state.c lookup_swap_cache
+ */
 export function lookupSwapCache(k: Kernel, slot: number): number {
   return k.swap.cache[slot]!;
 }
@@ -145,6 +159,7 @@ export function lookupSwapCache(k: Kernel, slot: number): number {
  * new page (added to the swap cache and the active list) if not cached.
  * Returns the pfn with a reference for the caller, or 0 on OOM. Sets
  * `major` on `out` when it read from swap.
+ * @see mm/swap_state.c read_swap_cache_async
  */
 export function* readSwapCacheAsync(k: Kernel, slot: number, out: { major: boolean }): KGen<number> {
   let pfn = k.swap.cache[slot]!;
@@ -176,7 +191,10 @@ export function* readSwapCacheAsync(k: Kernel, slot: number, out: { major: boole
   return pfn;
 }
 
-/** `page_swapcount()`: the references to the page's slot. */
+/**
+ * `page_swapcount()`: the references to the page's slot.
+ * @see mm/swapfile.c page_swapcount
+ */
 export function pageSwapcount(k: Kernel, pfn: number): number {
   return k.swap.map[k.pages.private[pfn]!]!;
 }
@@ -184,6 +202,7 @@ export function pageSwapcount(k: Kernel, pfn: number): number {
 /**
  * `can_share_swap_page()`: a swap-cache page may be written in place when
  * one PTE maps it and its slot has no other user.
+ * @see mm/swapfile.c can_share_swap_page
  */
 export function canShareSwapPage(k: Kernel, pfn: number): boolean {
   const p = k.pages;
@@ -195,6 +214,7 @@ export function canShareSwapPage(k: Kernel, pfn: number): boolean {
 /**
  * `remove_exclusive_swap_page()`: drop the page from the swap cache when
  * nobody else uses it or its slot (refcount: cache + caller).
+ * @see mm/swapfile.c remove_exclusive_swap_page
  */
 export function removeExclusiveSwapPage(k: Kernel, pfn: number): boolean {
   const p = k.pages;
@@ -208,6 +228,7 @@ export function removeExclusiveSwapPage(k: Kernel, pfn: number): boolean {
 /**
  * `free_page_and_swap_cache()`: what the gather does with each page — drop
  * it from the swap cache if exclusive, then release the reference.
+ * @see mm/swap_state.c free_page_and_swap_cache
  */
 export function freePageAndSwapCache(k: Kernel, pfn: number): void {
   if ((k.pages.flags[pfn]! & PG_swapcache) !== 0) removeExclusiveSwapPage(k, pfn);
@@ -217,6 +238,7 @@ export function freePageAndSwapCache(k: Kernel, pfn: number): void {
 /**
  * `free_swap_and_cache()`: a swap PTE is being zapped: drop its slot
  * reference, and drop a swap-cache page nobody else needs.
+ * @see mm/swapfile.c free_swap_and_cache
  */
 export function freeSwapAndCache(k: Kernel, slot: number): void {
   const left = swapFree(k, slot);
@@ -231,7 +253,10 @@ export function freeSwapAndCache(k: Kernel, slot: number): void {
   }
 }
 
-/** Write a page's contents to its slot (`swap_writepage`, synchronous). */
+/**
+ * Write a page's contents to its slot (`swap_writepage`, synchronous).
+ * @see mm/page_io.c swap_writepage
+ */
 export function swapWritepage(k: Kernel, pfn: number): void {
   const slot = k.pages.private[pfn]!;
   k.swap.data[slot] = k.pages.token[pfn]!;
@@ -240,7 +265,10 @@ export function swapWritepage(k: Kernel, pfn: number): void {
   k.charge(k.costs.swapIo);
 }
 
-/** Move a slot reference from the swap cache to a tmpfs file (the page leaves the swap cache). */
+/**
+ * Move a slot reference from the swap cache to a tmpfs file (the page leaves the swap cache).
+ * @see mm/swap_state.c move_from_swap_cache
+ */
 export function swapCacheHandOff(k: Kernel, pfn: number): number {
   return deleteFromSwapCacheRaw(k, pfn);
 }

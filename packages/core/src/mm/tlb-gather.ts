@@ -50,7 +50,10 @@ export class MmuGather {
   end = 0;
 }
 
-/** `ZAP_BLOCK_SIZE` in bytes for the kernel's PREEMPT setting (8 pages with PREEMPT, 1024 without). */
+/**
+ * `ZAP_BLOCK_SIZE` in bytes for the kernel's PREEMPT setting (8 pages with PREEMPT, 1024 without).
+ * @see mm/memory.c ZAP_BLOCK_SIZE
+ */
 export function zapBlockSize(preempt: boolean): number {
   return (preempt ? 8 : 1024) * PAGE_SIZE;
 }

@@ -47,7 +47,10 @@ export function baseFlushTlb(k: Kernel, kind: FlushKind, mm: MmStruct, start: nu
   return kind === 'range' ? flushTlbRange(k, mm) : flushTlbMm(k, mm);
 }
 
-/** `flush_tlb_mm()`. Returns true when the caller must wait for IPI acks. */
+/**
+ * `flush_tlb_mm()`. Returns true when the caller must wait for IPI acks.
+ * @see arch/x86/kernel/tlb_64.c flush_tlb_mm
+ */
 export function flushTlbMm(k: Kernel, mm: MmStruct): boolean {
   const self = k.cpu;
   if (k.profile.tlbTagged) {
@@ -66,7 +69,10 @@ export function flushTlbMm(k: Kernel, mm: MmStruct): boolean {
   return flushTlbOthers(k, mm, -1);
 }
 
-/** `flush_tlb_page()`: one page at `addr`. Returns true when the caller must wait for IPI acks. */
+/**
+ * `flush_tlb_page()`: one page at `addr`. Returns true when the caller must wait for IPI acks.
+ * @see arch/x86/kernel/tlb_64.c flush_tlb_page
+ */
 export function flushTlbPage(k: Kernel, mm: MmStruct, addr: number): boolean {
   const self = k.cpu;
   const vpn = Math.floor(addr / 4096);
@@ -78,7 +84,10 @@ export function flushTlbPage(k: Kernel, mm: MmStruct, addr: number): boolean {
   return flushTlbOthers(k, mm, vpn);
 }
 
-/** `flush_tlb_range()`: the whole mm on x86-64 2.6.24. */
+/**
+ * `flush_tlb_range()`: the whole mm on x86-64 2.6.24.
+ * @see include/asm-x86/tlbflush_64.h flush_tlb_range
+ */
 export function flushTlbRange(k: Kernel, mm: MmStruct): boolean {
   return flushTlbMm(k, mm);
 }
@@ -86,6 +95,7 @@ export function flushTlbRange(k: Kernel, mm: MmStruct): boolean {
 /**
  * `smp_invalidate_interrupt()` on `cpu`: flush one page or everything, or
  * leave the mm if it no longer runs it (lazy TLB: `leave_mm`).
+ * @see arch/x86/kernel/tlb_64.c smp_invalidate_interrupt, leave_mm
  */
 export function takeFlushIpi(k: Kernel, cpu: Cpu, ipi: PendingIpi): void {
   const mm = ipi.mm;
@@ -106,6 +116,7 @@ export function takeFlushIpi(k: Kernel, cpu: Cpu, ipi: PendingIpi): void {
  * per shootdown and once per target. In sequential mode the targets take
  * it at once; otherwise it is queued on them and this returns true: the
  * sender must wait ({@link ipiWait}) until every target has taken it.
+ * @see arch/x86/kernel/tlb_64.c flush_tlb_others
  */
 export function flushTlbOthers(k: Kernel, mm: MmStruct, vpn: number): boolean {
   const self = k.cpu;
@@ -129,7 +140,10 @@ export function flushTlbOthers(k: Kernel, mm: MmStruct, vpn: number): boolean {
   return k.interleaving;
 }
 
-/** Wait until every IPI this CPU sent has been acknowledged. */
+/**
+ * Wait until every IPI this CPU sent has been acknowledged.
+ * @see arch/x86/kernel/tlb_64.c flush_tlb_others (its wait for flush_cpumask to empty)
+ */
 export function* ipiWait(k: Kernel): KGen<void> {
   const cpu = k.cpu;
   const t0 = cpu.clock;

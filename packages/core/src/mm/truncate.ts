@@ -26,6 +26,7 @@ import type { ZapDetails } from './zap.js';
 /**
  * `unmap_mapping_range()`: unmap file offsets [holebegin, holebegin +
  * holelen) (bytes; `holelen` 0 means to the end) from every mapping.
+ * @see mm/memory.c unmap_mapping_range
  */
 export function* unmapMappingRange(k: Kernel, mapping: AddressSpace, holebegin: number, holelen: number, evenCows: boolean): KGen<void> {
   const hba = Math.floor(holebegin / PAGE_SIZE);
@@ -62,6 +63,7 @@ export function* unmapMappingRange(k: Kernel, mapping: AddressSpace, holebegin: 
 /**
  * `truncate_inode_pages()` plus `shmem_truncate_range()`: drop the page
  * cache pages and swapped-out tmpfs pages from offset `lstart` (bytes) on.
+ * @see mm/truncate.c truncate_inode_pages; mm/shmem.c shmem_truncate_range
  */
 export function* truncateInodePages(k: Kernel, mapping: AddressSpace, lstart: number): KGen<void> {
   const start = Math.ceil(lstart / PAGE_SIZE);
@@ -91,6 +93,7 @@ export function* truncateInodePages(k: Kernel, mapping: AddressSpace, lstart: nu
  * `vmtruncate()` for a tmpfs file: set the size; when shrinking, unmap
  * every mapping of the cut-off part (private COWed copies included) and
  * drop its pages. Accesses beyond the end then get SIGBUS.
+ * @see mm/memory.c vmtruncate
  */
 export function* vmtruncate(k: Kernel, mapping: AddressSpace, size: number): KGen<void> {
   const old = mapping.size;

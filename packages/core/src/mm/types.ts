@@ -185,7 +185,10 @@ export class Vma {
   }
 }
 
-/** `is_cow_mapping()`: private and may become writable. */
+/**
+ * `is_cow_mapping()`: private and may become writable.
+ * @see mm/memory.c is_cow_mapping
+ */
 export function isCowMapping(flags: number): boolean {
   return (flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
 }

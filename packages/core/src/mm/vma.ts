@@ -31,6 +31,7 @@ function firstEndingAfter(vmas: readonly Vma[], addr: number): number {
 /**
  * `find_vma()`: the first VMA with `vm_end > addr` (it may start above
  * `addr`), or null.
+ * @see mm/mmap.c find_vma
  */
 export function findVma(mm: MmStruct, addr: number): Vma | null {
   const c = mm.mmapCache;
@@ -49,19 +50,28 @@ export interface VmaLookup {
   prev: Vma | null;
 }
 
-/** `find_vma_prev()`: as {@link findVma}, with the VMA before it. */
+/**
+ * `find_vma_prev()`: as {@link findVma}, with the VMA before it.
+ * @see mm/mmap.c find_vma_prev
+ */
 export function findVmaPrev(mm: MmStruct, addr: number): VmaLookup {
   const i = firstEndingAfter(mm.vmas, addr);
   return { vma: mm.vmas[i] ?? null, prev: i > 0 ? mm.vmas[i - 1]! : null };
 }
 
-/** The VMA after `vma` (`vma->vm_next`), or null. */
+/**
+ * The VMA after `vma` (`vma->vm_next`), or null.
+ * @see include/linux/mm_types.h vm_next (the field of vm_area_struct)
+ */
 export function vmaNext(mm: MmStruct, vma: Vma): Vma | null {
   const i = mm.vmas.indexOf(vma);
   return mm.vmas[i + 1] ?? null;
 }
 
-/** The VMA before `vma`, or null. */
+/**
+ * The VMA before `vma`, or null.
+ * @see mm/mmap.c find_vma_prev (how the kernel finds the VMA before one)
+ */
 export function vmaPrev(mm: MmStruct, vma: Vma): Vma | null {
   const i = mm.vmas.indexOf(vma);
   return i > 0 ? mm.vmas[i - 1]! : null;
@@ -76,7 +86,10 @@ function linkFileLocked(vma: Vma): void {
   if ((vma.vmFlags & VM_SHARED) !== 0) f.iMmapWritable++;
 }
 
-/** `vma_link_file` with `i_mmap_lock`: add to the file's `i_mmap`. */
+/**
+ * `vma_link_file` with `i_mmap_lock`: add to the file's `i_mmap`.
+ * @see mm/mmap.c __vma_link_file
+ */
 export function* vmaLinkFile(k: Kernel, vma: Vma): KGen<void> {
   const f = vma.vmFile;
   if (f === null) return;
@@ -97,7 +110,10 @@ function unlinkFileLocked(vma: Vma): void {
   }
 }
 
-/** `unlink_file_vma()`: leave the file's `i_mmap`, under `i_mmap_lock`. */
+/**
+ * `unlink_file_vma()`: leave the file's `i_mmap`, under `i_mmap_lock`.
+ * @see mm/mmap.c unlink_file_vma
+ */
 export function* unlinkFileVma(k: Kernel, vma: Vma): KGen<void> {
   const f = vma.vmFile;
   if (f === null) return;
@@ -106,7 +122,10 @@ export function* unlinkFileVma(k: Kernel, vma: Vma): KGen<void> {
   f.iMmapLock.unlock(k);
 }
 
-/** `anon_vma_link()`: join the anon_vma the VMA points at, under its lock. */
+/**
+ * `anon_vma_link()`: join the anon_vma the VMA points at, under its lock.
+ * @see mm/rmap.c anon_vma_link
+ */
 export function* anonVmaLink(k: Kernel, vma: Vma): KGen<void> {
   const av = vma.anonVma;
   if (av === null) return;
@@ -115,7 +134,10 @@ export function* anonVmaLink(k: Kernel, vma: Vma): KGen<void> {
   av.lock.unlock(k);
 }
 
-/** `anon_vma_unlink()`: leave its anon_vma; the last VMA frees it. */
+/**
+ * `anon_vma_unlink()`: leave its anon_vma; the last VMA frees it.
+ * @see mm/rmap.c anon_vma_unlink
+ */
 export function* anonVmaUnlink(k: Kernel, vma: Vma): KGen<void> {
   const av = vma.anonVma;
   if (av === null) return;
@@ -169,6 +191,7 @@ export function* anonVmaPrepare(k: Kernel, vma: Vma): KGen<AnonVma> {
 /**
  * `vma_link()`: insert into the mm's sorted list, the file's `i_mmap` and
  * the anon_vma.
+ * @see mm/mmap.c vma_link
  */
 export function* vmaLink(k: Kernel, mm: MmStruct, vma: Vma): KGen<void> {
   const i = firstEndingAfter(mm.vmas, vma.vmStart);
@@ -177,7 +200,10 @@ export function* vmaLink(k: Kernel, mm: MmStruct, vma: Vma): KGen<void> {
   yield* anonVmaLink(k, vma);
 }
 
-/** Remove from the mm's list only (`detach_vmas_to_be_unmapped` for one VMA). */
+/**
+ * Remove from the mm's list only (`detach_vmas_to_be_unmapped` for one VMA).
+ * @see mm/mmap.c detach_vmas_to_be_unmapped
+ */
 export function vmaDetach(mm: MmStruct, vma: Vma): void {
   const i = mm.vmas.indexOf(vma);
   if (i >= 0) mm.vmas.splice(i, 1);

@@ -76,6 +76,7 @@ function* shrinkPage(k: Kernel, pfn: number): KGen<Verdict> {
 /**
  * `shrink_inactive_list()`: isolate up to `max` pages from the inactive
  * tail, try to free each, put the rest back. Returns pages freed.
+ * @see mm/vmscan.c shrink_inactive_list
  */
 export function* shrinkInactiveList(k: Kernel, max: number): KGen<number> {
   const lru = k.lru;
@@ -110,6 +111,7 @@ export function* shrinkInactiveList(k: Kernel, max: number): KGen<number> {
  * `shrink_active_list()`: move up to `max` pages from the active tail to
  * the inactive list, keeping mapped pages that were referenced (when
  * mapped pages may be reclaimed at all: `swap_tendency` ≥ 100).
+ * @see mm/vmscan.c shrink_active_list
  */
 export function* shrinkActiveList(k: Kernel, max: number, priority: number): KGen<void> {
   const lru = k.lru;
@@ -142,6 +144,7 @@ export function* shrinkActiveList(k: Kernel, max: number, priority: number): KGe
 /**
  * `shrink_zone()`: scan both lists in batches of `SWAP_CLUSTER_MAX`, the
  * amounts accumulating per priority as `zone->nr_scan_*` did.
+ * @see mm/vmscan.c shrink_zone
  */
 export function* shrinkZone(k: Kernel, priority: number): KGen<number> {
   const lru = k.lru;
@@ -172,6 +175,7 @@ export function* shrinkZone(k: Kernel, priority: number): KGen<number> {
 /**
  * `try_to_free_pages()`: direct reclaim until `SWAP_CLUSTER_MAX` pages are
  * freed or every priority was tried. Returns pages freed.
+ * @see mm/vmscan.c try_to_free_pages
  */
 export function* tryToFreePages(k: Kernel): KGen<number> {
   k.vm.allocstall++;

@@ -82,6 +82,7 @@ function leaveFilePte(k: Kernel, vma: Vma, a: Uint32Array, b: number, va: number
  * `zap_pte_range()`: clear the PTEs of [addr, end) in one PTE table,
  * handing pages to the gather. Stops early when the work budget
  * (`k.zapWork`) runs out; returns the address reached.
+ * @see mm/memory.c zap_pte_range
  */
 export function* zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, addr: number, end: number, details: ZapDetails | null): KGen<number> {
   const mm = vma.mm;
@@ -187,6 +188,7 @@ function* zapPudRange(k: Kernel, tlb: MmuGather, vma: Vma, pud: number, addr: nu
 /**
  * `unmap_page_range()`: zap [addr, end) of one VMA within the budget;
  * returns the address reached.
+ * @see mm/memory.c unmap_page_range
  */
 export function* unmapPageRange(k: Kernel, tlb: MmuGather, vma: Vma, addr: number, end: number, details: ZapDetails | null = null): KGen<number> {
   // without a mapping to check and without a nonlinear VMA, details change nothing: a full zap
@@ -212,6 +214,7 @@ export function* unmapPageRange(k: Kernel, tlb: MmuGather, vma: Vma, addr: numbe
  * on, in `ZAP_BLOCK_SIZE` blocks; between blocks the gather is finished
  * (flush, then free) and a new one begun, with a `cond_resched()` point.
  * Returns the gather in use at the end (the caller finishes it).
+ * @see mm/memory.c unmap_vmas
  */
 export function* unmapVmas(k: Kernel, tlb: MmuGather, vmas: readonly Vma[], startAddr: number, endAddr: number, details: ZapDetails | null = null): KGen<MmuGather> {
   const fullmm = tlb.fullmm;

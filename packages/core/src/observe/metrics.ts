@@ -155,19 +155,33 @@ export function buildMetrics(k: Kernel, snap: Snapshot): Metrics {
   const peak: Record<string, number> = {};
   for (const g of VM_GAUGES) peak[g] = Math.max(k.vm.peak[g], snap.gauges[g]);
   const g = snap.gauges;
+  // Each key's comment is its entry in the documentation's metrics glossary.
   const meminfo = {
+    /** RAM the kernel manages (`MemTotal`): every frame but frame 0 and the memmap, kB. */
     MemTotal: (k.mem.nrFrames - 1 - k.mem.nrMemmapPages) * 4,
+    /** Free RAM (`MemFree`, `nr_free_pages`), kB. */
     MemFree: g.nr_free_pages * 4,
+    /** Mapped anonymous pages (`AnonPages`, `NR_ANON_PAGES`), kB. */
     AnonPages: g.nr_anon_pages * 4,
+    /** Mapped page-cache pages (`Mapped`, `NR_FILE_MAPPED`), kB. */
     Mapped: g.nr_mapped * 4,
+    /** Page-cache pages, tmpfs included (`Cached`, `NR_FILE_PAGES`), kB. */
     Cached: g.nr_file_pages * 4,
+    /** PTE tables (`PageTables`, `NR_PAGETABLE`, which counted PTE tables only in 2.6.24), kB. */
     PageTables: g.nr_page_table_pages * 4,
+    /** Tables of every level, PGDs included (what today's `PageTables` comes closer to), kB. */
     PageTablesAllLevels: (snap.pagetables.pte + snap.pagetables.pmd + snap.pagetables.pud + snap.pagetables.pgd) * 4,
+    /** Frames holding the memmap (`struct page` array; no `/proc/meminfo` line in 2.6.24), kB. */
     Memmap: g.nr_memmap_pages * 4,
+    /** Huge pages in the pool (`HugePages_Total`, `nr_hugepages`), 2 MiB pages. */
     HugePages_Total: k.hugePool.nrHugePages,
+    /** Free huge pages (`HugePages_Free`), 2 MiB pages. */
     HugePages_Free: snap.huge.free,
+    /** Huge pages reserved by mappings but not yet faulted in (`HugePages_Rsvd`), 2 MiB pages. */
     HugePages_Rsvd: snap.huge.resv,
+    /** Swap space (`SwapTotal`), kB. */
     SwapTotal: k.swap.totalPages * 4,
+    /** Swap space not in use (`SwapFree`), kB. */
     SwapFree: (k.swap.totalPages - g.nr_swap_used) * 4,
   };
   const out: Metrics = {

@@ -106,7 +106,37 @@ export interface Feature<O extends Record<string, OptionSpec> = Record<string, O
   readonly kind: 'mmlab-feature';
 }
 
-/** Define a feature. The definition is validated and frozen. */
+/**
+ * Define a feature. The definition is validated and frozen.
+ *
+ * @example
+ * A feature that counts the kernel's TLB flushes by wrapping the
+ * `flushTlb` seam (the feature of `docs/writing-a-feature.md`, cut down):
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { buildKernel, defineFeature, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '@mmlab/core';
+ *
+ * const countFlushes = defineFeature({
+ *   name: 'count-flushes',
+ *   summary: 'counts TLB flushes',
+ *   thread: { subject: 'an example', author: 'mmlab', date: '2008-01' },
+ *   options: {},
+ *   install(kernel) {
+ *     const c = kernel.defineCounters('count-flushes', { flushes: 'TLB flushes through the flushTlb seam' });
+ *     kernel.seamTable.wrap('count-flushes', 'flushTlb', (prev) => (k, kind, mm, start, end, reason) => {
+ *       c.flushes++;
+ *       return prev(k, kind, mm, start, end, reason);
+ *     });
+ *   },
+ * });
+ * const k = buildKernel({ memBytes: 64 * 2 ** 20, features: [countFlushes] });
+ * const task = k.spawn();
+ * const addr = k.mmap(task, 0, 2 ** 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+ * k.touch(task, addr, 2 ** 20, true);
+ * k.munmap(task, addr, 2 ** 20);
+ * assert.ok((k.metrics().feature?.['count-flushes']?.flushes ?? 0) > 0);
+ * ```
+ */
 export function defineFeature<O extends Record<string, OptionSpec>>(def: FeatureDefinition<O>): Feature<O> {
   if (!/^[a-z][a-z0-9-]*$/.test(def.name)) throw new KernelConfigError(`feature name '${def.name}' must be lower-case words joined by '-'`);
   for (const [key, spec] of Object.entries(def.options)) {

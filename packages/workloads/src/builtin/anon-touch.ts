@@ -16,6 +16,8 @@ const NAME = 'anon-touch';
 export const anonTouch = defineWorkload({
   name: NAME,
   summary: 'one process maps SIZE bytes anonymous private and writes every page; snapshot; exit',
+  standsFor: 'any program filling its heap: first-touch anonymous faults, page by page',
+  threads: [],
   params: {
     size: { kind: 'size', default: 256 * 2 ** 20, max: 16 * 2 ** 30, doc: 'size of the anonymous mapping' },
   },

@@ -33,6 +33,8 @@ export const dio = defineWorkload({
     'direct-IO-like transfers of 64 pages per call (get_user_pages, data move, put_page), ' +
     'device->memory on even passes and memory->device on odd ones; snapshot; all exit. ' +
     'The result counts gup calls and pages',
+  standsFor: 'a database doing direct I/O (O_DIRECT) into its own buffers: get_user_pages pins them while the device moves the data',
+  threads: ['mixedmap'],
   params: {
     procs: { kind: 'int', default: 4, min: 1, max: 1024, doc: 'number of processes' },
     size: { kind: 'size', default: 64 * 2 ** 20, max: 4 * 2 ** 30, doc: 'size of each process buffer' },

@@ -21,6 +21,8 @@ export const forkExit = defineWorkload({
   summary:
     'the parent writes SIZE bytes of anonymous memory and forks PROCS children that stay ' +
     'alive together, each writing every page (COW); snapshot; children exit, then the parent',
+  standsFor: 'a forking server (Apache prefork) whose children write to the memory they inherit: fork, copy-on-write and exit',
+  threads: [],
   params: {
     procs: { kind: 'int', default: 8, min: 1, max: 1024, doc: 'number of children' },
     size: { kind: 'size', default: 64 * 2 ** 20, max: 4 * 2 ** 30, doc: 'size of the anonymous mapping' },

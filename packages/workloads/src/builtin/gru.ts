@@ -37,6 +37,8 @@ export const gru = defineWorkload({
     'PROCS processes each map SIZE bytes, write them and let a GRU-like context reference every page; each unmaps the first half ' +
     'in UNMAPS munmap calls while the GRU references the rest; with COW, writes COW pages while a forked child lives; snapshot; the processes exit with their GRU context attached. ' +
     'With mmu-notifiers, gru_tlb_invalidates counts the GRU TLB invalidate instructions',
+  standsFor: "SGI's GRU (Jack Steiner's regression runs): processes that let a device reference their memory, unmap parts of it and exit, while the device's TLB is kept coherent",
+  threads: ['mmu-notifiers'],
   params: {
     procs: { kind: 'int', default: 4, min: 1, max: 256, doc: 'processes, each with its own GRU context' },
     size: { kind: 'size', default: 4 * 2 ** 20, max: 2 ** 30, doc: "each process's memory referenced by the GRU" },

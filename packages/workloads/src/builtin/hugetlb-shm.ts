@@ -55,6 +55,8 @@ export const hugetlbShm = defineWorkload({
     'MAP_SHARED|MAP_FIXED at 512 GiB (1 GiB-aligned, so PMD tables are shared); process 0 writes every page, ' +
     'every process reads every page; snapshot; all exit and the file is unlinked. Sizes its own huge page ' +
     'pool (and memory) unless --hugepages is given; ENOMEM from a pool too small is the result',
+  standsFor: 'a database SGA on huge pages: many processes mapping one hugetlbfs segment at one fixed address',
+  threads: ['hugetlb-pagetable-ops'],
   params: {
     procs: { kind: 'int', default: 8, min: 1, max: 1024, doc: 'number of processes' },
     size: {

@@ -29,6 +29,8 @@ export const kbuild = defineWorkload({
     'make forks OBJS short-lived compile jobs, JOBS at a time: each execs, maps a BIN-byte binary and a ' +
     'LIB-byte library (shared tmpfs files) and reads them, writes a HEAP-byte anonymous heap, and exits ' +
     '(the JOBS of a round run at once); snapshot; make exits',
+  standsFor: 'a parallel kernel build (make -jN): short-lived compiler processes that fork, exec, fault in their binary and exit',
+  threads: ['mmu-gather-inplace'],
   params: {
     jobs: { kind: 'int', default: 4, min: 1, max: 256, doc: 'compile jobs running at once (make -jJOBS)' },
     objs: { kind: 'int', default: 32, min: 1, max: 100_000, doc: 'compile jobs in all (one process each)' },

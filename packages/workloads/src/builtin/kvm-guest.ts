@@ -53,6 +53,8 @@ export const kvmGuest = defineWorkload({
     "a VMM maps GUEST bytes as a KVM-like guest's RAM; the guest writes all of it through sptes (secondary faults via get_user_pages); " +
     'a host process then writes HOST bytes (memory pressure with --mem < GUEST+HOST); figures guest_resident and guest_swapped_out; ' +
     'the guest re-reads its memory; snapshot; all exit. Without mmu-notifiers the sptes pin the guest in RAM',
+  standsFor: "a KVM guest whose memory the host squeezes under memory pressure: the secondary MMU must drop its mappings before the host reclaims the pages",
+  threads: ['mmu-notifiers'],
   params: {
     guest: {
       kind: 'size',

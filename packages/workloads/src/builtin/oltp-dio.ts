@@ -45,6 +45,8 @@ export const oltpDio = defineWorkload({
     'of user-mode work, while a ' +
     'helper thread of the same process mmaps 16 pages per 8 transactions, write-faults 2 per transaction and munmaps them (mmap_sem); ' +
     'metrics.workload.throughput is transactions per simulated second (use --mode timed)',
+  standsFor: 'an OLTP database doing direct I/O (DB2 on a 2-socket machine): agents pin 64 pages per I/O with get_user_pages while other threads of the same processes fault and mmap',
+  threads: ['mixedmap'],
   params: {
     procs: { kind: 'int', default: 4, min: 1, max: 256, doc: 'database processes (an agent and a helper thread each)' },
     cpus: { kind: 'int', default: 8, min: 1, max: 64, doc: 'CPUs to run on (unless --cpus is given)' },

@@ -34,6 +34,8 @@ export const oltpSga = defineWorkload({
     'a database SGA: one tmpfs segment of SGA bytes attached MAP_SHARED at 512 GiB (1 GiB-aligned) by PROCS ' +
     'processes; the first writes every page, then each reads WINDOW bytes at a random offset in every 2 MiB; ' +
     'snapshot when all have; then all exit and the segment is removed',
+  standsFor: 'the processes of one database instance attaching one large shared segment (an Oracle or DB2 SGA in SysV shared memory) and touching it',
+  threads: ['shared-pagetables'],
   params: {
     procs: { kind: 'int', default: 64, min: 1, max: 4096, doc: 'number of database processes' },
     sga: { kind: 'size', default: 2 ** 30, min: 2 * 2 ** 20, max: 16 * 2 ** 30, multipleOf: PAGE_SIZE, doc: 'size of the shared segment' },

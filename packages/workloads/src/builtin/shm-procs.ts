@@ -20,6 +20,8 @@ export const shmProcs = defineWorkload({
   summary:
     'one tmpfs file of SIZE bytes; PROCS independent processes each map all of it ' +
     'MAP_SHARED read/write and read every page; snapshot when all have; then all exit',
+  standsFor: 'an OLTP database: hundreds of server processes mapping one large shared memory segment (the SGA) and reading all of it',
+  threads: ['shared-pagetables'],
   params: {
     procs: { kind: 'int', default: 32, min: 1, max: 4096, doc: 'number of processes' },
     size: { kind: 'size', default: 256 * 2 ** 20, max: 16 * 2 ** 30, doc: 'size of the shared file' },

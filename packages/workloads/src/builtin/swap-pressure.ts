@@ -26,6 +26,8 @@ export const swapPressure = defineWorkload({
     'one process maps SIZE bytes anonymous private, writes every page, then re-reads every page ' +
     '(1 MiB per access call); with --mem smaller than SIZE it swaps out and back in; snapshot; exit. ' +
     'An OOM kill (RAM + swap too small) is reported as the result',
+  standsFor: 'a program whose working set is larger than RAM: reclaim, swap-out and swap-in',
+  threads: [],
   params: {
     size: { kind: 'size', default: 512 * 2 ** 20, max: 16 * 2 ** 30, doc: 'size of the anonymous mapping' },
   },

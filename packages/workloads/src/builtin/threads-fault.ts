@@ -36,6 +36,8 @@ export const threadsFault = defineWorkload({
     'then all threads run at once (runThreads), thread i writing pages i, i+T, i+2T, ... ' +
     `(rounds of ${THREADS_FAULT_CHUNK} pages per thread), so mmap_sem, page_table_lock and the split PTE ` +
     'locks contend (--mode timed --cpus >= THREADS); snapshot; all exit',
+  standsFor: 'a multithreaded program faulting its memory in at once (a JVM or a threaded database starting up): mmap_sem and page-table lock contention',
+  threads: [],
   params: {
     threads: { kind: 'int', default: 4, min: 1, max: 256, doc: 'number of threads (the process and its clones)' },
     size: { kind: 'size', default: 64 * 2 ** 20, max: 4 * 2 ** 30, doc: 'size of the shared anonymous mapping' },

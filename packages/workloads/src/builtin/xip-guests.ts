@@ -134,6 +134,8 @@ export const xipGuests = defineWorkload({
     'GUESTS guest kernels each mount the same IMAGE-byte XIP image (an s390 DCSS): PROCS processes per guest map it ' +
     'read-only private and read it all, and write its first 16 pages through a private writable mapping (COW); ' +
     'metrics.workload sums over the guests the struct pages spent on the image (image_memmap_bytes) against its size',
+  standsFor: 's390 guests under z/VM mounting one execute-in-place image (a DCSS): each guest kernel needs a struct page for every frame of it',
+  threads: ['mixedmap'],
   params: {
     guests: { kind: 'int', default: 8, min: 1, max: 1000, doc: 'guest kernels sharing the image' },
     image: { kind: 'size', default: 64 * MiB, max: 4 * 2 ** 30, doc: 'size of the XIP image (a multiple of 4k)' },
