@@ -66,8 +66,22 @@ describe('mmlab ab', () => {
 });
 
 describe('mmlab matrix, merge and chart', () => {
+  // two of the registered features: 16 cells, whatever joins the registry
+  const TWO = 'hugetlb-pagetable-ops,mmu-gather-inplace';
   const matrix = (out: string, ...more: string[]): Promise<{ code: number; out: string; err: string }> =>
-    mmlab(['matrix', '--workloads', `${W},kbuild:jobs=2:objs=2`, '--reps', '2', ...SMALL, '--check', '--out', out, ...more]);
+    mmlab([
+      'matrix',
+      '--workloads',
+      `${W},kbuild:jobs=2:objs=2`,
+      ...(more.includes('--features') ? [] : ['--features', TWO]),
+      '--reps',
+      '2',
+      ...SMALL,
+      '--check',
+      '--out',
+      out,
+      ...more,
+    ]);
 
   it('runs every combination with the checker, reports effects, resumes, and merges shards into the same cells', async () => {
     const full = join(dir, 'full.jsonl');
