@@ -48,7 +48,18 @@ export {
   type ResultLine,
 } from './results.js';
 export { runCell, type CellTask } from './cell.js';
-export { parseOptionsGrid, parseShard, planCells, shardCells, type MatrixPlan, type OptionsGrid, type Shard } from './plan.js';
+export {
+  parseOptionsGrid,
+  parseShard,
+  planCells,
+  planMatrix,
+  shardCells,
+  type MatrixPlan,
+  type OptionsGrid,
+  type PlannedCells,
+  type RefusedSet,
+  type Shard,
+} from './plan.js';
 export { factorialEffects, matrixEffects, type Effect, type FactorialEffect, type WorkloadEffects } from './effects.js';
 export { csvLine, fmt, interval, markdownTable, percent, signed, textTable, type Column, type Table } from './report/text.js';
 export { formatAbCsv, formatAbMarkdown, formatAbText, rowChanged, type AbReportOptions } from './report/ab-report.js';

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Tinypool from 'tinypool';
 import { runCell, type CellTask } from './cell.js';
-import { planCells, shardCells, type MatrixPlan, type Shard } from './plan.js';
+import { planMatrix, shardCells, type MatrixPlan, type RefusedSet, type Shard } from './plan.js';
 import { appendResult, readResults } from './results-file.js';
 import { cellKey, checkSameSettings, describeCell, type Cell, type ResultLine } from './results.js';
 
@@ -53,6 +53,8 @@ export interface MatrixRunSummary {
   readonly interrupted: boolean;
   /** Cells (run now or before) with invariant violations. */
   readonly violations: readonly CellViolation[];
+  /** Combinations the features' `requires` or `conflicts` refuse (no cells). */
+  readonly refused: readonly RefusedSet[];
 }
 
 /** A cell that failed (the workload threw): the matrix stops, earlier cells kept. */
@@ -99,7 +101,8 @@ export async function runMatrix(options: MatrixRunOptions): Promise<MatrixRunSum
   const existing = readResults(options.out);
   checkSameSettings(existing, settings);
   const done = new Map<string, ResultLine>(existing.map((r) => [cellKey(r.line), r.line]));
-  const cells = shardCells(planCells(options.plan), options.shard);
+  const planned = planMatrix(options.plan);
+  const cells = shardCells(planned.cells, options.shard);
   const todo = cells.filter((c) => !done.has(cellKey(c)));
   const total = cells.length;
   let finished = total - todo.length;
@@ -168,5 +171,5 @@ export async function runMatrix(options: MatrixRunOptions): Promise<MatrixRunSum
   const violations = results
     .filter((l) => l.violations.length > 0)
     .map((l) => ({ cell: { workload: l.workload, features: l.features, seed: l.seed }, violations: l.violations }));
-  return { total, skipped: total - todo.length, ran: results.length - (total - todo.length), interrupted: results.length < total, violations };
+  return { total, skipped: total - todo.length, ran: results.length - (total - todo.length), interrupted: results.length < total, violations, refused: planned.refused };
 }

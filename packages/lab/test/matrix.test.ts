@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defineFeature, type Feature } from '@mmlab/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   FEATURES,
@@ -14,6 +15,7 @@ import {
   parseOptionsGrid,
   parseShard,
   planCells,
+  planMatrix,
   resultLine,
   shardCells,
   sortCells,
@@ -59,6 +61,18 @@ describe('the matrix', () => {
     expect(() => parseShard('4/3')).toThrow(/out of range/);
     expect(() => parseShard('0/3')).toThrow(/out of range/);
     expect(() => parseShard('x')).toThrow(/expected i\/n/);
+  });
+
+  it("leaves out the combinations the features' requires and conflicts refuse, saying why", () => {
+    const feature = (name: string, more: { requires?: string[]; conflicts?: string[] }): Feature =>
+      defineFeature({ name, summary: 'test', thread: { subject: 't', author: 't', date: '2026-01' }, options: {}, ...more, install() {} });
+    const a = feature('a', {});
+    const b = feature('b', { requires: ['a'] });
+    const c = feature('c', { conflicts: ['a'] });
+    const { cells, refused } = planMatrix({ features: [a, b, c], workloads: ['w'] });
+    expect(cells.map((x) => x.features)).toEqual(['baseline', 'a', 'a,b', 'c']);
+    expect(refused.map((r) => r.features)).toEqual(['b', 'a,c', 'b,c', 'a,b,c']);
+    expect(refused[0]?.reason).toMatch(/feature 'b' requires 'a'/);
   });
 
   it('adds option variants from an options grid, validated against the schema', () => {

@@ -146,6 +146,7 @@ export async function matrixCommand(o: MatrixCommandOptions, io: Io, signal?: Ab
     );
     return 1;
   }
+  for (const r of summary.refused) io.stderr(`mmlab: combination ${r.features} not run: ${r.reason}\n`);
   io.stderr(`mmlab: ${summary.ran} cell(s) run, ${summary.skipped} already in ${o.out}\n`);
   const lines = readResults(out, o.out).map((r) => r.line);
   const report = matrixReport(lines, matrixEffects(lines));
