@@ -10,16 +10,14 @@
  *
  * Run `npm run build` first: the script imports the built packages.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mmuGatherInplace } from '@mmlab/mmu-gather-inplace';
 import { runWorkload } from '@mmlab/workloads';
+import { resultsMain } from './results-page.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PAGE = join(ROOT, 'docs', 'mmu-gather-inplace.md');
-const BEGIN = '<!-- results:mmu-gather-inplace:begin -->';
-const END = '<!-- results:mmu-gather-inplace:end -->';
 /** The workload measured: make -j4, 32 compile jobs. */
 const WORKLOAD = 'kbuild:jobs=4:objs=32';
 const CPUS = 4;
@@ -81,30 +79,4 @@ export async function table(): Promise<string> {
   return lines.join('\n');
 }
 
-/** The page with `body` between the markers. */
-export function withTable(page: string, body: string): string {
-  const b = page.indexOf(BEGIN);
-  const e = page.indexOf(END);
-  if (b < 0 || e < b) throw new Error(`${PAGE}: no ${BEGIN} ... ${END} markers`);
-  return `${page.slice(0, b + BEGIN.length)}\n${body}\n${page.slice(e)}`;
-}
-
-async function main(): Promise<void> {
-  const body = await table();
-  if (process.argv.includes('--print')) {
-    process.stdout.write(`${body}\n`);
-    return;
-  }
-  const page = readFileSync(PAGE, 'utf8');
-  const next = withTable(page, body);
-  if (process.argv.includes('--check')) {
-    if (next !== page) {
-      process.stderr.write(`${PAGE} is stale: run npx tsx scripts/results-mmu-gather-inplace.ts\n`);
-      process.exitCode = 1;
-    }
-    return;
-  }
-  writeFileSync(PAGE, next);
-}
-
-await main();
+await resultsMain(PAGE, 'mmu-gather-inplace', fileURLToPath(import.meta.url), table);

@@ -234,7 +234,7 @@ describe('bad usage exits 2 with one line and a usage line', () => {
     [['run', '--workload'], /needs a value/],
     [
       ['run', '--workload', 'nosuch'],
-      /unknown workload 'nosuch' \(known: shm-procs, anon-touch, fork-exit, swap-pressure, dio, hugetlb-shm, threads-fault, kbuild\)/,
+      /unknown workload 'nosuch' \(known: shm-procs, anon-touch, fork-exit, swap-pressure, dio, hugetlb-shm, threads-fault, kbuild, oltp-sga\)/,
     ],
     [['run', '--workload', 'anon-touch:bogus=1'], /unknown parameter 'bogus'/],
     [['run', '--workload', 'anon-touch:size=0'], /'size' must not be zero/],
@@ -277,7 +277,7 @@ describe('mmlab list', () => {
   it('documents the workloads and their parameters', async () => {
     const r = await mmlab(['list', 'workloads']);
     expect(r.code).toBe(0);
-    for (const name of ['shm-procs', 'anon-touch', 'fork-exit', 'swap-pressure', 'dio', 'hugetlb-shm', 'threads-fault', 'kbuild']) {
+    for (const name of ['shm-procs', 'anon-touch', 'fork-exit', 'swap-pressure', 'dio', 'hugetlb-shm', 'threads-fault', 'kbuild', 'oltp-sga']) {
       expect(r.out).toContain(`${name}\n`);
     }
     expect(r.out).toMatch(/procs\s+int\s+default 32/);
@@ -295,6 +295,7 @@ describe('mmlab list', () => {
       'hugetlb-shm',
       'threads-fault',
       'kbuild',
+      'oltp-sga',
     ]);
     expect(r.out).toMatch(/threads-fault\n {2}one process and THREADS-1 clone\(CLONE_VM\) threads/);
     expect(r.out).toMatch(/threads\s+int\s+default 4/);
@@ -356,8 +357,9 @@ describe('mmlab list', () => {
     const features = await mmlab(['list', 'features']);
     expect(features.code).toBe(0);
     expect(features.out).toMatch(/^mmu-gather-inplace\b/m);
+    expect(features.out).toMatch(/^shared-pagetables\b/m);
     const listed = JSON.parse((await mmlab(['list', 'features', '--json'])).out) as { name: string }[];
-    expect(listed.map((f) => f.name)).toEqual(['hugetlb-pagetable-ops', 'mmu-gather-inplace']);
+    expect(listed.map((f) => f.name)).toEqual(['hugetlb-pagetable-ops', 'mmu-gather-inplace', 'shared-pagetables']);
   });
 });
 

@@ -17,6 +17,7 @@ const WORKLOADS: readonly (readonly string[])[] = [
   ['--workload', 'hugetlb-shm:procs=2:size=64m', '--hugepages', '64'],
   ['--workload', 'kbuild:jobs=2:objs=4'],
   ['--workload', 'fork-exit:procs=3:size=2m', '--preempt'],
+  ['--workload', 'shm-procs:procs=4:size=8m', '--mode', 'timed', '--cpus', '4'],
 ];
 
 async function run(args: readonly string[], features: readonly string[]): Promise<Report> {

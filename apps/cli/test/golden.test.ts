@@ -216,6 +216,13 @@ const PLANS: readonly Plan[] = [
     mem: '16m',
   },
   {
+    name: 'oltp-sga',
+    spec: 'oltp-sga:procs=3:sga=4m:window=16k',
+    // explore mode checks once per page touched: a smaller segment and window
+    exploreSpec: 'oltp-sga:procs=2:sga=2m:window=8k',
+    mem: '16m',
+  },
+  {
     name: 'threads-fault',
     spec: 'threads-fault:threads=4:size=2m',
     // explore mode checks once per page touched: half the pages

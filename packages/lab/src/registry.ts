@@ -8,9 +8,10 @@
 import type { Feature } from '@mmlab/core';
 import { hugetlbPagetableOpsFeature } from '@mmlab/hugetlb-pagetable-ops';
 import { mmuGatherInplace } from '@mmlab/mmu-gather-inplace';
+import { sharedPagetables } from '@mmlab/shared-pagetables';
 
 /** Every registered feature, in canonical order. */
-export const FEATURES: readonly Feature[] = [hugetlbPagetableOpsFeature, mmuGatherInplace];
+export const FEATURES: readonly Feature[] = [hugetlbPagetableOpsFeature, mmuGatherInplace, sharedPagetables];
 
 /**
  * The registered feature called `name`.

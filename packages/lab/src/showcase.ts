@@ -33,4 +33,10 @@ export const SHOWCASE: readonly Showcase[] = [
     settings: { mode: 'timed', cpus: 4 },
     why: 'mmu-gather-inplace on make -j4 (timed, 4 CPUs): one TLB flush per gather instead of one per full per-CPU vector, and shorter non-preemptible stretches',
   },
+  {
+    feature: 'shared-pagetables',
+    workload: 'shm-procs:procs=32:size=256m',
+    settings: {},
+    why: 'shared-pagetables on 32 processes mapping one 256 MiB tmpfs file: the file\'s PTE pages are built once and shared, not once per process',
+  },
 ];

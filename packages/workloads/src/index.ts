@@ -1,4 +1,4 @@
-export { anonTouch, dio, forkExit, hugetlbShm, kbuild, shmProcs, swapPressure, threadsFault, THREADS_FAULT_CHUNK } from './builtin/index.js';
+export { anonTouch, dio, forkExit, hugetlbShm, kbuild, oltpSga, shmProcs, swapPressure, threadsFault, THREADS_FAULT_CHUNK } from './builtin/index.js';
 export { SGA_ADDR } from './builtin/hugetlb-shm.js';
 export { expectNoSignal, expectOk, expectOkOrOom, expectTask, signalName } from './checks.js';
 export { CaptureLineError, SpecError, WorkloadError, WorkloadStopped } from './errors.js';

@@ -3,10 +3,10 @@
  * @module
  */
 
-import { anonTouch, dio, forkExit, hugetlbShm, kbuild, shmProcs, swapPressure, threadsFault } from './builtin/index.js';
+import { anonTouch, dio, forkExit, hugetlbShm, kbuild, oltpSga, shmProcs, swapPressure, threadsFault } from './builtin/index.js';
 import type { Workload } from './workload.js';
 
-const BUILTIN: readonly Workload[] = [shmProcs, anonTouch, forkExit, swapPressure, dio, hugetlbShm, threadsFault, kbuild];
+const BUILTIN: readonly Workload[] = [shmProcs, anonTouch, forkExit, swapPressure, dio, hugetlbShm, threadsFault, kbuild, oltpSga];
 
 /** Every built-in workload, in the order `mmlab list workloads` shows them. */
 export function listWorkloads(): readonly Workload[] {

@@ -42,6 +42,27 @@ describe('shm-procs', () => {
   });
 });
 
+describe('oltp-sga', () => {
+  it('attaches the segment 1 GiB-aligned in every process; page tables grow with the processes', async () => {
+    const two = await runWorkload({ workload: 'oltp-sga:procs=2:sga=8m:window=16k', check: true });
+    const four = await runWorkload({ workload: 'oltp-sga:procs=4:sga=8m:window=16k', check: true });
+    expect(two.invariants?.violations).toEqual([]);
+    expect(four.invariants?.violations).toEqual([]);
+    // 8m at 512 GiB: 4 PTE tables per process
+    expect(two.metrics.vmstat.nr_page_table_pages).toBe(2 * 4);
+    expect(four.metrics.vmstat.nr_page_table_pages).toBe(4 * 4);
+    // the startup writes every page; then each other process faults 4 pages in each 2 MiB
+    expect(four.metrics.vmstat.pgfault).toBe((8 * MiB) / PAGE_SIZE + 3 * 4 * 4);
+    expect(perProc(four, 'RssFile_kB')).toEqual([8 * 1024, 4 * 16, 4 * 16, 4 * 16]);
+  });
+
+  it('reads at seeded offsets: one seed, one report', async () => {
+    const a = await runWorkload({ workload: 'oltp-sga:procs=3:sga=8m', seed: 7 });
+    const b = await runWorkload({ workload: 'oltp-sga:procs=3:sga=8m', seed: 7 });
+    expect(JSON.stringify(a.metrics)).toBe(JSON.stringify(b.metrics));
+  });
+});
+
 describe('anon-touch', () => {
   it('takes one anonymous fault per page', async () => {
     const size = 3 * MiB;

@@ -14,7 +14,12 @@
  *   ({@link addRss});
  * - the sharers of a table are listed ({@link tableSharers}) for RSS and
  *   for features that must reach every sharing mm (a secondary MMU, a TLB
- *   flush).
+ *   flush);
+ * - below a shared PMD table, each PTE table is private to that PMD table
+ *   (refcount 1) but reached by every mm sharing it: it is listed with the
+ *   PMD table's sharers while the PMD table is shared (at
+ *   {@link pgtableShare}, and by {@link pgtableShareBelow} for a PTE table
+ *   installed later), so that {@link addRss} counts its changes in each.
  *
  * A feature shares through the table seams (`pgtableAlloc` returns a
  * sibling's table after {@link pgtableShare}; `pgtableFree` and
@@ -62,10 +67,11 @@ export function tableShared(k: Kernel, pfn: number): boolean {
 /**
  * `add_mm_counter()` for PTEs of table `pte` changed on behalf of `mm`:
  * `anon` and `file` pages more (or fewer) mapped. A shared table's change
- * counts in every mm sharing it; a private table's in `mm` alone.
+ * (or that of a PTE table below a shared PMD table) counts in every mm
+ * sharing it; a private table's in `mm` alone.
  */
 export function addRss(k: Kernel, mm: MmStruct, pte: number, anon: number, file: number): void {
-  if (k.pages.count[pte] === 1) {
+  if (k.sharedTables.size === 0) {
     mm.anonRss += anon;
     mm.fileRss += file;
     return;
@@ -119,15 +125,20 @@ export function tableRss(k: Kernel, level: Level, pfn: number): TableRss {
   return out;
 }
 
-/** The PTE tables below PMD table `pmd` (0 for any other level). */
-function tablesBelow(k: Kernel, level: Level, pfn: number): number {
+/**
+ * The PTE tables below PMD table `pfn` (none for any other level), each
+ * passed to `fn` when given; returns how many.
+ */
+function tablesBelow(k: Kernel, level: Level, pfn: number, fn?: (pte: number) => void): number {
   if (level !== LEVEL_PMD) return 0;
   const a = k.tables.arr(pfn);
   const b0 = k.tables.base(pfn);
   let n = 0;
   for (let i = 0; i < 512; i++) {
     const f = a[b0 + 2 * i]!;
-    if (f !== 0 && (f & _PAGE_PSE) === 0) n++;
+    if (f === 0 || (f & _PAGE_PSE) !== 0) continue;
+    n++;
+    fn?.(a[b0 + 2 * i + 1]!);
   }
   return n;
 }
@@ -151,7 +162,8 @@ export function pgtableShare(k: Kernel, owner: MmStruct, mm: MmStruct, level: Le
   sharers.push(mm);
   getPage(k, pfn);
   accountTableMm(mm, level, 1);
-  const below = tablesBelow(k, level, pfn);
+  const list = sharers;
+  const below = tablesBelow(k, level, pfn, (pte) => k.sharedTables.set(pte, list));
   if (below > 0) accountTableMm(mm, LEVEL_PTE, below);
   const rss = tableRss(k, level, pfn);
   mm.anonRss += rss.anon;
@@ -173,7 +185,10 @@ export function pgtableUnshare(k: Kernel, mm: MmStruct, level: Level, pfn: numbe
   if (sharers !== undefined) {
     const i = sharers.lastIndexOf(mm);
     if (i >= 0) sharers.splice(i, 1);
-    if (sharers.length <= 1) k.sharedTables.delete(pfn);
+    if (sharers.length <= 1) {
+      k.sharedTables.delete(pfn);
+      tablesBelow(k, level, pfn, (pte) => k.sharedTables.delete(pte));
+    }
   }
   const rss = tableRss(k, level, pfn);
   mm.anonRss -= rss.anon;
@@ -185,4 +200,24 @@ export function pgtableUnshare(k: Kernel, mm: MmStruct, level: Level, pfn: numbe
   putPage(k, pfn);
   k.vm.mmlab_pgtable_unshare++;
   return true;
+}
+
+/**
+ * Record that PTE table `pte`, just installed below PMD table `pmd`, is
+ * reached by every mm sharing `pmd` (nothing when `pmd` is not shared), so
+ * that {@link addRss} counts its changes in each of them. The caller
+ * accounts the table in each sharer's `nr_ptes`. A table installed below a
+ * shared PMD table is listed until the PMD table stops being shared.
+ */
+export function pgtableShareBelow(k: Kernel, pmd: number, pte: number): void {
+  const sharers = k.sharedTables.get(pmd);
+  if (sharers !== undefined) k.sharedTables.set(pte, sharers);
+}
+
+/**
+ * Forget PTE table `pte` as listed by {@link pgtableShareBelow} (a table
+ * that lost the populate race and is discarded).
+ */
+export function pgtableUnshareBelow(k: Kernel, pte: number): void {
+  if (k.pages.count[pte] === 1) k.sharedTables.delete(pte);
 }

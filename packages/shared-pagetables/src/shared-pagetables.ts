@@ -1,0 +1,236 @@
+/**
+ * The feature `shared-pagetables`: Dave McCracken's shared page tables
+ * (January 2006, Hugh Dickins reviewing) through the core's seams.
+ *
+ * - `specialVmaOps`: a shareable VMA gets this feature's page-table
+ *   operations (the generic paths, except where a shared table must not
+ *   change for one mm), unless another table of operations (hugetlb's)
+ *   claims the VMA first.
+ * - `pgtableAlloc`: a fault in a shareable VMA takes a sibling's table
+ *   (found through `i_mmap`) instead of a new one; with PMD sharing, a PTE
+ *   table below a shared PMD table is installed under that table's lock and
+ *   accounted in every sharer.
+ * - `pgtableDiscard`: a share that lost the populate race is given back.
+ * - `pgtableFree`: freeing a shared table drops this mm's share.
+ * - `copyPageRange`: fork shares the parent's tables.
+ * - `vmaChange`: unshare before mprotect, mremap, remap_file_pages, a
+ *   split through a table, or a first anonymous page.
+ * - `flushTlb`: a flush of a range a shared table maps reaches every
+ *   sharer, at its own address (so `try_to_unmap`, truncation and
+ *   `page_referenced` flush every mm that sees the entry).
+ * @module
+ */
+import {
+  alignDown,
+  defineFeature,
+  genericVmaOps,
+  type KGen,
+  LEVEL_PMD,
+  LEVEL_PTE,
+  type MmStruct,
+  movePageTables,
+  PAGE_SIZE,
+  pgtableUnshare,
+  type SpecialVmaOps,
+  VM_WRITE,
+} from '@mmlab/core';
+import { checkShares } from './check.js';
+import { installBelow, installedBelow, shareAtFault, shareAtFork } from './share.js';
+import { shareableKind } from './shareable.js';
+import { forEachSharedIn, NAME, newState, removeBase, sharedIn, type ShareCounters, type ShareLevel, type ShareState } from './state.js';
+import { dropShare, dropShareAt, privatizeRange, unshareForChange } from './unshare.js';
+
+/**
+ * Run `fault` with `mm`'s fault at `address` recorded, so that the
+ * `pgtableAlloc` below it may share a table for that range.
+ */
+function* recordingFault<T>(st: ShareState, mm: MmStruct, address: number, fault: KGen<T>): KGen<T> {
+  const base = alignDown(address, st.span);
+  let list = st.faulting.get(mm);
+  if (list === undefined) {
+    list = [];
+    st.faulting.set(mm, list);
+  }
+  list.push(base);
+  try {
+    return yield* fault;
+  } finally {
+    list.splice(list.lastIndexOf(base), 1);
+    if (list.length === 0 && st.faulting.get(mm) === list) st.faulting.delete(mm);
+  }
+}
+
+/**
+ * The page-table operations of a shareable VMA: the generic paths, except
+ * where a shared table must not be changed for one mm.
+ */
+function shareOps(st: ShareState): SpecialVmaOps {
+  return {
+    name: NAME,
+    *fault(k, mm, vma, address, write) {
+      // a forced write (ptrace) to a read-only mapping COWs an anonymous page into it (Linus'
+      // strange ptrace case): go private before do_wp_page holds a table, and share nothing
+      if (write && (vma.vmFlags & VM_WRITE) === 0) {
+        yield* privatizeRange(st, mm, vma.vmStart, vma.vmEnd);
+        return yield* genericVmaOps.fault(k, mm, vma, address, write);
+      }
+      return yield* recordingFault(st, mm, address, genericVmaOps.fault(k, mm, vma, address, write));
+    },
+    copyPageRange: (_k, dst, src, vma) => shareAtFork(st, dst, src, vma),
+    *unmapPageRange(k, tlb, vma, start, end, details) {
+      // truncation and invalidation (details) clear the entries for every sharer
+      const shared = details === null ? sharedIn(st, vma.mm, start, end) : [];
+      let at = start;
+      for (const [table, base] of shared) {
+        if (at < base) yield* genericVmaOps.unmapPageRange(k, tlb, vma, at, base, details);
+        yield* dropShareAt(st, vma.mm, base, table);
+        st.c.unshare_zap++;
+        at = Math.min(base + st.span, end);
+      }
+      if (at < end) yield* genericVmaOps.unmapPageRange(k, tlb, vma, at, end, details);
+    },
+    *changeProtection(k, vma, start, end, newprot) {
+      // (the vmaChange hook unshared the range already)
+      yield* privatizeRange(st, vma.mm, start, end);
+      yield* genericVmaOps.changeProtection(k, vma, start, end, newprot);
+    },
+    followPage: (k, mm, vma, addr, write, pin) => genericVmaOps.followPage(k, mm, vma, addr, write, pin),
+    freePgtableRange: (k, tlb, mm, addr, end, floor, ceiling) => genericVmaOps.freePgtableRange(k, tlb, mm, addr, end, floor, ceiling),
+    *movePageTables(k, vma, oldAddr, newAddr, len) {
+      yield* privatizeRange(st, vma.mm, oldAddr, oldAddr + len);
+      return yield* movePageTables(k, vma, oldAddr, newAddr, len);
+    },
+  };
+}
+
+/** Dave McCracken's shared page tables as a feature. */
+export const sharedPagetables = defineFeature({
+  name: NAME,
+  summary: 'shared page tables: processes mapping the same file region share PTE (or PMD) tables, at fault time and at fork',
+  thread: { subject: '[PATCH/RFC] Shared page tables', author: 'Dave McCracken', date: '2006-01' },
+  options: {
+    level: {
+      type: 'enum',
+      default: 'pte',
+      values: ['pte', 'pmd'],
+      doc: 'share PTE tables (2 MiB each, the series default) or PMD tables (1 GiB each; what ppc64 segments need)',
+    },
+    flushSharers: {
+      type: 'boolean',
+      default: true,
+      doc: 'send a TLB flush of a shared table range to every mm sharing it (off: the try_to_unmap hazard Hugh Dickins raised, for tests)',
+    },
+    unshareFlush: {
+      type: 'boolean',
+      default: true,
+      doc: "the unsharing mm flushes its TLB before it drops the lock, Hugh Dickins' rule (off: the hazard, for tests)",
+    },
+  },
+  install(k, opts) {
+    const c: ShareCounters = k.defineCounters(NAME, {
+      share_fault: 'tables shared by a fault (a sibling found through i_mmap)',
+      share_fork: 'tables shared at fork',
+      share_lost_race: "a fault's share that lost the populate race and was given back",
+      unshare_zap: 'shares dropped by a zap (munmap, exit, MADV_DONTNEED) or by an unshare without a copy',
+      unshare_free: 'shares dropped where free_pgtables would free the table',
+      unshare_copy: 'private copies of a shared PTE table made before a change for one mm',
+      unshare_copy_ptes: 'PTEs copied into private copies',
+      flush_sharers: 'TLB flushes sent to another mm sharing the flushed table',
+      pte_below_shared: 'PTE tables installed below a shared PMD table, accounted in every sharer (level=pmd)',
+    });
+    const st = newState(k, opts.level as ShareLevel, c, opts.flushSharers, opts.unshareFlush);
+    k.defineGauge(NAME, 'shared_tables', 'tables reached by more than one mm through this feature, at snapshot', () => st.bases.size);
+    k.defineGauge(NAME, 'table_refs', 'upper entries pointing at those tables (their share counts summed)', () => {
+      let n = 0;
+      for (const m of st.bases.values()) n += m.size;
+      return n;
+    });
+    const ops = shareOps(st);
+
+    k.seamTable.wrap(NAME, 'pgtableAlloc', (prev) => {
+      st.allocPrev = prev;
+      return function* (kk, mm, level, addr) {
+        const faulting = st.faulting.get(mm)?.includes(alignDown(addr, st.span)) === true;
+        if (level === st.level && faulting) {
+          const shared = yield* shareAtFault(st, mm, addr);
+          if (shared !== 0) return shared;
+        }
+        const fresh = yield* prev(kk, mm, level, addr);
+        if (fresh !== 0 && faulting && level === LEVEL_PTE && st.level === LEVEL_PMD) yield* installBelow(st, mm, addr, fresh);
+        return fresh;
+      };
+    });
+
+    k.seamTable.wrap(NAME, 'pgtableDiscard', (prev) => {
+      st.discardPrev = prev;
+      return (kk, mm, level, pfn) => {
+        if (level === st.level && st.bases.get(pfn)?.has(mm) === true) {
+          // a fault's share that lost the populate race
+          removeBase(st, pfn, mm);
+          pgtableUnshare(kk, mm, level, pfn);
+          c.share_lost_race++;
+          return;
+        }
+        // a PTE table installed below a PMD table by installBelow: the core's populate found it in place
+        if (level === LEVEL_PTE && installedBelow(st, pfn)) return;
+        prev(kk, mm, level, pfn);
+      };
+    });
+
+    k.seamTable.wrap(NAME, 'pgtableFree', (prev) =>
+      function* (kk, tlb, mm, level, parent, idx) {
+        if (level === st.level) {
+          const a = kk.tables.arr(parent);
+          const b = kk.tables.base(parent) + idx * 2;
+          const table = a[b + 1]!;
+          if (a[b] !== 0 && st.bases.get(table)?.has(mm) === true) {
+            // still shared: drop this mm's share, the table stays for the others
+            yield* dropShare(st, mm, parent, idx, table);
+            c.unshare_free++;
+            return;
+          }
+        }
+        yield* prev(kk, tlb, mm, level, parent, idx);
+      },
+    );
+
+    k.seamTable.wrap(NAME, 'copyPageRange', (prev) =>
+      function* (kk, dst, src, vma) {
+        if (kk.seams.specialVmaOps(vma) === ops) return yield* shareAtFork(st, dst, src, vma);
+        return yield* prev(kk, dst, src, vma);
+      },
+    );
+
+    k.seamTable.wrap(NAME, 'specialVmaOps', (prev) => (vma) => {
+      const special = prev(vma);
+      if (special !== null) return special;
+      return shareableKind(k, vma) ? ops : null;
+    });
+
+    k.seamTable.wrap(NAME, 'vmaChange', (prev) =>
+      function* (kk, vma, start, end, reason) {
+        if (st.bases.size > 0) yield* unshareForChange(st, vma, start, end, reason);
+        yield* prev(kk, vma, start, end, reason);
+      },
+    );
+
+    k.seamTable.wrap(NAME, 'flushTlb', (prev) => (kk, kind, mm, start, end, reason) => {
+      let wait = prev(kk, kind, mm, start, end, reason);
+      if (!st.flushSharers) return wait;
+      const lo = kind === 'mm' ? 0 : start;
+      const hi = kind === 'mm' ? Number.MAX_SAFE_INTEGER : kind === 'page' ? start + PAGE_SIZE : end;
+      forEachSharedIn(st, mm, lo, hi, (table, base) => {
+        const s = Math.max(lo, base) - base;
+        const e = Math.min(hi, base + st.span) - base;
+        for (const [other, obase] of st.bases.get(table) ?? []) {
+          if (other === mm) continue;
+          if (prev(kk, kind === 'page' ? 'page' : 'range', other, obase + s, obase + e, reason)) wait = true;
+          c.flush_sharers++;
+        }
+      });
+      return wait;
+    });
+
+    k.addInvariantCheck(NAME, 'tables', () => checkShares(st));
+  },
+});
