@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { SHOWCASE } from '@mmlab/lab';
 import { mmlab } from './helpers.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -31,7 +32,7 @@ describe('mmlab ab', () => {
     expect(md.out).toMatch(/^\*\*mmu-gather-inplace\*\* \(B\) against \*\*baseline\*\* \(A\)/);
     expect(readFileSync(chart, 'utf8')).toMatch(/^<svg /);
     const csv = await mmlab(['ab', '--workload', W, '--a', 'all', '--b', 'baseline', '--reps', '1', ...SMALL, '--csv']);
-    expect(csv.out.split('\n')[1]).toMatch(/^fork-exit:procs=2:size=1m,"hugetlb-pagetable-ops,mmu-gather-inplace",baseline,/);
+    expect(csv.out.split('\n')[1]).toMatch(/^fork-exit:procs=2:size=1m,"hugetlb-pagetable-ops,mmu-gather-inplace[a-z,-]*",baseline,/);
   });
 
   it.each([
@@ -58,6 +59,7 @@ describe('mmlab ab', () => {
     expect(r.out).toMatch(/^== hugetlb-pagetable-ops on/);
     expect(r.out).toMatch(/\n== mmu-gather-inplace on make -j4/);
     expect(r.out).toMatch(/sim\.tlb_flush_ns .* exact/);
+    expect(r.out.match(/^== /gm)).toHaveLength(SHOWCASE.length);
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const sample = /<!-- sample:npm-start:begin -->\n```\n([\s\S]*?)```\n<!-- sample:npm-start:end -->/.exec(readme)?.[1];
     // regenerate with: node apps/cli/dist/main.js ab --each (after npm run build), pasted between the markers

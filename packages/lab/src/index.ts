@@ -30,7 +30,16 @@ export {
 export { flattenMetrics, type Metrics } from './metrics.js';
 export { DEFAULT_CONFIDENCE, METHOD, estimate, pairedDifference, summarize, type Estimate, type Summary } from './stats.js';
 export { runOnce, seedsOf, type RunOutcome, type RunSettings } from './run.js';
-export { AbInterrupted, compareRuns, runAb, type AbOptions, type AbResult, type AbRow, type AbViolations } from './ab.js';
+export {
+  AbInterrupted,
+  compareRuns,
+  runAb,
+  type AbOptions,
+  type AbResult,
+  type AbRow,
+  type AbRunner,
+  type AbViolations,
+} from './ab.js';
 export {
   RESULTS_FORMAT,
   RESULTS_VERSION,

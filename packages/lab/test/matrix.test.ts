@@ -117,7 +117,7 @@ describe('the matrix', () => {
     const lines = readResults(out).map((r) => r.line);
     expect(lines.map((l) => l.features)).toContain('hugetlb-pagetable-ops,mmu-gather-inplace:resched=never');
     const [w] = matrixEffects(lines);
-    expect(w).toMatchObject({ note: null, factors: FEATURES.map((f) => f.name) });
+    expect(w).toMatchObject({ note: null, factors: PLAN.features.map((f) => f.name) });
     expect(formatMatrixText(matrixReport(lines, matrixEffects(lines)))).toMatch(/2 set\(s\) with option variants/);
   });
 
