@@ -64,7 +64,7 @@ describe('mmlab ab', () => {
     const sample = /<!-- sample:npm-start:begin -->\n```\n([\s\S]*?)```\n<!-- sample:npm-start:end -->/.exec(readme)?.[1];
     // regenerate with: node apps/cli/dist/main.js ab --each (after npm run build), pasted between the markers
     expect(sample).toBe(r.out);
-  });
+  }, 600_000);
 });
 
 describe('mmlab matrix, merge and chart', () => {
@@ -109,7 +109,7 @@ describe('mmlab matrix, merge and chart', () => {
     expect(svg.out).toMatch(/^<svg /);
     const bars = await mmlab(['chart', full, '--metric', 'sim.ns']);
     expect(bars.out).toContain('hugetlb-pagetable-ops,mmu-gather-inplace');
-  });
+  }, 600_000);
 
   it('refuses a results file with a bad line, naming it, and never rewrites it', async () => {
     const file = join(dir, 'bad.jsonl');

@@ -106,7 +106,7 @@ describe('the matrix', () => {
     const hugetlb = effects.find((e) => e.workload.startsWith('hugetlb-shm'))!;
     const checks = hugetlb.effects.find((e) => e.metric === 'vmstat.pgfault' && e.kind === 'main');
     expect(checks?.effect.exact).toBe(true);
-  });
+  }, 600_000);
 
   it('runs option variants from a grid next to the default cells; effects use the defaults', async () => {
     const out = file();
