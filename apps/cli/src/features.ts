@@ -18,6 +18,7 @@ import {
   WorkloadStopped,
   isModuleSpec,
   parseSpec,
+  unknownNameMessage,
   withLocation,
   type ReportedFeature,
 } from '@mmlab/workloads';
@@ -90,8 +91,7 @@ function source(module: string | undefined): string {
 function registered(name: string, usage: string): Feature {
   const feature = findFeature(name);
   if (feature === undefined) {
-    const known = FEATURES.map((f) => f.name).join(', ');
-    throw new UsageError(`unknown feature '${name}' (known: ${known === '' ? 'none' : known})`, usage);
+    throw new UsageError(unknownNameMessage('feature', name, FEATURES.map((f) => f.name)), usage);
   }
   return feature;
 }

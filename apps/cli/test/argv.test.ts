@@ -28,7 +28,7 @@ describe('option parsing (commander)', () => {
     [['--jsno'], /^mmlab: unknown option '--jsno' \(did you mean --json\?\)$/m],
     [['--chek'], /unknown option '--chek' \(did you mean --check\?\)/],
     [['--seed'], /^mmlab: option '--seed' needs a value \(N\)$/m],
-    [['--seed', '--json'], /^mmlab: option '--seed' needs a value \(N\)$/m],
+    [['--seed', '--check'], /^mmlab: option '--seed' needs a value \(N\)$/m],
     [['--json=1'], /unknown option '--json=1'/],
     [['--seed', '1', '--seed', '2'], /option '--seed' given twice/],
     [['extra'], /unexpected argument 'extra'/],
@@ -93,5 +93,22 @@ describe('formatTable', () => {
     expect(formatNumber(16777216)).toBe('16,777,216');
     expect(formatNumber(-1234.5)).toBe('-1,234.500');
     expect(formatNumber(12)).toBe('12');
+  });
+});
+
+describe('unknown names: one line naming the token, a suggestion when one is close, exit 2', () => {
+  it.each([
+    [['run', '--workload', 'anon-tuoch'], /^mmlab: unknown workload 'anon-tuoch' \(did you mean anon-touch\? known: /],
+    [['run', '--workload', 'shm-procs:proc=2'], /^mmlab: shm-procs: unknown parameter 'proc' \(did you mean procs\? known: procs, size\)$/m],
+    [['run', '--workload', 'anon-touch', '--features', 'mmu-gather-inplac'], /^mmlab: unknown feature 'mmu-gather-inplac' \(did you mean mmu-gather-inplace\? known: /],
+    [['run', '--workload', 'anon-touch', '--machine', 'x86_64'], /^mmlab: unknown machine 'x86_64' \(did you mean x86-64\? known: /],
+    [['explore', '--scenario', 'fault-rcae', '--seeds', '1'], /^mmlab: unknown scenario 'fault-rcae' \(did you mean fault-race\? known: /],
+    [['list', 'workload'], /^mmlab: unknown list 'workload' \(did you mean workloads\? known: workloads, scenarios, machines, features\)$/m],
+  ])('mmlab %j', async (args, message) => {
+    const r = await mmlab(args);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(message);
+    expect(r.err.trimEnd().split('\n')).toHaveLength(2);
   });
 });

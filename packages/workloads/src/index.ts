@@ -38,8 +38,9 @@ export {
   type RunOptions,
   type TracedRun,
 } from './run.js';
-export { describeImportError, frameIn, syntaxErrorAt, withLocation } from './module-location.js';
+export { describeImportError, frameIn, syntaxErrorAt, withLocation, type SyntaxErrorAt } from './module-location.js';
 export { formatSize, parseSize } from './size.js';
+export { closestNames, unknownNameMessage } from './suggest.js';
 export { parseSpec, type ParsedSpec } from './spec.js';
 export {
   isModuleSpec,

@@ -40,6 +40,14 @@ export function frameIn(err: unknown, file: string): string | undefined {
   return undefined;
 }
 
+/** Where a file's first syntax error is, and what the parser says of it. */
+export interface SyntaxErrorAt {
+  /** `line:column` (or `line` when the column is not known), from 1. */
+  readonly at: string;
+  /** The parser's message (`Unexpected token ')'`). */
+  readonly message: string;
+}
+
 /**
  * The line and column of the first syntax error of a JavaScript file, as
  * `node --check` finds it (an ES module's syntax error, thrown by
@@ -48,7 +56,7 @@ export function frameIn(err: unknown, file: string): string | undefined {
  * @returns `line:column` and the parser's message, or undefined when the
  *   file parses or cannot be checked
  */
-export function syntaxErrorAt(file: string): { readonly at: string; readonly message: string } | undefined {
+export function syntaxErrorAt(file: string): SyntaxErrorAt | undefined {
   const r = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 20_000 });
   if (r.status === 0 || typeof r.stderr !== 'string') return undefined;
   const lines = r.stderr.split('\n');

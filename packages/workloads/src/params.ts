@@ -7,6 +7,7 @@
 import { PAGE_SIZE } from '@mmlab/core';
 import { SpecError } from './errors.js';
 import { formatSize, parseSize } from './size.js';
+import { unknownNameMessage } from './suggest.js';
 
 /** How a parameter's value is written and checked. */
 export type ParamKind = 'int' | 'size';
@@ -111,8 +112,7 @@ export function resolveParams<K extends string>(
   const keys = Object.keys(specs) as K[];
   for (const key of args.keys()) {
     if (!(keys as string[]).includes(key)) {
-      const known = keys.length > 0 ? keys.join(', ') : 'none';
-      throw new SpecError(`${owner}: unknown parameter '${key}' (known: ${known})`);
+      throw new SpecError(`${owner}: ${unknownNameMessage('parameter', key, keys)}`);
     }
   }
   const out = {} as Record<K, number>;

@@ -10,6 +10,7 @@ import { withLocation } from './module-location.js';
 import { formatParamValue, resolveParams } from './params.js';
 import { getWorkload, listWorkloads } from './registry.js';
 import { parseSpec } from './spec.js';
+import { unknownNameMessage } from './suggest.js';
 import { isModuleSpec, loadUserWorkload } from './user.js';
 import type { RequirementContext, ResolvedWorkload, Workload } from './workload.js';
 
@@ -69,10 +70,7 @@ export async function resolveWorkload(text: string, cwd = process.cwd()): Promis
   }
   const workload = getWorkload(parsed.name);
   if (workload === undefined) {
-    const known = listWorkloads()
-      .map((w) => w.name)
-      .join(', ');
-    throw new SpecError(`unknown workload '${parsed.name}' (known: ${known})`);
+    throw new SpecError(unknownNameMessage('workload', parsed.name, listWorkloads().map((w) => w.name)));
   }
   return bindWorkload(workload, parsed.args);
 }

@@ -4,7 +4,7 @@
  */
 
 import { getMachine, listMachines } from '@mmlab/core';
-import { MAX_EXPLORE_SEEDS, exploreScenario, resolveScenario } from '@mmlab/workloads';
+import { MAX_EXPLORE_SEEDS, exploreScenario, resolveScenario, unknownNameMessage } from '@mmlab/workloads';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { resolveFeatureList, withModules } from '../features.js';
@@ -92,7 +92,7 @@ export async function exploreCommand(options: ExploreOptions, io: Io): Promise<n
   const cpus = parseCpus(options.cpus, EXPLORE_USAGE);
   const machine = options.machine;
   if (machine !== undefined && getMachine(machine) === undefined) {
-    throw new UsageError(`unknown machine '${machine}' (known: ${listMachines().join(', ')})`, EXPLORE_USAGE);
+    throw new UsageError(unknownNameMessage('machine', machine, listMachines()), EXPLORE_USAGE);
   }
   const target = reportTarget(options.out, options.force === true, io.cwd, EXPLORE_USAGE);
   const featureSpecs = options.features ?? [];

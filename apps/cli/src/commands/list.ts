@@ -4,7 +4,7 @@
  */
 
 import { allMachines, type MachineProfile } from '@mmlab/core';
-import { formatParamValue, formatSize, listScenarios, listWorkloads } from '@mmlab/workloads';
+import { formatParamValue, formatSize, listScenarios, listWorkloads, unknownNameMessage } from '@mmlab/workloads';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { listFeatures } from '../features.js';
@@ -60,7 +60,7 @@ export function listCommand(args: readonly string[], json: boolean, io: Io): num
       io.stdout(json ? toJson(featuresData()) : featuresText());
       return 0;
     default:
-      throw new UsageError(`unknown list '${topic}' (known: ${TOPICS.join(', ')})`, LIST_USAGE);
+      throw new UsageError(unknownNameMessage('list', topic, TOPICS), LIST_USAGE);
   }
 }
 

@@ -10,6 +10,7 @@ import {
   parseSize,
   resolveWorkload,
   runWorkloadTraced,
+  unknownNameMessage,
   type RunMode,
 } from '@mmlab/workloads';
 import type { Command } from 'commander';
@@ -108,7 +109,7 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
   const seed = parseSeed(options.seed, RUN_USAGE) ?? 1;
   const machine = options.machine ?? 'x86-64';
   if (getMachine(machine) === undefined) {
-    throw new UsageError(`unknown machine '${machine}' (known: ${listMachines().join(', ')})`, RUN_USAGE);
+    throw new UsageError(unknownNameMessage('machine', machine, listMachines()), RUN_USAGE);
   }
   const placement = parsePlacement(options.placement);
   const memBytes = parseSizeOption('mem', options.mem);

@@ -4,6 +4,7 @@
  */
 
 import { SpecError } from '../errors.js';
+import { unknownNameMessage } from '../suggest.js';
 import type { Scenario } from './scenario.js';
 import { SCENARIOS } from './scenarios.js';
 
@@ -30,7 +31,7 @@ export function getScenario(name: string): Scenario | undefined {
 export function resolveScenario(name: string): Scenario {
   const s = getScenario(name);
   if (s === undefined) {
-    throw new SpecError(`unknown scenario '${name}' (known: ${SCENARIOS.map((x) => x.name).join(', ')})`);
+    throw new SpecError(unknownNameMessage('scenario', name, SCENARIOS.map((x) => x.name)));
   }
   return s;
 }
