@@ -6,6 +6,7 @@
  */
 
 import type { Feature } from '@mmlab/core';
+import { unknownNameMessage } from '@mmlab/workloads';
 import { FeatureSetError, formatFeatureSet, makeFeatureSet, type OptionValue } from './notation.js';
 import { FEATURES } from './registry.js';
 import type { Cell } from './results.js';
@@ -70,7 +71,7 @@ export function parseOptionsGrid(text: string, registry: readonly Feature[] = FE
     const [name = '', ...pairs] = item.split(':');
     const feature = registry.find((f) => f.name === name);
     if (feature === undefined) {
-      throw new FeatureSetError(`options grid: unknown feature '${name}' (known: ${registry.map((f) => f.name).join(', ')})`, item);
+      throw new FeatureSetError(`options grid: ${unknownNameMessage('feature', name, registry.map((f) => f.name))}`, item);
     }
     if (grid.has(name)) throw new FeatureSetError(`options grid: feature '${name}' given twice`, item);
     if (pairs.length === 0) throw new FeatureSetError(`options grid: '${item}' lists no option (key=v1|v2)`, item);
