@@ -234,7 +234,7 @@ describe('bad usage exits 2 with one line and a usage line', () => {
     [['run', '--workload'], /needs a value/],
     [
       ['run', '--workload', 'nosuch'],
-      /unknown workload 'nosuch' \(known: shm-procs, anon-touch, fork-exit, swap-pressure, dio, hugetlb-shm, threads-fault, kbuild, oltp-sga\)/,
+      /unknown workload 'nosuch' \(known: shm-procs, anon-touch, fork-exit, swap-pressure, dio, hugetlb-shm, threads-fault, kbuild, oltp-sga, oltp-dio, xip-guests, kvm-guest, gru\)/,
     ],
     [['run', '--workload', 'anon-touch:bogus=1'], /unknown parameter 'bogus'/],
     [['run', '--workload', 'anon-touch:size=0'], /'size' must not be zero/],
@@ -277,7 +277,7 @@ describe('mmlab list', () => {
   it('documents the workloads and their parameters', async () => {
     const r = await mmlab(['list', 'workloads']);
     expect(r.code).toBe(0);
-    for (const name of ['shm-procs', 'anon-touch', 'fork-exit', 'swap-pressure', 'dio', 'hugetlb-shm', 'threads-fault', 'kbuild', 'oltp-sga']) {
+    for (const name of ['shm-procs', 'anon-touch', 'fork-exit', 'swap-pressure', 'dio', 'hugetlb-shm', 'threads-fault', 'kbuild', 'oltp-sga', 'oltp-dio', 'xip-guests', 'kvm-guest', 'gru']) {
       expect(r.out).toContain(`${name}\n`);
     }
     expect(r.out).toMatch(/procs\s+int\s+default 32/);
@@ -296,6 +296,10 @@ describe('mmlab list', () => {
       'threads-fault',
       'kbuild',
       'oltp-sga',
+      'oltp-dio',
+      'xip-guests',
+      'kvm-guest',
+      'gru',
     ]);
     expect(r.out).toMatch(/threads-fault\n {2}one process and THREADS-1 clone\(CLONE_VM\) threads/);
     expect(r.out).toMatch(/threads\s+int\s+default 4/);
@@ -359,7 +363,7 @@ describe('mmlab list', () => {
     expect(features.out).toMatch(/^mmu-gather-inplace\b/m);
     expect(features.out).toMatch(/^shared-pagetables\b/m);
     const listed = JSON.parse((await mmlab(['list', 'features', '--json'])).out) as { name: string }[];
-    expect(listed.map((f) => f.name)).toEqual(['hugetlb-pagetable-ops', 'mmu-gather-inplace', 'shared-pagetables']);
+    expect(listed.map((f) => f.name)).toEqual(['hugetlb-pagetable-ops', 'mmu-gather-inplace', 'shared-pagetables', 'mixedmap', 'mmu-notifiers']);
   });
 });
 

@@ -223,6 +223,35 @@ const PLANS: readonly Plan[] = [
     mem: '16m',
   },
   {
+    name: 'oltp-dio',
+    spec: 'oltp-dio:procs=2:cpus=4:txns=8:pool=256k:work=2000',
+    exploreSpec: 'oltp-dio:procs=1:cpus=2:txns=2:pool=256k:work=2000',
+    mem: '16m',
+  },
+  {
+    name: 'xip-guests',
+    // the baseline's XIP image has a memmap: one 128 MiB section of struct pages per guest
+    spec: 'xip-guests:guests=2:image=1m:procs=2',
+    exploreSpec: 'xip-guests:guests=2:image=128k:procs=1',
+    mem: '16m',
+  },
+  {
+    name: 'kvm-guest',
+    // 8m of pinned guest and 12m of host memory on 16m of RAM: the host's pages go to swap, the guest's cannot
+    // (pinned pages still go to swap once, so the swap must hold the guest as well)
+    spec: 'kvm-guest:guest=8m:host=12m',
+    exploreSpec: 'kvm-guest:guest=512k:host=512k',
+    mem: '16m',
+    more: ['--swap', '24m'],
+  },
+  {
+    name: 'gru',
+    // no COW: without notifiers a pinned GRU entry survives do_wp_page's copy (see the workload's tests)
+    spec: 'gru:procs=2:size=1m:unmaps=4',
+    exploreSpec: 'gru:procs=1:size=256k:unmaps=2',
+    mem: '16m',
+  },
+  {
     name: 'threads-fault',
     spec: 'threads-fault:threads=4:size=2m',
     // explore mode checks once per page touched: half the pages

@@ -245,3 +245,56 @@ export function frameLayout(k: Kernel = newKernel()): FrameLayout {
 export function anonTableLayout(): TableLayout {
   return tableLayout(anonSetup(true).k);
 }
+
+/** A kernel with one process mapping a 256 MiB tmpfs file shared, every page in the page cache but none mapped. */
+interface FileCtx {
+  k: Kernel;
+  t: Task;
+  addr: number;
+  before: number;
+}
+
+/** ns per shared-file read fault: read every page of a MAP_SHARED tmpfs mapping whose pages are all cached. */
+export const sharedFileFault: Case<FileCtx> = {
+  setup() {
+    const k = newKernel();
+    const t = k.spawn();
+    const file = k.shmemCreate('bench-file', SIZE);
+    const w = ok('mmap', k.mmap(t, 0, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, file, 0));
+    noSignal('touch', k.touch(t, w, SIZE, true));
+    ok('munmap', k.munmap(t, w, SIZE));
+    const addr = ok('mmap', k.mmap(t, 0, SIZE, PROT_READ, MAP_SHARED, file, 0));
+    return { k, t, addr, before: k.vm.mmlab_file_fault };
+  },
+  run(c) {
+    noSignal('touch', c.k.touch(c.t, c.addr, SIZE, false));
+  },
+  units(c) {
+    return expectDelta('mmlab_file_fault', c.k.vm.mmlab_file_fault - c.before, PAGES);
+  },
+};
+
+/** A kernel with 256 MiB written and the pages a `get_user_pages` call pinned. */
+interface GupCtx extends AnonCtx {
+  pinned: number[] | number;
+}
+
+/**
+ * ns per page pinned by `get_user_pages` over 256 MiB of written
+ * anonymous memory (the baseline has no lockless fast path: this is the
+ * mmap_sem walk the fast path replaces).
+ */
+export const gupPages: Case<GupCtx> = {
+  setup() {
+    return { ...anonSetup(true), pinned: [] };
+  },
+  run(c) {
+    c.pinned = c.k.getUserPages(c.t, c.addr, PAGES, false);
+  },
+  units(c) {
+    if (typeof c.pinned === 'number') throw new Error(`bench: get_user_pages failed with errno ${-c.pinned}`);
+    const n = expectDelta('pages pinned', c.pinned.length, PAGES);
+    c.k.putUserPages(c.pinned);
+    return n;
+  },
+};

@@ -59,6 +59,7 @@ export * from './fs/xip.js';
 export * from './observe/check.js';
 export * from './observe/metrics.js';
 export * from './observe/oracle.js';
+export * from './observe/touched.js';
 export * from './observe/trace.js';
 export * from './observe/vmstat.js';
 export * from './seams/feature.js';

@@ -216,6 +216,11 @@ const WRAPPERS: { readonly [K in SeamName]: Wrapper<K> } = {
       note('anonFault', { mm: mm.id, address, pte });
       return yield* prev(k, mm, vma, address, pte);
     },
+  doFault: (prev, note) =>
+    function* (k, mm, vma, address, pte, pgoff, write, origFlags, origValue) {
+      note('doFault', { mm: mm.id, address, pgoff, write });
+      return yield* prev(k, mm, vma, address, pte, pgoff, write, origFlags, origValue);
+    },
   specialVmaOps: (prev, note) => (vma) => {
     note('specialVmaOps', { mm: vma.mm.id, start: vma.vmStart, end: vma.vmEnd, hugetlb: (vma.vmFlags & VM_HUGETLB) !== 0 });
     const ops = prev(vma);
@@ -224,6 +229,10 @@ const WRAPPERS: { readonly [K in SeamName]: Wrapper<K> } = {
   vmNormalPage: (prev, note) => (k, vma, addr, flags, pfn) => {
     note('vmNormalPage', { mm: vma.mm.id, addr, pfn });
     return prev(k, vma, addr, flags, pfn);
+  },
+  pfnPte: (prev, note) => (k, vma, addr, pfn, prot) => {
+    note('pfnPte', { mm: vma.mm.id, addr, pfn, prot });
+    return prev(k, vma, addr, pfn, prot);
   },
   getUserPages: (prev, note) =>
     function* (k, mm, start, nrPages, write, force) {

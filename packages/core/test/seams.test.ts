@@ -22,6 +22,7 @@ import {
   type BuildOptions,
   buildKernel,
   EINVAL,
+  findVma,
   type Feature,
   FREE_PTE_NR,
   type FlushReason,
@@ -693,6 +694,35 @@ const PATHS: { readonly [K in SeamName]: readonly PathCase[] } = {
       },
     },
   ],
+  doFault: [
+    {
+      path: 'a read fault on an empty PTE of a shared file mapping (do_linear_fault)',
+      run(k, log) {
+        const { t, f } = fileProcess(k);
+        mapAt(k, t, R + PUD_SIZE, 4 * P, RW, MAP_SHARED, f);
+        const calls = log.during(() => { readOk(k, t, R + PUD_SIZE + 2 * P); });
+        expect(argsOf(calls, 'doFault', 'handlePteFault')).toEqual([{ mm: mmOf(t).id, address: R + PUD_SIZE + 2 * P, pgoff: 2, write: false }]);
+      },
+    },
+    {
+      path: 'a write fault on a private file mapping (the copy at once)',
+      run(k, log) {
+        const { t, f } = fileProcess(k);
+        mapAt(k, t, R + PUD_SIZE, 4 * P, RW, MAP_PRIVATE, f);
+        const calls = log.during(() => { writeOk(k, t, R + PUD_SIZE + P, 1); });
+        expect(argsOf(calls, 'doFault', 'handlePteFault')).toEqual([{ mm: mmOf(t).id, address: R + PUD_SIZE + P, pgoff: 1, write: true }]);
+      },
+    },
+    {
+      path: 'not an anonymous fault',
+      run(k, log) {
+        const t = k.spawn();
+        mapAt(k, t, R, 4 * P);
+        const calls = log.during(() => { writeOk(k, t, R, 1); });
+        expect(callsOf(calls, 'doFault')).toEqual([]);
+      },
+    },
+  ],
   specialVmaOps: [
     {
       path: 'fault: handle_mm_fault → hugetlb_fault',
@@ -849,7 +879,32 @@ const PATHS: { readonly [K in SeamName]: readonly PathCase[] } = {
         const t = anonProcess(k);
         const pfns = pfnsAt(k, t, 4);
         const calls = log.during(() => { expect(k.check()).toEqual([]); });
-        expect(argsOf(calls, 'vmNormalPage', 'walkPteTable')).toEqual(pfns.map((pfn, i) => ({ mm: mmOf(t).id, addr: R + i * P, pfn })));
+        expect(argsOf(calls, 'vmNormalPage', 'checkPteEntry')).toEqual(pfns.map((pfn, i) => ({ mm: mmOf(t).id, addr: R + i * P, pfn })));
+      },
+    },
+  ],
+  pfnPte: [
+    {
+      path: "remap_pfn_range (a pfnmap device's mmap)",
+      run(k, log) {
+        const dev = k.deviceCreate('fb', 4 * P, 'pfnmap');
+        const t = k.spawn();
+        const calls = log.during(() => { mapAt(k, t, R, 4 * P, RW, MAP_SHARED, dev); });
+        const vma = findVma(mmOf(t), R)!;
+        const base = pfnAt(k, t, R);
+        expect(argsOf(calls, 'pfnPte', 'remapPfnRange')).toEqual([0, 1, 2, 3].map((i) => ({ mm: mmOf(t).id, addr: R + i * P, pfn: base + i, prot: vma.vmPageProt })));
+        expect(k.touch(t, R, 4 * P, true)).toBe(0);
+      },
+    },
+    {
+      path: "do_no_pfn (a fault on a nopfn device's mapping)",
+      run(k, log) {
+        const dev = k.deviceCreate('spu', 4 * P, 'nopfn');
+        const t = k.spawn();
+        mapAt(k, t, R, 4 * P, RW, MAP_SHARED, dev);
+        const calls = log.during(() => { expect(k.touch(t, R + P, P, false)).toBe(0); });
+        const vma = findVma(mmOf(t), R)!;
+        expect(argsOf(calls, 'pfnPte', 'doNoPfn')).toEqual([{ mm: mmOf(t).id, addr: R + P, pfn: pfnAt(k, t, R + P), prot: vma.vmPageProt }]);
       },
     },
   ],
@@ -1048,7 +1103,8 @@ function opsOf(seam: SeamName): readonly string[] {
  * anonymous memory (faults, fork, COW, reuse, mprotect, mremap, madvise,
  * direct I/O, ptrace, munmap, exit), a shared tmpfs file
  * (remap_file_pages, truncation), hugetlb (fault, fork, COW, mprotect,
- * get_user_pages, the refused mremap, munmap) and reclaim.
+ * get_user_pages, the refused mremap, munmap), device mappings
+ * (remap_pfn_range, do_no_pfn) and reclaim.
  */
 function tour(k: Kernel): void {
   const p = anonProcess(k, 8);
@@ -1081,6 +1137,13 @@ function tour(k: Kernel): void {
   expect(k.directIo(p, huge, 1, false)).toBe(1);
   expect(k.mremap(p, huge, 2 * H, 4 * H, MREMAP_MAYMOVE)).toBe(-EINVAL);
   expect(k.munmap(c2, huge, 2 * H)).toBe(0);
+
+  const dev = R + 3 * PUD_SIZE;
+  mapAt(k, p, dev, 4 * P, RW, MAP_SHARED, k.deviceCreate('fb', 4 * P, 'pfnmap'));
+  mapAt(k, p, dev + PMD_SIZE, 4 * P, RW, MAP_SHARED, k.deviceCreate('spu', 4 * P, 'nopfn'));
+  expect(k.touch(p, dev, 4 * P, true)).toBe(0);
+  expect(k.touch(p, dev + PMD_SIZE, 4 * P, true)).toBe(0);
+  expect(k.munmap(p, dev, PMD_SIZE + 4 * P)).toBe(0);
 
   reclaim(k, p);
 }

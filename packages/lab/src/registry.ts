@@ -7,11 +7,13 @@
 
 import type { Feature } from '@mmlab/core';
 import { hugetlbPagetableOpsFeature } from '@mmlab/hugetlb-pagetable-ops';
+import { mixedmap } from '@mmlab/mixedmap';
 import { mmuGatherInplace } from '@mmlab/mmu-gather-inplace';
+import { mmuNotifiers } from '@mmlab/mmu-notifiers';
 import { sharedPagetables } from '@mmlab/shared-pagetables';
 
 /** Every registered feature, in canonical order. */
-export const FEATURES: readonly Feature[] = [hugetlbPagetableOpsFeature, mmuGatherInplace, sharedPagetables];
+export const FEATURES: readonly Feature[] = [hugetlbPagetableOpsFeature, mmuGatherInplace, sharedPagetables, mixedmap, mmuNotifiers];
 
 /**
  * The registered feature called `name`.

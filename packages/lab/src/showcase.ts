@@ -39,4 +39,16 @@ export const SHOWCASE: readonly Showcase[] = [
     settings: {},
     why: 'shared-pagetables on 32 processes mapping one 256 MiB tmpfs file: the file\'s PTE pages are built once and shared, not once per process',
   },
+  {
+    feature: 'mixedmap',
+    workload: 'oltp-dio:procs=4:cpus=8:txns=64',
+    settings: { mode: 'timed' },
+    why: 'mixedmap on an OLTP direct-I/O load (4 database processes, 8 CPUs of 2 sockets, timed): get_user_pages_fast pins the I/O pages without mmap_sem',
+  },
+  {
+    feature: 'mmu-notifiers',
+    workload: 'kvm-guest:guest=24m:host=24m',
+    settings: { memBytes: 32 * 2 ** 20, swapBytes: 64 * 2 ** 20 },
+    why: 'mmu-notifiers on a KVM-like guest under host memory pressure (32 MiB of RAM): without notifiers its sptes pin it in RAM, with them reclaim swaps guest pages out (figure guest_swapped_out)',
+  },
 ];

@@ -1,4 +1,22 @@
-export { anonTouch, dio, forkExit, hugetlbShm, kbuild, oltpSga, shmProcs, swapPressure, threadsFault, THREADS_FAULT_CHUNK } from './builtin/index.js';
+export {
+  anonTouch,
+  dio,
+  forkExit,
+  gru,
+  hugetlbShm,
+  kbuild,
+  kvmGuest,
+  OLTP_ROUND,
+  OLTP_SCRATCH_PAGES,
+  oltpDio,
+  oltpSga,
+  shmProcs,
+  swapPressure,
+  threadsFault,
+  THREADS_FAULT_CHUNK,
+  XIP_GUESTS_DATA_PAGES,
+  xipGuests,
+} from './builtin/index.js';
 export { SGA_ADDR } from './builtin/hugetlb-shm.js';
 export { expectNoSignal, expectOk, expectOkOrOom, expectTask, signalName } from './checks.js';
 export { CaptureLineError, SpecError, WorkloadError, WorkloadStopped } from './errors.js';
@@ -23,6 +41,7 @@ export type {
   RunConfig,
   RunReport,
   RunResult,
+  WorkloadMetrics,
 } from './report.js';
 export { bindWorkload, resolveWorkload } from './resolve.js';
 export { createRng, type Rng } from './rng.js';

@@ -3,10 +3,10 @@
  * @module
  */
 
-import { anonTouch, dio, forkExit, hugetlbShm, kbuild, oltpSga, shmProcs, swapPressure, threadsFault } from './builtin/index.js';
+import { anonTouch, dio, forkExit, gru, hugetlbShm, kbuild, kvmGuest, oltpDio, oltpSga, shmProcs, swapPressure, threadsFault, xipGuests } from './builtin/index.js';
 import type { Workload } from './workload.js';
 
-const BUILTIN: readonly Workload[] = [shmProcs, anonTouch, forkExit, swapPressure, dio, hugetlbShm, threadsFault, kbuild, oltpSga];
+const BUILTIN: readonly Workload[] = [shmProcs, anonTouch, forkExit, swapPressure, dio, hugetlbShm, threadsFault, kbuild, oltpSga, oltpDio, xipGuests, kvmGuest, gru];
 
 /** Every built-in workload, in the order `mmlab list workloads` shows them. */
 export function listWorkloads(): readonly Workload[] {

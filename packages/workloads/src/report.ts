@@ -84,6 +84,12 @@ export interface ReportedFeature {
   readonly options: Readonly<Record<string, boolean | number | string>>;
 }
 
+/** The kernel's metrics with what the workload measured itself. */
+export interface WorkloadMetrics extends Metrics {
+  /** Figures the workload set with `ctx.metric` (`throughput`, sums over guest kernels, …); absent when it set none. */
+  readonly workload?: Readonly<Record<string, number>>;
+}
+
 /** The report of one run. */
 export interface RunReport {
   /** The workload, its canonical specification and parameter values. */
@@ -99,8 +105,12 @@ export interface RunReport {
    * or when it counted figures of its own).
    */
   readonly result?: RunResult;
-  /** The kernel's figures (gauges sampled at the workload's snapshot point). */
-  readonly metrics: Metrics;
+  /**
+   * The kernel's figures (gauges sampled at the workload's snapshot point),
+   * and under `workload` the figures the workload measured itself
+   * (`ctx.metric`: `throughput`, …), present when it set any.
+   */
+  readonly metrics: WorkloadMetrics;
   /** The huge page pool at the snapshot and at the end (present when the pool is not empty). */
   readonly hugePages?: HugePageFigures;
   /** Invariant checks (present when the run used the checker). */

@@ -157,6 +157,8 @@ export async function runWorkloadTraced(options: RunOptions): Promise<TracedRun>
     ...(sizes.memBytes === undefined ? {} : { memBytes: sizes.memBytes }),
     ...(options.swapBytes === undefined ? {} : { swapBytes: options.swapBytes }),
     ...(sizes.hugePages === undefined ? {} : { hugePages: sizes.hugePages }),
+    ...(sizes.xipBytes === undefined ? {} : { xipBytes: sizes.xipBytes }),
+    ...(sizes.cpus === undefined ? {} : { cpus: sizes.cpus }),
   });
   const memBytes = kernel.mem.nrFrames * PAGE_SIZE;
   const swapBytes = options.swapBytes ?? 2 * memBytes;
@@ -168,6 +170,7 @@ export async function runWorkloadTraced(options: RunOptions): Promise<TracedRun>
     hugeAtSnapshot = { free: pool.nrFree, rsvd: pool.resv };
   };
   const figures = new Map<string, number>();
+  const measured = new Map<string, number>();
   const ctx: WorkloadContext = {
     kernel,
     rng: createRng(seed),
@@ -178,6 +181,9 @@ export async function runWorkloadTraced(options: RunOptions): Promise<TracedRun>
     },
     count(name, by = 1) {
       figures.set(name, (figures.get(name) ?? 0) + by);
+    },
+    metric(name, value) {
+      measured.set(name, value);
     },
     stop(step, cause) {
       const what = cause.signal === undefined ? errnoName(cause.errno ?? 0) : signalName(cause.signal);
@@ -215,7 +221,7 @@ export async function runWorkloadTraced(options: RunOptions): Promise<TracedRun>
       hugePages: pool.nrHugePages,
     },
     ...(result === undefined ? {} : { result }),
-    metrics: kernel.metrics(),
+    metrics: measured.size === 0 ? kernel.metrics() : { ...kernel.metrics(), workload: Object.fromEntries(measured) },
     ...(pool.nrHugePages === 0 ? {} : { hugePages: hugePageFigures(kernel, hugeAtSnapshot) }),
     ...(check
       ? { invariants: { checks: kernel.invariants.checks, violations: [...kernel.invariants.violations] } }
@@ -257,6 +263,10 @@ interface KernelSizes {
   readonly memBytes: number | undefined;
   /** True when the pool is the one the workload required. */
   readonly fromWorkload: boolean;
+  /** The XIP image the workload required, if any. */
+  readonly xipBytes?: number | undefined;
+  /** The CPUs the workload required, when the user gave none. */
+  readonly cpus?: number | undefined;
 }
 
 /**
@@ -268,10 +278,12 @@ interface KernelSizes {
 function kernelSizes(workload: ResolvedWorkload, machine: string, options: RunOptions): KernelSizes {
   const profile = getMachine(machine);
   const req = profile === undefined ? undefined : workload.requires?.({ machine: profile });
+  const extra = { xipBytes: req?.xipBytes, cpus: options.cpus === undefined ? req?.cpus : undefined };
   if (options.hugePages !== undefined || req?.hugePages === undefined) {
-    return { hugePages: options.hugePages, memBytes: options.memBytes, fromWorkload: false };
+    const memBytes = options.memBytes ?? (req?.xipBytes === undefined ? undefined : req.memBytes);
+    return { hugePages: options.hugePages, memBytes, fromWorkload: false, ...extra };
   }
-  return { hugePages: req.hugePages, memBytes: options.memBytes ?? req.memBytes, fromWorkload: true };
+  return { hugePages: req.hugePages, memBytes: options.memBytes ?? req.memBytes, fromWorkload: true, ...extra };
 }
 
 /**

@@ -33,6 +33,12 @@ export interface WorkloadContext {
    */
   count(name: string, by?: number): void;
   /**
+   * Sets a figure the workload measured on the model (transactions per
+   * simulated second, a sum over guest kernels), reported under
+   * `metrics.workload.<name>`; the last value set wins.
+   */
+  metric(name: string, value: number): void;
+  /**
    * Ends the workload early because of a simulated fault that is a result
    * of the run (the OOM killer's SIGKILL, ENOMEM): the runner records it in
    * the report's `result`, takes the snapshot if none was taken, and makes
@@ -72,9 +78,17 @@ export interface KernelRequirement {
   /**
    * Simulated RAM, bytes, large enough to hold the pool above (the core
    * allows a pool of at most half of memory). Used only together with the
-   * requirement's own pool, and never when the user gave `--mem`.
+   * requirement's own pool or XIP image, and never when the user gave `--mem`.
    */
   readonly memBytes?: number;
+  /**
+   * Size of the execute-in-place image in bytes (`xipBytes`). With it,
+   * the requirement's `memBytes` is used too (unless the user gave
+   * `--mem`).
+   */
+  readonly xipBytes?: number;
+  /** CPUs the workload runs on, used unless the user gave `--cpus`. */
+  readonly cpus?: number;
 }
 
 /** What a {@link Workload.requires} hook is told about the machine. */

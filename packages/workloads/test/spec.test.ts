@@ -102,7 +102,7 @@ describe('resolveWorkload', () => {
   });
   it('names the known workloads for an unknown one', async () => {
     await expect(resolveWorkload('nope:size=1m')).rejects.toThrow(
-      /unknown workload 'nope' \(known: shm-procs, anon-touch, fork-exit, swap-pressure, dio, hugetlb-shm, threads-fault, kbuild, oltp-sga\)/
+      /unknown workload 'nope' \(known: shm-procs, anon-touch, fork-exit, swap-pressure, dio, hugetlb-shm, threads-fault, kbuild, oltp-sga, oltp-dio, xip-guests, kvm-guest, gru\)/
     );
   });
   it('reports a missing module as a spec error', async () => {

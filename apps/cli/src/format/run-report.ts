@@ -42,7 +42,7 @@ const ALWAYS_SHOWN: ReadonlySet<string> = new Set([
  * loaded from a module, its path), vmstat counters (non-zero ones, and always the swap
  * figures; gauges with their peak), meminfo (`HugePages_*` when the pool
  * is not empty, with their values at the snapshot), page tables per level, a per-mm
- * summary (min, max, total; see {@link formatAddressSpaces}), the workload's own figures, the features'
+ * summary (min, max, total; see {@link formatAddressSpaces}), the workload's own figures and metrics, the features'
  * counters with their descriptions and the chain installed in each seam
  * they changed (both only with features), how it ended (an OOM kill is a
  * result), lock statistics per class (acquisitions,
@@ -94,6 +94,8 @@ export function formatRunReport(
 
   const figures = Object.entries(report.result?.figures ?? {});
   if (figures.length > 0) out.push(formatTable(figures, ['workload figures', 'value']), '\n');
+  const measured = Object.entries(report.metrics.workload ?? {});
+  if (measured.length > 0) out.push(formatTable(measured, ['workload metrics', 'value']), '\n');
 
   const featureRows = featureCounterRows(metrics);
   if (featureRows.length > 0) out.push(formatTable(featureRows, ['feature counters', 'value', 'what it counts']), '\n');

@@ -85,6 +85,9 @@ export class AddressSpace {
     this.pages = new Int32Array(Math.max(16, Math.ceil(size / 4096)));
   }
 
+  /** With checking on: offsets whose page-cache page or swap slot changed since the checker last ran. */
+  dirty: number[] | null = null;
+
   /** Swap slot per page offset of a tmpfs file's swapped-out pages (`shmem_swp_entry`), allocated on first use. */
   swap: Int32Array | null = null;
 
@@ -106,6 +109,7 @@ export class AddressSpace {
       this.swap = s = grown;
     }
     const old = s[pgoff]!;
+    this.dirty?.push(pgoff);
     if (old === 0 && slot !== 0) this.nrswapped++;
     else if (old !== 0 && slot === 0) this.nrswapped--;
     s[pgoff] = slot;
@@ -153,6 +157,7 @@ export class AddressSpace {
       this.pages = grown;
     }
     const old = this.pages[pgoff]!;
+    this.dirty?.push(pgoff);
     if (old === 0 && pfn !== 0) this.nrpages++;
     else if (old !== 0 && pfn === 0) this.nrpages--;
     this.pages[pgoff] = pfn;

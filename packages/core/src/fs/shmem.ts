@@ -130,6 +130,13 @@ export function createShmemVmOps(k: Kernel): VmOperations {
   return {
     name: 'shmem',
     *fault(vma: Vma, pgoff: number): KGen<VmFaultResult> {
+      // a cached page (shmem_getpage's first lookup) needs no generator
+      const f = vma.vmFile!;
+      const cached = pgoff < Math.ceil(f.size / PAGE_SIZE) ? f.findPage(pgoff) : 0;
+      if (cached !== 0) {
+        getPage(k, cached);
+        return { pfn: cached, ret: VM_FAULT_MINOR };
+      }
       const io = { major: false };
       const pfn = yield* shmemGetpage(k, vma.vmFile!, pgoff, io);
       if (pfn < 0) return { pfn: 0, ret: VM_FAULT_SIGBUS };

@@ -33,7 +33,8 @@ import { Rcu } from '../sched/rcu.js';
 import { RESCHED, runSync, type KGen } from '../sched/run.js';
 import { type ExploreOptions, type Mode, Scheduler, type Thread } from '../sched/scheduler.js';
 import { Task } from '../sched/task.js';
-import { checkKernel, checkNoLeaks, type Violation } from '../observe/check.js';
+import { checkKernel, checkNoLeaks, TouchedChecker, type Violation } from '../observe/check.js';
+import { DirtyList, Touched } from '../observe/touched.js';
 import { buildMetrics, type Metrics, takeSnapshot, type Snapshot } from '../observe/metrics.js';
 import { Oracle } from '../observe/oracle.js';
 import { type TraceFile, TraceRecorder } from '../observe/trace.js';
@@ -171,6 +172,18 @@ export class Kernel {
   tlbFlushNs = 0;
   /** Tasks ever created. */
   readonly tasks: Task[] = [];
+  /**
+   * With checking on: what the operations touched since the checker last
+   * ran (tables, frames, swap slots), marked by the core as it goes.
+   */
+  readonly touched: Touched | null;
+  private touchedChecker: TouchedChecker | null = null;
+  /**
+   * Check the whole machine at every operation boundary instead of what
+   * the operations touched (the reference the incremental checker is
+   * tested against; slower by the size of the machine).
+   */
+  fullCheck = false;
   /** Invariant checker results. */
   readonly invariants: InvariantReport = { checks: 0, violations: [] };
   /** The data-integrity oracle, when checking. */
@@ -229,6 +242,14 @@ export class Kernel {
     this.lru = new LruLists(this.pages);
     this.hugePool = new HugePool(this.pages, this.mem.hugeBase, init.hugePages);
     this.swap = new SwapInfo(init.swapBytes);
+    this.touched = init.check ? new Touched(this.pages.nrFrames, this.swap.nrSlots) : null;
+    if (this.touched !== null) {
+      this.tables.touched = this.touched.tables;
+      this.mem.touched = this.touched.frames;
+      this.lru.touched = this.touched.frames;
+      this.hugePool.touched = this.touched.frames;
+      for (const c of this.cpus) c.tlb.touched = new DirtyList(c.tlb.entries + 1);
+    }
     this.pagesMin = Math.max(SWAP_CLUSTER_MAX, Math.floor(this.mem.nrFrames / 256));
   }
 
@@ -507,6 +528,11 @@ export class Kernel {
     this.mms.delete(mm.id);
   }
 
+  /** The live mm with id `id`, if any. */
+  liveMm(id: number): MmStruct | undefined {
+    return this.mms.get(id);
+  }
+
   /** Live mms (for the checker and metrics). */
   liveMms(): MmStruct[] {
     return [...this.mms.values()];
@@ -591,20 +617,37 @@ export class Kernel {
     this.vm.nr_swap_used = this.swap.inuse;
   }
 
-  private runCheck(op: string): void {
-    this.invariants.checks++;
-    const found = checkKernel(this);
-    for (const v of this.oracle!.verify(this)) found.push(v);
+  /**
+   * The checker at an operation boundary: what the operations touched
+   * since the last check (`TouchedChecker`); the whole machine with
+   * `full`.
+   */
+  private runCheck(op: string, full = false): void {
+    if (!full) this.invariants.checks++;
+    const found = full || this.fullCheck ? this.check() : this.unmarked(() => (this.touchedChecker ??= new TouchedChecker(this)).run());
     for (const v of found) {
       if (this.invariants.violations.length < MAX_VIOLATIONS) this.invariants.violations.push({ ...v, op });
     }
   }
 
-  /** Run the invariant checker and oracle now; returns what they found. */
+  /** Run `fn` (a checker) without marking the tables it reads as touched. */
+  private unmarked<T>(fn: () => T): T {
+    const saved = this.tables.touched;
+    this.tables.touched = null;
+    try {
+      return fn();
+    } finally {
+      this.tables.touched = saved;
+    }
+  }
+
+  /** Run the invariant checker and oracle on the whole machine now; returns what they found. */
   check(): Violation[] {
-    const found = checkKernel(this);
-    if (this.oracle !== null) for (const v of this.oracle.verify(this)) found.push(v);
-    return found;
+    return this.unmarked(() => {
+      const found = checkKernel(this);
+      if (this.oracle !== null) for (const v of this.oracle.verify(this)) found.push(v);
+      return found;
+    });
   }
 
   /** A new process with an empty address space, on the next CPU round-robin. */
@@ -893,6 +936,8 @@ export class Kernel {
     this.refreshGauges();
     this.vm.sample();
     this.snap = takeSnapshot(this);
+    // the whole machine once, besides the touched parts at each boundary
+    if (this.oracle !== null) this.runCheck('snapshot', true);
   }
 
   /** Simulated elapsed time: the latest CPU clock. */
@@ -926,7 +971,7 @@ export class Kernel {
     }
     if (this.oracle === null) return;
     this.invariants.checks++;
-    for (const v of checkNoLeaks(this)) {
+    for (const v of this.unmarked(() => checkNoLeaks(this))) {
       if (this.invariants.violations.length < MAX_VIOLATIONS) this.invariants.violations.push({ ...v, op: 'finish' });
     }
   }

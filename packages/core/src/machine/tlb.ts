@@ -9,6 +9,7 @@
  * when it fills or first writes through an entry.
  * @module
  */
+import type { DirtyList } from '../observe/touched.js';
 
 /** Entry permission bit: writes allowed. */
 export const TLB_WRITE = 1;
@@ -56,6 +57,9 @@ export class Tlb {
     this.rr = new Uint8Array(sets);
   }
 
+  /** With checking on: the entries filled since the checker last ran (index + 1). */
+  touched: DirtyList | null = null;
+
   /** Index of the entry for (mm, vpn), or -1 on a miss. */
   lookup(mmId: number, vpn: number): number {
     const ways = this.ways;
@@ -86,6 +90,7 @@ export class Tlb {
         this.valid++;
       }
     }
+    this.touched?.add(i + 1);
     this.mmId[i] = mmId;
     this.vpn[i] = vpn;
     this.pfn[i] = pfn;

@@ -8,6 +8,7 @@
  * hold `struct page` for all of RAM are reserved at boot.
  * @module
  */
+import type { DirtyList } from '../observe/touched.js';
 import { PG_allocated, PG_reserved, PageArrays } from './page.js';
 
 /** Pages per memory section (`SECTION_SIZE_BITS` 27 on x86-64: 128 MiB). */
@@ -92,6 +93,9 @@ export class PhysMem {
     return this.freeTop;
   }
 
+  /** With checking on: the frames allocated or freed since the checker last ran. */
+  touched: DirtyList | null = null;
+
   /**
    * `alloc_page()`: take a frame with refcount 1, or {@link NO_PAGE} when
    * memory is exhausted. The caller clears or fills its contents.
@@ -99,6 +103,7 @@ export class PhysMem {
   allocPage(): number {
     if (this.freeTop === 0) return NO_PAGE;
     const pfn = this.freeStack[--this.freeTop]!;
+    this.touched?.add(pfn);
     const p = this.pages;
     p.count[pfn] = 1;
     p.mapcount[pfn] = 0;
@@ -113,6 +118,7 @@ export class PhysMem {
    * Poisons the token so a stale access reads garbage, as it would.
    */
   freePage(pfn: number): void {
+    this.touched?.add(pfn);
     const p = this.pages;
     p.flags[pfn] = 0;
     p.count[pfn] = 0;

@@ -5,6 +5,7 @@
  * @see mm/hugetlb.c alloc_huge_page, free_huge_page, dequeue_huge_page, hugetlb_acct_memory
  * @module
  */
+import type { DirtyList } from '../observe/touched.js';
 import { PG_allocated, PG_huge, PG_huge_tail, type PageArrays } from './page.js';
 
 /** Frames per huge page (`HPAGE_SIZE / PAGE_SIZE`). */
@@ -20,6 +21,9 @@ export class HugePool {
   resv = 0;
   private readonly free: number[] = [];
   private readonly pages: PageArrays;
+
+  /** With checking on: the huge pages allocated or freed since the checker last ran. */
+  touched: DirtyList | null = null;
 
   constructor(pages: PageArrays, base: number, count: number) {
     this.pages = pages;
@@ -46,6 +50,7 @@ export class HugePool {
     const head = this.free.pop();
     if (head === undefined) return 0;
     if (reserved) this.resv--;
+    this.touched?.add(head);
     const p = this.pages;
     p.count[head] = 1;
     p.mapcount[head] = 0;
@@ -58,6 +63,7 @@ export class HugePool {
 
   /** `free_huge_page()`: the head's refcount dropped to zero. */
   release(head: number): void {
+    this.touched?.add(head);
     const p = this.pages;
     for (let i = 0; i < HPAGE_FRAMES; i++) {
       p.flags[head + i] = 0;

@@ -5,6 +5,7 @@
  * @module
  */
 import { PG_active, PG_lru, type PageArrays } from './page.js';
+import type { DirtyList } from '../observe/touched.js';
 
 /** The inactive list. */
 export const LRU_INACTIVE = 0;
@@ -20,6 +21,8 @@ export class LruLists {
   readonly heads: readonly [number, number];
   /** Pages on each list (`nr_inactive`, `nr_active`). */
   readonly nr: [number, number] = [0, 0];
+  /** With checking on: the frames added to or taken off a list since the checker last ran. */
+  touched: DirtyList | null = null;
 
   constructor(pages: PageArrays) {
     this.prev = pages.lruPrev;
@@ -35,6 +38,7 @@ export class LruLists {
 
   /** `add_page_to_(in)active_list()`: add at the head (most recently used end). */
   add(pfn: number, list: 0 | 1): void {
+    this.touched?.add(pfn);
     const h = this.heads[list];
     const first = this.next[h]!;
     this.next[pfn] = first;
@@ -49,6 +53,7 @@ export class LruLists {
   del(pfn: number): void {
     const f = this.flags[pfn]!;
     if ((f & PG_lru) === 0) return;
+    this.touched?.add(pfn);
     const p = this.prev[pfn]!;
     const n = this.next[pfn]!;
     this.next[p] = n;

@@ -46,6 +46,11 @@ export const VM_FAULT_SIGBUS = 0x2;
 export const VM_FAULT_MAJOR = 0x4;
 /** `VM_FAULT_WRITE`: a write made the page writable. */
 export const VM_FAULT_WRITE = 0x8;
+/**
+ * `VM_FAULT_NOPAGE`: `->fault` installed the PTE itself (`vm_insert_pfn`,
+ * `vm_insert_page`) and returns no page.
+ */
+export const VM_FAULT_NOPAGE = 0x100;
 /** Mask of the error results. */
 export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS;
 
@@ -144,7 +149,8 @@ export function* handlePteFault(k: Kernel, mm: MmStruct, vma: Vma, address: numb
     if (flags === 0 && value === 0) {
       const ops = vma.vmOps;
       if (ops !== null) {
-        if (ops.fault !== undefined) return yield* doLinearFault(k, mm, vma, address, pte, write);
+        // do_linear_fault, without a generator of its own
+        if (ops.fault !== undefined) return yield* k.seams.doFault(k, mm, vma, address, pte, linearPageIndex(vma, address), write, 0, 0);
         if (ops.nopfn !== undefined) return yield* doNoPfn(k, mm, vma, address, pte, write);
       }
       return yield* k.seams.anonFault(k, mm, vma, address, pte);
@@ -214,7 +220,7 @@ export function* doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, address: num
  * @see mm/memory.c do_linear_fault
  */
 export function* doLinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): KGen<number> {
-  return yield* doFault(k, mm, vma, address, pte, linearPageIndex(vma, address), write, 0, 0);
+  return yield* k.seams.doFault(k, mm, vma, address, pte, linearPageIndex(vma, address), write, 0, 0);
 }
 
 /**
@@ -229,12 +235,13 @@ export function* doNonlinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: nu
   }
   const a = k.tables.arr(pte);
   const b = k.tables.base(pte) + pteIndex(address) * 2;
-  return yield* doFault(k, mm, vma, address, pte, a[b + 1]!, write, a[b]!, a[b + 1]!);
+  return yield* k.seams.doFault(k, mm, vma, address, pte, a[b + 1]!, write, a[b]!, a[b + 1]!);
 }
 
 /**
  * `__do_fault()`: ask `->fault` for the page at file offset `pgoff` (which
- * may sleep); a write to a private mapping copies it into a new anonymous
+ * may sleep); a handler that installed the PTE itself says so with
+ * {@link VM_FAULT_NOPAGE} and is done; a write to a private mapping copies it into a new anonymous
  * page at once; otherwise map the page-cache page. The PTE must still hold
  * (`origFlags`, `origValue`) under the PTE lock when the page is installed
  * (`pte_same`).
@@ -242,7 +249,7 @@ export function* doNonlinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: nu
  */
 export function* doFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, pgoff: number, write: boolean, origFlags: number, origValue: number): KGen<number> {
   const res = yield* vma.vmOps!.fault!(vma, pgoff);
-  if ((res.ret & VM_FAULT_ERROR) !== 0) return res.ret;
+  if ((res.ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) !== 0) return res.ret;
   let page = res.pfn;
   let anon = false;
   let prepared = false;

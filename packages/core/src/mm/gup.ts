@@ -17,7 +17,7 @@ import { hugeHead } from './hugetlb.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { downRead, ptlLockSlow } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
-import { handleMmFault, VM_FAULT_ERROR, VM_FAULT_OOM, VM_FAULT_WRITE } from './fault.js';
+import { handleMmFault, VM_FAULT_ERROR, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_WRITE } from './fault.js';
 import { markPageAccessed } from './lru-cache.js';
 import { getPage, putPage } from './page-ref.js';
 import { lookupPteTable } from './pgalloc.js';
@@ -31,9 +31,17 @@ export const FOLL_TOUCH = 0x02;
 /** `FOLL_GET`: take a reference. */
 export const FOLL_GET = 0x04;
 
+/** {@link followPage}'s answer for a present PTE that maps no normal page: the walk cannot pin it. */
+export const FOLLOW_NO_PAGE = -1;
+
 /**
  * `follow_page()`: the page mapped at `address` if the PTE allows the
- * access, with a reference when `FOLL_GET`; 0 when a fault is needed.
+ * access, with a reference when `FOLL_GET`; 0 when a fault is needed;
+ * {@link FOLLOW_NO_PAGE} when the PTE is present and allows the access but
+ * `vm_normal_page` finds no page behind it (a raw pfn): faulting again
+ * would change nothing, so `get_user_pages` fails with -EFAULT there. In
+ * 2.6.24 only a bad PTE gets that far (VM_PFNMAP VMAs are refused before
+ * the walk); 2.6.26's `follow_page` returns `ERR_PTR(-EFAULT)` the same way.
  */
 export function* followPage(k: Kernel, vma: Vma, address: number, flags: number): KGen<number> {
   const pte = lookupPteTable(k, vma.mm, address);
@@ -51,7 +59,7 @@ function followPageLocked(k: Kernel, vma: Vma, pte: number, address: number, fla
   if (!ptePresent(f)) return 0;
   if ((flags & FOLL_WRITE) !== 0 && (f & _PAGE_RW) === 0) return 0;
   const page = k.seams.vmNormalPage(k, vma, address, f, a[b + 1]!);
-  if (page === 0) return 0;
+  if (page === 0) return FOLLOW_NO_PAGE;
   if ((flags & FOLL_GET) === 0 && (flags & FOLL_TOUCH) === 0) return page;
   if ((flags & FOLL_GET) !== 0) getPage(k, page);
   if ((flags & FOLL_TOUCH) !== 0) {
@@ -79,7 +87,11 @@ export function* followPageFaulting(k: Kernel, mm: MmStruct, vma: Vma, addr: num
     // do_wp_page broke COW: look the page up as a read from now on
     if ((ret & VM_FAULT_WRITE) !== 0) foll &= ~FOLL_WRITE;
   }
-  if (pin) k.pages.pinned[page]!++;
+  if (page === FOLLOW_NO_PAGE) return -VM_FAULT_SIGBUS;
+  if (pin) {
+    k.pages.pinned[page]!++;
+    k.touched?.frames.add(page);
+  }
   return page;
 }
 
@@ -151,6 +163,7 @@ export function putUserPage(k: Kernel, pfn: number): void {
   if ((k.pages.flags[pfn]! & PG_huge_tail) !== 0 || (k.pages.flags[pfn]! & PG_huge) !== 0) pfn = hugeHead(pfn);
   if (k.pages.pinned[pfn]! <= 0) throw new Error(`put_page of pfn ${pfn}, which is not pinned`);
   k.pages.pinned[pfn]!--;
+  k.touched?.frames.add(pfn);
   putPage(k, pfn);
 }
 

@@ -351,6 +351,7 @@ export function* followHugetlbPage(k: Kernel, mm: MmStruct, vma: Vma, addr: numb
     if (get) {
       getPage(k, head);
       k.pages.pinned[head]!++;
+      k.touched?.frames.add(head);
     }
     return head + (Math.floor(addr / PAGE_SIZE) % HPAGE_FRAMES);
   }

@@ -16,6 +16,18 @@ import { pteAllocMap } from './pgalloc.js';
 import { addRss } from './pt-share.js';
 import { type MmStruct, type Vma, VM_INSERTPAGE, VM_IO, VM_PFNMAP, VM_RESERVED, VM_WRITE, isCowMapping } from './types.js';
 
+/**
+ * Baseline `pfnPte` seam: `pfn_pte(pfn, prot)` where a raw pfn is mapped
+ * (`remap_pte_range`, `vm_insert_pfn`, `do_no_pfn`): the PTE's flags word
+ * is the protection as given. 2.6.24 has no `pte_special`, so nothing
+ * marks such a PTE; the VMA's flags (VM_PFNMAP and the linearity rule)
+ * are all `vm_normal_page` has to go on.
+ * @see mm/memory.c remap_pte_range, vm_insert_pfn, do_no_pfn
+ */
+export function basePfnPte(_k: Kernel, _vma: Vma, _addr: number, _pfn: number, prot: number): number {
+  return prot;
+}
+
 /** `->nopfn` result: out of memory. */
 export const NOPFN_OOM = -1;
 /** `->nopfn` result: SIGBUS. */
@@ -40,7 +52,7 @@ export function* remapPfnRange(k: Kernel, vma: Vma, addr: number, pfn: number, s
     const t = k.tables.arr(pte);
     const b = k.tables.base(pte) + pteIndex(a) * 2;
     if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
-    t[b] = prot;
+    t[b] = k.seams.pfnPte(k, vma, a, p, prot);
     t[b + 1] = p;
     k.ptl.unlock(k, pte);
   }
@@ -89,7 +101,7 @@ export function* vmInsertPfn(k: Kernel, vma: Vma, addr: number, pfn: number): KG
   if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
   const busy = t[b] !== 0 || t[b + 1] !== 0;
   if (!busy) {
-    t[b] = vma.vmPageProt;
+    t[b] = k.seams.pfnPte(k, vma, addr, pfn, vma.vmPageProt);
     t[b + 1] = pfn;
   }
   k.ptl.unlock(k, pte);
@@ -114,7 +126,7 @@ export function* doNoPfn(k: Kernel, _mm: MmStruct, vma: Vma, address: number, pt
       f |= _PAGE_DIRTY;
       if ((vma.vmFlags & VM_WRITE) !== 0) f |= _PAGE_RW;
     }
-    a[b] = f;
+    a[b] = k.seams.pfnPte(k, vma, address, pfn, f);
     a[b + 1] = pfn;
   }
   k.ptl.unlock(k, pte);

@@ -58,6 +58,7 @@ export function getSwapPage(k: Kernel): number {
     const s = si.cursor;
     si.cursor = si.cursor + 1 >= si.nrSlots ? 1 : si.cursor + 1;
     if (s !== 0 && si.map[s] === 0) {
+      k.touched?.slots.add(s);
       si.map[s] = 1;
       si.inuse++;
       return s;
@@ -69,6 +70,7 @@ export function getSwapPage(k: Kernel): number {
 /** `swap_duplicate()`: one more reference to `slot`. */
 export function swapDuplicate(k: Kernel, slot: number): void {
   if (k.swap.map[slot] === 0) throw new Error(`swap_duplicate of free swap slot ${slot}`);
+  k.touched?.slots.add(slot);
   k.swap.map[slot]!++;
 }
 
@@ -77,6 +79,7 @@ export function swapFree(k: Kernel, slot: number): number {
   const si = k.swap;
   const c = si.map[slot]!;
   if (c === 0) throw new Error(`swap_free of free swap slot ${slot}`);
+  k.touched?.slots.add(slot);
   si.map[slot] = c - 1;
   if (c === 1) {
     si.inuse--;
@@ -88,6 +91,8 @@ export function swapFree(k: Kernel, slot: number): number {
 /** `add_to_swap_cache()` without the reference (`__add_to_swap_cache`). */
 function addToSwapCacheRaw(k: Kernel, pfn: number, slot: number): void {
   const p = k.pages;
+  k.touched?.slots.add(slot);
+  k.touched?.frames.add(pfn);
   p.flags[pfn]! |= PG_swapcache;
   p.private[pfn] = slot;
   k.swap.cache[slot] = pfn;
@@ -99,6 +104,8 @@ function addToSwapCacheRaw(k: Kernel, pfn: number, slot: number): void {
 function deleteFromSwapCacheRaw(k: Kernel, pfn: number): number {
   const p = k.pages;
   const slot = p.private[pfn]!;
+  k.touched?.slots.add(slot);
+  k.touched?.frames.add(pfn);
   k.swap.cache[slot] = 0;
   p.flags[pfn]! &= ~PG_swapcache;
   p.private[pfn] = 0;

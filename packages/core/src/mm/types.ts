@@ -116,7 +116,7 @@ export class AnonVma {
 
 /** What `->fault` returned. */
 export interface VmFaultResult {
-  /** The page found or allocated, with a reference for the caller; 0 on error. */
+  /** The page found or allocated, with a reference for the caller; 0 on error or with `VM_FAULT_NOPAGE`. */
   pfn: number;
   /** `VM_FAULT_*` bits (0 on success). */
   ret: number;

@@ -24,6 +24,12 @@ export class Oracle {
   private readonly pending: Violation[] = [];
   /** remap_file_pages: the file offset each page of a nonlinear range shows. */
   private readonly nonlinear = new Map<number, Map<number, number>>();
+  /** Private pages written since the last check: mm id and virtual page, in pairs. */
+  private readonly writtenPriv: number[] = [];
+  /** Shared file pages written since the last check: file id and offset, in pairs. */
+  private readonly writtenFile: number[] = [];
+  /** The next {@link verifyTouched} compares everything (after the checker lost track). */
+  private all = true;
 
   private fileIndex(mm: MmStruct, vma: Vma, addr: number): number {
     const dev = vma.vmFile?.device ?? null;
@@ -65,9 +71,12 @@ export class Oracle {
         f = new Map();
         this.files.set(vma.vmFile.id, f);
       }
-      f.set(this.fileIndex(mm, vma, addr), token);
+      const pgoff = this.fileIndex(mm, vma, addr);
+      f.set(pgoff, token);
+      this.writtenFile.push(vma.vmFile.id, pgoff);
     } else {
       this.privOf(mm).set(addr / PAGE_SIZE, token);
+      this.writtenPriv.push(mm.id, addr / PAGE_SIZE);
     }
   }
 
@@ -114,6 +123,7 @@ export class Oracle {
       return;
     }
     this.privOf(mm).set(addr / PAGE_SIZE, token);
+    this.writtenPriv.push(mm.id, addr / PAGE_SIZE);
   }
 
   /**
@@ -201,47 +211,94 @@ export class Oracle {
     }
   }
 
+  /** The private page `vpn` of `mm` against what its PTE maps now (nothing mapped: nothing to compare). */
+  private checkPriv(k: Kernel, mm: MmStruct, vpn: number, tok: number, out: Violation[]): void {
+    const addr = vpn * PAGE_SIZE;
+    const pte = lookupPteTable(k, mm, addr);
+    if (pte === 0) return;
+    const a = k.tables.arr(pte);
+    const b = k.tables.base(pte) + pteIndex(addr) * 2;
+    if (!ptePresent(a[b]!)) return;
+    const got = k.tokenOf(a[b + 1]!);
+    if (got !== tok) {
+      out.push({ check: 'oracle', message: `mm ${mm.id} page 0x${addr.toString(16)} holds 0x${got.toString(16)}, expected 0x${tok.toString(16)}` });
+    }
+  }
+
+  /** Page `pgoff` of file `fid` against what the page cache holds now. */
+  private checkFile(k: Kernel, fid: number, pgoff: number, out: Violation[]): void {
+    const tok = this.files.get(fid)?.get(pgoff);
+    const f = k.files.get(fid);
+    if (tok === undefined || f === undefined) return;
+    const pfn = f.frameAt(pgoff);
+    // (an XIP image without a memmap holds its contents beyond the struct page arrays)
+    if (pfn !== 0 && k.tokenOf(pfn) !== tok) {
+      out.push({ check: 'oracle', message: `file ${f.name} page ${pgoff} holds 0x${k.tokenOf(pfn).toString(16)}, expected 0x${tok.toString(16)}` });
+    }
+  }
+
+  /** The features' checks against the oracle's expectations. */
+  private runHooks(k: Kernel, out: Violation[]): void {
+    const hooks = k.checkHooks.oracle;
+    if (hooks.length > 0) {
+      const expected = (mm: MmStruct, addr: number): number => this.expected(mm, addr);
+      for (const h of hooks) for (const message of h.fn(k, expected)) out.push({ check: `${h.feature}:${h.name}`, message });
+    }
+  }
+
+  /** Compare everything at the next {@link verifyTouched}. */
+  touchAll(): void {
+    this.all = true;
+  }
+
+  /**
+   * Compare what changed since the last check: the pages written, the
+   * PTEs the checker found changed (`ptes`: mm id and virtual page, in
+   * pairs), the page-cache frames it touched (`cachedFrames`); return the
+   * read mismatches seen since too.
+   */
+  verifyTouched(k: Kernel, ptes: readonly number[], cachedFrames: readonly number[]): Violation[] {
+    if (this.all) return this.verify(k);
+    const out = this.pending.splice(0);
+    for (const list of [this.writtenPriv, ptes]) {
+      for (let i = 0; i < list.length; i += 2) {
+        const mm = k.liveMm(list[i]!);
+        const tok = this.priv.get(list[i]!)?.get(list[i + 1]!);
+        if (mm !== undefined && tok !== undefined) this.checkPriv(k, mm, list[i + 1]!, tok, out);
+      }
+    }
+    this.writtenPriv.length = 0;
+    const wf = this.writtenFile;
+    for (let i = 0; i < wf.length; i += 2) this.checkFile(k, wf[i]!, wf[i + 1]!, out);
+    wf.length = 0;
+    for (const pfn of cachedFrames) this.checkFile(k, k.pages.mapping[pfn]!, k.pages.index[pfn]!, out);
+    this.runHooks(k, out);
+    return out;
+  }
+
   /**
    * Compare every page the oracle knows with what the model's page tables
    * map now; return the read mismatches seen since the last call too.
    */
   verify(k: Kernel): Violation[] {
     const out = this.pending.splice(0);
+    this.writtenPriv.length = 0;
+    this.writtenFile.length = 0;
+    this.all = false;
     for (const mm of k.liveMms()) {
       const p = this.priv.get(mm.id);
       if (p === undefined) continue;
-      for (const [vpn, tok] of p) {
-        const addr = vpn * PAGE_SIZE;
-        const pte = lookupPteTable(k, mm, addr);
-        if (pte === 0) continue;
-        const a = k.tables.arr(pte);
-        const b = k.tables.base(pte) + pteIndex(addr) * 2;
-        if (!ptePresent(a[b]!)) continue;
-        const got = k.tokenOf(a[b + 1]!);
-        if (got !== tok) {
-          out.push({ check: 'oracle', message: `mm ${mm.id} page 0x${addr.toString(16)} holds 0x${got.toString(16)}, expected 0x${tok.toString(16)}` });
-        }
-      }
+      for (const [vpn, tok] of p) this.checkPriv(k, mm, vpn, tok, out);
     }
     for (const [fid, m] of this.files) {
-      const f = k.files.get(fid);
-      if (f === undefined) {
+      if (k.files.get(fid) === undefined) {
         this.files.delete(fid);
         continue;
       }
-      for (const [pgoff, tok] of m) {
-        const pfn = f.frameAt(pgoff);
-        if (pfn !== 0 && k.pages.token[pfn] !== tok) {
-          out.push({ check: 'oracle', message: `file ${f.name} page ${pgoff} holds 0x${k.pages.token[pfn]!.toString(16)}, expected 0x${tok.toString(16)}` });
-        }
-      }
+      for (const pgoff of m.keys()) this.checkFile(k, fid, pgoff, out);
     }
     // features' checks against the same expectations (a secondary MMU's view of memory)
-    const hooks = k.checkHooks.oracle;
-    if (hooks.length > 0) {
-      const expected = (mm: MmStruct, addr: number): number => this.expected(mm, addr);
-      for (const h of hooks) for (const message of h.fn(k, expected)) out.push({ check: `${h.feature}:${h.name}`, message });
-    }
+    this.runHooks(k, out);
     return out;
   }
 }

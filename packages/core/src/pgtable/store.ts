@@ -9,6 +9,7 @@
  */
 import { TABLE_WORDS } from './entry.js';
 import type { PageArrays } from '../mem/page.js';
+import type { DirtyList } from '../observe/touched.js';
 
 const TABLES_PER_CHUNK = 4;
 const CHUNK_SHIFT = 2;
@@ -19,6 +20,9 @@ export class TableStore {
   private readonly freeSlots: number[] = [];
   private nextSlot = 0;
   private readonly pages: PageArrays;
+
+  /** With checking on: the tables touched since the checker last ran (every {@link arr} and {@link attach} marks). */
+  touched: DirtyList | null = null;
 
   constructor(pages: PageArrays) {
     this.pages = pages;
@@ -34,6 +38,7 @@ export class TableStore {
       }
     }
     this.pages.tableSlot[pfn] = slot;
+    this.touched?.add(pfn);
     const base = (slot & (TABLES_PER_CHUNK - 1)) * TABLE_WORDS;
     this.chunks[slot >> CHUNK_SHIFT]!.fill(0, base, base + TABLE_WORDS);
   }
@@ -47,6 +52,7 @@ export class TableStore {
 
   /** The array holding table `pfn`'s entries; use with {@link base}. */
   arr(pfn: number): Uint32Array {
+    this.touched?.add(pfn);
     return this.chunks[this.pages.tableSlot[pfn]! >> CHUNK_SHIFT]!;
   }
 

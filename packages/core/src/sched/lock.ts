@@ -172,6 +172,12 @@ export class RwSem {
   readers = 0;
   /** Writing CPU, or -1. */
   writer = -1;
+  /**
+   * Writers waiting for it. The rwsem of 2.6.24 queues its waiters in
+   * order: a reader that comes while a writer waits queues behind it, so a
+   * stream of readers cannot starve a writer.
+   */
+  writersWaiting = 0;
   private lastCpu = -1;
   private readonly readAt: Float64Array;
   private writeAt = 0;
@@ -183,7 +189,7 @@ export class RwSem {
   private readersFreeAt = 0;
   /** The class figures. */
   readonly stat: LockStat;
-  /** What a reader waits on: a writer holding it. */
+  /** What a reader waits on: a writer holding it or waiting for it. */
   readonly readPoint: LockPoint;
   /** What a writer waits on: anyone holding it. */
   readonly writePoint: LockPoint;
@@ -192,7 +198,7 @@ export class RwSem {
     this.className = className;
     this.stat = stats.of(className);
     this.readAt = new Float64Array(nrCpus);
-    const writerHolds = (): boolean => this.writer >= 0;
+    const writerHolds = (): boolean => this.writer >= 0 || this.writersWaiting > 0;
     const anyoneHolds = (): boolean => this.writer >= 0 || this.readers > 0;
     this.readPoint = {
       kind: 'lock',
@@ -218,7 +224,7 @@ export class RwSem {
 
   /** `down_read_trylock()`. */
   tryRead(k: Kernel): boolean {
-    if (this.writer >= 0) return false;
+    if (this.writer >= 0 || this.writersWaiting > 0) return false;
     waitUntilFree(k, this.stat, this.className, this.writerFrom, this.writerFreeAt, false);
     this.readers++;
     this.stat.acquisitions++;
@@ -297,9 +303,14 @@ export function* downWrite(k: Kernel, sem: RwSem): KGen<void> {
   const t0 = k.cpu.clock;
   sem.stat.contentions++;
   k.traceLockWait(sem.className, true);
-  do {
-    yield sem.writePoint;
-  } while (!sem.tryWrite(k));
+  sem.writersWaiting++;
+  try {
+    do {
+      yield sem.writePoint;
+    } while (!sem.tryWrite(k));
+  } finally {
+    sem.writersWaiting--;
+  }
   sem.stat.wait_ns += k.cpu.clock - t0;
   k.traceLockWait(sem.className, false, t0);
 }

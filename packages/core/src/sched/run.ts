@@ -4,15 +4,15 @@
  * Kernel paths that may block, sleep or be preempted are generator
  * functions that yield a {@link SchedPoint} where the kernel could switch
  * away: a contended lock, an IPI waiting for its acks, a `cond_resched`, a
- * point that may sleep (an allocation), a grace period, or between two user
- * accesses. Per-entry loops stay plain loops. In sequential mode nothing
+ * point that may sleep (an allocation), a grace period, between two user
+ * accesses, or between two loads of a lockless reader. Per-entry loops stay plain loops. In sequential mode nothing
  * else runs, so only a lock point means anything: a path waiting for a lock
  * it can never get has deadlocked on itself.
  * @module
  */
 
 /** Why a kernel path yielded. */
-export type SchedPoint = ReschedPoint | LockPoint | IpiPoint | SleepPoint | UserPoint | RcuPoint;
+export type SchedPoint = ReschedPoint | LockPoint | IpiPoint | SleepPoint | UserPoint | RcuPoint | RacePoint;
 
 /** `cond_resched()`: the path may be switched away here. */
 export interface ReschedPoint {
@@ -56,6 +56,17 @@ export interface UserPoint {
   readonly kind: 'user';
 }
 
+/**
+ * A lockless reader between two loads (a page-table walk with interrupts
+ * off and no lock, as `get_user_pages_fast` does): in the explore mode
+ * other CPUs may act before its next load. Nothing changes on this CPU:
+ * it is no quiescent state, no sleep and no voluntary preemption point.
+ */
+export interface RacePoint {
+  /** Discriminant. */
+  readonly kind: 'race';
+}
+
 /** `synchronize_rcu()` waits for a grace period. */
 export interface RcuPoint {
   /** Discriminant. */
@@ -73,6 +84,8 @@ export const RESCHED: SchedPoint = Object.freeze({ kind: 'resched' });
 export const IPI_WAIT: SchedPoint = Object.freeze({ kind: 'ipi' });
 /** The scheduling point of `might_sleep()`. */
 export const MIGHT_SLEEP: SchedPoint = Object.freeze({ kind: 'sleep' });
+/** The scheduling point of a lockless reader between two loads ({@link RacePoint}). */
+export const RACE: SchedPoint = Object.freeze({ kind: 'race' });
 /** The scheduling point between user accesses. */
 export const USER_STEP: SchedPoint = Object.freeze({ kind: 'user' });
 

@@ -182,7 +182,9 @@ export class Scheduler {
         // interrupts off, and PREEMPT or a voluntary point
         const w = cur.waiting;
         const sleeps = curBlocked && w !== null && (w.kind === 'rcu' || (w.kind === 'lock' && !w.lock.spins));
-        const mayPreempt = !curBlocked && cpu.preemptCount === 0 && cpu.irqsOff === 0 && (k.config.preempt || cpu.kernelDepth === 0 || cur.lastPoint !== 'user');
+        // (a lockless reader's 'race' point is no voluntary one)
+        const voluntary = cur.lastPoint !== 'user' && cur.lastPoint !== 'race';
+        const mayPreempt = !curBlocked && cpu.preemptCount === 0 && cpu.irqsOff === 0 && (k.config.preempt || cpu.kernelDepth === 0 || voluntary);
         // timed mode: the scheduler tick preempts a thread that ran a whole timeslice
         const sliceUsed = this.explore === null && mayPreempt && cpu.clock - (this.sliceStart.get(cpu.id) ?? 0) >= TIMESLICE_NS;
         if (sleeps || (mayPreempt && this.explore !== null) || sliceUsed) {
@@ -320,6 +322,8 @@ export class Scheduler {
         if (spun) cpu.busyNs += ran.clock - cpu.clock;
         cpu.clock = ran.clock;
       }
+      // woken now: its clock stays at this wake-up until it runs (a later step elsewhere does not move it)
+      t.waiting = null;
     }
     for (const cpu of k.cpus) if (cpu.kernelDepth === 0 && cpu.preemptCount === 0) k.rcu.quiescent(cpu.id);
     if (this.explore !== null && k.cpus.every((c) => c.kernelDepth === 0) && k.oracle !== null) {

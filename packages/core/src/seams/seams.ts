@@ -15,9 +15,10 @@ import type { AddressSpace } from '../fs/address-space.js';
 import type { Level } from '../pgtable/entry.js';
 import { baseCopyPageRange } from '../mm/copy.js';
 import { baseFileMmap } from '../mm/mmap.js';
-import { doAnonymousPage, baseVmNormalPage } from '../mm/fault.js';
+import { doAnonymousPage, baseVmNormalPage, doFault } from '../mm/fault.js';
 import { basePgtableFree } from '../mm/free-pgtables.js';
 import { baseGetUserPages } from '../mm/gup.js';
+import { basePfnPte } from '../mm/pfnmap.js';
 import { baseSpecialVmaOps } from '../mm/hugetlb.js';
 import { basePgtableAlloc, discardTablePage } from '../mm/pgalloc.js';
 import { basePtepClearFlush, basePtepClearFlushYoung } from '../mm/rmap.js';
@@ -118,6 +119,14 @@ export interface Seams {
    */
   anonFault: (k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number) => KGen<number>;
   /**
+   * `__do_fault()` (from `do_linear_fault` and `do_nonlinear_fault`): get
+   * the page at file offset `pgoff` from `->fault`, copy it for a write to
+   * a private mapping, and install it under the PTE lock if the PTE still
+   * holds (`origFlags`, `origValue`) (`pte_same`). Returns `VM_FAULT_*`.
+   * Baseline: the kernel's.
+   */
+  doFault: (k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, pgoff: number, write: boolean, origFlags: number, origValue: number) => KGen<number>;
+  /**
    * `mmap_region()`'s `file->f_op->mmap(file, vma)`: the file's mmap method
    * sets up the new VMA (flags, `vm_ops`, a driver's mapping). Returns 0 or
    * a negative errno. Baseline: the file's own `fileOps.mmap` (tmpfs,
@@ -139,6 +148,14 @@ export interface Seams {
    * `follow_page`, `remap_file_pages`' zap and the invariant checker.
    */
   vmNormalPage: (k: Kernel, vma: Vma, addr: number, flags: number, pfn: number) => number;
+  /**
+   * `pfn_pte()` where a raw pfn (no refcounted struct page) is mapped into
+   * `vma` at `addr`: `remap_pte_range` (`remap_pfn_range`), `vm_insert_pfn`
+   * and `do_no_pfn`. Returns the flags word of the new PTE, given the
+   * protection `prot` the call site would install. Baseline: `prot` as
+   * given (2.6.24 has no `pte_special`).
+   */
+  pfnPte: (k: Kernel, vma: Vma, addr: number, pfn: number, prot: number) => number;
   /**
    * `get_user_pages()` as called by direct I/O and `access_process_vm`,
    * entered before mmap_sem is taken (so a lockless fast path can stand in
@@ -227,9 +244,11 @@ export function baselineSeams(): Seams {
     pgtableFree: basePgtableFree,
     copyPageRange: baseCopyPageRange,
     anonFault: doAnonymousPage,
+    doFault,
     fileMmap: baseFileMmap,
     specialVmaOps: baseSpecialVmaOps,
     vmNormalPage: baseVmNormalPage,
+    pfnPte: basePfnPte,
     getUserPages: baseGetUserPages,
     flushTlb: baseFlushTlb,
     ptepClearFlush: basePtepClearFlush,

@@ -1,9 +1,13 @@
 export { anonTouch } from './anon-touch.js';
 export { dio } from './dio.js';
 export { forkExit } from './fork-exit.js';
+export { gru } from './gru.js';
 export { hugetlbShm } from './hugetlb-shm.js';
 export { kbuild } from './kbuild.js';
+export { kvmGuest } from './kvm-guest.js';
 export { oltpSga } from './oltp-sga.js';
 export { shmProcs } from './shm-procs.js';
 export { swapPressure } from './swap-pressure.js';
 export { THREADS_FAULT_CHUNK, threadsFault } from './threads-fault.js';
+export { OLTP_ROUND, OLTP_SCRATCH_PAGES, oltpDio } from './oltp-dio.js';
+export { XIP_GUESTS_DATA_PAGES, xipGuests } from './xip-guests.js';

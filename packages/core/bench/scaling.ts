@@ -1,0 +1,161 @@
+/**
+ * `npm run scaling-table`: how the model's host time and host memory grow
+ * with the pages an operation covers and with the number of processes,
+ * per primitive, written to `docs/scaling.md` (or printed with `--print`).
+ * Linear growth shows as a flat ns-per-page (or per-process-page) column
+ * and a flat bytes-per-page column. Each time is the median of
+ * `BENCH_REPS` (default 3) runs after one warm-up, checker off; memory is
+ * the growth of V8's heap plus array buffers over the timed run (what the
+ * operation adds: tables, page state; not the kernel's fixed arrays), a
+ * full GC before each reading. Rough figures: the machine is shared.
+ * @module
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildKernel, type Kernel, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE, type Task } from '@mmlab/core';
+import { collectGarbage, median } from './harness.js';
+
+const REPS = Math.max(1, Number(process.env.BENCH_REPS ?? '3'));
+const MiB = 2 ** 20;
+
+function ok(r: number): number {
+  if (r < 0) throw new Error(`scaling: a call failed with errno ${-r}`);
+  return r;
+}
+
+function sig(s: number): void {
+  if (s !== 0) throw new Error(`scaling: signal ${s}`);
+}
+
+/** One measurement: what to set up, what to time, and how many units (pages) it covers. */
+interface Probe {
+  setup: () => { k: Kernel; run: () => void };
+  units: number;
+}
+
+/** The kernel measured, kept reachable until its memory was read. */
+const alive: Kernel[] = [];
+
+function memBytes(): number {
+  collectGarbage();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+/** Median host ns per unit and host bytes per unit of a probe. */
+function time(p: Probe): { ns: number; bytes: number } {
+  const times: number[] = [];
+  let bytes = 0;
+  for (let r = 0; r <= REPS; r++) {
+    const { k, run } = p.setup();
+    const m0 = memBytes();
+    const t0 = process.hrtime.bigint();
+    run();
+    const t = Number(process.hrtime.bigint() - t0);
+    alive.push(k);
+    const m1 = memBytes();
+    alive.length = 0;
+    if (r > 0) {
+      times.push(t / p.units);
+      bytes = Math.max(bytes, (m1 - m0) / p.units);
+    }
+  }
+  return { ns: median(times), bytes };
+}
+
+function anonProc(mem: number, size: number, written: boolean): { k: Kernel; t: Task; addr: number } {
+  const k = buildKernel({ check: false, memBytes: mem });
+  const t = k.spawn();
+  const addr = ok(k.mmap(t, 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS));
+  if (written) sig(k.touch(t, addr, size, true));
+  return { k, t, addr };
+}
+
+/** Memory for `size` bytes of user pages and their tables, with room to spare. */
+const memFor = (size: number): number => Math.max(64 * MiB, 2 * size + 64 * MiB);
+
+/** The primitives over `size` bytes in one process. */
+const PAGE_PROBES: readonly [string, (size: number) => Probe][] = [
+  ['anon write fault', (size) => ({ units: size / PAGE_SIZE, setup: () => { const c = anonProc(memFor(size), size, false); return { k: c.k, run: () => { sig(c.k.touch(c.t, c.addr, size, true)); } }; } })],
+  ['fork (per PTE)', (size) => ({ units: size / PAGE_SIZE, setup: () => { const c = anonProc(memFor(size), size, true); return { k: c.k, run: () => { if (typeof c.k.fork(c.t) === 'number') throw new Error('fork failed'); } }; } })],
+  ['munmap', (size) => ({ units: size / PAGE_SIZE, setup: () => { const c = anonProc(memFor(size), size, true); return { k: c.k, run: () => ok(c.k.munmap(c.t, c.addr, size)) }; } })],
+  ['mprotect', (size) => ({ units: size / PAGE_SIZE, setup: () => { const c = anonProc(memFor(size), size, true); return { k: c.k, run: () => ok(c.k.mprotect(c.t, c.addr, size, PROT_READ)) }; } })],
+  ['shared-file read fault', (size) => ({ units: size / PAGE_SIZE, setup: () => {
+    const k = buildKernel({ check: false, memBytes: memFor(size) });
+    const t = k.spawn();
+    const f = k.shmemCreate('f', size);
+    const w = ok(k.mmap(t, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED, f));
+    sig(k.touch(t, w, size, true));
+    ok(k.munmap(t, w, size));
+    const addr = ok(k.mmap(t, 0, size, PROT_READ, MAP_SHARED, f));
+    return { k, run: () => { sig(k.touch(t, addr, size, false)); } };
+  } })],
+  ['get_user_pages', (size) => ({ units: size / PAGE_SIZE, setup: () => { const c = anonProc(memFor(size), size, true); return { k: c.k, run: () => { const r = c.k.getUserPages(c.t, c.addr, size / PAGE_SIZE, false); if (typeof r === 'number') throw new Error('gup failed'); } }; } })],
+];
+
+/** `procs` processes each mapping one 16 MiB tmpfs file shared and reading it all (shm-procs), then exiting. */
+function procsProbe(procs: number): Probe {
+  const size = 16 * MiB;
+  return {
+    units: procs * (size / PAGE_SIZE),
+    setup: () => {
+      const k = buildKernel({ check: false, memBytes: 64 * MiB + procs * MiB });
+      const f = k.shmemCreate('shm', size);
+      return {
+        k,
+        run: () => {
+          const ts: Task[] = [];
+          for (let i = 0; i < procs; i++) {
+            const t = k.spawn();
+            sig(k.touch(t, ok(k.mmap(t, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED, f)), size, false));
+            ts.push(t);
+          }
+          for (const t of ts) k.exit(t);
+        },
+      };
+    },
+  };
+}
+
+const SIZES = [16 * MiB, 64 * MiB, 256 * MiB];
+const PROCS = [4, 16, 64];
+
+const lines: string[] = [];
+const out = (s = ''): void => {
+  lines.push(s);
+  process.stderr.write('.');
+};
+out('# How host time and memory grow');
+out();
+out('Generated by `npm run scaling-table` (`packages/core/bench/scaling.ts`); do not edit.');
+out(`Median of ${REPS} runs after a warm-up, checker off, node ${process.version}; rough figures from a shared machine.`);
+out('A flat row is linear growth: the cost per page does not grow with the pages or the processes.');
+out();
+out('## With the pages one operation covers (one process)');
+out();
+out(`| primitive | ${SIZES.map((s) => `ns/page at ${s / MiB} MiB`).join(' | ')} | ${SIZES.map((s) => `B/page at ${s / MiB} MiB`).join(' | ')} |`);
+out(`|---|${SIZES.map(() => '---:').join('|')}|${SIZES.map(() => '---:').join('|')}|`);
+for (const [name, probe] of PAGE_PROBES) {
+  const r = SIZES.map((s) => time(probe(s)));
+  out(`| ${name} | ${r.map((x) => x.ns.toFixed(0)).join(' | ')} | ${r.map((x) => x.bytes.toFixed(0)).join(' | ')} |`);
+}
+out();
+out('## With the processes (each maps one 16 MiB tmpfs file shared, reads it all, exits)');
+out();
+out(`| figure | ${PROCS.map((p) => `${p} processes`).join(' | ')} |`);
+out(`|---|${PROCS.map(() => '---:').join('|')}|`);
+const pr = PROCS.map((p) => time(procsProbe(p)));
+out(`| ns per process-page (map + read fault + exit) | ${pr.map((x) => x.ns.toFixed(0)).join(' | ')} |`);
+out(`| host bytes per process-page | ${pr.map((x) => x.bytes.toFixed(1)).join(' | ')} |`);
+process.stderr.write('\n');
+
+const text = lines.join('\n') + '\n';
+if (process.argv.includes('--print')) {
+  process.stdout.write(text);
+} else {
+  const file = join(dirname(fileURLToPath(import.meta.url)), '../../../docs/scaling.md');
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+  console.log(`wrote ${file}`);
+}
