@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { SHOWCASE } from '@mmlab/lab';
 import { mmlab } from './helpers.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -31,7 +32,7 @@ describe('mmlab ab', () => {
     expect(md.out).toMatch(/^\*\*mmu-gather-inplace\*\* \(B\) against \*\*baseline\*\* \(A\)/);
     expect(readFileSync(chart, 'utf8')).toMatch(/^<svg /);
     const csv = await mmlab(['ab', '--workload', W, '--a', 'all', '--b', 'baseline', '--reps', '1', ...SMALL, '--csv']);
-    expect(csv.out.split('\n')[1]).toMatch(/^fork-exit:procs=2:size=1m,"hugetlb-pagetable-ops,mmu-gather-inplace[^"]*",baseline,/);
+    expect(csv.out.split('\n')[1]).toMatch(/^fork-exit:procs=2:size=1m,"hugetlb-pagetable-ops,mmu-gather-inplace[a-z,-]*",baseline,/);
   });
 
   it.each([
@@ -58,21 +59,23 @@ describe('mmlab ab', () => {
     expect(r.out).toMatch(/^== hugetlb-pagetable-ops on/);
     expect(r.out).toMatch(/\n== mmu-gather-inplace on make -j4/);
     expect(r.out).toMatch(/sim\.tlb_flush_ns .* exact/);
+    expect(r.out.match(/^== /gm)).toHaveLength(SHOWCASE.length);
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const sample = /<!-- sample:npm-start:begin -->\n```\n([\s\S]*?)```\n<!-- sample:npm-start:end -->/.exec(readme)?.[1];
     // regenerate with: node apps/cli/dist/main.js ab --each (after npm run build), pasted between the markers
     expect(sample).toBe(r.out);
-  });
+  }, 600_000);
 });
 
 describe('mmlab matrix, merge and chart', () => {
-  /** Two features, so the cell counts below stay fixed as proposals join the registry (unless `more` names others). */
+  // two of the registered features: 16 cells, whatever joins the registry
+  const TWO = 'hugetlb-pagetable-ops,mmu-gather-inplace';
   const matrix = (out: string, ...more: string[]): Promise<{ code: number; out: string; err: string }> =>
     mmlab([
       'matrix',
       '--workloads',
       `${W},kbuild:jobs=2:objs=2`,
-      ...(more.includes('--features') ? [] : ['--features', 'hugetlb-pagetable-ops,mmu-gather-inplace']),
+      ...(more.includes('--features') ? [] : ['--features', TWO]),
       '--reps',
       '2',
       ...SMALL,
@@ -106,7 +109,7 @@ describe('mmlab matrix, merge and chart', () => {
     expect(svg.out).toMatch(/^<svg /);
     const bars = await mmlab(['chart', full, '--metric', 'sim.ns']);
     expect(bars.out).toContain('hugetlb-pagetable-ops,mmu-gather-inplace');
-  });
+  }, 600_000);
 
   it('refuses a results file with a bad line, naming it, and never rewrites it', async () => {
     const file = join(dir, 'bad.jsonl');

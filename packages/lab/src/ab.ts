@@ -9,7 +9,7 @@
 import type { ResolvedWorkload } from '@mmlab/workloads';
 import type { Metrics } from './metrics.js';
 import { formatFeatureSet, type FeatureSet } from './notation.js';
-import { runOnce, seedsOf, type RunSettings } from './run.js';
+import { runOnce, seedsOf, type RunOutcome, type RunSettings } from './run.js';
 import { DEFAULT_CONFIDENCE, METHOD, pairedDifference, summarize, type Estimate, type Summary } from './stats.js';
 
 /** What to compare. */
@@ -34,7 +34,16 @@ export interface AbOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** Checked before each run: true stops the comparison (`AbInterrupted`). */
   readonly stopped?: () => boolean;
+  /**
+   * Runs one run elsewhere (a worker pool: `poolRunner` of
+   * `@mmlab/lab/node`); the runs are then started all at once. Default:
+   * one after the other in this thread.
+   */
+  readonly runner?: AbRunner;
 }
+
+/** Runs one run of a comparison: a workload specification, a set, a seed and the settings. */
+export type AbRunner = (workload: string, set: FeatureSet, seed: number, settings: RunSettings) => Promise<RunOutcome>;
 
 /** One metric of an A/B comparison. */
 export interface AbRow {
@@ -95,14 +104,27 @@ export async function runAb(options: AbOptions): Promise<AbResult> {
   const runsB: Metrics[] = [];
   const violations = { a: [] as string[], b: [] as string[] };
   let done = 0;
-  for (const seed of seeds) {
-    for (const side of ['a', 'b'] as const) {
-      if (options.stopped?.() === true) throw new AbInterrupted();
-      const r = await runOnce(options.workload, options[side], seed, options.settings, options.cwd);
-      (side === 'a' ? runsA : runsB).push(r.metrics);
-      violations[side].push(...r.violations.map((v) => `seed ${seed}: ${v}`));
-      options.onProgress?.(++done, seeds.length * 2);
-    }
+  const runner = options.runner;
+  const one = async (side: 'a' | 'b', seed: number): Promise<RunOutcome> => {
+    if (options.stopped?.() === true) throw new AbInterrupted();
+    const r =
+      runner === undefined || typeof options.workload !== 'string'
+        ? await runOnce(options.workload, options[side], seed, options.settings, options.cwd)
+        : await runner(options.workload, options[side], seed, options.settings ?? {});
+    options.onProgress?.(++done, seeds.length * 2);
+    return r;
+  };
+  const runs: { side: 'a' | 'b'; seed: number; r: RunOutcome }[] = [];
+  if (runner === undefined) {
+    for (const seed of seeds) for (const side of ['a', 'b'] as const) runs.push({ side, seed, r: await one(side, seed) });
+  } else {
+    const all = seeds.flatMap((seed) => (['a', 'b'] as const).map((side) => ({ side, seed })));
+    const outcomes = await Promise.all(all.map(({ side, seed }) => one(side, seed)));
+    all.forEach(({ side, seed }, i) => runs.push({ side, seed, r: outcomes[i]! }));
+  }
+  for (const { side, seed, r } of runs) {
+    (side === 'a' ? runsA : runsB).push(r.metrics);
+    violations[side].push(...r.violations.map((v) => `seed ${seed}: ${v}`));
   }
   return {
     a: formatFeatureSet(options.a),

@@ -30,7 +30,16 @@ export {
 export { flattenMetrics, type Metrics } from './metrics.js';
 export { DEFAULT_CONFIDENCE, METHOD, estimate, pairedDifference, summarize, type Estimate, type Summary } from './stats.js';
 export { runOnce, seedsOf, type RunOutcome, type RunSettings } from './run.js';
-export { AbInterrupted, compareRuns, runAb, type AbOptions, type AbResult, type AbRow, type AbViolations } from './ab.js';
+export {
+  AbInterrupted,
+  compareRuns,
+  runAb,
+  type AbOptions,
+  type AbResult,
+  type AbRow,
+  type AbRunner,
+  type AbViolations,
+} from './ab.js';
 export {
   RESULTS_FORMAT,
   RESULTS_VERSION,
@@ -48,7 +57,18 @@ export {
   type ResultLine,
 } from './results.js';
 export { runCell, type CellTask } from './cell.js';
-export { parseOptionsGrid, parseShard, planCells, shardCells, type MatrixPlan, type OptionsGrid, type Shard } from './plan.js';
+export {
+  parseOptionsGrid,
+  parseShard,
+  planCells,
+  planMatrix,
+  shardCells,
+  type MatrixPlan,
+  type OptionsGrid,
+  type PlannedCells,
+  type RefusedSet,
+  type Shard,
+} from './plan.js';
 export { factorialEffects, matrixEffects, type Effect, type FactorialEffect, type WorkloadEffects } from './effects.js';
 export { csvLine, fmt, interval, markdownTable, percent, signed, textTable, type Column, type Table } from './report/text.js';
 export { formatAbCsv, formatAbMarkdown, formatAbText, rowChanged, type AbReportOptions } from './report/ab-report.js';

@@ -10,8 +10,10 @@ import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Tinypool from 'tinypool';
+import type { AbRunner } from './ab.js';
 import { runCell, type CellTask } from './cell.js';
-import { planCells, shardCells, type MatrixPlan, type Shard } from './plan.js';
+import { formatFeatureSet } from './notation.js';
+import { planMatrix, shardCells, type MatrixPlan, type RefusedSet, type Shard } from './plan.js';
 import { appendResult, readResults } from './results-file.js';
 import { cellKey, checkSameSettings, describeCell, type Cell, type ResultLine } from './results.js';
 
@@ -53,6 +55,8 @@ export interface MatrixRunSummary {
   readonly interrupted: boolean;
   /** Cells (run now or before) with invariant violations. */
   readonly violations: readonly CellViolation[];
+  /** Combinations the features' `requires` or `conflicts` refuse (no cells). */
+  readonly refused: readonly RefusedSet[];
 }
 
 /** A cell that failed (the workload threw): the matrix stops, earlier cells kept. */
@@ -86,6 +90,45 @@ function workerEntry(): { file: string; execArgv: string[] } {
   return { file: fileURLToPath(new URL('./cell-worker.js', import.meta.url)), execArgv };
 }
 
+/** A pool of worker threads that run cells. */
+export interface CellPool {
+  /**
+   * Runs one cell on a worker.
+   * @param task - the cell and its settings
+   * @param signal - aborting it drops the task (rejects)
+   */
+  run(task: CellTask, signal?: AbortSignal): Promise<ResultLine>;
+  /** Stops every worker; tasks still running or queued reject. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * Starts a pool of worker threads (`tinypool`) that run cells, each
+ * building its own kernel.
+ * @param jobs - worker threads
+ */
+export function createCellPool(jobs: number): CellPool {
+  const { file, execArgv } = workerEntry();
+  const pool = new Tinypool({ filename: file, minThreads: 1, maxThreads: Math.max(1, jobs), idleTimeout: 1000, execArgv });
+  return {
+    run: async (task, signal) => (await pool.run(task, signal === undefined ? {} : { signal })) as ResultLine,
+    destroy: () => pool.destroy(),
+  };
+}
+
+/**
+ * A runner for `runAb` that runs each run as a cell on a pool (registered
+ * features only: the workers look the set up by its canonical text).
+ * @param pool - from {@link createCellPool}
+ * @param cwd - where relative workload module paths start
+ */
+export function poolRunner(pool: CellPool, cwd?: string): AbRunner {
+  return async (workload, set, seed, settings) => {
+    const line = await pool.run({ cell: { workload, features: formatFeatureSet(set), seed }, settings, ...(cwd === undefined ? {} : { cwd }) });
+    return { metrics: line.metrics, violations: line.violations };
+  };
+}
+
 /**
  * Runs the plan's cells that the results file lacks, appending each as it
  * finishes.
@@ -99,7 +142,8 @@ export async function runMatrix(options: MatrixRunOptions): Promise<MatrixRunSum
   const existing = readResults(options.out);
   checkSameSettings(existing, settings);
   const done = new Map<string, ResultLine>(existing.map((r) => [cellKey(r.line), r.line]));
-  const cells = shardCells(planCells(options.plan), options.shard);
+  const planned = planMatrix(options.plan);
+  const cells = shardCells(planned.cells, options.shard);
   const todo = cells.filter((c) => !done.has(cellKey(c)));
   const total = cells.length;
   let finished = total - todo.length;
@@ -128,15 +172,8 @@ export async function runMatrix(options: MatrixRunOptions): Promise<MatrixRunSum
       record(line);
     }
   } else {
-    const { file, execArgv } = workerEntry();
-    if (!existsSync(file)) throw new Error(`the matrix's worker ${file} is missing: run 'npm run build' first`);
-    const pool = new Tinypool({
-      filename: file,
-      minThreads: 1,
-      maxThreads: Math.min(jobs, todo.length),
-      idleTimeout: 1000,
-      execArgv,
-    });
+    if (!existsSync(workerEntry().file)) throw new Error(`the matrix's worker ${workerEntry().file} is missing: run 'npm run build' first`);
+    const pool = createCellPool(Math.min(jobs, todo.length));
     const stop = new AbortController();
     setMaxListeners(0, stop.signal); // one listener per queued cell
     const onAbort = (): void => {
@@ -149,7 +186,7 @@ export async function runMatrix(options: MatrixRunOptions): Promise<MatrixRunSum
         todo.map(async (cell) => {
           let line: ResultLine;
           try {
-            line = (await pool.run(task(cell), { signal: stop.signal })) as ResultLine;
+            line = await pool.run(task(cell), stop.signal);
           } catch (err) {
             if (stop.signal.aborted) return;
             failure ??= new CellError(cell, err);
@@ -168,5 +205,5 @@ export async function runMatrix(options: MatrixRunOptions): Promise<MatrixRunSum
   const violations = results
     .filter((l) => l.violations.length > 0)
     .map((l) => ({ cell: { workload: l.workload, features: l.features, seed: l.seed }, violations: l.violations }));
-  return { total, skipped: total - todo.length, ran: results.length - (total - todo.length), interrupted: results.length < total, violations };
+  return { total, skipped: total - todo.length, ran: results.length - (total - todo.length), interrupted: results.length < total, violations, refused: planned.refused };
 }

@@ -5,4 +5,13 @@
  * @packageDocumentation
  */
 export { appendResult, mergeResults, readResults } from './results-file.js';
-export { CellError, runMatrix, type CellViolation, type MatrixRunOptions, type MatrixRunSummary } from './matrix.js';
+export {
+  CellError,
+  createCellPool,
+  poolRunner,
+  runMatrix,
+  type CellPool,
+  type CellViolation,
+  type MatrixRunOptions,
+  type MatrixRunSummary,
+} from './matrix.js';

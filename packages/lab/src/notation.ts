@@ -13,7 +13,7 @@
  */
 
 import { KernelConfigError, resolveFeatures, type Feature, type FeatureRequest } from '@mmlab/core';
-import { isModuleSpec } from '@mmlab/workloads';
+import { isModuleSpec, unknownNameMessage } from '@mmlab/workloads';
 import { FEATURES } from './registry.js';
 
 /** A feature set the notation or its options refuse; the message names the token. */
@@ -147,8 +147,7 @@ export function parseFeatureSet(text: string, lookup: FeatureLookup = {}): Featu
     const feature = item.module ? lookup.modules?.get(item.name) : registry.find((f) => f.name === item.name);
     if (feature === undefined) {
       if (item.module) throw new FeatureSetError(`feature module '${item.name}' is not loaded`, item.text);
-      const known = registry.map((f) => f.name).join(', ');
-      throw new FeatureSetError(`unknown feature '${item.name}' (known: ${known === '' ? 'none' : known})`, item.text);
+      throw new FeatureSetError(unknownNameMessage('feature', item.name, registry.map((f) => f.name)), item.text);
     }
     const twice = chosen.find((c) => c.feature.name === feature.name);
     if (twice !== undefined) throw new FeatureSetError(`feature '${feature.name}' given twice in '${text.trim()}'`, item.text);

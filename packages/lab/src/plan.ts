@@ -6,6 +6,7 @@
  */
 
 import type { Feature } from '@mmlab/core';
+import { unknownNameMessage } from '@mmlab/workloads';
 import { FeatureSetError, formatFeatureSet, makeFeatureSet, type OptionValue } from './notation.js';
 import { FEATURES } from './registry.js';
 import type { Cell } from './results.js';
@@ -70,7 +71,7 @@ export function parseOptionsGrid(text: string, registry: readonly Feature[] = FE
     const [name = '', ...pairs] = item.split(':');
     const feature = registry.find((f) => f.name === name);
     if (feature === undefined) {
-      throw new FeatureSetError(`options grid: unknown feature '${name}' (known: ${registry.map((f) => f.name).join(', ')})`, item);
+      throw new FeatureSetError(`options grid: ${unknownNameMessage('feature', name, registry.map((f) => f.name))}`, item);
     }
     if (grid.has(name)) throw new FeatureSetError(`options grid: feature '${name}' given twice`, item);
     if (pairs.length === 0) throw new FeatureSetError(`options grid: '${item}' lists no option (key=v1|v2)`, item);
@@ -95,15 +96,33 @@ export function parseOptionsGrid(text: string, registry: readonly Feature[] = FE
   return grid;
 }
 
+/** A combination the features' own rules refuse (a missing requirement, a conflict). */
+export interface RefusedSet {
+  /** The combination, its features joined by `,`. */
+  readonly features: string;
+  /** Why, in the core's words. */
+  readonly reason: string;
+}
+
+/** The cells of a plan and the combinations left out. */
+export interface PlannedCells {
+  /** Every cell, in plan order. */
+  readonly cells: Cell[];
+  /** Combinations refused by `requires` or `conflicts`: no cell. */
+  readonly refused: RefusedSet[];
+}
+
 /**
  * Every cell of a plan, in a fixed order: by workload, then subset (binary
  * counting over the features, the first feature the lowest bit), then
- * variant, then seed.
+ * variant, then seed. A subset that breaks a feature's `requires` or
+ * `conflicts` has no cell and is listed as refused.
  * @param plan - the plan
  */
-export function planCells(plan: MatrixPlan): Cell[] {
+export function planMatrix(plan: MatrixPlan): PlannedCells {
   const n = plan.features.length;
   const sets: string[] = [];
+  const refused: RefusedSet[] = [];
   for (let mask = 0; mask < 1 << n; mask++) {
     const chosen = plan.features.filter((_, i) => (mask & (1 << i)) !== 0);
     let combos: { feature: Feature; options: Readonly<Record<string, OptionValue>> }[][] = [[]];
@@ -111,10 +130,26 @@ export function planCells(plan: MatrixPlan): Cell[] {
       const variants = plan.grid?.get(feature.name) ?? [{}];
       combos = combos.flatMap((c) => variants.map((options) => [...c, { feature, options }]));
     }
-    for (const c of combos) sets.push(formatFeatureSet(makeFeatureSet(c, plan.features)));
+    try {
+      for (const c of combos) sets.push(formatFeatureSet(makeFeatureSet(c, plan.features)));
+    } catch (err) {
+      if (!(err instanceof FeatureSetError)) throw err;
+      refused.push({ features: chosen.map((f) => f.name).join(','), reason: err.message });
+    }
   }
   const seeds = seedsOf(plan.reps ?? 1, plan.firstSeed ?? 1);
-  return plan.workloads.flatMap((workload) => [...new Set(sets)].flatMap((features) => seeds.map((seed) => ({ workload, features, seed }))));
+  const cells = plan.workloads.flatMap((workload) =>
+    [...new Set(sets)].flatMap((features) => seeds.map((seed) => ({ workload, features, seed })))
+  );
+  return { cells, refused };
+}
+
+/**
+ * Every cell of a plan, in plan order (see {@link planMatrix}).
+ * @param plan - the plan
+ */
+export function planCells(plan: MatrixPlan): Cell[] {
+  return planMatrix(plan).cells;
 }
 
 /**

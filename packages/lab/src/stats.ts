@@ -35,11 +35,12 @@ export interface Estimate {
    * exact; `null` when there are too few values (one seed) to give one.
    */
   readonly ci: readonly [number, number] | null;
-  /** True when every value was the same (no noise to estimate). */
+  /** True when there were several values and every one was the same (no noise to estimate). */
   readonly exact: boolean;
   /**
    * True when the interval contains 0: the difference (effect) is within
-   * the noise at this confidence. False for an exact non-zero value.
+   * the noise at this confidence. False for an exact non-zero value and
+   * for a single value (nothing to judge the noise by).
    */
   readonly withinNoise: boolean;
   /** Two-sided p-value of the t-test, when one was made. */
@@ -68,11 +69,11 @@ export function estimate(values: readonly number[], confidence = DEFAULT_CONFIDE
   const n = values.length;
   if (n === 0) throw new RangeError('estimate of no values');
   const first = values[0]!;
+  // one value: no interval, and no claim that it does not vary
+  if (n === 1) return { mean: first, ci: null, exact: false, withinNoise: false, p: null, n };
   if (values.every((v) => v === first)) {
     return { mean: first, ci: [first, first], exact: true, withinNoise: first === 0, p: null, n };
   }
-  const m = mean([...values]);
-  if (n < 2) return { mean: m, ci: null, exact: false, withinNoise: true, p: null, n };
   const r = ttest([...values], { alpha: 1 - confidence });
   const low = r.ci[0]!;
   const high = r.ci[1]!;

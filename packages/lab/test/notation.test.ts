@@ -64,6 +64,7 @@ describe('feature-set notation', () => {
     ['gamma,baseline', /'baseline' stands alone/],
     ['Gamma', /bad feature name 'Gamma'/],
     ['nosuch', /unknown feature 'nosuch' \(known: .*gamma/],
+    ['gama', /unknown feature 'gama' \(did you mean gamma\? known: /],
     ['gamma:variant', /expected key=value, got 'variant'/],
     ['gamma:variant=', /empty value for 'variant'/],
     ['gamma:depth=1:depth=2', /'depth' given twice/],

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { createCellPool, poolRunner } from '@mmlab/lab/node';
 import {
   AbInterrupted,
   SHOWCASE,
@@ -16,6 +17,7 @@ import {
   renderSvg,
   runAb,
   type AbResult,
+  type AbRunner,
   type RunSettings,
 } from '@mmlab/lab';
 import { resolveWorkload } from '@mmlab/workloads';
@@ -38,6 +40,7 @@ export interface AbCommandOptions extends SettingsOptions {
   readonly b?: string;
   readonly each?: boolean;
   readonly reps?: string;
+  readonly jobs?: string;
   readonly seed?: string;
   readonly all?: boolean;
   readonly json?: boolean;
@@ -70,6 +73,7 @@ export function registerAb(program: Command, ctx: CliContext): void {
     .option('--each', 'every registered proposal against the baseline on the workload that shows it')
     .option('--reps <N>', 'seeds (paired runs) per set (default 5; 3 with --each)', value('--reps', 'N'))
     .option('--seed <FIRST>', 'the first seed (default 1)', value('--seed', 'FIRST'))
+    .option('--jobs <J>', 'worker threads (default 1; 2 with --each)', value('--jobs', 'J'))
     .option('--all', 'list every metric, also those identical in A and B')
     .option('--json', 'print the comparison as JSON')
     .option('--csv', 'print every metric as CSV')
@@ -92,6 +96,7 @@ export async function abCommand(o: AbCommandOptions, io: Io): Promise<number> {
   const formats = [o.json, o.csv, o.markdown].filter((f) => f === true).length;
   if (formats > 1) throw new UsageError('give at most one of --json, --csv, --markdown', AB_USAGE);
   const reps = parseCount('--reps', o.reps, 1, MAX_REPS, AB_USAGE);
+  const jobs = parseCount('--jobs', o.jobs, 1, 256, AB_USAGE);
   const firstSeed = parseSeed(o.seed, AB_USAGE) ?? 1;
   const settings = parseSettings(o, AB_USAGE);
   const force = o.force === true;
@@ -102,66 +107,122 @@ export async function abCommand(o: AbCommandOptions, io: Io): Promise<number> {
       throw new UsageError('--each chooses the sets and workloads itself: no --a, --b or --workload', AB_USAGE);
     }
     if (chartPath !== undefined) throw new UsageError('--chart draws one comparison: not with --each', AB_USAGE);
-    return eachCommand(o, reps ?? 3, firstSeed, io);
+    return eachCommand(o, reps ?? 3, firstSeed, jobs ?? 2, io);
   }
   if (o.workload === undefined) throw new UsageError('missing --workload SPEC', AB_USAGE);
   if (o.b === undefined) throw new UsageError('missing --b SET (the feature set to compare with --a, default baseline)', AB_USAGE);
   const a = await loadFeatureSet(o.a ?? 'baseline', io.cwd, AB_USAGE);
   const b = await loadFeatureSet(o.b, io.cwd, AB_USAGE);
   const workload = await resolveWorkload(o.workload, io.cwd);
-  const result = await runWithProgress(io, (onProgress, stopped) =>
-    runAb({ a, b, workload, reps: reps ?? 5, firstSeed, settings, cwd: io.cwd, onProgress, stopped })
-  );
-  if (result === null) return 1;
+  if ((jobs ?? 1) > 1 && [...a.items, ...b.items].some((c) => c.module !== undefined)) {
+    throw new UsageError('--jobs runs registered features only: feature modules run with --jobs 1', AB_USAGE);
+  }
+  const runs = runsOn(jobs ?? 1, io.cwd);
+  const results = await runWithProgress(io, runs, [
+    (onProgress, stopped) =>
+      runAb({
+        a,
+        b,
+        // workers resolve the workload again from its full specification
+        workload: runs.runner === undefined ? workload : workload.spec,
+        reps: reps ?? 5,
+        firstSeed,
+        settings,
+        cwd: io.cwd,
+        onProgress,
+        stopped,
+        ...(runs.runner === undefined ? {} : { runner: runs.runner }),
+      }),
+  ]);
+  const result = results?.[0];
+  if (result === undefined) return 1;
   if (chartPath !== undefined) writeFileAtomic(chartPath, await renderSvg(abChartSpec(result)), force);
   const text = o.json === true ? toJson(result) : o.csv === true ? formatAbCsv(result) : o.markdown === true ? formatAbMarkdown(result, o) : formatAbText(result, o);
   emitReport(target, text, io);
   return result.violations.a.length + result.violations.b.length > 0 ? 1 : 0;
 }
 
+/** How the runs of one invocation are made: in this thread, or on a worker pool. */
+interface Runs {
+  /** The runner for `runAb` (undefined: in this thread). */
+  readonly runner: AbRunner | undefined;
+  /** Stops the workers. */
+  close(): Promise<void>;
+}
+
+function runsOn(jobs: number, cwd: string): Runs {
+  if (jobs <= 1) return { runner: undefined, close: () => Promise.resolve() };
+  const pool = createCellPool(jobs);
+  return { runner: poolRunner(pool, cwd), close: () => pool.destroy() };
+}
+
 /**
- * Runs an A/B comparison with a progress bar, stopping cleanly on Ctrl-C.
- * @returns the result, or null when interrupted (a line on stderr says so)
+ * Runs comparisons with one progress bar, stopping cleanly on Ctrl-C.
+ * @returns the results, or null when interrupted (a line on stderr says so)
  */
 async function runWithProgress(
   io: Io,
-  run: (onProgress: (done: number, total: number) => void, stopped: () => boolean) => Promise<AbResult>
-): Promise<AbResult | null> {
+  runs: Runs,
+  comparisons: readonly ((onProgress: (done: number, total: number) => void, stopped: () => boolean) => Promise<AbResult>)[]
+): Promise<AbResult[] | null> {
   const progress = startProgress('runs');
-  let interrupted = false;
+  const state = { interrupted: false };
   const onSigint = (): void => {
-    interrupted = true;
+    state.interrupted = true;
+    void runs.close();
   };
   process.once('SIGINT', onSigint);
+  const counts = comparisons.map(() => ({ done: 0, total: 0 }));
   try {
-    return await run(
-      (done, total) => {
-        progress.update(done, total);
-      },
-      () => interrupted
+    return await Promise.all(
+      comparisons.map((run, i) =>
+        run(
+          (done, total) => {
+            counts[i] = { done, total };
+            progress.update(
+              counts.reduce((n, c) => n + c.done, 0),
+              counts.reduce((n, c) => n + c.total, 0)
+            );
+          },
+          () => state.interrupted
+        )
+      )
     );
   } catch (err) {
-    if (!(err instanceof AbInterrupted)) throw err;
+    if (!state.interrupted && !(err instanceof AbInterrupted)) throw err;
     io.stderr('mmlab: interrupted (Ctrl-C); nothing reported\n');
     return null;
   } finally {
     progress.stop();
     process.removeListener('SIGINT', onSigint);
+    await runs.close();
   }
 }
 
-/** `mmlab ab --each`: every registered proposal with a showcase, against the baseline. */
-async function eachCommand(o: AbCommandOptions, reps: number, firstSeed: number, io: Io): Promise<number> {
-  const results: AbResult[] = [];
+/** `mmlab ab --each`: every registered proposal with a showcase, against the baseline, all at once on the pool. */
+async function eachCommand(o: AbCommandOptions, reps: number, firstSeed: number, jobs: number, io: Io): Promise<number> {
   const given = parseSettings(o, AB_USAGE);
-  for (const show of SHOWCASE) {
-    const settings: RunSettings = { ...show.settings, ...withoutDefaults(o, given) };
-    const result = await runWithProgress(io, (onProgress, stopped) =>
-      runAb({ a: parseFeatureSet('baseline'), b: parseFeatureSet(show.feature), workload: show.workload, reps, firstSeed, settings, onProgress, stopped })
-    );
-    if (result === null) return 1;
-    results.push(result);
-  }
+  const baseline = parseFeatureSet('baseline');
+  const runs = runsOn(jobs, io.cwd);
+  const results = await runWithProgress(
+    io,
+    runs,
+    SHOWCASE.map((show) => (onProgress, stopped) => {
+      const settings: RunSettings = { ...show.settings, ...withoutDefaults(o, given) };
+      return runAb({
+        a: baseline,
+        b: parseFeatureSet(show.feature),
+        workload: show.workload,
+        reps,
+        firstSeed,
+        settings,
+        onProgress,
+        stopped,
+        ...(runs.runner === undefined ? {} : { runner: runs.runner }),
+      });
+    }),
+  );
+  if (results === null) return 1;
   const target = reportTarget(o.out, o.force === true, io.cwd, AB_USAGE);
   const text =
     o.json === true

@@ -6,7 +6,7 @@
 
 import { PAGE_SIZE, getMachine, listMachines } from '@mmlab/core';
 import { FeatureSetError, ResultsError, type RunSettings } from '@mmlab/lab';
-import { RUN_MODES, parseSize, type RunMode } from '@mmlab/workloads';
+import { RUN_MODES, parseSize, unknownNameMessage, type RunMode } from '@mmlab/workloads';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { single } from '../program.js';
@@ -56,7 +56,7 @@ export function withSettingsOptions(cmd: Command, usage: string): Command {
 export function parseSettings(o: SettingsOptions, usage: string): RunSettings {
   const machine = o.machine ?? 'x86-64';
   if (getMachine(machine) === undefined) {
-    throw new UsageError(`unknown machine '${machine}' (known: ${listMachines().join(', ')})`, usage);
+    throw new UsageError(unknownNameMessage('machine', machine, listMachines()), usage);
   }
   let mode: RunMode | undefined;
   if (o.mode !== undefined) {

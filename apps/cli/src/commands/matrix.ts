@@ -22,7 +22,7 @@ import {
   type Shard,
 } from '@mmlab/lab';
 import { CellError, readResults, runMatrix } from '@mmlab/lab/node';
-import { WorkloadError, resolveWorkload } from '@mmlab/workloads';
+import { WorkloadError, resolveWorkload, unknownNameMessage } from '@mmlab/workloads';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { toJson } from '../format/json.js';
@@ -146,6 +146,7 @@ export async function matrixCommand(o: MatrixCommandOptions, io: Io, signal?: Ab
     );
     return 1;
   }
+  for (const r of summary.refused) io.stderr(`mmlab: combination ${r.features} not run: ${r.reason}\n`);
   io.stderr(`mmlab: ${summary.ran} cell(s) run, ${summary.skipped} already in ${o.out}\n`);
   const lines = readResults(out, o.out).map((r) => r.line);
   const report = matrixReport(lines, matrixEffects(lines));
@@ -164,7 +165,7 @@ function parseFeatureList(text: string | undefined): Feature[] {
     }
     const f = findFeature(name);
     if (f === undefined) {
-      throw new UsageError(`unknown feature '${name}' (known: ${FEATURES.map((x) => x.name).join(', ')})`, MATRIX_USAGE);
+      throw new UsageError(unknownNameMessage('feature', name, FEATURES.map((x) => x.name)), MATRIX_USAGE);
     }
     if (out.includes(f)) throw new UsageError(`feature '${name}' given twice in --features`, MATRIX_USAGE);
     out.push(f);

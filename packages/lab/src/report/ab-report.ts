@@ -12,9 +12,14 @@ export interface AbReportOptions {
   readonly all?: boolean;
 }
 
-/** True when A and B differ on the metric, or only one side has it. */
+/**
+ * True when A and B differ on the metric (a non-zero mean difference, or a
+ * difference that varies over the seeds), or only one side has it.
+ * @param row - one metric of a comparison
+ */
 export function rowChanged(row: AbRow): boolean {
-  return row.diff === null || !row.diff.exact || row.diff.mean !== 0;
+  if (row.diff === null) return true;
+  return row.diff.mean !== 0 || (!row.diff.exact && row.diff.ci !== null);
 }
 
 function side(s: AbRow['a']): string {

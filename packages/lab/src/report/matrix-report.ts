@@ -64,16 +64,20 @@ export function matrixReport(lines: readonly ResultLine[], effects: readonly Wor
   };
 }
 
-/** True when an effect is not zero: exact and non-zero, or outside the noise. */
+/**
+ * True when an effect is not zero: exact (or from one seed) and non-zero,
+ * or outside the noise.
+ * @param e - an effect
+ */
 export function effectMatters(e: Effect): boolean {
-  return e.effect.exact ? e.effect.mean !== 0 : !e.effect.withinNoise;
+  return e.effect.exact || e.effect.ci === null ? e.effect.mean !== 0 : !e.effect.withinNoise;
 }
 
 function effectCell(e: Effect | undefined): string {
   if (e === undefined) return '';
   const value = e.effect.mean === 0 && e.effect.exact ? '0' : signed(e.effect.mean);
   const pct = percent(e.effect.mean, e.base);
-  const noise = e.effect.exact ? '' : e.effect.withinNoise ? ' ~' : ` ${interval(e.effect)}`;
+  const noise = e.effect.exact || e.effect.ci === null ? '' : e.effect.withinNoise ? ' ~' : ` ${interval(e.effect)}`;
   return `${value}${pct === '' ? '' : ` (${pct})`}${noise}`;
 }
 
@@ -131,7 +135,7 @@ function headLines(r: MatrixReport): string[] {
     );
   }
   lines.push(
-    `effects on the cells at default options; main: switching one feature on, averaged over the others; interaction: what a pair does beyond each alone. ~ within noise; intervals: ${r.method}`
+    `${r.seeds.length === 1 ? 'one seed: figures as measured, no intervals; ' : ''}effects on the cells at default options; main: switching one feature on, averaged over the others; interaction: what a pair does beyond each alone. ~ within noise; intervals: ${r.method}`
   );
   return lines;
 }
