@@ -124,6 +124,15 @@ export class Kernel {
   readonly seamTable = new SeamTable();
   /** The mms sharing each shared page table, by the table's pfn (see `pgtableShare`). */
   readonly sharedTables = new Map<number, MmStruct[]>();
+  /**
+   * The present anonymous and file pages below each shared PTE table, two
+   * words by the table's pfn, kept while the table is shared so that a
+   * share or unshare need not count its 512 entries (allocated at the first
+   * share; see `pgtableShare`).
+   */
+  sharedTableRss: Int32Array | null = null;
+  /** Whether {@link Kernel.sharedTableRss} holds table `pfn`'s count, by pfn. */
+  sharedTableRssValid: Uint8Array | null = null;
   /** Counters and gauges the features declared ({@link Kernel.defineCounters}, {@link Kernel.defineGauge}). */
   readonly featureCounters = new FeatureCounters();
   /** Invariant checks, oracle checks and frame references the features added. */

@@ -94,6 +94,12 @@ export function addRss(k: Kernel, mm: MmStruct, pte: number, anon: number, file:
     s.anonRss += anon;
     s.fileRss += file;
   }
+  const valid = k.sharedTableRssValid;
+  if (valid !== null && valid[pte] === 1) {
+    const c = k.sharedTableRss!;
+    c[2 * pte] = c[2 * pte]! + anon;
+    c[2 * pte + 1] = c[2 * pte + 1]! + file;
+  }
 }
 
 /** Pages mapped below a table, as {@link tableRss} counts them. */
@@ -132,6 +138,39 @@ export function tableRss(k: Kernel, level: Level, pfn: number): TableRss {
     else out.file++;
   }
   return out;
+}
+
+/**
+ * The pages mapped below shared PTE table `pfn`, as {@link tableRss}
+ * counts them, kept in `k.sharedTableRss` (words `2 * pfn` and
+ * `2 * pfn + 1`) while the table is shared: counted once when it becomes
+ * shared, then kept by {@link addRss}, so that each further share or
+ * unshare costs O(1) instead of a 512-entry count. With checking on, the
+ * entries are counted every time (the kept count is refreshed from them).
+ * Returns the array holding the count.
+ * @see include/linux/sched.h add_mm_counter (the RSS a sharer gains or loses)
+ */
+function keptPteRss(k: Kernel, pfn: number): Int32Array {
+  let c = k.sharedTableRss;
+  let valid = k.sharedTableRssValid;
+  if (c === null || valid === null) {
+    c = k.sharedTableRss = new Int32Array(2 * k.pages.nrFrames);
+    valid = k.sharedTableRssValid = new Uint8Array(k.pages.nrFrames);
+  }
+  if (valid[pfn] !== 1 || k.touched !== null) {
+    const rss = tableRss(k, LEVEL_PTE, pfn);
+    c[2 * pfn] = rss.anon;
+    c[2 * pfn + 1] = rss.file;
+    valid[pfn] = 1;
+  }
+  return c;
+}
+
+/** Stop listing table `pfn` as shared (and stop keeping its count). */
+function forgetShared(k: Kernel, pfn: number): void {
+  k.sharedTables.delete(pfn);
+  const valid = k.sharedTableRssValid;
+  if (valid !== null) valid[pfn] = 0;
 }
 
 /**
@@ -175,9 +214,15 @@ export function pgtableShare(k: Kernel, owner: MmStruct, mm: MmStruct, level: Le
   const list = sharers;
   const below = tablesBelow(k, level, pfn, (pte) => k.sharedTables.set(pte, list));
   if (below > 0) accountTableMm(mm, LEVEL_PTE, below);
-  const rss = tableRss(k, level, pfn);
-  mm.anonRss += rss.anon;
-  mm.fileRss += rss.file;
+  if (level === LEVEL_PTE) {
+    const c = keptPteRss(k, pfn);
+    mm.anonRss += c[2 * pfn]!;
+    mm.fileRss += c[2 * pfn + 1]!;
+  } else {
+    const rss = tableRss(k, level, pfn);
+    mm.anonRss += rss.anon;
+    mm.fileRss += rss.file;
+  }
   k.vm.mmlab_pgtable_share++;
 }
 
@@ -193,17 +238,30 @@ export function pgtableShare(k: Kernel, owner: MmStruct, mm: MmStruct, level: Le
 export function pgtableUnshare(k: Kernel, mm: MmStruct, level: Level, pfn: number): boolean {
   if (k.pages.count[pfn]! <= 1) return false;
   const sharers = k.sharedTables.get(pfn);
+  // the pages below, counted before the table may stop being shared
+  let anon: number;
+  let file: number;
+  if (level === LEVEL_PTE && sharers !== undefined) {
+    const c = keptPteRss(k, pfn);
+    anon = c[2 * pfn]!;
+    file = c[2 * pfn + 1]!;
+  } else {
+    const rss = tableRss(k, level, pfn);
+    anon = rss.anon;
+    file = rss.file;
+  }
   if (sharers !== undefined) {
     const i = sharers.lastIndexOf(mm);
     if (i >= 0) sharers.splice(i, 1);
     if (sharers.length <= 1) {
-      k.sharedTables.delete(pfn);
-      tablesBelow(k, level, pfn, (pte) => k.sharedTables.delete(pte));
+      forgetShared(k, pfn);
+      tablesBelow(k, level, pfn, (pte) => {
+        forgetShared(k, pte);
+      });
     }
   }
-  const rss = tableRss(k, level, pfn);
-  mm.anonRss -= rss.anon;
-  mm.fileRss -= rss.file;
+  mm.anonRss -= anon;
+  mm.fileRss -= file;
   const below = tablesBelow(k, level, pfn);
   if (below > 0) accountTableMm(mm, LEVEL_PTE, -below);
   accountTableMm(mm, level, -1);
@@ -232,5 +290,5 @@ export function pgtableShareBelow(k: Kernel, pmd: number, pte: number): void {
  * @see mm/memory.c __pte_alloc (the table that lost the populate race is freed)
  */
 export function pgtableUnshareBelow(k: Kernel, pte: number): void {
-  if (k.pages.count[pte] === 1) k.sharedTables.delete(pte);
+  if (k.pages.count[pte] === 1) forgetShared(k, pte);
 }
