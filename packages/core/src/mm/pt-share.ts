@@ -251,8 +251,11 @@ export function pgtableUnshare(k: Kernel, mm: MmStruct, level: Level, pfn: numbe
     file = rss.file;
   }
   if (sharers !== undefined) {
-    const i = sharers.lastIndexOf(mm);
-    if (i >= 0) sharers.splice(i, 1);
+    // the first of equal entries: the same list as removing any other, and
+    // the oldest sharer (the likeliest to leave first) is found at once
+    const i = sharers.indexOf(mm);
+    if (i === 0) sharers.shift(); // the host trims the front in place
+    else if (i > 0) sharers.splice(i, 1);
     if (sharers.length <= 1) {
       forgetShared(k, pfn);
       tablesBelow(k, level, pfn, (pte) => {
