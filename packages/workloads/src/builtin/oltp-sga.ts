@@ -64,7 +64,9 @@ export const oltpSga = defineWorkload({
       for (let off = 0; off < sga; off += REGION) {
         const len = Math.min(window, sga - off);
         const at = off + ctx.rng.int(0, (Math.min(REGION, sga - off) - len) / PAGE_SIZE) * PAGE_SIZE;
-        expectNoSignal(NAME, `process ${i}: read at +${formatSize(at)}`, k.touch(t, SGA_ADDR + at, len, false));
+        const sig = k.touch(t, SGA_ADDR + at, len, false);
+        // the step is named only when it failed (half a million reads)
+        if (sig !== 0) expectNoSignal(NAME, `process ${i}: read at +${formatSize(at)}`, sig);
       }
     }
     ctx.snapshot();
