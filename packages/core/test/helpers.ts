@@ -85,16 +85,4 @@ export function pfnAt(k: Kernel, t: Task, addr: number): number {
   return pte!.pfn;
 }
 
-/** Valid TLB entries of mm `mmId` on every CPU whose page lies in [start, end). */
-export function tlbEntries(k: Kernel, mmId: number, start: number, end: number): number {
-  let n = 0;
-  for (const cpu of k.cpus) {
-    const tlb = cpu.tlb;
-    for (let e = 0; e < tlb.entries; e++) {
-      if (tlb.mmId[e] !== mmId) continue;
-      const addr = tlb.vpn[e]! * P;
-      if (addr >= start && addr < end) n++;
-    }
-  }
-  return n;
-}
+export { tlbEntries } from '../src/testing/inspect.js';

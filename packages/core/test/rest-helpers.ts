@@ -15,7 +15,6 @@ import {
   PROT_READ,
   PROT_WRITE,
   type Task,
-  type Vma,
   type Violation,
 } from '../src/index.js';
 
@@ -67,12 +66,7 @@ export function shutdown(k: Kernel): void {
 export { forked, mapAt, mmOf } from './helpers.js';
 import { mapAt, mmOf } from './helpers.js';
 
-/** The VMA containing `addr` (it must exist). */
-export function vmaAt(t: Task, addr: number): Vma {
-  const v = mmOf(t).vmas.find((x) => x.vmStart <= addr && addr < x.vmEnd);
-  if (v === undefined) throw new Error(`no VMA at 0x${addr.toString(16)}`);
-  return v;
-}
+export { vmaAt } from '../src/testing/inspect.js';
 
 /** The PTE at `addr` (flags word and value), or null when no PTE table covers it. */
 export function pteAt(k: Kernel, t: Task, addr: number): { flags: number; val: number } | null {

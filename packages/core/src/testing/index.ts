@@ -9,3 +9,4 @@
  * @module
  */
 export * from './mutations.js';
+export * from './inspect.js';
