@@ -19,7 +19,6 @@ import {
   type ShmemFile,
   type Task,
   type Violation,
-  type Vma,
 } from '@mmlab/core';
 import { type ShareLevel, sharedPagetables } from '../src/index.js';
 
@@ -89,12 +88,6 @@ export function mapShared(k: Kernel, t: Task, addr: number, file: ShmemFile, pro
   mapAt(k, t, addr, file.size, prot, MAP_SHARED, file);
 }
 
-/** The VMA at `addr`. */
-export function vmaAt(t: Task, addr: number): Vma {
-  const v = mmOf(t).vmas.find((x) => x.vmStart <= addr && addr < x.vmEnd);
-  if (v === undefined) throw new Error(`no VMA at 0x${addr.toString(16)}`);
-  return v;
-}
 
 /** The PTE at `addr` (flags word and value), or null when no PTE table covers it. */
 export function pteAt(k: Kernel, t: Task, addr: number): { flags: number; val: number } | null {
@@ -117,22 +110,11 @@ export function writeOk(k: Kernel, t: Task, addr: number, value: number): void {
   expect(k.write(t, addr, value)).toBe(0);
 }
 
-/** TLB entries of mm `mmId` for [start, end) on every CPU. */
-export function tlbEntries(k: Kernel, mmId: number, start: number, end: number): number {
-  let n = 0;
-  for (const cpu of k.cpus) {
-    const tlb = cpu.tlb;
-    for (let e = 0; e < tlb.entries; e++) {
-      if (tlb.mmId[e] !== mmId) continue;
-      const addr = tlb.vpn[e]! * P;
-      if (addr >= start && addr < end) n++;
-    }
-  }
-  return n;
-}
 
 /** The task's file RSS, anonymous RSS and `nr_ptes`. */
 export function figures(t: Task): [number, number, number] {
   const mm = mmOf(t);
   return [mm.fileRss, mm.anonRss, mm.nrPtes];
 }
+
+export { tlbEntries, vmaAt } from '@mmlab/core/testing';
