@@ -173,6 +173,12 @@ export class Kernel {
   nrScanActive = 0;
   /** `zone->nr_scan_inactive`. */
   nrScanInactive = 0;
+  /** `zone->pages_scanned`: LRU pages reclaim scanned since a page was last freed. */
+  pagesScanned = 0;
+  /** `ZONE_ALL_UNRECLAIMABLE`: the zone was scanned six times over without a page freed. */
+  allUnreclaimable = false;
+  /** The `pgfree` count when reclaim last looked at the zone (a page freed since resets `pagesScanned`). */
+  pgfreeAtScan = 0;
   /** Major faults seen by the fault handler (`maj_flt`, summed over tasks). */
   majFlt = 0;
   /** Simulated time at the end of the last operation (sequential mode). */
@@ -482,19 +488,31 @@ export class Kernel {
   }
 
   /**
-   * Direct reclaim (`try_to_free_pages`) on behalf of an allocation;
-   * counts an OOM when nothing could be freed and memory is exhausted.
+   * The slow path of an allocation below the `pages_min` watermark: direct
+   * reclaim (`try_to_free_pages`) until free memory is above the watermark
+   * again — an order-0 allocation retries while reclaim makes progress —
+   * or, once reclaim reports no progress (the zone is all-unreclaimable),
+   * `out_of_memory()`: counted in `oom_kill`, and the allocation fails
+   * (the model's OOM victim is the allocating task, which the fault path
+   * then kills). Returns true when the allocation may take a frame.
+   * @see mm/page_alloc.c __alloc_pages (the rebalance loop), mm/oom_kill.c out_of_memory
    */
-  *reclaim(): KGen<void> {
+  *reclaim(): KGen<boolean> {
     const cpu = this.cpu;
-    cpu.inReclaim = true;
-    let freed: number;
-    try {
-      freed = yield* tryToFreePages(this);
-    } finally {
-      cpu.inReclaim = false;
+    for (;;) {
+      cpu.inReclaim = true;
+      let progress: boolean;
+      try {
+        progress = yield* tryToFreePages(this);
+      } finally {
+        cpu.inReclaim = false;
+      }
+      if (!progress) {
+        this.vm.oom_kill++;
+        return false;
+      }
+      if (this.mem.nrFree > this.pagesMin) return true;
     }
-    if (freed === 0 && this.mem.nrFree === 0) this.vm.oom_kill++;
   }
 
   /** Every CPU passes a quiescent state (sequential mode, between operations). */

@@ -32,9 +32,9 @@ export function allocPageFast(k: Kernel): number {
 
 /**
  * `alloc_page(GFP_KERNEL)`: may sleep; below the `pages_min` watermark it
- * first reclaims (`try_to_free_pages`, direct reclaim). Returns the pfn with
- * refcount 1, or 0 when memory is exhausted and nothing could be reclaimed
- * (OOM).
+ * first reclaims (`try_to_free_pages`, direct reclaim) until free memory is
+ * above the watermark. Returns the pfn with refcount 1, or 0 when nothing
+ * is reclaimable any more (OOM; see {@link Kernel.reclaim}).
  * @see mm/page_alloc.c __alloc_pages
  */
 export function* allocPage(k: Kernel): KGen<number> {
@@ -42,7 +42,7 @@ export function* allocPage(k: Kernel): KGen<number> {
   k.mightSleep('alloc_page');
   const fast = allocPageFast(k);
   if (fast !== 0) return fast;
-  if (!k.cpu.inReclaim) yield* k.reclaim();
+  if (!k.cpu.inReclaim && !(yield* k.reclaim())) return 0;
   const pfn = k.mem.allocPage();
   if (pfn !== 0) {
     k.vm.pgalloc_normal++;
