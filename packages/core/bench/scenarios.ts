@@ -17,6 +17,7 @@ import {
   TABLE_WORDS,
   type Task,
 } from '@mmlab/core';
+import { preparePrimitive, type PreparedPrimitive, type PrimitiveName } from '../src/kernel/primitives.js';
 import type { Case } from './harness.js';
 
 /** Bytes of memory each case works on. */
@@ -56,72 +57,34 @@ function anonSetup(written: boolean): AnonCtx {
   return { k, t, addr, before: 0 };
 }
 
-/** Check that a vmstat counter moved by exactly the expected amount. */
-function expectDelta(what: string, got: number, want: number): number {
-  if (got !== want) throw new Error(`bench: ${what} moved by ${got}, expected ${want}`);
-  return got;
+/**
+ * The benchmark case of a primitive: the core's own set-up of it over
+ * 256 MiB on the default kernel (checker off), timed around its run.
+ */
+function primitiveCase(name: PrimitiveName): Case<PreparedPrimitive> {
+  return {
+    setup: () => preparePrimitive(name, PAGES),
+    run: (p) => { p.run(); },
+    units: (p) => p.units(),
+  };
 }
 
 /** ns per anonymous write fault: write every page of a fresh 256 MiB mapping. */
-export const anonFault: Case<AnonCtx> = {
-  setup() {
-    const c = anonSetup(false);
-    c.before = c.k.vm.mmlab_anon_fault;
-    return c;
-  },
-  run(c) {
-    noSignal('touch', c.k.touch(c.t, c.addr, SIZE, true));
-  },
-  units(c) {
-    return expectDelta('mmlab_anon_fault', c.k.vm.mmlab_anon_fault - c.before, PAGES);
-  },
-};
-
+export const anonFault = primitiveCase('anon_fault');
 /** ns per PTE copied at fork: fork a parent with 256 MiB written. */
-export const forkCopy: Case<AnonCtx> = {
-  setup() {
-    const c = anonSetup(true);
-    c.before = c.k.vm.mmlab_fork_pte_copied;
-    return c;
-  },
-  run(c) {
-    const child = c.k.fork(c.t);
-    if (typeof child === 'number') throw new Error(`bench: fork failed with errno ${-child}`);
-  },
-  units(c) {
-    return expectDelta('mmlab_fork_pte_copied', c.k.vm.mmlab_fork_pte_copied - c.before, PAGES);
-  },
-};
-
+export const forkCopy = primitiveCase('fork_pte');
 /** ns per page unmapped: munmap 256 MiB of written anonymous memory. */
-export const munmapPages: Case<AnonCtx> = {
-  setup() {
-    const c = anonSetup(true);
-    c.before = c.k.vm.mmlab_zap_pte;
-    return c;
-  },
-  run(c) {
-    ok('munmap', c.k.munmap(c.t, c.addr, SIZE));
-  },
-  units(c) {
-    return expectDelta('mmlab_zap_pte', c.k.vm.mmlab_zap_pte - c.before, PAGES);
-  },
-};
-
+export const munmapPages = primitiveCase('munmap_page');
 /** ns per page mprotected: mprotect RW→R over 256 MiB of written anonymous memory. */
-export const mprotectPages: Case<AnonCtx> = {
-  setup() {
-    const c = anonSetup(true);
-    c.before = c.k.vm.mmlab_mprotect_pte;
-    return c;
-  },
-  run(c) {
-    ok('mprotect', c.k.mprotect(c.t, c.addr, SIZE, PROT_READ));
-  },
-  units(c) {
-    return expectDelta('mmlab_mprotect_pte', c.k.vm.mmlab_mprotect_pte - c.before, PAGES);
-  },
-};
+export const mprotectPages = primitiveCase('mprotect_page');
+/** ns per shared-file read fault: read every page of a MAP_SHARED tmpfs mapping whose pages are all cached. */
+export const sharedFileFault = primitiveCase('shared_file_fault');
+/**
+ * ns per page pinned by `get_user_pages` over 256 MiB of written
+ * anonymous memory (the baseline has no lockless fast path: this is the
+ * mmap_sem walk the fast path replaces).
+ */
+export const gupPages = primitiveCase('gup_fast_page');
 
 /** A kernel with a 256 MiB tmpfs file and the processes mapping it. */
 interface ShmCtx {
@@ -245,56 +208,3 @@ export function frameLayout(k: Kernel = newKernel()): FrameLayout {
 export function anonTableLayout(): TableLayout {
   return tableLayout(anonSetup(true).k);
 }
-
-/** A kernel with one process mapping a 256 MiB tmpfs file shared, every page in the page cache but none mapped. */
-interface FileCtx {
-  k: Kernel;
-  t: Task;
-  addr: number;
-  before: number;
-}
-
-/** ns per shared-file read fault: read every page of a MAP_SHARED tmpfs mapping whose pages are all cached. */
-export const sharedFileFault: Case<FileCtx> = {
-  setup() {
-    const k = newKernel();
-    const t = k.spawn();
-    const file = k.shmemCreate('bench-file', SIZE);
-    const w = ok('mmap', k.mmap(t, 0, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, file, 0));
-    noSignal('touch', k.touch(t, w, SIZE, true));
-    ok('munmap', k.munmap(t, w, SIZE));
-    const addr = ok('mmap', k.mmap(t, 0, SIZE, PROT_READ, MAP_SHARED, file, 0));
-    return { k, t, addr, before: k.vm.mmlab_file_fault };
-  },
-  run(c) {
-    noSignal('touch', c.k.touch(c.t, c.addr, SIZE, false));
-  },
-  units(c) {
-    return expectDelta('mmlab_file_fault', c.k.vm.mmlab_file_fault - c.before, PAGES);
-  },
-};
-
-/** A kernel with 256 MiB written and the pages a `get_user_pages` call pinned. */
-interface GupCtx extends AnonCtx {
-  pinned: number[] | number;
-}
-
-/**
- * ns per page pinned by `get_user_pages` over 256 MiB of written
- * anonymous memory (the baseline has no lockless fast path: this is the
- * mmap_sem walk the fast path replaces).
- */
-export const gupPages: Case<GupCtx> = {
-  setup() {
-    return { ...anonSetup(true), pinned: [] };
-  },
-  run(c) {
-    c.pinned = c.k.getUserPages(c.t, c.addr, PAGES, false);
-  },
-  units(c) {
-    if (typeof c.pinned === 'number') throw new Error(`bench: get_user_pages failed with errno ${-c.pinned}`);
-    const n = expectDelta('pages pinned', c.pinned.length, PAGES);
-    c.k.putUserPages(c.pinned);
-    return n;
-  },
-};

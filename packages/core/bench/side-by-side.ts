@@ -16,17 +16,10 @@
  * ratio }` (native and ratio null without a compiler) and `machine`.
  * @module
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { cpus, release, totalmem, type } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PRIMITIVE_NAMES, type PrimitiveName } from '../src/kernel/primitives.js';
+import { buildMmbench, hostDescription, runMmbench } from '../src/native/mmbench.js';
 import { type Case, measure } from './harness.js';
 import { anonFault, forkCopy, gupPages, mprotectPages, munmapPages, sharedFileFault } from './scenarios.js';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const SRC = join(ROOT, 'bench/native/mmbench.c');
-const BIN = join(ROOT, 'bench/native/build/mmbench');
 
 function envInt(name: string, dflt: number): number {
   const raw = process.env[name];
@@ -45,42 +38,23 @@ function model<C>(c: Case<C>): number {
   return measure(c, { warmup: 1, reps: REPS }).median;
 }
 
-/** The primitives, each with the model case that times it. */
-const PRIMITIVES: readonly [string, () => number][] = [
-  ['anon_fault', () => model(anonFault)],
-  ['fork_pte', () => model(forkCopy)],
-  ['munmap_page', () => model(munmapPages)],
-  ['mprotect_page', () => model(mprotectPages)],
-  ['shared_file_fault', () => model(sharedFileFault)],
-  ['gup_fast_page', () => model(gupPages)],
-];
+/** The model case that times each primitive. */
+const CASES: Readonly<Record<PrimitiveName, () => number>> = {
+  anon_fault: () => model(anonFault),
+  fork_pte: () => model(forkCopy),
+  munmap_page: () => model(munmapPages),
+  mprotect_page: () => model(mprotectPages),
+  shared_file_fault: () => model(sharedFileFault),
+  gup_fast_page: () => model(gupPages),
+};
 
-/** Build the native benchmark; null (and why) when there is no compiler or it fails. */
-function buildNative(): { bin: string | null; why: string } {
-  const cc = process.env.CC ?? 'cc';
-  const probe = spawnSync(cc, ['--version'], { encoding: 'utf8' });
-  if (probe.error !== undefined || probe.status !== 0) return { bin: null, why: `no C compiler ('${cc}' not found): model figures only` };
-  mkdirSync(dirname(BIN), { recursive: true });
-  const r = spawnSync(cc, ['-O2', '-o', BIN, SRC], { encoding: 'utf8' });
-  if (r.status !== 0 || !existsSync(BIN)) return { bin: null, why: `'${cc}' failed to build ${SRC}: ${r.stderr.trim()}; model figures only` };
-  return { bin: BIN, why: `${cc}: ${probe.stdout.split('\n')[0]!.trim()}` };
-}
-
-/** ns per page of `primitive` on the real kernel (median of REPS). */
-function native(bin: string, primitive: string): number {
-  const out = execFileSync(bin, [primitive, String(NATIVE_PAGES), String(REPS)], { encoding: 'utf8' });
-  const [name, ns] = out.trim().split(/\s+/);
-  if (name !== primitive || ns === undefined || !Number.isFinite(Number(ns))) throw new Error(`mmbench ${primitive}: unexpected output '${out.trim()}'`);
-  return Number(ns);
-}
-
-const built = buildNative();
-if (!json || built.bin === null) process.stderr.write(`bench: ${built.why}\n`);
+const built = buildMmbench();
+if (!json || built.bin === null) process.stderr.write(`bench: ${built.why}${built.bin === null ? ': model figures only' : ''}\n`);
 const results: Record<string, { model_ns: number; native_ns: number | null; ratio: number | null }> = {};
-for (const [name, c] of PRIMITIVES) {
+for (const name of PRIMITIVE_NAMES) {
   process.stderr.write(`bench: ${name} …\n`);
-  const m = c();
-  const nat = built.bin === null ? null : native(built.bin, name);
+  const m = CASES[name]();
+  const nat = built.bin === null ? null : runMmbench(built.bin, name, NATIVE_PAGES, REPS);
   results[name] = { model_ns: round(m), native_ns: nat === null ? null : round(nat), ratio: nat === null ? null : round(m / nat, 3) };
 }
 
@@ -89,13 +63,8 @@ function round(x: number, digits = 1): number {
   return Math.round(x * f) / f;
 }
 
-const cpu = cpus();
 const machine = {
-  cpu: cpu[0]?.model ?? 'unknown',
-  cpus: cpu.length,
-  memory_bytes: totalmem(),
-  kernel: `${type()} ${release()}`,
-  node: process.version,
+  ...hostDescription(),
   compiler: built.bin === null ? null : built.why,
   native_pages: NATIVE_PAGES,
   reps: REPS,

@@ -7,6 +7,7 @@
  */
 export * from './errno.js';
 export * from './machine/cost.js';
+export * from './machine/fit.js';
 export * from './machine/cpu.js';
 export * from './machine/profile.js';
 export * from './machine/tlb.js';
@@ -73,4 +74,6 @@ export * from './seams/slots.js';
 export * from './kernel/build.js';
 export * from './kernel/config.js';
 export * from './kernel/kernel.js';
+export * from './kernel/machine-file.js';
+export * from './kernel/primitives.js';
 export * from './kernel/sys.js';

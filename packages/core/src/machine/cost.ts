@@ -114,3 +114,6 @@ export const X86_64_COSTS: Readonly<CostTable> = Object.freeze({
   cacheLineRemote: 250,
   ipiHandler: 800,
 });
+
+/** The names of the costs, in the table's order. */
+export const COST_KEYS: readonly (keyof CostTable)[] = Object.freeze(Object.keys(X86_64_COSTS) as (keyof CostTable)[]);
