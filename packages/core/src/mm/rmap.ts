@@ -45,6 +45,22 @@ export function vmaAddress(k: Kernel, pfn: number, vma: Vma): number {
 }
 
 /**
+ * The second half of `page_check_address()`, with the PTE lock of table
+ * `pte` held: the word offset of the entry for `addr` when it is present
+ * and maps `pfn`; otherwise -1, the lock dropped.
+ * @see mm/rmap.c page_check_address
+ */
+function pteMapsPage(k: Kernel, pfn: number, addr: number, pte: number): number {
+  const a = k.tables.arr(pte);
+  const b = k.tables.base(pte) + pteIndex(addr) * 2;
+  if (!ptePresent(a[b]!) || a[b + 1] !== pfn) {
+    k.ptl.unlock(k, pte);
+    return -1;
+  }
+  return b;
+}
+
+/**
  * `page_check_address()`: the PTE at `addr`, locked, if it is present and
  * maps `pfn`; null (unlocked) otherwise.
  * @see mm/rmap.c page_check_address
@@ -53,13 +69,8 @@ export function* pageCheckAddress(k: Kernel, pfn: number, vma: Vma, addr: number
   const pte = lookupPteTable(k, vma.mm, addr);
   if (pte === 0) return null;
   if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
-  const a = k.tables.arr(pte);
-  const b = k.tables.base(pte) + pteIndex(addr) * 2;
-  if (!ptePresent(a[b]!) || a[b + 1] !== pfn) {
-    k.ptl.unlock(k, pte);
-    return null;
-  }
-  return { pte, a, b };
+  const b = pteMapsPage(k, pfn, addr, pte);
+  return b < 0 ? null : { pte, a: k.tables.arr(pte), b };
 }
 
 /**
@@ -134,10 +145,14 @@ export function* pageReferenced(k: Kernel, pfn: number): KGen<number> {
     if ((vma.vmFlags & VM_NONLINEAR) !== 0) continue;
     const addr = vmaAddress(k, pfn, vma);
     if (addr < 0) continue;
-    const pte = yield* pageCheckAddress(k, pfn, vma, addr);
-    if (pte === null) continue;
-    if (yield* k.seams.ptepClearFlushYoung(k, vma, addr, pte.pte)) referenced++;
-    k.ptl.unlock(k, pte.pte);
+    // page_check_address, inline: an anon_vma shared by many forked
+    // processes makes this the walk's per-VMA step
+    const pte = lookupPteTable(k, vma.mm, addr);
+    if (pte === 0) continue;
+    if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
+    if (pteMapsPage(k, pfn, addr, pte) < 0) continue;
+    if (yield* k.seams.ptepClearFlushYoung(k, vma, addr, pte)) referenced++;
+    k.ptl.unlock(k, pte);
     if (--mapcount === 0) break;
   }
   lock?.unlock(k);
