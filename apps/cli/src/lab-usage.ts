@@ -8,7 +8,7 @@ import { usageLine } from './usage.js';
 
 /** The kernel settings `ab` and `matrix` share. */
 const SETTINGS_ARGS =
-  '[--machine NAME] [--mode sequential|timed|explore] [--cpus N] [--strategy random|pct] [--preempt|--no-preempt] ' +
+  '[--machine NAME|FILE] [--mode sequential|timed|explore] [--cpus N] [--strategy random|pct] [--preempt|--no-preempt] ' +
   '[--placement legacy|aligned] [--mem SIZE] [--swap SIZE] [--hugepages N] [--check]';
 
 /** `mmlab ab` arguments. */

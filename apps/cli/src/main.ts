@@ -10,6 +10,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { registerAb } from './commands/ab.js';
+import { registerCalibrate } from './commands/calibrate.js';
 import { registerCapture } from './commands/capture.js';
 import { registerChart } from './commands/chart.js';
 import { registerExplore } from './commands/explore.js';
@@ -42,6 +43,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerMatrix(program, ctx);
   registerMerge(program, ctx);
   registerChart(program, ctx);
+  registerCalibrate(program, ctx);
   return program;
 }
 

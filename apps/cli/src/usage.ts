@@ -17,7 +17,7 @@ export function usageLine(name: string, args: string): string {
 /** `mmlab run` arguments. */
 export const RUN_ARGS =
   '--workload SPEC [--features SPEC,SPEC,...] [--seed N] [--preempt|--no-preempt] ' +
-  '[--check] [--json] [--timings] [--machine NAME] [--placement legacy|aligned] [--mem SIZE] [--swap SIZE] ' +
+  '[--check] [--json] [--timings] [--machine NAME|FILE] [--placement legacy|aligned] [--mem SIZE] [--swap SIZE] ' +
   '[--hugepages N] [--mode sequential|timed|explore] [--cpus N] [--strategy random|pct] [--trace FILE] ' +
   '[--trace-events N] [--out FILE] [--force]';
 

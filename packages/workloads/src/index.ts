@@ -31,6 +31,7 @@ export {
   type ParamValues,
 } from './params.js';
 export { getWorkload, listWorkloads } from './registry.js';
+export { isMachineFile, loadMachineProfile, machineProfileOf } from './machine-file.js';
 export type {
   HostTimings,
   HugePageFigures,

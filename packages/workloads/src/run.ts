@@ -14,9 +14,11 @@ import {
   type Feature,
   type FeatureRequest,
   type Kernel,
+  type MachineProfile,
   type Placement,
 } from '@mmlab/core';
 import { signalName } from './checks.js';
+import { isMachineFile, loadMachineProfile } from './machine-file.js';
 import { WorkloadStopped } from './errors.js';
 import type { HugePageFigures, ReportedFeature, RunReport, RunResult } from './report.js';
 import { resolveWorkload } from './resolve.js';
@@ -37,8 +39,12 @@ export interface RunOptions {
   readonly preempt?: boolean;
   /** Run the invariant checker and data oracle at every operation boundary. */
   readonly check?: boolean;
-  /** Machine profile name (default `x86-64`). */
-  readonly machine?: string;
+  /**
+   * Machine profile: a built-in profile's name (default `x86-64`), a
+   * machine profile file (a path starting with `.` or `/` or ending in
+   * `.json`, relative to `cwd`; see `loadMachineProfile`) or a profile.
+   */
+  readonly machine?: string | MachineProfile;
   /** mmap placement (default: the machine profile's). */
   readonly placement?: Placement;
   /** Simulated RAM in bytes (default: the machine profile's). */
@@ -149,7 +155,8 @@ export async function runWorkloadTraced(options: RunOptions): Promise<TracedRun>
   const workload =
     typeof options.workload === 'string' ? await resolveWorkload(options.workload, options.cwd) : options.workload;
   const seed = options.seed ?? 1;
-  const machine = options.machine ?? DEFAULT_MACHINE;
+  const machineOption = options.machine ?? DEFAULT_MACHINE;
+  const machine = typeof machineOption === 'string' && isMachineFile(machineOption) ? loadMachineProfile(machineOption, options.cwd) : machineOption;
   const preempt = options.preempt ?? false;
   const check = options.check ?? false;
   const features = options.features ?? [];
@@ -223,7 +230,7 @@ export async function runWorkloadTraced(options: RunOptions): Promise<TracedRun>
     features: kernel.features.map((f): ReportedFeature => ({ name: f.feature.name, options: { ...f.options } })),
     seed,
     config: {
-      machine,
+      machine: typeof machine === 'string' ? machine : machine.name,
       cpus: kernel.cpus.length,
       mode,
       ...(mode === 'explore' ? { strategy } : {}),
@@ -289,8 +296,8 @@ interface KernelSizes {
  * overrides `memBytes`. An unknown machine leaves the requirement out
  * (the core then refuses the machine).
  */
-function kernelSizes(workload: ResolvedWorkload, machine: string, options: RunOptions): KernelSizes {
-  const profile = getMachine(machine);
+function kernelSizes(workload: ResolvedWorkload, machine: string | MachineProfile, options: RunOptions): KernelSizes {
+  const profile = typeof machine === 'string' ? getMachine(machine) : machine;
   const req = profile === undefined ? undefined : workload.requires?.({ machine: profile });
   const extra = { xipBytes: req?.xipBytes, cpus: options.cpus === undefined ? req?.cpus : undefined };
   if (options.hugePages !== undefined || req?.hugePages === undefined) {

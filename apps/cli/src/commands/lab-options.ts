@@ -4,13 +4,13 @@
  * @module
  */
 
-import { PAGE_SIZE, getMachine, listMachines } from '@mmlab/core';
+import { PAGE_SIZE } from '@mmlab/core';
 import { FeatureSetError, ResultsError, type RunSettings } from '@mmlab/lab';
-import { RUN_MODES, parseSize, unknownNameMessage, type RunMode } from '@mmlab/workloads';
+import { RUN_MODES, parseSize, type RunMode } from '@mmlab/workloads';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { single } from '../program.js';
-import { parseCpus, parseStrategy } from './options.js';
+import { parseCpus, parseMachine, parseStrategy } from './options.js';
 
 /** The settings options as given. */
 export interface SettingsOptions {
@@ -34,7 +34,7 @@ export interface SettingsOptions {
 export function withSettingsOptions(cmd: Command, usage: string): Command {
   const value = (flag: string, placeholder: string): ((v: string, p: unknown) => string) => single(flag, placeholder, usage);
   return cmd
-    .option('--machine <NAME>', 'machine profile (default x86-64)', value('--machine', 'NAME'))
+    .option('--machine <NAME|FILE>', 'machine profile (default x86-64) or a profile file (mmlab calibrate)', value('--machine', 'NAME|FILE'))
     .option('--mode <sequential|timed|explore>', 'how concurrent threads run (default sequential)', value('--mode', 'MODE'))
     .option('--cpus <N>', "CPU count (default: the machine's)", value('--cpus', 'N'))
     .option('--strategy <random|pct>', 'interleaving strategy of --mode explore', value('--strategy', 'random|pct'))
@@ -51,13 +51,11 @@ export function withSettingsOptions(cmd: Command, usage: string): Command {
  * Parses the settings options.
  * @param o - the options given
  * @param usage - the command's usage line, for errors
+ * @param cwd - where a relative machine profile file starts (default the process's)
  * @throws {@link UsageError} naming the bad value
  */
-export function parseSettings(o: SettingsOptions, usage: string): RunSettings {
-  const machine = o.machine ?? 'x86-64';
-  if (getMachine(machine) === undefined) {
-    throw new UsageError(unknownNameMessage('machine', machine, listMachines()), usage);
-  }
+export function parseSettings(o: SettingsOptions, usage: string, cwd: string = process.cwd()): RunSettings {
+  const machine = parseMachine(o.machine, cwd, usage);
   let mode: RunMode | undefined;
   if (o.mode !== undefined) {
     mode = RUN_MODES.find((m) => m === o.mode);

@@ -3,7 +3,9 @@
  * @module
  */
 
-import type { ExploreStrategyName } from '@mmlab/workloads';
+import { resolve } from 'node:path';
+import { getMachine, listMachines } from '@mmlab/core';
+import { isMachineFile, loadMachineProfile, unknownNameMessage, type ExploreStrategyName } from '@mmlab/workloads';
 import { UsageError } from '../errors.js';
 
 /** Most CPUs the core models. */
@@ -35,6 +37,28 @@ export function parseCpus(text: string | undefined, usage: string): number | und
     throw new UsageError(`bad --cpus '${text}' (expected an integer from 1 to ${MAX_CPUS})`, usage);
   }
   return n;
+}
+
+/**
+ * Parses `--machine NAME|FILE`: a built-in profile's name, or a machine
+ * profile file (`mmlab calibrate` writes one; a value starting with `.` or
+ * `/` or ending in `.json`), which is read and checked now.
+ * @param text - the value, or undefined when not given (then `x86-64`)
+ * @param cwd - where a relative file path starts
+ * @param usage - the command's usage line, for errors
+ * @returns the name, or the file's absolute path
+ * @throws {@link UsageError} for an unknown name; `KernelConfigError` (a usage error too) naming the file and what is wrong with it
+ */
+export function parseMachine(text: string | undefined, cwd: string, usage: string): string {
+  const machine = text ?? 'x86-64';
+  if (isMachineFile(machine)) {
+    loadMachineProfile(machine, cwd);
+    return resolve(cwd, machine);
+  }
+  if (getMachine(machine) === undefined) {
+    throw new UsageError(`${unknownNameMessage('machine', machine, listMachines())}; or give a machine profile file (./FILE.json, from mmlab calibrate)`, usage);
+  }
+  return machine;
 }
 
 /**

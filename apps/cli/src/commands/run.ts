@@ -3,14 +3,13 @@
  * @module
  */
 
-import { KernelConfigError, PAGE_SIZE, getMachine, listMachines, type Placement } from '@mmlab/core';
+import { KernelConfigError, PAGE_SIZE, type Placement } from '@mmlab/core';
 import {
   DEFAULT_TRACE_EVENTS,
   RUN_MODES,
   parseSize,
   resolveWorkload,
   runWorkloadTraced,
-  unknownNameMessage,
   type RunMode,
 } from '@mmlab/workloads';
 import type { Command } from 'commander';
@@ -22,7 +21,7 @@ import type { Io } from '../io.js';
 import { defineCommand, withOutputOptions, multiple, operands, single, type CliContext } from '../program.js';
 import { checkOutputPath, emitReport, reportTarget, writeFileAtomic } from '../outputs.js';
 import { RUN_ARGS, RUN_HELP, RUN_USAGE } from '../usage.js';
-import { parseCpus, parseSeed, parseStrategy } from './options.js';
+import { parseCpus, parseMachine, parseSeed, parseStrategy } from './options.js';
 
 /** The options of `mmlab run` as given (values unparsed). */
 export interface RunOptions {
@@ -72,7 +71,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--check', 'run the invariant checker at every operation boundary (a violation: exit 1)')
     .option('--json', 'print one JSON object')
     .option('--timings', 'add host time to the report ("host")')
-    .option('--machine <NAME>', 'machine profile (mmlab list machines; default x86-64)', value('--machine', 'NAME'))
+    .option('--machine <NAME|FILE>', 'machine profile (mmlab list machines; default x86-64) or a profile file (mmlab calibrate)', value('--machine', 'NAME|FILE'))
     .option('--placement <legacy|aligned>', "mmap placement: 2.6.24's (legacy) or 2 MiB aligned", value('--placement', 'legacy|aligned'))
     .option('--mem <SIZE>', "simulated RAM (default: the machine's)", value('--mem', 'SIZE'))
     .option('--swap <SIZE>', 'swap space (default: twice the RAM)', value('--swap', 'SIZE'))
@@ -107,10 +106,7 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
   const spec = options.workload;
   if (spec === undefined) throw new UsageError('missing --workload SPEC', RUN_USAGE);
   const seed = parseSeed(options.seed, RUN_USAGE) ?? 1;
-  const machine = options.machine ?? 'x86-64';
-  if (getMachine(machine) === undefined) {
-    throw new UsageError(unknownNameMessage('machine', machine, listMachines()), RUN_USAGE);
-  }
+  const machine = parseMachine(options.machine, io.cwd, RUN_USAGE);
   const placement = parsePlacement(options.placement);
   const memBytes = parseSizeOption('mem', options.mem);
   const swapBytes = parseSizeOption('swap', options.swap);
