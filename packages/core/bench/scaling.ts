@@ -118,6 +118,33 @@ function procsProbe(procs: number): Probe {
   };
 }
 
+/**
+ * Reclaim to the OOM: one process writes four times RAM on a machine with
+ * RAM and swap of `mem` each: direct reclaim swaps RAM + swap out page by
+ * page, then finds nothing reclaimable and the OOM kills the process. Units:
+ * the pages of RAM + swap; also the pages reclaim scanned per such page.
+ */
+function reclaimProbe(mem: number): Probe & { scanned: () => number } {
+  let scanned = 0;
+  const units = (2 * mem) / PAGE_SIZE;
+  return {
+    units,
+    scanned: () => scanned / units,
+    setup: () => {
+      const k = buildKernel({ check: false, memBytes: mem, swapBytes: mem });
+      const t = k.spawn();
+      const addr = ok(k.mmap(t, 0, 4 * mem, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS));
+      return {
+        k,
+        run: () => {
+          if (k.touch(t, addr, 4 * mem, true) === 0) throw new Error('scaling: no OOM beyond RAM + swap');
+          scanned = k.vm.pgscan_direct + k.vm.pgrefill;
+        },
+      };
+    },
+  };
+}
+
 const SIZES = [16 * MiB, 64 * MiB, 256 * MiB];
 const PROCS = [4, 16, 64];
 
@@ -140,6 +167,19 @@ for (const [name, probe] of PAGE_PROBES) {
   const r = SIZES.map((s) => time(probe(s)));
   out(`| ${name} | ${r.map((x) => x.ns.toFixed(0)).join(' | ')} | ${r.map((x) => x.bytes.toFixed(0)).join(' | ')} |`);
 }
+out();
+out('## Reclaim to the OOM (one process writes 4 × RAM; swap = RAM)');
+out();
+out('Direct reclaim swaps RAM and swap out, then finds nothing reclaimable: per page of RAM + swap.');
+out();
+out(`| figure | ${SIZES.map((s) => `RAM = swap = ${s / MiB} MiB`).join(' | ')} |`);
+out(`|---|${SIZES.map(() => '---:').join('|')}|`);
+const rc = SIZES.map((s) => {
+  const p = reclaimProbe(s);
+  return { ...time(p), scanned: p.scanned() };
+});
+out(`| ns per page (faults, swap-out, reclaim, the OOM) | ${rc.map((x) => x.ns.toFixed(0)).join(' | ')} |`);
+out(`| pages scanned per page | ${rc.map((x) => x.scanned.toFixed(2)).join(' | ')} |`);
 out();
 out('## With the processes (each maps one 16 MiB tmpfs file shared, reads it all, exits)');
 out();
