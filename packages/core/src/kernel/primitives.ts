@@ -162,6 +162,14 @@ export function simulatedCostPerPage(name: PrimitiveName, machine: MachineProfil
   return ns / p.units();
 }
 
+/** What {@link costSensitivity} measured. */
+export interface CostSensitivity {
+  /** Simulated ns per unit with every cost 0. */
+  readonly offset: number;
+  /** Simulated ns per unit per ns of each cost. */
+  readonly perCost: Record<keyof CostTable, number>;
+}
+
 /**
  * How the simulated cost per unit of `name` depends on the profile's
  * costs: the simulated time is a sum of costs times how often the path
@@ -172,7 +180,7 @@ export function simulatedCostPerPage(name: PrimitiveName, machine: MachineProfil
  * @param machine - the profile whose other fields (CPUs, TLB, placement) the runs use
  * @param pages - pages the operation covers (default {@link SIMULATED_PAGES})
  */
-export function costSensitivity(name: PrimitiveName, machine: MachineProfile | string = X86_64, pages = SIMULATED_PAGES): { offset: number; perCost: Record<keyof CostTable, number> } {
+export function costSensitivity(name: PrimitiveName, machine: MachineProfile | string = X86_64, pages = SIMULATED_PAGES): CostSensitivity {
   const profile = profileOf(machine);
   const zero = Object.fromEntries(COST_KEYS.map((key) => [key, 0])) as unknown as CostTable;
   const offset = simulatedCostPerPage(name, { ...profile, costs: zero }, pages);
