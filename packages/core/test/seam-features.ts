@@ -125,7 +125,7 @@ function notedSpecialOps(ops: SpecialVmaOps, note: Note): SpecialVmaOps {
     },
     *unmapPageRange(k, tlb, vma, start, end, details) {
       note(at('unmapPageRange'), { mm: vma.mm.id, start, end });
-      yield* ops.unmapPageRange(k, tlb, vma, start, end, details);
+      return yield* ops.unmapPageRange(k, tlb, vma, start, end, details);
     },
     *changeProtection(k, vma, start, end, newprot) {
       note(at('changeProtection'), { mm: vma.mm.id, start, end });
