@@ -17,7 +17,8 @@
  *   split through a table, or a first anonymous page.
  * - `flushTlb`: a flush of a range a shared table maps reaches every
  *   sharer, at its own address (so `try_to_unmap`, truncation and
- *   `page_referenced` flush every mm that sees the entry).
+ *   `page_referenced` flush every mm that sees the entry); a gather's
+ *   flush (the whole mm on x86) is sent on for the range it gathered.
  * - `tlbMiss` (PMD sharing on a machine with a segment-keyed TLB, ppc64):
  *   a miss is served by another sharer's entry for the same page.
  * @module
@@ -31,11 +32,15 @@ import {
   LEVEL_PMD,
   LEVEL_PTE,
   type MmStruct,
+  type MmuGather,
   movePageTables,
   PAGE_SIZE,
   pgtableUnshare,
   type SpecialVmaOps,
+  unmapPageRange,
+  type Vma,
   VM_WRITE,
+  type ZapDetails,
 } from '@mmlab/core';
 import { checkShares } from './check.js';
 import { installBelow, installedBelow, shareAtFault, shareAtFork } from './share.js';
@@ -65,6 +70,38 @@ function* recordingFault<T>(st: ShareState, mm: MmStruct, address: number, fault
 }
 
 /**
+ * `unmap_page_range()` for a shareable VMA, within `unmap_vmas`' block
+ * budget (`k.cpu.zapWork`): the private tables are zapped by the core's
+ * `unmapPageRange`, and each shared table this mm reaches loses this
+ * mm's share instead (its entries stay for the other sharers), a dropped
+ * share charged as one present PTE (the upper entry cleared, as 2.6.24's
+ * `unmap_vmas` charges a huge page). Returns the address reached: where
+ * the budget ran out, so that `unmap_vmas` finishes the gather and
+ * reschedules before it goes on ("zap_work" and `ZAP_BLOCK_SIZE`), or
+ * `end`. Truncation and invalidation (`details`) clear the entries for
+ * every sharer through the generic zap.
+ * @see mm/memory.c unmap_page_range, zap_pmd_range; the series' pt_check_unshare_pte and pt_decrement_share
+ */
+function* zapShared(st: ShareState, tlb: MmuGather, vma: Vma, start: number, end: number, details: ZapDetails | null): KGen<number> {
+  const k = st.k;
+  const cpu = k.cpu;
+  const shared = details === null ? sharedIn(st, vma.mm, start, end) : [];
+  let at = start;
+  for (const [table, base] of shared) {
+    if (at < base) {
+      at = yield* unmapPageRange(k, tlb, vma, at, base, details);
+      if (at < base) return at;
+    }
+    yield* dropShareAt(st, vma.mm, base, table);
+    st.c.unshare_zap++;
+    at = Math.min(base + st.span, end);
+    cpu.zapWork -= PAGE_SIZE;
+    if (cpu.zapWork <= 0) return at;
+  }
+  return at < end ? yield* unmapPageRange(k, tlb, vma, at, end, details) : at;
+}
+
+/**
  * The page-table operations of a shareable VMA: the generic paths, except
  * where a shared table must not be changed for one mm.
  */
@@ -81,18 +118,7 @@ function shareOps(st: ShareState): SpecialVmaOps {
       return yield* recordingFault(st, mm, address, genericVmaOps.fault(k, mm, vma, address, write));
     },
     copyPageRange: (_k, dst, src, vma) => shareAtFork(st, dst, src, vma),
-    *unmapPageRange(k, tlb, vma, start, end, details) {
-      // truncation and invalidation (details) clear the entries for every sharer
-      const shared = details === null ? sharedIn(st, vma.mm, start, end) : [];
-      let at = start;
-      for (const [table, base] of shared) {
-        if (at < base) yield* genericVmaOps.unmapPageRange(k, tlb, vma, at, base, details);
-        yield* dropShareAt(st, vma.mm, base, table);
-        st.c.unshare_zap++;
-        at = Math.min(base + st.span, end);
-      }
-      if (at < end) yield* genericVmaOps.unmapPageRange(k, tlb, vma, at, end, details);
-    },
+    unmapPageRange: (k, tlb, vma, start, end, details) => zapShared(st, tlb, vma, start, end, details),
     *changeProtection(k, vma, start, end, newprot) {
       // (the vmaChange hook unshared the range already)
       yield* privatizeRange(st, vma.mm, start, end);
@@ -222,8 +248,10 @@ export const sharedPagetables: Feature = defineFeature({
     k.seamTable.wrap(NAME, 'flushTlb', (prev) => (kk, kind, mm, start, end, reason) => {
       let wait = prev(kk, kind, mm, start, end, reason);
       if (!st.flushSharers) return wait;
-      const lo = kind === 'mm' ? 0 : start;
-      const hi = kind === 'mm' ? Number.MAX_SAFE_INTEGER : kind === 'page' ? start + PAGE_SIZE : end;
+      // a gather's flush is flush_tlb_mm on x86, but only the range it gathered can be in a shared table
+      const whole = kind === 'mm' && !(reason === 'gather' && end > start);
+      const lo = whole ? 0 : start;
+      const hi = whole ? Number.MAX_SAFE_INTEGER : kind === 'page' ? start + PAGE_SIZE : end;
       forEachSharedIn(st, mm, lo, hi, (table, base) => {
         const s = Math.max(lo, base) - base;
         const e = Math.min(hi, base + st.span) - base;
