@@ -31,6 +31,7 @@ import {
   type KGen,
   LEVEL_PMD,
   LEVEL_PTE,
+  lookupPteTable,
   type MmStruct,
   type MmuGather,
   movePageTables,
@@ -43,10 +44,22 @@ import {
   type ZapDetails,
 } from '@mmlab/core';
 import { checkShares } from './check.js';
-import { installBelow, installedBelow, shareAtFault, shareAtFork } from './share.js';
+import { allocAtFault, installedBelow, shareAtFork } from './share.js';
 import { segmentTlbMiss } from './segment-tlb.js';
 import { shareableKind } from './shareable.js';
-import { forEachSharedIn, NAME, newState, removeBase, sharedIn, type ShareCounters, type ShareLevel, type ShareState } from './state.js';
+import {
+  baseOf,
+  forEachSharedIn,
+  forEachSharer,
+  NAME,
+  newState,
+  removeBase,
+  sharedIn,
+  sharesOf,
+  type ShareCounters,
+  type ShareLevel,
+  type ShareState,
+} from './state.js';
 import { dropShare, dropShareAt, privatizeRange, unshareForChange } from './unshare.js';
 
 /**
@@ -55,18 +68,20 @@ import { dropShare, dropShareAt, privatizeRange, unshareForChange } from './unsh
  */
 function* recordingFault<T>(st: ShareState, mm: MmStruct, address: number, fault: KGen<T>): KGen<T> {
   const base = alignDown(address, st.span);
-  let list = st.faulting.get(mm);
-  if (list === undefined) {
-    list = [];
-    st.faulting.set(mm, list);
-  }
+  const list = sharesOf(st, mm).faulting;
   list.push(base);
   try {
     return yield* fault;
   } finally {
-    list.splice(list.lastIndexOf(base), 1);
-    if (list.length === 0 && st.faulting.get(mm) === list) st.faulting.delete(mm);
+    if (list[list.length - 1] === base) list.pop();
+    else list.splice(list.lastIndexOf(base), 1);
   }
+}
+
+/** A forced write to a read-only shareable VMA (ptrace): its tables go private first, then the generic fault. */
+function* privateFault(st: ShareState, mm: MmStruct, vma: Vma, address: number): KGen<number> {
+  yield* privatizeRange(st, mm, vma.vmStart, vma.vmEnd);
+  return yield* genericVmaOps.fault(st.k, mm, vma, address, true);
 }
 
 /**
@@ -108,14 +123,15 @@ function* zapShared(st: ShareState, tlb: MmuGather, vma: Vma, start: number, end
 function shareOps(st: ShareState): SpecialVmaOps {
   return {
     name: NAME,
-    *fault(k, mm, vma, address, write) {
+    fault(k, mm, vma, address, write) {
       // a forced write (ptrace) to a read-only mapping COWs an anonymous page into it (Linus'
       // strange ptrace case): go private before do_wp_page holds a table, and share nothing
-      if (write && (vma.vmFlags & VM_WRITE) === 0) {
-        yield* privatizeRange(st, mm, vma.vmStart, vma.vmEnd);
-        return yield* genericVmaOps.fault(k, mm, vma, address, write);
-      }
-      return yield* recordingFault(st, mm, address, genericVmaOps.fault(k, mm, vma, address, write));
+      if (write && (vma.vmFlags & VM_WRITE) === 0) return privateFault(st, mm, vma, address);
+      // every table down to the PTE table is in place: the fault allocates none, so it shares none
+      // (should a concurrent MADV_DONTNEED drop the share meanwhile, the fault builds a private
+      // table, which is always correct)
+      if (lookupPteTable(k, mm, address) !== 0) return genericVmaOps.fault(k, mm, vma, address, write);
+      return recordingFault(st, mm, address, genericVmaOps.fault(k, mm, vma, address, write));
     },
     copyPageRange: (_k, dst, src, vma) => shareAtFork(st, dst, src, vma),
     unmapPageRange: (k, tlb, vma, start, end, details) => zapShared(st, tlb, vma, start, end, details),
@@ -170,32 +186,21 @@ export const sharedPagetables: Feature = defineFeature({
       tlb_segment_hits: "TLB misses served by another sharer's entry for the same page (ppc64's segment-keyed TLB, level=pmd)",
     });
     const st = newState(k, opts.level as ShareLevel, c, opts.flushSharers, opts.unshareFlush);
-    k.defineGauge(NAME, 'shared_tables', 'tables reached by more than one mm through this feature, at snapshot', () => st.bases.size);
-    k.defineGauge(NAME, 'table_refs', 'upper entries pointing at those tables (their share counts summed)', () => {
-      let n = 0;
-      for (const m of st.bases.values()) n += m.size;
-      return n;
-    });
+    k.defineGauge(NAME, 'shared_tables', 'tables reached by more than one mm through this feature, at snapshot', () => st.tables);
+    k.defineGauge(NAME, 'table_refs', 'upper entries pointing at those tables (their share counts summed)', () => st.refs);
     const ops = shareOps(st);
 
     k.seamTable.wrap(NAME, 'pgtableAlloc', (prev) => {
       st.allocPrev = prev;
-      return function* (kk, mm, level, addr) {
-        const faulting = st.faulting.get(mm)?.includes(alignDown(addr, st.span)) === true;
-        if (level === st.level && faulting) {
-          const shared = yield* shareAtFault(st, mm, addr);
-          if (shared !== 0) return shared;
-        }
-        const fresh = yield* prev(kk, mm, level, addr);
-        if (fresh !== 0 && faulting && level === LEVEL_PTE && st.level === LEVEL_PMD) yield* installBelow(st, mm, addr, fresh);
-        return fresh;
-      };
+      // only a fault shares (mremap's, fork's and the drivers' allocations stay private)
+      return (kk, mm, level, addr) =>
+        st.mms.get(mm)?.faulting.includes(alignDown(addr, st.span)) === true ? allocAtFault(st, mm, level, addr) : prev(kk, mm, level, addr);
     });
 
     k.seamTable.wrap(NAME, 'pgtableDiscard', (prev) => {
       st.discardPrev = prev;
       return (kk, mm, level, pfn) => {
-        if (level === st.level && st.bases.get(pfn)?.has(mm) === true) {
+        if (level === st.level && baseOf(st, mm, pfn) !== undefined) {
           // a fault's share that lost the populate race
           removeBase(st, pfn, mm);
           pgtableUnshare(kk, mm, level, pfn);
@@ -214,7 +219,7 @@ export const sharedPagetables: Feature = defineFeature({
           const a = kk.tables.arr(parent);
           const b = kk.tables.base(parent) + idx * 2;
           const table = a[b + 1]!;
-          if (a[b] !== 0 && st.bases.get(table)?.has(mm) === true) {
+          if (a[b] !== 0 && baseOf(st, mm, table) !== undefined) {
             // still shared: drop this mm's share, the table stays for the others
             yield* dropShare(st, mm, parent, idx, table);
             c.unshare_free++;
@@ -240,14 +245,14 @@ export const sharedPagetables: Feature = defineFeature({
 
     k.seamTable.wrap(NAME, 'vmaChange', (prev) =>
       function* (kk, vma, start, end, reason) {
-        if (st.bases.size > 0) yield* unshareForChange(st, vma, start, end, reason);
+        if (st.tables > 0) yield* unshareForChange(st, vma, start, end, reason);
         yield* prev(kk, vma, start, end, reason);
       },
     );
 
     k.seamTable.wrap(NAME, 'flushTlb', (prev) => (kk, kind, mm, start, end, reason) => {
       let wait = prev(kk, kind, mm, start, end, reason);
-      if (!st.flushSharers) return wait;
+      if (!st.flushSharers || (st.mms.get(mm)?.tables.size ?? 0) === 0) return wait;
       // a gather's flush is flush_tlb_mm on x86, but only the range it gathered can be in a shared table
       const whole = kind === 'mm' && !(reason === 'gather' && end > start);
       const lo = whole ? 0 : start;
@@ -255,11 +260,11 @@ export const sharedPagetables: Feature = defineFeature({
       forEachSharedIn(st, mm, lo, hi, (table, base) => {
         const s = Math.max(lo, base) - base;
         const e = Math.min(hi, base + st.span) - base;
-        for (const [other, obase] of st.bases.get(table) ?? []) {
-          if (other === mm) continue;
+        forEachSharer(st, table, (other, obase) => {
+          if (other === mm) return;
           if (prev(kk, kind === 'page' ? 'page' : 'range', other, obase + s, obase + e, reason)) wait = true;
           c.flush_sharers++;
-        }
+        });
       });
       return wait;
     });
