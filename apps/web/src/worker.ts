@@ -1,25 +1,12 @@
 /**
- * The Web Worker that runs the model, so the page stays responsive: A/B
- * comparisons with the lab's `runAb`, the matrix of B's features with the
- * lab's plan (the cells `mmlab matrix` would run, as its results lines), and
- * one traced run. Progress is posted after every run; the page cancels by
- * terminating the worker.
+ * The Web Worker that runs the model, so the page stays responsive: it
+ * runs each request of the page (`jobs.ts`) and posts progress after every
+ * run, then the result or the error. The page cancels by terminating it.
  * @module
  */
 
-import {
-  featureRequests,
-  parseFeatureSet,
-  planMatrix,
-  resultLine,
-  runAb,
-  runOnce,
-  type OptionValue,
-  type ResultLine,
-} from '@mmlab/lab';
-import { runWorkloadTraced } from '@mmlab/workloads';
-import { prepareExperiment, type Experiment } from './experiment.js';
-import { PAGE_TRACE_EVENTS, type MatrixReply, type Reply, type RunRequest } from './protocol.js';
+import { runJob } from './jobs.js';
+import type { Reply, RunRequest } from './protocol.js';
 
 /** The worker's side of `postMessage`. */
 interface WorkerScope {
@@ -31,7 +18,10 @@ const scope = self as unknown as WorkerScope;
 
 scope.addEventListener('message', (event) => {
   const request = event.data;
-  handle(request).then(
+  const progress = (done: number, total: number): void => {
+    scope.postMessage({ type: 'progress', id: request.id, done, total });
+  };
+  runJob(request, progress).then(
     (reply) => {
       scope.postMessage(reply);
     },
@@ -40,68 +30,3 @@ scope.addEventListener('message', (event) => {
     }
   );
 });
-
-/**
- * Runs one request.
- * @param request - what the page asks
- */
-export async function handle(request: RunRequest): Promise<Reply> {
-  const experiment = prepareExperiment(request.state);
-  const progress = (done: number, total: number): void => {
-    scope.postMessage({ type: 'progress', id: request.id, done, total });
-  };
-  if (request.kind === 'ab') {
-    const result = await runAb({
-      a: experiment.a,
-      b: experiment.b,
-      workload: experiment.workload,
-      reps: experiment.reps,
-      firstSeed: experiment.firstSeed,
-      settings: experiment.settings,
-      onProgress: progress,
-    });
-    return { type: 'ab', id: request.id, result };
-  }
-  if (request.kind === 'matrix') return { id: request.id, ...(await runMatrix(experiment, progress)) };
-  progress(0, 1);
-  const { trace } = await runWorkloadTraced({
-    workload: experiment.workload,
-    features: featureRequests(experiment.b),
-    seed: experiment.firstSeed,
-    ...experiment.settings,
-    traceEvents: PAGE_TRACE_EVENTS,
-  });
-  progress(1, 1);
-  if (trace === null) throw new Error('the run recorded no trace');
-  return { type: 'trace', id: request.id, trace, label: `${experiment.workload.spec} × ${request.state.b}, seed ${experiment.firstSeed}` };
-}
-
-/**
- * Every combination of B's features (with B's options), on the lab's plan.
- * @param experiment - the checked experiment
- * @param progress - called after each cell
- */
-async function runMatrix(experiment: Experiment, progress: (done: number, total: number) => void): Promise<Omit<MatrixReply, 'id'>> {
-  const features = experiment.b.items.map((c) => c.feature);
-  const grid = new Map<string, readonly Readonly<Record<string, OptionValue>>[]>();
-  for (const c of experiment.b.items) {
-    const changed = Object.entries(c.options).filter(([key, v]) => c.feature.options[key]?.default !== v);
-    if (changed.length > 0) grid.set(c.feature.name, [Object.fromEntries(changed)]);
-  }
-  const { cells, refused } = planMatrix({
-    features,
-    grid,
-    workloads: [experiment.workload.spec],
-    reps: experiment.reps,
-    firstSeed: experiment.firstSeed,
-    settings: experiment.settings,
-  });
-  const lines: ResultLine[] = [];
-  progress(0, cells.length);
-  for (const cell of cells) {
-    const r = await runOnce(experiment.workload, parseFeatureSet(cell.features), cell.seed, experiment.settings);
-    lines.push(resultLine(cell, experiment.settings, r.violations, r.metrics));
-    progress(lines.length, cells.length);
-  }
-  return { type: 'matrix', lines, refused };
-}
