@@ -172,7 +172,7 @@ ${select(
   listWorkloads().map((w) => ({ value: w.name, label: w.name })),
   workload.name
 )}
-<p class="summary" id="workload-summary">${workload.summary}${workload.standsFor === undefined ? '' : ` Stands for: ${workload.standsFor}.`}</p>
+<p class="summary" id="workload-summary">${workload.summary}${workload.standsFor === undefined ? '' : ` (Stands for ${workload.standsFor}.)`}</p>
 <div id="params">${paramInputs(workload, args)}</div>
 <p class="showcases">Showcases: ${SHOWCASE.map((s, i) => html`<button type="button" class="showcase" data-showcase="${i}" title="${s.why}">${s.feature}</button> `)}</p>
 </section>
