@@ -51,7 +51,7 @@ function startServer(): Promise<{ child: ChildProcess; url: string }> {
     child.stderr.on('data', read);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      fail(new Error(`mmlab web exited (${code}): ${out}`));
+      fail(new Error(`mmlab web exited (${String(code)}): ${out}`));
     });
   });
 }
@@ -66,7 +66,7 @@ function cliMetrics(workload: string, features: string, seed: number): Metrics {
 function tableRows(page: Page, selector: string, key: string): Promise<{ key: string; cells: string[] }[]> {
   return page.$$eval(
     `${selector} tbody tr`,
-    (rows, k) => rows.map((r) => ({ key: r.getAttribute(k) ?? '', cells: Array.from(r.children).map((c) => (c.textContent ?? '').trim()) })),
+    (rows, k) => rows.map((r) => ({ key: r.getAttribute(k) ?? '', cells: Array.from(r.children).map((c) => c.textContent.trim()) })),
     key
   );
 }
@@ -76,8 +76,8 @@ async function waitIdle(page: Page): Promise<string> {
   return (await page.textContent('#status')) ?? '';
 }
 
-let browser: Browser;
-let server: { child: ChildProcess; url: string };
+let browser: Browser | undefined;
+let server: { child: ChildProcess; url: string } | undefined;
 
 beforeAll(async () => {
   for (const [file, what] of [
@@ -105,6 +105,7 @@ afterAll(async () => {
 const pageErrors = new WeakMap<Page, string[]>();
 
 async function open(query: string): Promise<Page> {
+  if (browser === undefined || server === undefined) throw new Error('the browser or the server did not start');
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const errors: string[] = [];
   pageErrors.set(page, errors);
@@ -220,7 +221,7 @@ describe('the web app in Chromium', () => {
     expect(await waitIdle(page)).toBe('trace recorded');
     await page.waitForSelector('figure[data-chart="timeline"] svg');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#trace-download')]);
-    const trace = JSON.parse(readFileSync((await download.path())!, 'utf8')) as { traceEvents: { ph: string; tid: number }[] };
+    const trace = JSON.parse(readFileSync(await download.path(), 'utf8')) as { traceEvents: { ph: string; tid: number }[] };
     expect(trace.traceEvents.some((e) => e.ph === 'X')).toBe(true);
     await page.click('#run');
     expect(await waitIdle(page)).toBe('done: 2 runs');
