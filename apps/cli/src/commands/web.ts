@@ -123,7 +123,7 @@ export function registerWeb(program: Command, ctx: CliContext): void {
     .option('--app <DIR>', 'serve this build of the app', single('--app', 'DIR', WEB_USAGE))
     .option('--docs <DIR>', 'serve this documentation site under /docs/', single('--docs', 'DIR', WEB_USAGE))
     .action(async (o: WebOptions) => {
-      ctx.exitCode = await webCommand(o, ctx.io, stopSignal());
+      ctx.exitCode = await webCommand(o, ctx.io, stopSignal);
     });
 }
 
@@ -144,11 +144,11 @@ function stopSignal(): Promise<void> {
  * Runs `mmlab web`: serves until `stop` resolves.
  * @param o - the options given
  * @param io - output streams and working directory
- * @param stop - resolves when the server should stop
+ * @param stop - called once the server runs; its promise resolves when the server should stop
  * @returns 0
  * @throws {@link UsageError} for a bad port, an app that is not built, a port in use
  */
-export async function webCommand(o: WebOptions, io: Io, stop: Promise<void>): Promise<number> {
+export async function webCommand(o: WebOptions, io: Io, stop: () => Promise<void>): Promise<number> {
   const port = parsePort(o.port);
   const defaults = o.app !== undefined && o.docs !== undefined ? undefined : defaultWebFolders();
   const folders: WebFolders = {
@@ -163,7 +163,7 @@ export async function webCommand(o: WebOptions, io: Io, stop: Promise<void>): Pr
       : 'documentation site not built (npm run docs): the pages\' docs links need it\n'
   );
   io.stdout('Ctrl-C stops the server.\n');
-  await stop;
+  await stop();
   await server.close();
   return 0;
 }
