@@ -51,7 +51,22 @@ export interface Experiment {
   readonly reps: number;
   /** The first seed. */
   readonly firstSeed: number;
+  /** The sweep view's points: the workload at each value of the parameter (empty in the other views). */
+  readonly sweep: readonly SweepPoint[];
 }
+
+/** One value of a swept workload parameter. */
+export interface SweepPoint {
+  /** The parameter. */
+  readonly key: string;
+  /** Its value. */
+  readonly value: number;
+  /** The workload with that value. */
+  readonly workload: ResolvedWorkload;
+}
+
+/** Most values a sweep takes. */
+export const MAX_SWEEP_VALUES = 12;
 
 /**
  * Resolves a built-in workload specification as `mmlab run --workload`
@@ -93,7 +108,40 @@ export function prepareExperiment(state: ExperimentState): Experiment {
   const b = set('b');
   wholeNumber('seeds', state.reps, 1, MAX_REPS);
   wholeNumber('first seed', state.seed, 0, 0xffffffff);
-  return { workload, a, b, settings: runSettings(state), reps: state.reps, firstSeed: state.seed };
+  const settings = runSettings(state);
+  const sweep = state.view === 'sweep' ? sweepPoints(state.workload, state.sweep) : [];
+  return { workload, a, b, settings, reps: state.reps, firstSeed: state.seed, sweep };
+}
+
+/**
+ * The workload at each value of a sweep (`procs=2,4,8`), each checked
+ * against the workload's parameter schema.
+ * @param spec - the workload specification (the other parameters keep their values)
+ * @param sweep - the parameter and its values
+ * @throws {@link InputError} naming the problem
+ */
+export function sweepPoints(spec: string, sweep: string): SweepPoint[] {
+  const m = /^([A-Za-z][\w-]*)=(.+)$/.exec(sweep.trim());
+  if (m === null) throw new InputError('sweep', `sweep: expected a parameter and its values, such as procs=2,4,8 (got '${sweep}')`);
+  const key = m[1]!;
+  const texts = m[2]!.split(',').map((v) => v.trim());
+  const parsed = parseSpec(spec, 'workload');
+  const workload = getWorkload(parsed.name);
+  if (workload === undefined) return [];
+  const keys = Object.keys(workload.params);
+  if (!keys.includes(key)) {
+    throw new InputError('sweep', `sweep: workload '${workload.name}' has no parameter '${key}' (its parameters: ${keys.join(', ')})`);
+  }
+  if (texts.length < 2 || texts.length > MAX_SWEEP_VALUES) {
+    throw new InputError('sweep', `sweep: give 2 to ${MAX_SWEEP_VALUES} values of '${key}' (got ${texts.length})`);
+  }
+  const points = texts.map((text) => {
+    const bound = resolveBuiltinWorkload([parsed.name, ...[...parsed.args].filter(([k]) => k !== key).map(([k, v]) => `${k}=${v}`), `${key}=${text}`].join(':'));
+    return { key, value: bound.params[key] as number, workload: bound };
+  });
+  const twice = points.find((p, i) => points.findIndex((q) => q.value === p.value) !== i);
+  if (twice !== undefined) throw new InputError('sweep', `sweep: '${key}' takes the value ${texts[points.indexOf(twice)] ?? ''} twice`);
+  return points;
 }
 
 /**

@@ -164,7 +164,8 @@ export function renderForm(state: ExperimentState, registry: readonly Feature[] 
   const { workload, args } = workloadOf(state.workload);
   const a = choicesOf(state.a, registry);
   const b = choicesOf(state.b, registry);
-  const view = (v: View): string => (v === 'ab' ? 'A against B' : 'every combination of B’s features');
+  const view = (v: View): string =>
+    v === 'ab' ? 'A against B' : v === 'sweep' ? 'A against B at each value of' : 'every combination of B’s features';
   return html`<section class="panel" id="workload-panel">
 <h2>Workload</h2>
 ${select(
@@ -195,7 +196,10 @@ ${select(
 <label>seeds <input type="text" name="reps" id="reps" size="3" value="${String(state.reps)}" title="1 … ${MAX_REPS}"></label>
 <label>first seed <input type="text" name="seed" id="seed" size="6" value="${String(state.seed)}"></label>
 <fieldset class="views"><legend>compare</legend>${VIEWS.map(
-    (v) => html`<label><input type="radio" name="view" value="${v}"${state.view === v ? html` checked` : ''}> ${view(v)}</label> `
+    (v) =>
+      html`<label><input type="radio" name="view" value="${v}"${state.view === v ? html` checked` : ''}> ${view(v)}</label>${
+        v === 'sweep' ? html` <input type="text" name="sweep" id="sweep" size="16" value="${state.sweep}" title="a workload parameter and its values: procs=2,4,8,16" aria-label="the parameter and its values">` : ''
+      }<br>`
   )}</fieldset>
 </section>
 <section class="panel" id="features-panel">
@@ -259,6 +263,7 @@ export function readForm(root: FormControls, previous: ExperimentState, registry
     preempt: preempt instanceof HTMLInputElement && preempt.checked,
     mem: value(root, '#mem'),
     swap: value(root, '#swap'),
+    sweep: value(root, '#sweep'),
     reps: whole(value(root, '#reps'), Number.NaN),
     seed: whole(value(root, '#seed'), Number.NaN),
   };

@@ -18,7 +18,7 @@ import {
 } from '@mmlab/lab';
 import { runWorkloadTraced } from '@mmlab/workloads';
 import { prepareExperiment, type Experiment } from './experiment.js';
-import { PAGE_TRACE_EVENTS, type MatrixReply, type Reply, type RunRequest } from './protocol.js';
+import { PAGE_TRACE_EVENTS, type MatrixReply, type Reply, type RunRequest, type SweepResult } from './protocol.js';
 
 /**
  * Runs one request.
@@ -40,6 +40,26 @@ export async function runJob(request: RunRequest, progress: (done: number, total
       onProgress: progress,
     });
     return { type: 'ab', id: request.id, result };
+  }
+  if (request.kind === 'sweep') {
+    const total = experiment.sweep.length * experiment.reps * 2;
+    const points: SweepResult[] = [];
+    for (const point of experiment.sweep) {
+      const before = points.length * experiment.reps * 2;
+      const result = await runAb({
+        a: experiment.a,
+        b: experiment.b,
+        workload: point.workload,
+        reps: experiment.reps,
+        firstSeed: experiment.firstSeed,
+        settings: experiment.settings,
+        onProgress: (done) => {
+          progress(before + done, total);
+        },
+      });
+      points.push({ key: point.key, value: point.value, result });
+    }
+    return { type: 'sweep', id: request.id, points };
   }
   if (request.kind === 'matrix') return { id: request.id, ...(await runMatrix(experiment, progress)) };
   progress(0, 1);

@@ -10,8 +10,8 @@ import type { KernelTrace } from '@mmlab/workloads';
 import { InputError, prepareExperiment } from './experiment.js';
 import { readForm, renderForm, paramInputs, workloadOf } from './form.js';
 import { html, type Html } from './html.js';
-import type { Reply, RunRequest } from './protocol.js';
-import { abCharts, analyseMatrix, matrixCharts, renderAb, renderCharts, renderMatrix, timelineChart } from './render.js';
+import type { Reply, RunRequest, SweepResult } from './protocol.js';
+import { abCharts, analyseMatrix, matrixCharts, renderAb, renderCharts, renderMatrix, renderSweep, sweepCharts, timelineChart } from './render.js';
 import { commandLine, DEFAULT_STATE, stateFromQuery, stateToQuery, type ExperimentState } from './state.js';
 import './style.css';
 
@@ -40,7 +40,11 @@ let linkErrors: readonly string[] = [];
 let worker: Worker | null = null;
 let job = 0;
 /** What the results area shows, to render again (every metric, another metric). */
-let shown: { kind: 'ab'; result: AbResult } | { kind: 'matrix'; lines: readonly ResultLine[]; source: string } | null = null;
+let shown:
+  | { kind: 'ab'; result: AbResult }
+  | { kind: 'sweep'; points: readonly SweepResult[] }
+  | { kind: 'matrix'; lines: readonly ResultLine[]; source: string }
+  | null = null;
 
 function setHtml(el: HTMLElement, content: Html | string): void {
   el.innerHTML = content.toString();
@@ -177,6 +181,9 @@ async function onReply(reply: Reply): Promise<void> {
   if (reply.type === 'ab') {
     shown = { kind: 'ab', result: reply.result };
     status.textContent = `done: ${reply.result.seeds.length * 2} runs`;
+  } else if (reply.type === 'sweep') {
+    shown = { kind: 'sweep', points: reply.points };
+    status.textContent = `done: ${reply.points.reduce((n, p) => n + p.result.seeds.length * 2, 0)} runs`;
   } else if (reply.type === 'matrix') {
     shown = { kind: 'matrix', lines: reply.lines, source: 'this page’s matrix' };
     status.textContent = `done: ${reply.lines.length} cells${reply.refused.length > 0 ? `; refused: ${reply.refused.map((r) => `${r.features} (${r.reason})`).join('; ')}` : ''}`;
@@ -208,6 +215,12 @@ async function drawResults(): Promise<void> {
     setHtml(results, html`<label class="all"><input type="checkbox" id="all-metrics"> every metric</label><div class="ab-body">${renderAb(result)}</div>`);
     setHtml(charts, '');
     setHtml(charts, renderCharts(await abCharts(result)));
+    return;
+  }
+  if (shown.kind === 'sweep') {
+    setHtml(results, renderSweep(shown.points));
+    setHtml(charts, '');
+    setHtml(charts, renderCharts(await sweepCharts(shown.points)));
     return;
   }
   const { lines, source } = shown;

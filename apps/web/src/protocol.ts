@@ -7,10 +7,10 @@ import type { AbResult, RefusedSet, ResultLine } from '@mmlab/lab';
 import type { KernelTrace } from '@mmlab/workloads';
 import type { ExperimentState } from './state.js';
 
-/** What the page asks: an A/B comparison, the matrix of B's features, or a traced run. */
+/** What the page asks: an A/B comparison, one at each value of a parameter, the matrix of B's features, or a traced run. */
 export interface RunRequest {
   /** Which job. */
-  readonly kind: 'ab' | 'matrix' | 'trace';
+  readonly kind: 'ab' | 'sweep' | 'matrix' | 'trace';
   /** Tells replies to this request from older ones. */
   readonly id: number;
   /** The experiment. */
@@ -37,6 +37,26 @@ export interface AbReply {
   readonly id: number;
   /** What `runAb` returned. */
   readonly result: AbResult;
+}
+
+/** One A/B comparison at one value of the swept parameter. */
+export interface SweepResult {
+  /** The parameter. */
+  readonly key: string;
+  /** Its value. */
+  readonly value: number;
+  /** What `runAb` returned at that value. */
+  readonly result: AbResult;
+}
+
+/** A sweep's results, in the order of its values. */
+export interface SweepReply {
+  /** Kind. */
+  readonly type: 'sweep';
+  /** The request. */
+  readonly id: number;
+  /** One comparison per value. */
+  readonly points: readonly SweepResult[];
 }
 
 /** A matrix's results, as `mmlab matrix` writes them. */
@@ -74,7 +94,7 @@ export interface ErrorReply {
 }
 
 /** Everything the worker sends. */
-export type Reply = ProgressReply | AbReply | MatrixReply | TraceReply | ErrorReply;
+export type Reply = ProgressReply | AbReply | SweepReply | MatrixReply | TraceReply | ErrorReply;
 
 /** Most events a traced run in the page records. */
 export const PAGE_TRACE_EVENTS = 50_000;

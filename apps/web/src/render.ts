@@ -31,6 +31,7 @@ import {
 } from '@mmlab/lab';
 import type { KernelTrace } from '@mmlab/workloads';
 import { html, raw, type Html } from './html.js';
+import type { SweepResult } from './protocol.js';
 
 /** Vega-Lite specification (the lab's chart functions' type). */
 type Spec = ReturnType<typeof abChartSpec>;
@@ -117,6 +118,7 @@ ${violations.length === 0 ? '' : html`<div class="error" role="alert">Invariant 
 function noiseClass(row: AbRow): string {
   if (row.diff === null) return 'one-side';
   if (row.diff.exact) return row.diff.mean === 0 ? 'same' : 'exact';
+  if (row.diff.ci === null) return 'one-seed';
   return row.diff.withinNoise ? 'noise' : 'signal';
 }
 
@@ -186,6 +188,90 @@ export async function abCharts(result: AbResult): Promise<Chart[]> {
   const changed = result.rows.filter((r) => rowChanged(r) && r.diff !== null && r.a !== null && r.a.mean !== 0);
   if (changed.length > 0) charts.push({ title: 'changes', svg: await renderSvg(abChartSpec(result)) });
   return charts;
+}
+
+/** The key metrics some comparison of a sweep reports (not 0 on both sides), in report order. */
+function sweepMetrics(points: readonly SweepResult[]): string[] {
+  return [...new Set(points.flatMap((p) => keyRows(p.result).map((r) => r.metric)))];
+}
+
+/**
+ * A sweep: per key figure and value of the parameter, A, B, the difference,
+ * its interval and the noise flag (each value is one `runAb`).
+ * @param points - one comparison per value
+ */
+export function renderSweep(points: readonly SweepResult[]): Html {
+  const first = points[0];
+  if (first === undefined) return html`<p class="note">No values.</p>`;
+  const metrics = sweepMetrics(points);
+  const rows = metrics.flatMap((metric) =>
+    points.flatMap((p) => {
+      const r = p.result.rows.find((x) => x.metric === metric);
+      return r === undefined ? [] : [{ p, r }];
+    })
+  );
+  return html`<div class="ab-head">
+<p><strong>${first.result.b}</strong> (B) against <strong>${first.result.a}</strong> (A) at ${first.key} = ${points.map((p) => fmt(p.value)).join(', ')}; seeds ${seedsText(first.result.seeds)}</p>
+<p class="note">key figures; intervals: ${first.result.method}</p>
+</div>
+<table class="metrics" id="sweep-table">
+<thead><tr><th>metric</th><th>${first.key}</th><th>A</th><th>B</th><th>B − A</th><th>change</th><th>${Math.round(first.result.confidence * 100)}% CI</th><th>noise</th></tr></thead>
+<tbody>${rows.map(
+    ({ p, r }) =>
+      html`<tr data-metric="${r.metric}" data-value="${String(p.value)}" class="${noiseClass(r)}"><th scope="row">${r.metric}</th>${num(p.value)}${side(r.a)}${side(r.b)}${
+        r.diff === null ? num(null) : num(r.diff.mean, signed(r.diff.mean))
+      }<td class="num">${r.diff === null || r.a === null ? '' : percent(r.diff.mean, r.a.mean)}</td><td class="num">${r.diff === null ? '' : interval(r.diff)}</td><td class="flag">${noiseFlag(r)}</td></tr>\n`
+  )}</tbody>
+</table>
+${points.some((p) => p.result.violations.a.length + p.result.violations.b.length > 0) ? html`<div class="error" role="alert">Invariant violations: run the single comparisons to see them.</div>` : ''}`;
+}
+
+/**
+ * The key figures of A and B against the swept parameter (page-table
+ * memory against processes, …): one panel per metric, the mean over the
+ * seeds per value, one line per side.
+ * @param points - one comparison per value
+ */
+export function sweepChartSpec(points: readonly SweepResult[]): Spec {
+  const first = points[0];
+  const key = first?.key ?? '';
+  const values = sweepMetrics(points).flatMap((metric) =>
+    points.flatMap((p) => {
+      const r = p.result.rows.find((x) => x.metric === metric);
+      if (r === undefined) return [];
+      return (
+        [
+          ['A', r.a, p.result.a],
+          ['B', r.b, p.result.b],
+        ] as const
+      ).flatMap(([name, s, set]) => (s === null ? [] : [{ metric, [key]: p.value, side: `${name}: ${set}`, mean: s.mean }]));
+    })
+  );
+  return {
+    $schema: SCHEMA,
+    title: { text: `Key figures against ${key}`, subtitle: `${first?.result.workload ?? ''} at each ${key}; mean over ${first?.result.seeds.length ?? 0} seed(s)` },
+    data: { values },
+    facet: { row: { field: 'metric', type: 'nominal', title: null } },
+    spec: {
+      width: 420,
+      height: 120,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: key, type: 'quantitative', title: key },
+        y: { field: 'mean', type: 'quantitative', title: null },
+        color: { field: 'side', type: 'nominal', title: null },
+      },
+    },
+    resolve: { scale: { y: 'independent' } },
+  };
+}
+
+/**
+ * The chart of a sweep.
+ * @param points - one comparison per value
+ */
+export async function sweepCharts(points: readonly SweepResult[]): Promise<Chart[]> {
+  return sweepMetrics(points).length === 0 ? [] : [{ title: 'against the parameter', svg: await renderSvg(sweepChartSpec(points)) }];
 }
 
 /** A matrix's figures for the page: the lab's report and effects. */

@@ -9,11 +9,14 @@
 
 import { RUN_MODES, type RunMode } from '@mmlab/workloads';
 
-/** What the page compares: A against B, or every combination of B's features. */
-export type View = 'ab' | 'matrix';
+/**
+ * What the page compares: A against B, A against B at each value of one
+ * workload parameter, or every combination of B's features.
+ */
+export type View = 'ab' | 'sweep' | 'matrix';
 
 /** The views, in the order the page offers them. */
-export const VIEWS: readonly View[] = ['ab', 'matrix'];
+export const VIEWS: readonly View[] = ['ab', 'sweep', 'matrix'];
 
 /** One experiment, as the form and the URL hold it (text as typed: checked when run). */
 export interface ExperimentState {
@@ -43,6 +46,8 @@ export interface ExperimentState {
   readonly seed: number;
   /** The metric the matrix view charts. */
   readonly metric: string;
+  /** The sweep view's workload parameter and its values (`procs=2,4,8,16`). */
+  readonly sweep: string;
 }
 
 /** The experiment a page without parameters shows: small enough to run in a few seconds. */
@@ -60,6 +65,7 @@ export const DEFAULT_STATE: ExperimentState = {
   reps: 3,
   seed: 1,
   metric: 'meminfo.PageTables',
+  sweep: 'procs=2,4,8,16',
 };
 
 /** Most repetitions the page runs (each is a whole run per side or combination). */
@@ -82,6 +88,7 @@ const KEYS = {
   reps: 'reps',
   seed: 'seed',
   metric: 'metric',
+  sweep: 'sweep',
 } as const satisfies Record<keyof ExperimentState, string>;
 
 /**
@@ -105,6 +112,7 @@ export function stateToQuery(state: ExperimentState): string {
   q.set(KEYS.reps, String(state.reps));
   q.set(KEYS.seed, String(state.seed));
   q.set(KEYS.metric, state.metric);
+  q.set(KEYS.sweep, state.sweep);
   return q.toString();
 }
 
@@ -166,6 +174,7 @@ export function stateFromQuery(query: string): ParsedQuery {
     reps: int(KEYS.reps, 1, MAX_REPS, d.reps),
     seed: int(KEYS.seed, 0, 0xffffffff, d.seed),
     metric: text(KEYS.metric, d.metric),
+    sweep: text(KEYS.sweep, d.sweep),
   };
   return { state: state.cpus === -1 ? { ...state, cpus: null } : state, errors };
 }
@@ -190,8 +199,15 @@ export function commandLine(state: ExperimentState): string {
     '--seed',
     String(state.seed),
   ];
-  if (state.view === 'ab') {
-    return ['mmlab', 'ab', '--workload', state.workload, '--a', state.a, '--b', state.b, ...settings].map(quote).join(' ');
+  const ab = (workload: string): string => ['mmlab', 'ab', '--workload', workload, '--a', state.a, '--b', state.b, ...settings].map(quote).join(' ');
+  if (state.view === 'ab') return ab(state.workload);
+  if (state.view === 'sweep') {
+    const eq = state.sweep.indexOf('=');
+    const key = state.sweep.slice(0, eq);
+    const values = state.sweep.slice(eq + 1).split(',');
+    const [name = '', ...args] = state.workload.split(':');
+    const spec = [name, ...args.filter((a) => !a.startsWith(`${key}=`)), `${key}=$v`].join(':');
+    return `for v in ${values.map(quote).join(' ')}; do ${ab(spec).replace(quote(spec), `"${spec}"`)}; done`;
   }
   const items = state.b === 'baseline' || state.b === 'all' ? [] : state.b.split(',');
   const names = items.map((i) => i.split(':', 1)[0] ?? i);

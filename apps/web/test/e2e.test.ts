@@ -226,6 +226,16 @@ describe('the web app in Chromium', () => {
     await page.click('#run');
     expect(await waitIdle(page)).toBe('done: 2 runs');
     await page.screenshot({ path: join(OUT, 'trace.png'), fullPage: true });
+
+    // page-table memory against processes
+    await page.check('input[name="view"][value="sweep"]');
+    await page.fill('#sweep', 'procs=1,2,4');
+    await page.click('#run');
+    expect(await waitIdle(page)).toBe('done: 6 runs');
+    const rows = await tableRows(page, '#sweep-table', 'data-metric');
+    expect(rows.filter((r) => r.key === 'meminfo.PageTables').map((r) => r.cells[1])).toEqual(['1', '2', '4']);
+    await page.waitForSelector('figure[data-chart="against the parameter"] svg');
+    await page.screenshot({ path: join(OUT, 'sweep.png'), fullPage: true });
     await close(page);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatFeatureSet, parseFeatureSet, planMatrix, runAb, runCell } from '@mmlab/lab';
 import { resolveWorkload } from '@mmlab/workloads';
-import { InputError, prepareExperiment, resolveBuiltinWorkload } from '../src/experiment.js';
+import { InputError, prepareExperiment, resolveBuiltinWorkload, sweepPoints } from '../src/experiment.js';
 import { runJob } from '../src/jobs.js';
 import { DEFAULT_STATE, type ExperimentState } from '../src/state.js';
 
@@ -44,7 +44,51 @@ describe('checking an experiment', () => {
   });
 });
 
+describe('a sweep of a workload parameter', () => {
+  it('binds the workload at each value, the other parameters kept', () => {
+    const points = sweepPoints('shm-procs:procs=8:size=16m', 'procs=2, 4,16');
+    expect(points.map((p) => [p.key, p.value, p.workload.spec])).toEqual([
+      ['procs', 2, 'shm-procs:procs=2:size=16m'],
+      ['procs', 4, 'shm-procs:procs=4:size=16m'],
+      ['procs', 16, 'shm-procs:procs=16:size=16m'],
+    ]);
+    expect(sweepPoints('anon-touch', 'size=1m,2m').map((p) => p.value)).toEqual([2 ** 20, 2 ** 21]);
+  });
+
+  it('names what is wrong with it', () => {
+    const message = (spec: string, sweep: string): string => {
+      try {
+        sweepPoints(spec, sweep);
+        return 'no error';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    expect(message('shm-procs', 'procs')).toBe("sweep: expected a parameter and its values, such as procs=2,4,8 (got 'procs')");
+    expect(message('anon-touch', 'procs=1,2')).toBe("sweep: workload 'anon-touch' has no parameter 'procs' (its parameters: size)");
+    expect(message('shm-procs', 'procs=2')).toBe("sweep: give 2 to 12 values of 'procs' (got 1)");
+    expect(message('shm-procs', 'procs=2,0')).toBe("shm-procs: 'procs' must not be zero (got 0)");
+    expect(message('shm-procs', 'procs=2,02')).toBe("sweep: 'procs' takes the value 02 twice");
+    expect(messageOf({ ...SMALL, view: 'sweep', sweep: 'jobs=1,2' })).toBe("sweep: workload 'fork-exit' has no parameter 'jobs' (its parameters: procs, size)");
+    expect(() => prepareExperiment({ ...SMALL, view: 'ab', sweep: 'jobs=1,2' })).not.toThrow();
+  });
+});
+
 describe('the jobs the worker runs', () => {
+  it('a sweep job is one runAb per value', async () => {
+    const state: ExperimentState = { ...SMALL, view: 'sweep', sweep: 'procs=1,3', reps: 1 };
+    const done: string[] = [];
+    const reply = await runJob({ kind: 'sweep', id: 4, state }, (d, t) => done.push(`${d}/${t}`));
+    expect(reply.type).toBe('sweep');
+    if (reply.type !== 'sweep') return;
+    expect(done).toEqual(['1/4', '2/4', '3/4', '4/4']);
+    const settings = prepareExperiment(state).settings;
+    for (const [i, procs] of [1, 3].entries()) {
+      const direct = await runAb({ a: parseFeatureSet('baseline'), b: parseFeatureSet('shared-pagetables'), workload: `fork-exit:procs=${procs}:size=1m`, reps: 1, settings });
+      expect(reply.points[i]).toEqual({ key: 'procs', value: procs, result: direct });
+    }
+  });
+
   it('an A/B job is the lab\'s runAb, with progress after every run', async () => {
     const done: string[] = [];
     const reply = await runJob({ kind: 'ab', id: 7, state: SMALL }, (d, t) => done.push(`${d}/${t}`));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compareRuns, DEFAULT_CONFIDENCE, estimate, fmt, interval, matrixEffects, METHOD, resultLine, type AbResult, type Metrics, type ResultLine } from '@mmlab/lab';
 import { runWorkloadTraced } from '@mmlab/workloads';
 import { escapeHtml, html, raw } from '../src/html.js';
-import { abCharts, analyseMatrix, isKeyMetric, keyFiguresSpec, matrixCharts, noiseFlag, renderAb, renderCharts, renderMatrix, timelineSpec } from '../src/render.js';
+import { abCharts, analyseMatrix, isKeyMetric, keyFiguresSpec, matrixCharts, noiseFlag, renderAb, renderCharts, renderMatrix, renderSweep, sweepCharts, sweepChartSpec, timelineSpec } from '../src/render.js';
 
 function ab(runsA: Metrics[], runsB: Metrics[]): AbResult {
   return {
@@ -95,6 +95,31 @@ describe('an A/B comparison', () => {
     expect(charts.map((c) => c.title)).toEqual(['key figures', 'changes']);
     for (const c of charts) expect(c.svg).toMatch(/^<svg/);
     expect(renderCharts(charts).text).toContain('<figure class="chart" data-chart="key figures"><svg');
+  });
+});
+
+describe('a sweep', () => {
+  // page-table memory grows with the processes in A, stays flat in B
+  const points = [2, 4, 8].map((procs) => ({
+    key: 'procs',
+    value: procs,
+    result: ab([{ 'meminfo.PageTables': 36 * procs, 'vmstat.pgfault': 5 }], [{ 'meminfo.PageTables': 40, 'vmstat.pgfault': 5 }]),
+  }));
+
+  it('shows the key figures at each value', () => {
+    const text = renderSweep(points).text;
+    expect(row(text, 'data-metric="meminfo.PageTables" data-value="8"')).toEqual(['meminfo.PageTables', '8', '288', '40', '−248', '−86.1%', 'n/a (1 seed)', 'one seed']);
+    expect(text).not.toContain('vmstat.pgfault');
+    expect(text).toContain('at procs = 2, 4, 8');
+  });
+
+  it('charts A and B against the parameter', async () => {
+    const spec = sweepChartSpec(points) as { data: { values: Record<string, unknown>[] } };
+    expect(spec.data.values).toContainEqual({ metric: 'meminfo.PageTables', procs: 4, side: 'A: baseline', mean: 144 });
+    expect(spec.data.values).toContainEqual({ metric: 'meminfo.PageTables', procs: 4, side: 'B: shared-pagetables', mean: 40 });
+    const charts = await sweepCharts(points);
+    expect(charts.map((c) => c.title)).toEqual(['against the parameter']);
+    expect(charts[0]!.svg).toContain('Key figures against procs');
   });
 });
 

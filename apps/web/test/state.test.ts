@@ -17,11 +17,12 @@ const arbState: fc.Arbitrary<ExperimentState> = fc.record({
   reps: fc.integer({ min: 1, max: MAX_REPS }),
   seed: fc.integer({ min: 0, max: 0xffffffff }),
   metric: fc.string(),
+  sweep: fc.string(),
 });
 
 /** What a form field holds after reading: text fields are trimmed. */
 function trimmed(s: ExperimentState): ExperimentState {
-  return { ...s, workload: s.workload.trim(), a: s.a.trim(), b: s.b.trim(), machine: s.machine.trim(), mem: s.mem.trim(), swap: s.swap.trim(), metric: s.metric.trim() };
+  return { ...s, workload: s.workload.trim(), a: s.a.trim(), b: s.b.trim(), machine: s.machine.trim(), mem: s.mem.trim(), swap: s.swap.trim(), metric: s.metric.trim(), sweep: s.sweep.trim() };
 }
 
 describe('state in the URL', () => {
@@ -53,7 +54,7 @@ describe('state in the URL', () => {
     expect(r.state).toEqual({ ...DEFAULT_STATE, b: 'mixedmap' });
     expect(r.errors).toEqual([
       "link parameter 'preempt': expected 0 or 1, got 'yes'",
-      "link parameter 'view': expected ab or matrix, got 'table'",
+      "link parameter 'view': expected ab or sweep or matrix, got 'table'",
       "link parameter 'mode': expected sequential or timed or explore, got 'fast'",
       "link parameter 'cpus': expected a whole number from 1 to 256, got '0'",
       `link parameter 'reps': expected a whole number from 1 to ${MAX_REPS}, got 'abc'`,
@@ -68,5 +69,8 @@ describe('state in the URL', () => {
       'mmlab matrix --workloads shm-procs:procs=8:size=16m --features shared-pagetables,mmu-notifiers --options-grid mmu-notifiers:variant=range --mode timed --cpus 4 --preempt --mem 64m --reps 3 --seed 1 --out results.jsonl'
     );
     expect(commandLine({ ...DEFAULT_STATE, a: "it's" })).toContain(`--a 'it'\\''s'`);
+    expect(commandLine({ ...DEFAULT_STATE, view: 'sweep', sweep: 'procs=2,4,8' })).toBe(
+      'for v in 2 4 8; do mmlab ab --workload "shm-procs:size=16m:procs=$v" --a baseline --b shared-pagetables --reps 3 --seed 1; done'
+    );
   });
 });
