@@ -75,6 +75,13 @@ function estimateFlag(e: Estimate): string {
   return e.p === null ? 'outside noise' : e.p < 0.001 ? 'p<0.001' : `p=${e.p.toFixed(3)}`;
 }
 
+/** A, B, B − A, the change, the interval and the noise flag of one metric. */
+function compareCells(r: AbRow): Html {
+  return html`${side(r.a)}${side(r.b)}${r.diff === null ? num(null) : num(r.diff.mean, signed(r.diff.mean))}<td class="num">${
+    r.diff === null || r.a === null ? '' : percent(r.diff.mean, r.a.mean)
+  }</td><td class="num">${r.diff === null ? '' : interval(r.diff)}</td><td class="flag">${noiseFlag(r)}</td>`;
+}
+
 function seedsText(seeds: readonly number[]): string {
   const first = seeds[0];
   const last = seeds[seeds.length - 1];
@@ -99,11 +106,7 @@ export function renderAb(result: AbResult, all = false): Html {
       : html`<table class="metrics" id="ab-table">
 <thead><tr><th>metric</th><th>A</th><th>B</th><th>B − A</th><th>change</th><th>${level}</th><th>noise</th></tr></thead>
 <tbody>${rows.map(
-          (r) => html`<tr data-metric="${r.metric}" class="${noiseClass(r)}"><th scope="row">${r.metric}</th>${side(r.a)}${side(r.b)}${
-            r.diff === null ? num(null) : num(r.diff.mean, signed(r.diff.mean))
-          }<td class="num">${r.diff === null || r.a === null ? '' : percent(r.diff.mean, r.a.mean)}</td><td class="num">${
-            r.diff === null ? '' : interval(r.diff)
-          }</td><td class="flag">${noiseFlag(r)}</td></tr>\n`
+          (r) => html`<tr data-metric="${r.metric}" class="${noiseClass(r)}"><th scope="row">${r.metric}</th>${compareCells(r)}</tr>\n`
         )}</tbody>
 </table>`;
   return html`<div class="ab-head">
@@ -218,9 +221,7 @@ export function renderSweep(points: readonly SweepResult[]): Html {
 <thead><tr><th>metric</th><th>${first.key}</th><th>A</th><th>B</th><th>B − A</th><th>change</th><th>${Math.round(first.result.confidence * 100)}% CI</th><th>noise</th></tr></thead>
 <tbody>${rows.map(
     ({ p, r }) =>
-      html`<tr data-metric="${r.metric}" data-value="${String(p.value)}" class="${noiseClass(r)}"><th scope="row">${r.metric}</th>${num(p.value)}${side(r.a)}${side(r.b)}${
-        r.diff === null ? num(null) : num(r.diff.mean, signed(r.diff.mean))
-      }<td class="num">${r.diff === null || r.a === null ? '' : percent(r.diff.mean, r.a.mean)}</td><td class="num">${r.diff === null ? '' : interval(r.diff)}</td><td class="flag">${noiseFlag(r)}</td></tr>\n`
+      html`<tr data-metric="${r.metric}" data-value="${String(p.value)}" class="${noiseClass(r)}"><th scope="row">${r.metric}</th>${num(p.value)}${compareCells(r)}</tr>\n`
   )}</tbody>
 </table>
 ${points.some((p) => p.result.violations.a.length + p.result.violations.b.length > 0) ? html`<div class="error" role="alert">Invariant violations: run the single comparisons to see them.</div>` : ''}`;
