@@ -220,12 +220,12 @@ describe('the web app in Chromium', () => {
     await page.click('#trace');
     expect(await waitIdle(page)).toBe('trace recorded');
     await page.waitForSelector('figure[data-chart="timeline"] svg');
+    await page.screenshot({ path: join(OUT, 'trace.png'), fullPage: true });
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#trace-download')]);
     const trace = JSON.parse(readFileSync(await download.path(), 'utf8')) as { traceEvents: { ph: string; tid: number }[] };
     expect(trace.traceEvents.some((e) => e.ph === 'X')).toBe(true);
     await page.click('#run');
     expect(await waitIdle(page)).toBe('done: 2 runs');
-    await page.screenshot({ path: join(OUT, 'trace.png'), fullPage: true });
 
     // page-table memory against processes
     await page.check('input[name="view"][value="sweep"]');
