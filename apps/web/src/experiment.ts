@@ -169,6 +169,7 @@ export function runSettings(state: ExperimentState): RunSettings {
     machine: state.machine,
     mode: state.mode,
     preempt: state.preempt,
+    ...(state.check ? { check: true } : {}),
     ...(state.cpus === null ? {} : { cpus: state.cpus }),
     ...(memBytes === undefined ? {} : { memBytes }),
     ...(swapBytes === undefined ? {} : { swapBytes }),

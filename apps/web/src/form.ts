@@ -191,6 +191,7 @@ ${select(
   )}</label>
 <label>CPUs <input type="text" name="cpus" id="cpus" size="4" placeholder="machine's" value="${state.cpus === null ? '' : String(state.cpus)}"></label>
 <label><input type="checkbox" name="preempt" id="preempt"${state.preempt ? html` checked` : ''}> CONFIG_PREEMPT</label>
+<label title="the invariant checker and the data oracle at every operation (slower)"><input type="checkbox" name="check" id="check"${state.check ? html` checked` : ''}> check invariants</label>
 <label>memory <input type="text" name="mem" id="mem" size="6" placeholder="machine's" value="${state.mem}"></label>
 <label>swap <input type="text" name="swap" id="swap" size="6" placeholder="2 × memory" value="${state.swap}"></label>
 <label>seeds <input type="text" name="reps" id="reps" size="3" value="${String(state.reps)}" title="1 … ${MAX_REPS}"></label>
@@ -251,6 +252,7 @@ export function readForm(root: FormControls, previous: ExperimentState, registry
   const checkedView = root.querySelector('input[name="view"]:checked');
   const cpus = value(root, '#cpus');
   const preempt = root.querySelector('#preempt');
+  const checkBox = root.querySelector('#check');
   return {
     ...previous,
     workload: [workload, ...params].join(':'),
@@ -261,6 +263,7 @@ export function readForm(root: FormControls, previous: ExperimentState, registry
     mode: (RUN_MODES as readonly string[]).includes(value(root, '#mode')) ? (value(root, '#mode') as RunMode) : previous.mode,
     cpus: cpus === '' ? null : whole(cpus, Number.NaN),
     preempt: preempt instanceof HTMLInputElement && preempt.checked,
+    check: checkBox instanceof HTMLInputElement && checkBox.checked,
     mem: value(root, '#mem'),
     swap: value(root, '#swap'),
     sweep: value(root, '#sweep'),

@@ -113,6 +113,7 @@ form.addEventListener('click', (event) => {
     mode: s.settings.mode ?? 'sequential',
     cpus: s.settings.cpus ?? null,
     preempt: s.settings.preempt ?? false,
+    check: s.settings.check ?? false,
     mem: size(s.settings.memBytes),
     swap: size(s.settings.swapBytes),
   };

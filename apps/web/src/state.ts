@@ -36,6 +36,8 @@ export interface ExperimentState {
   readonly cpus: number | null;
   /** CONFIG_PREEMPT. */
   readonly preempt: boolean;
+  /** Run the invariant checker and the data oracle. */
+  readonly check: boolean;
   /** Simulated RAM as a size (`256m`), or '' for the machine's. */
   readonly mem: string;
   /** Swap as a size, or '' for twice the RAM. */
@@ -60,6 +62,7 @@ export const DEFAULT_STATE: ExperimentState = {
   mode: 'sequential',
   cpus: null,
   preempt: false,
+  check: false,
   mem: '',
   swap: '',
   reps: 3,
@@ -83,6 +86,7 @@ const KEYS = {
   mode: 'mode',
   cpus: 'cpus',
   preempt: 'preempt',
+  check: 'check',
   mem: 'mem',
   swap: 'swap',
   reps: 'reps',
@@ -107,6 +111,7 @@ export function stateToQuery(state: ExperimentState): string {
   q.set(KEYS.mode, state.mode);
   if (state.cpus !== null) q.set(KEYS.cpus, String(state.cpus));
   q.set(KEYS.preempt, state.preempt ? '1' : '0');
+  q.set(KEYS.check, state.check ? '1' : '0');
   if (state.mem !== '') q.set(KEYS.mem, state.mem);
   if (state.swap !== '') q.set(KEYS.swap, state.swap);
   q.set(KEYS.reps, String(state.reps));
@@ -159,6 +164,7 @@ export function stateFromQuery(query: string): ParsedQuery {
   };
   const d = DEFAULT_STATE;
   const preemptText = choice(KEYS.preempt, ['0', '1'], d.preempt ? '1' : '0');
+  const checkText = choice(KEYS.check, ['0', '1'], d.check ? '1' : '0');
   const cpusText = q.get(KEYS.cpus);
   const state: ExperimentState = {
     workload: text(KEYS.workload, d.workload),
@@ -169,6 +175,7 @@ export function stateFromQuery(query: string): ParsedQuery {
     mode: choice(KEYS.mode, RUN_MODES, d.mode),
     cpus: cpusText === null || cpusText.trim() === '' ? null : int(KEYS.cpus, 1, MAX_CPUS, -1),
     preempt: preemptText === '1',
+    check: checkText === '1',
     mem: text(KEYS.mem, d.mem),
     swap: text(KEYS.swap, d.swap),
     reps: int(KEYS.reps, 1, MAX_REPS, d.reps),
@@ -192,6 +199,7 @@ export function commandLine(state: ExperimentState): string {
     ...(state.mode === 'sequential' ? [] : ['--mode', state.mode]),
     ...(state.cpus === null ? [] : ['--cpus', String(state.cpus)]),
     ...(state.preempt ? ['--preempt'] : []),
+    ...(state.check ? ['--check'] : []),
     ...(state.mem === '' ? [] : ['--mem', state.mem]),
     ...(state.swap === '' ? [] : ['--swap', state.swap]),
     '--reps',

@@ -41,6 +41,7 @@ describe('checking an experiment', () => {
     const e = prepareExperiment({ ...SMALL, b: 'mmu-notifiers:variant=range,shared-pagetables' });
     expect(formatFeatureSet(e.b)).toBe('shared-pagetables,mmu-notifiers:variant=range');
     expect(e.settings).toEqual({ machine: 'x86-64', mode: 'sequential', preempt: false });
+    expect(prepareExperiment({ ...SMALL, check: true }).settings).toEqual({ machine: 'x86-64', mode: 'sequential', preempt: false, check: true });
   });
 });
 

@@ -12,6 +12,7 @@ const arbState: fc.Arbitrary<ExperimentState> = fc.record({
   mode: fc.constantFrom(...RUN_MODES),
   cpus: fc.option(fc.integer({ min: 1, max: 256 }), { nil: null }),
   preempt: fc.boolean(),
+  check: fc.boolean(),
   mem: fc.string(),
   swap: fc.string(),
   reps: fc.integer({ min: 1, max: MAX_REPS }),
@@ -64,9 +65,9 @@ describe('state in the URL', () => {
 
   it('says the same experiment as an mmlab command', () => {
     expect(commandLine(DEFAULT_STATE)).toBe('mmlab ab --workload shm-procs:procs=8:size=16m --a baseline --b shared-pagetables --reps 3 --seed 1');
-    const s: ExperimentState = { ...DEFAULT_STATE, view: 'matrix', b: 'shared-pagetables,mmu-notifiers:variant=range', mode: 'timed', cpus: 4, preempt: true, mem: '64m' };
+    const s: ExperimentState = { ...DEFAULT_STATE, view: 'matrix', b: 'shared-pagetables,mmu-notifiers:variant=range', mode: 'timed', cpus: 4, preempt: true, check: true, mem: '64m' };
     expect(commandLine(s)).toBe(
-      'mmlab matrix --workloads shm-procs:procs=8:size=16m --features shared-pagetables,mmu-notifiers --options-grid mmu-notifiers:variant=range --mode timed --cpus 4 --preempt --mem 64m --reps 3 --seed 1 --out results.jsonl'
+      'mmlab matrix --workloads shm-procs:procs=8:size=16m --features shared-pagetables,mmu-notifiers --options-grid mmu-notifiers:variant=range --mode timed --cpus 4 --preempt --check --mem 64m --reps 3 --seed 1 --out results.jsonl'
     );
     expect(commandLine({ ...DEFAULT_STATE, a: "it's" })).toContain(`--a 'it'\\''s'`);
     expect(commandLine({ ...DEFAULT_STATE, view: 'sweep', sweep: 'procs=2,4,8' })).toBe(
