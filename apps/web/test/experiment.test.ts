@@ -122,6 +122,10 @@ describe('the jobs the worker runs', () => {
     expect(reply.trace.metadata.producer).toBe('mmlab');
   });
 
+  it('passes on the model\'s refusal of an impossible kernel as an error', async () => {
+    await expect(runJob({ kind: 'ab', id: 5, state: { ...SMALL, mem: '64k' } }, () => undefined)).rejects.toThrow(/memory size/);
+  });
+
   it('refuses bad input before running', async () => {
     await expect(runJob({ kind: 'ab', id: 3, state: { ...SMALL, workload: 'fork-exit:procs=-3' } }, () => undefined)).rejects.toThrow(
       "fork-exit: 'procs' must be positive (got -3)"
