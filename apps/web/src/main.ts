@@ -149,11 +149,10 @@ function stopWorker(): void {
 }
 
 function start(kind: RunRequest['kind']): void {
-  const problems = check();
   try {
     prepareExperiment(state);
-  } catch (err) {
-    showMessage(problems.length > 0 ? problems : [err instanceof Error ? err.message : String(err)]);
+  } catch {
+    showMessage(check());
     status.textContent = 'not run: fix the input first';
     return;
   }

@@ -38,6 +38,9 @@ type Spec = ReturnType<typeof abChartSpec>;
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
+/** Panel titles of the charts with one panel per metric: above each panel, level, so long names stay readable. */
+const METRIC_HEADER = { labelAngle: 0, labelOrient: 'top', labelAnchor: 'start', labelFontWeight: 'bold', labelFontSize: 11 } as const;
+
 /** A rendered chart. */
 export interface Chart {
   /** What it shows. */
@@ -167,7 +170,7 @@ export function keyFiguresSpec(result: AbResult): Spec {
     $schema: SCHEMA,
     title: { text: 'Key figures, A and B', subtitle: `${result.workload}; mean over ${result.seeds.length} seed(s), whiskers: ±1 standard deviation` },
     data: { values },
-    facet: { row: { field: 'metric', type: 'nominal', title: null } },
+    facet: { row: { field: 'metric', type: 'nominal', title: null, header: METRIC_HEADER } },
     spec: {
       width: 420,
       encoding: { y: { field: 'side', type: 'nominal', title: null, sort: null } },
@@ -252,7 +255,7 @@ export function sweepChartSpec(points: readonly SweepResult[]): Spec {
     $schema: SCHEMA,
     title: { text: `Key figures against ${key}`, subtitle: `${first?.result.workload ?? ''} at each ${key}; mean over ${first?.result.seeds.length ?? 0} seed(s)` },
     data: { values },
-    facet: { row: { field: 'metric', type: 'nominal', title: null } },
+    facet: { row: { field: 'metric', type: 'nominal', title: null, header: METRIC_HEADER } },
     spec: {
       width: 420,
       height: 120,
