@@ -5,7 +5,7 @@
  * @module
  */
 
-import { mergeLines, parseResults, SHOWCASE, type AbResult, type ResultLine } from '@mmlab/lab';
+import { formatAbCsv, formatAbMarkdown, mergeLines, parseResults, SHOWCASE, type AbResult, type ResultLine } from '@mmlab/lab';
 import type { KernelTrace } from '@mmlab/workloads';
 import { InputError, prepareExperiment } from './experiment.js';
 import { readForm, renderForm, paramInputs, workloadOf } from './form.js';
@@ -207,12 +207,30 @@ async function showResults(): Promise<void> {
   }
 }
 
+/** Object URLs of the downloads the results offer, released when the results change. */
+let downloads: string[] = [];
+
+/** A link that downloads `text` as a file. */
+function download(text: string, name: string, type: string, label: string): Html {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  downloads.push(url);
+  return html`<a class="download" href="${url}" download="${name}">${label}</a>`;
+}
+
 async function drawResults(): Promise<void> {
   traceArea.replaceChildren();
+  for (const url of downloads) URL.revokeObjectURL(url);
+  downloads = [];
   if (shown === null) return;
   if (shown.kind === 'ab') {
     const result = shown.result;
-    setHtml(results, html`<label class="all"><input type="checkbox" id="all-metrics"> every metric</label><div class="ab-body">${renderAb(result)}</div>`);
+    const files = html`<p class="downloads">Download: ${download(formatAbCsv(result), 'mmlab-ab.csv', 'text/csv', 'CSV')} · ${download(
+      formatAbMarkdown(result, { all: true }),
+      'mmlab-ab.md',
+      'text/markdown',
+      'Markdown'
+    )} · ${download(`${JSON.stringify(result)}\n`, 'mmlab-ab.json', 'application/json', 'JSON')}</p>`;
+    setHtml(results, html`<label class="all"><input type="checkbox" id="all-metrics"> every metric</label>${files}<div class="ab-body">${renderAb(result)}</div>`);
     setHtml(charts, '');
     setHtml(charts, renderCharts(await abCharts(result)));
     return;
@@ -227,7 +245,13 @@ async function drawResults(): Promise<void> {
   const view = analyseMatrix(lines);
   const metric = view.metrics.includes(state.metric) ? state.metric : (view.metrics.find((m) => m === DEFAULT_STATE.metric) ?? view.metrics[0] ?? '');
   const picker = html`<label>metric <select id="metric">${view.metrics.map((m) => html`<option value="${m}"${m === metric ? html` selected` : ''}>${m}</option>`)}</select></label>`;
-  setHtml(results, html`${picker}${renderMatrix(view, lines, metric, source)}`);
+  const file = html`<p class="downloads">Download: ${download(
+    lines.map((l) => `${JSON.stringify(l)}\n`).join(''),
+    'results.jsonl',
+    'application/x-ndjson',
+    'results.jsonl'
+  )} (for mmlab chart and mmlab matrix)</p>`;
+  setHtml(results, html`${picker}${file}${renderMatrix(view, lines, metric, source)}`);
   setHtml(charts, '');
   setHtml(charts, renderCharts(await matrixCharts(view, lines, metric)));
 }

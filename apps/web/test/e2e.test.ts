@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flattenMetrics, fmt, signed, type Metrics } from '@mmlab/lab';
+import { flattenMetrics, fmt, formatAbCsv, parseFeatureSet, runAb, signed, type Metrics } from '@mmlab/lab';
 import type { RunReport } from '@mmlab/workloads';
 import { resolveBuiltinWorkload } from '../src/experiment.js';
 
@@ -69,6 +69,12 @@ function tableRows(page: Page, selector: string, key: string): Promise<{ key: st
     (rows, k) => rows.map((r) => ({ key: r.getAttribute(k) ?? '', cells: Array.from(r.children).map((c) => c.textContent.trim()) })),
     key
   );
+}
+
+/** Clicks a download link and gives the file's text. */
+async function downloaded(page: Page, selector: string): Promise<string> {
+  const [file] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  return readFileSync(await file.path(), 'utf8');
 }
 
 async function waitIdle(page: Page): Promise<string> {
@@ -141,6 +147,10 @@ describe('the web app in Chromium', () => {
       if (a[key] !== undefined && b[key] !== undefined) expect([key, cells[3]]).toEqual([key, signed(b[key] - a[key])]);
     }
     expect(b['meminfo.PageTables']).toBeLessThan(a['meminfo.PageTables']!);
+    // the CSV the page offers is the lab's report of the same comparison
+    const csv = await downloaded(page, 'a.download:text("CSV")');
+    const lab = await runAb({ a: parseFeatureSet('baseline'), b: parseFeatureSet('shared-pagetables'), workload, reps: 1, firstSeed: 3, settings: { machine: 'x86-64', mode: 'sequential', preempt: false } });
+    expect(csv).toBe(formatAbCsv(lab));
     await page.waitForSelector('figure[data-chart="key figures"] svg');
     await page.screenshot({ path: join(OUT, 'ab.png'), fullPage: true });
 
@@ -168,6 +178,8 @@ describe('the web app in Chromium', () => {
       expect([s.key, s.cells[1]]).toEqual([s.key, fmt(values.reduce((x, y) => x + y, 0) / values.length)]);
     }
     expect(await page.$$('table.effects tr[data-kind="interaction"]')).toHaveLength(1);
+    const again = await downloaded(page, 'a.download:text("results.jsonl")');
+    expect(again.trim().split('\n').sort()).toEqual(readFileSync(file, 'utf8').trim().split('\n').sort());
     await page.waitForSelector('figure[data-chart="effects heat map"] svg');
     await page.screenshot({ path: join(OUT, 'matrix.png'), fullPage: true });
 
@@ -221,8 +233,7 @@ describe('the web app in Chromium', () => {
     expect(await waitIdle(page)).toBe('trace recorded');
     await page.waitForSelector('figure[data-chart="timeline"] svg');
     await page.screenshot({ path: join(OUT, 'trace.png'), fullPage: true });
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#trace-download')]);
-    const trace = JSON.parse(readFileSync(await download.path(), 'utf8')) as { traceEvents: { ph: string; tid: number }[] };
+    const trace = JSON.parse(await downloaded(page, '#trace-download')) as { traceEvents: { ph: string; tid: number }[] };
     expect(trace.traceEvents.some((e) => e.ph === 'X')).toBe(true);
     await page.click('#run');
     expect(await waitIdle(page)).toBe('done: 2 runs');
