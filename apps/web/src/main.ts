@@ -6,7 +6,7 @@
  */
 
 import { formatAbCsv, formatAbMarkdown, mergeLines, parseResults, SHOWCASE, type AbResult, type ResultLine } from '@mmlab/lab';
-import type { KernelTrace } from '@mmlab/workloads';
+import { formatSize, type KernelTrace } from '@mmlab/workloads';
 import { InputError, prepareExperiment } from './experiment.js';
 import { readForm, renderForm, paramInputs, workloadOf } from './form.js';
 import { html, type Html } from './html.js';
@@ -101,7 +101,7 @@ form.addEventListener('click', (event) => {
   if (!(target instanceof HTMLButtonElement) || target.dataset.showcase === undefined) return;
   const s = SHOWCASE[Number(target.dataset.showcase)];
   if (s === undefined) return;
-  const size = (bytes: number | undefined): string => (bytes === undefined ? '' : `${bytes / 2 ** 20}m`);
+  const size = (bytes: number | undefined): string => (bytes === undefined ? '' : formatSize(bytes));
   linkErrors = [];
   state = {
     ...state,

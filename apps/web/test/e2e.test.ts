@@ -158,6 +158,12 @@ describe('the web app in Chromium', () => {
     const again = await open(new URL(page.url()).search);
     expect(await again.isChecked('input[data-feature="shared-pagetables"][data-side="b"][data-on]')).toBe(true);
     expect(await again.textContent('#command')).toBe(`mmlab ab --workload ${workload} --a baseline --b shared-pagetables --reps 1 --seed 3`);
+    // a showcase button sets up what npm start compares
+    await again.click('button.showcase:text("mmu-notifiers")');
+    expect(await again.textContent('#command')).toBe(
+      'mmlab ab --workload kvm-guest:guest=24m:host=24m --a baseline --b mmu-notifiers --mem 32m --swap 64m --reps 1 --seed 3'
+    );
+    expect(await again.isChecked('input[data-feature="mmu-notifiers"][data-side="b"][data-on]')).toBe(true);
     await close(again);
     await close(page);
   });
