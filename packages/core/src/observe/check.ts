@@ -522,7 +522,9 @@ function fullCheck(k: Kernel): { violations: Violation[]; shared: boolean } {
   let fileMapped = 0;
   let lruPages = 0;
   for (let pfn = 1; pfn < k.pages.nrFrames; pfn++) {
-    const c = checkFrame(k, pfn, s.mapped[pfn]!, s.cached[pfn]!, extra === null ? 0 : extra[pfn]!, reach.get(pfn) ?? 0, out);
+    // (only a table's reach is looked at: no map lookup for the other frames)
+    const r = (p.flags[pfn]! & PG_table) !== 0 ? (reach.get(pfn) ?? 0) : 0;
+    const c = checkFrame(k, pfn, s.mapped[pfn]!, s.cached[pfn]!, extra === null ? 0 : extra[pfn]!, r, out);
     if ((c & FRAME_ANON) !== 0) anonMapped++;
     if ((c & FRAME_FILE) !== 0) fileMapped++;
     if ((c & FRAME_LRU) !== 0) lruPages++;
@@ -779,7 +781,7 @@ export class TouchedChecker {
   private runFull(): Violation[] {
     const k = this.k;
     const r = fullCheck(k);
-    if (k.oracle !== null) for (const v of k.oracle.verify(k)) r.violations.push(v);
+    if (k.oracle !== null) for (const v of k.oracle.verifyPrivateAndTouched(k, k.touched!.frames)) r.violations.push(v);
     this.fullMode = r.shared || k.checkHooks.frameRefs.length > 0;
     this.valid = false;
     this.endRound(k.touched!);

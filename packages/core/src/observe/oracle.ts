@@ -16,6 +16,8 @@ import { type MmStruct, type Vma, VM_IO, VM_PFNMAP, VM_SHARED, VM_WRITE, isCowMa
 import { findVma } from '../mm/vma.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Violation } from './check.js';
+import type { DirtyList } from './touched.js';
+import { PG_anon } from '../mem/page.js';
 
 /** The oracle's shadow state. */
 export class Oracle {
@@ -273,6 +275,37 @@ export class Oracle {
     wf.length = 0;
     for (const pfn of cachedFrames) this.checkFile(k, k.pages.mapping[pfn]!, k.pages.index[pfn]!, out);
     this.runHooks(k, out);
+    return out;
+  }
+
+  /**
+   * For a boundary where the checker walked the whole machine without
+   * noting which PTEs changed (shared page tables, feature references):
+   * every private page the oracle knows, and of the file pages those
+   * written since the last check and those cached in a frame whose state
+   * changed (`touchedFrames`: a frame newly cached, freed, moved) —
+   * file pages nobody wrote and whose frame nobody touched hold what they
+   * held at the last check. Return the read mismatches seen since too.
+   */
+  verifyPrivateAndTouched(k: Kernel, touchedFrames: DirtyList): Violation[] {
+    if (this.all) return this.verify(k);
+    const ptes: number[] = [];
+    for (const mm of k.liveMms()) {
+      const p = this.priv.get(mm.id);
+      if (p !== undefined) for (const vpn of p.keys()) ptes.push(mm.id, vpn);
+    }
+    const out = this.verifyTouched(k, ptes, []);
+    const pages = k.pages;
+    for (let j = 0; j < touchedFrames.n; j++) {
+      const pfn = touchedFrames.at(j);
+      if ((pages.flags[pfn]! & PG_anon) !== 0 || pages.mapping[pfn] === 0) continue;
+      const fid = pages.mapping[pfn]!;
+      const f = k.files.get(fid);
+      if (f === undefined) continue;
+      // a huge page caches 512 of the oracle's 4 KiB offsets
+      if (f.huge) for (let i = 0; i < 512; i++) this.checkFile(k, fid, pages.index[pfn]! * 512 + i, out);
+      else this.checkFile(k, fid, pages.index[pfn]!, out);
+    }
     return out;
   }
 
