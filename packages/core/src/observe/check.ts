@@ -355,18 +355,19 @@ function checkTlbEntryCheap(k: Kernel, cpu: Cpu, mm: MmStruct, addr: number, pfn
 
 /** A TLB entry against the page table behind it: present, same frame, never more permissive. */
 function checkTlbLeaf(k: Kernel, cpu: Cpu, mm: MmStruct, addr: number, pfn: number, perm: number, out: Findings): void {
-  const where = `cpu ${cpu.id}: TLB entry ${hex(addr)} of mm ${mm.id}`;
+  // (the message's text is built only for a violation: this runs for every TLB entry checked)
+  const where = (): string => `cpu ${cpu.id}: TLB entry ${hex(addr)} of mm ${mm.id}`;
   const leaf = leafEntry(k, mm, addr);
   if (leaf === null) {
-    out.add('tlb', `${where} has no page table behind it`);
+    out.add('tlb', `${where()} has no page table behind it`);
     return;
   }
   const f = leaf.f;
   if ((f & _PAGE_PRESENT) === 0 || leaf.pfn !== pfn) {
-    out.add('tlb', `${where} maps frame ${pfn} but the PTE does not`);
+    out.add('tlb', `${where()} maps frame ${pfn} but the PTE does not`);
     return;
   }
-  if ((perm & TLB_WRITE) !== 0 && (f & _PAGE_RW) === 0) out.add('tlb', `${where} allows writes the PTE forbids`);
+  if ((perm & TLB_WRITE) !== 0 && (f & _PAGE_RW) === 0) out.add('tlb', `${where()} allows writes the PTE forbids`);
 }
 
 /** One page-cache page: it names its file and offset, and is on an LRU list. */
@@ -631,6 +632,8 @@ interface FileMirror {
 }
 
 const SPAN = [PAGE_SIZE * 512, PMD_SIZE, PUD_SIZE, PGDIR_SIZE] as const;
+/** Spare table mirrors the incremental checker keeps for reuse, at most. */
+const SPARE_MIRRORS = 1024;
 const VMA_SIG_FIELDS = 7;
 
 /** The VMAs of `mm` as numbers, to notice a change. */
@@ -926,7 +929,7 @@ export class TouchedChecker {
     if (n === 2) this.shared++;
     const rec = this.tables.get(pfn);
     if (rec === undefined) {
-      this.tables.set(pfn, { level, mm, base, cnt: new Int32Array(512), kind: new Uint8Array(512), raw: new Uint32Array(1024), recheck: false, stamp: new Uint32Array(512), anon: 0, file: 0, kids: 0 });
+      this.tables.set(pfn, this.newMirror(level, mm, base));
       this.queue(pfn);
     } else if (rec.mm !== mm || rec.base !== base || rec.level !== level) {
       this.moved = true;
@@ -944,6 +947,27 @@ export class TouchedChecker {
     if (rec === undefined) return;
     this.tables.delete(pfn);
     for (let i = 0; i < 512; i++) this.drop(rec, i);
+    // every entry dropped: its counts and kinds are zero again
+    if (this.spare.length < SPARE_MIRRORS) this.spare.push(rec);
+  }
+
+  /** Mirrors of tables no longer reached, for reuse (a mirror is 8.5 KiB of typed arrays). */
+  private readonly spare: TableMirror[] = [];
+
+  /** A mirror for a table newly reached: a spare one cleared, or a new one. */
+  private newMirror(level: number, mm: MmStruct, base: number): TableMirror {
+    const rec = this.spare.pop();
+    if (rec === undefined) {
+      return { level, mm, base, cnt: new Int32Array(512), kind: new Uint8Array(512), raw: new Uint32Array(1024), recheck: false, stamp: new Uint32Array(512), anon: 0, file: 0, kids: 0 };
+    }
+    rec.level = level;
+    rec.mm = mm;
+    rec.base = base;
+    rec.raw.fill(0);
+    rec.stamp.fill(0);
+    rec.recheck = false;
+    rec.anon = rec.file = rec.kids = 0;
+    return rec;
   }
 
   /** Entry `i` of `rec` no longer counts what it did. */

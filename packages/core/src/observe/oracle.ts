@@ -19,10 +19,74 @@ import type { Violation } from './check.js';
 import type { DirtyList } from './touched.js';
 import { PG_anon } from '../mem/page.js';
 
+/** Offsets at or beyond this go to {@link FileTokens}' map instead of its arrays. */
+const DENSE_OFFSETS = 1 << 24;
+
+/** An offset {@link FileTokens} keeps in its arrays: an integer in [0, DENSE_OFFSETS). */
+function dense(pgoff: number): boolean {
+  return pgoff >>> 0 === pgoff && pgoff < DENSE_OFFSETS;
+}
+
+/**
+ * The expected tokens of one file's pages, by page offset: typed arrays
+ * grown to the highest offset written (a file's offsets are dense, and a
+ * map of a million pages costs a hash lookup per page read), with a map
+ * for offsets beyond {@link DENSE_OFFSETS}.
+ */
+class FileTokens {
+  private tok = new Uint32Array(0);
+  private known = new Uint8Array(0);
+  /** One past the highest dense offset known. */
+  private end = 0;
+  private readonly far = new Map<number, number>();
+
+  /** The token expected at `pgoff`, or undefined when none was written. */
+  get(pgoff: number): number | undefined {
+    if (dense(pgoff)) return pgoff < this.end && this.known[pgoff] === 1 ? this.tok[pgoff] : undefined;
+    return this.far.get(pgoff);
+  }
+
+  /** `token` is now expected at `pgoff`. */
+  set(pgoff: number, token: number): void {
+    if (!dense(pgoff)) {
+      this.far.set(pgoff, token);
+      return;
+    }
+    if (pgoff >= this.known.length) this.grow(pgoff);
+    this.tok[pgoff] = token;
+    this.known[pgoff] = 1;
+    if (pgoff >= this.end) this.end = pgoff + 1;
+  }
+
+  /** Forget every offset from `first` on (truncation). */
+  truncate(first: number): void {
+    for (let i = Math.max(0, first); i < this.end; i++) this.known[i] = 0;
+    if (first < this.end) this.end = Math.max(0, first);
+    for (const pgoff of [...this.far.keys()]) if (pgoff >= first) this.far.delete(pgoff);
+  }
+
+  /** The offsets known, in increasing order (the dense ones), then the others. */
+  *offsets(): Generator<number> {
+    for (let i = 0; i < this.end; i++) if (this.known[i] === 1) yield i;
+    yield* this.far.keys();
+  }
+
+  private grow(pgoff: number): void {
+    let n = Math.max(64, this.known.length);
+    while (n <= pgoff) n *= 2;
+    const tok = new Uint32Array(n);
+    tok.set(this.tok);
+    const known = new Uint8Array(n);
+    known.set(this.known);
+    this.tok = tok;
+    this.known = known;
+  }
+}
+
 /** The oracle's shadow state. */
 export class Oracle {
   private readonly priv = new Map<number, Map<number, number>>();
-  private readonly files = new Map<number, Map<number, number>>();
+  private readonly files = new Map<number, FileTokens>();
   private readonly pending: Violation[] = [];
   /** remap_file_pages: the file offset each page of a nonlinear range shows. */
   private readonly nonlinear = new Map<number, Map<number, number>>();
@@ -70,7 +134,7 @@ export class Oracle {
     if ((vma.vmFlags & VM_SHARED) !== 0 && vma.vmFile !== null && !own) {
       let f = this.files.get(vma.vmFile.id);
       if (f === undefined) {
-        f = new Map();
+        f = new FileTokens();
         this.files.set(vma.vmFile.id, f);
       }
       const pgoff = this.fileIndex(mm, vma, addr);
@@ -136,7 +200,7 @@ export class Oracle {
   truncate(_k: Kernel, fileId: number, size: number, mappings: readonly { mm: MmStruct; vmStart: number; vmEnd: number; vmPgoff: number }[]): void {
     const first = Math.ceil(size / PAGE_SIZE);
     const f = this.files.get(fileId);
-    if (f !== undefined) for (const pgoff of [...f.keys()]) if (pgoff >= first) f.delete(pgoff);
+    f?.truncate(first);
     for (const v of mappings) {
       const p = this.priv.get(v.mm.id);
       if (p === undefined) continue;
@@ -328,7 +392,7 @@ export class Oracle {
         this.files.delete(fid);
         continue;
       }
-      for (const pgoff of m.keys()) this.checkFile(k, fid, pgoff, out);
+      for (const pgoff of m.offsets()) this.checkFile(k, fid, pgoff, out);
     }
     // features' checks against the same expectations (a secondary MMU's view of memory)
     this.runHooks(k, out);
