@@ -514,6 +514,8 @@ function fullCheck(k: Kernel): { violations: Violation[]; shared: boolean } {
   const si = k.swap;
   let inuse = 0;
   for (let slot = 1; slot < si.nrSlots; slot++) {
+    // a free slot nothing names is as checkSwapSlot wants it: no call
+    if (si.map[slot] === 0 && si.cache[slot] === 0 && s.swapRefs[slot] === 0) continue;
     checkSwapSlot(k, slot, s.swapRefs[slot]!, out);
     if (si.map[slot] !== 0) inuse++;
   }
@@ -522,10 +524,15 @@ function fullCheck(k: Kernel): { violations: Violation[]; shared: boolean } {
   let anonMapped = 0;
   let fileMapped = 0;
   let lruPages = 0;
+  const flags = p.flags;
   for (let pfn = 1; pfn < k.pages.nrFrames; pfn++) {
+    const fl = flags[pfn]!;
+    const held = extra === null ? 0 : extra[pfn]!;
+    // what checkFrame passes at once without a finding: a free frame nothing maps or holds, a huge page's tail
+    if ((fl & PG_allocated) === 0 ? s.mapped[pfn] === 0 && held === 0 : (fl & (PG_huge_tail | PG_table)) === PG_huge_tail) continue;
     // (only a table's reach is looked at: no map lookup for the other frames)
-    const r = (p.flags[pfn]! & PG_table) !== 0 ? (reach.get(pfn) ?? 0) : 0;
-    const c = checkFrame(k, pfn, s.mapped[pfn]!, s.cached[pfn]!, extra === null ? 0 : extra[pfn]!, r, out);
+    const r = (fl & PG_table) !== 0 ? (reach.get(pfn) ?? 0) : 0;
+    const c = checkFrame(k, pfn, s.mapped[pfn]!, s.cached[pfn]!, held, r, out);
     if ((c & FRAME_ANON) !== 0) anonMapped++;
     if ((c & FRAME_FILE) !== 0) fileMapped++;
     if ((c & FRAME_LRU) !== 0) lruPages++;
