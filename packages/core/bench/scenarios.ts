@@ -208,3 +208,16 @@ export function frameLayout(k: Kernel = newKernel()): FrameLayout {
 export function anonTableLayout(): TableLayout {
   return tableLayout(anonSetup(true).k);
 }
+
+/** A primitive's model case, handed to `use` (each case has a context type of its own). */
+export type Primitive = <R>(use: <C>(c: Case<C>) => R) => R;
+
+/** The side-by-side primitives (`npm run bench`), in their order, each with the model case that times it. */
+export const PRIMITIVE_CASES: Readonly<Record<string, Primitive>> = {
+  anon_fault: (use) => use(anonFault),
+  fork_pte: (use) => use(forkCopy),
+  munmap_page: (use) => use(munmapPages),
+  mprotect_page: (use) => use(mprotectPages),
+  shared_file_fault: (use) => use(sharedFileFault),
+  gup_fast_page: (use) => use(gupPages),
+};

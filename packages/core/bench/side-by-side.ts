@@ -16,10 +16,10 @@
  * ratio }` (native and ratio null without a compiler) and `machine`.
  * @module
  */
-import { PRIMITIVE_NAMES, type PrimitiveName } from '../src/kernel/primitives.js';
+import { PRIMITIVE_NAMES } from '../src/kernel/primitives.js';
 import { buildMmbench, hostDescription, runMmbench } from '../src/native/mmbench.js';
 import { type Case, measure } from './harness.js';
-import { anonFault, forkCopy, gupPages, mprotectPages, munmapPages, sharedFileFault } from './scenarios.js';
+import { PRIMITIVE_CASES } from './scenarios.js';
 
 function envInt(name: string, dflt: number): number {
   const raw = process.env[name];
@@ -38,22 +38,13 @@ function model<C>(c: Case<C>): number {
   return measure(c, { warmup: 1, reps: REPS }).median;
 }
 
-/** The model case that times each primitive. */
-const CASES: Readonly<Record<PrimitiveName, () => number>> = {
-  anon_fault: () => model(anonFault),
-  fork_pte: () => model(forkCopy),
-  munmap_page: () => model(munmapPages),
-  mprotect_page: () => model(mprotectPages),
-  shared_file_fault: () => model(sharedFileFault),
-  gup_fast_page: () => model(gupPages),
-};
 
 const built = buildMmbench();
 if (!json || built.bin === null) process.stderr.write(`bench: ${built.why}${built.bin === null ? ': model figures only' : ''}\n`);
 const results: Record<string, { model_ns: number; native_ns: number | null; ratio: number | null }> = {};
 for (const name of PRIMITIVE_NAMES) {
   process.stderr.write(`bench: ${name} …\n`);
-  const m = CASES[name]();
+  const m = PRIMITIVE_CASES[name]!(model);
   const nat = built.bin === null ? null : runMmbench(built.bin, name, NATIVE_PAGES, REPS);
   results[name] = { model_ns: round(m), native_ns: nat === null ? null : round(nat), ratio: nat === null ? null : round(m / nat, 3) };
 }
