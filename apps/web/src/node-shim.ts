@@ -6,11 +6,13 @@
  */
 
 function unavailable(name: string): never {
-  throw new Error(`${name} is not available in the browser (workload modules and capture folders need the mmlab command)`);
+  throw new Error(`${name} is not available in the browser (workload modules, capture folders and machine profile files need the mmlab command)`);
 }
 
 /** Stand-in for `node:fs`'s `existsSync`. */
 export const existsSync = (): never => unavailable('existsSync');
+/** Stand-in for `node:fs`'s `readFileSync` (machine profile files). */
+export const readFileSync = (): never => unavailable('readFileSync');
 /** Stand-in for `node:fs`'s `statSync`. */
 export const statSync = (): never => unavailable('statSync');
 /** Stand-in for `node:fs/promises`'s `readFile`. */
