@@ -5,6 +5,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { CaptureLineError, SpecError } from '../errors.js';
 import { parsePresent, parsePresentLines, type PageRun } from './present.js';
 import { endsWithNewline, parseSmaps, type SmapsVma } from './smaps.js';
@@ -56,23 +57,50 @@ export function parseCapture(texts: { smaps: string; status: string; present: st
  *   or does not belong with the others: `PATH:LINE: what is wrong`
  */
 export async function readCapture(dir: string): Promise<Capture> {
-  const read = async (name: string): Promise<string> => {
-    try {
-      return await readFile(join(dir, name), 'utf8');
-    } catch {
-      throw new SpecError(`capture folder '${dir}' has no readable '${name}'`);
-    }
-  };
   // one after the other, so a missing file is always named in the same order
-  const smaps = await read(CAPTURE_FILES.smaps);
-  const status = await read(CAPTURE_FILES.status);
-  const present = await read(CAPTURE_FILES.present);
+  const smaps = await readCaptureFile(dir, CAPTURE_FILES.smaps);
+  const status = await readCaptureFile(dir, CAPTURE_FILES.status);
+  const present = await readCaptureFile(dir, CAPTURE_FILES.present);
   try {
-    return checkedCapture({ smaps, status, present });
+    return checkedCapture({ smaps: smaps.text, status: status.text, present: present.text });
   } catch (err) {
     // name the file in the folder and its line, as compilers do
-    if (err instanceof CaptureLineError) throw new SpecError(`${join(dir, err.file)}:${err.line}: ${err.reason}`);
+    if (err instanceof CaptureLineError) {
+      const file = [smaps, status, present].find((f) => f.base === err.file)?.name ?? err.file;
+      throw new SpecError(`${join(dir, file)}:${err.line}: ${err.reason}`);
+    }
     throw err;
+  }
+}
+
+/** A capture file as read: its name on disk (`present` or `present.gz`), its base name and its text. */
+export interface CaptureFileText {
+  /** The name on disk. */
+  readonly name: string;
+  /** The name without `.gz`. */
+  readonly base: string;
+  /** The contents, decompressed. */
+  readonly text: string;
+}
+
+/**
+ * Reads one file of a capture folder: `NAME`, or `NAME.gz` (gzip, how the
+ * fixtures keep large `present` and `smaps` files small) when there is no
+ * `NAME`.
+ * @param dir - the folder
+ * @param base - the file's name without `.gz`
+ * @throws {@link SpecError} when neither can be read, or the `.gz` is not gzip
+ */
+export async function readCaptureFile(dir: string, base: string): Promise<CaptureFileText> {
+  const plain = await readFile(join(dir, base), 'utf8').catch(() => undefined);
+  if (plain !== undefined) return { name: base, base, text: plain };
+  const name = `${base}.gz`;
+  const packed = await readFile(join(dir, name)).catch(() => undefined);
+  if (packed === undefined) throw new SpecError(`capture folder '${dir}' has no readable '${base}'`);
+  try {
+    return { name, base, text: gunzipSync(packed).toString('utf8') };
+  } catch (err) {
+    throw new SpecError(`${join(dir, name)}: not a complete gzip file (${(err as Error).message}): it is truncated or corrupted`);
   }
 }
 

@@ -4,9 +4,35 @@ export {
   isReplayable,
   parseCapture,
   readCapture,
+  readCaptureFile,
   type Capture,
   type CaptureFileNames,
+  type CaptureFileText,
 } from './capture-dir.js';
+export {
+  GROUP_FILE,
+  GROUP_FORMAT,
+  formatGroupManifest,
+  parseGroupManifest,
+  readCaptureGroup,
+  type CaptureGroup,
+  type CaptureNames,
+  type CapturedProcess,
+  type GroupManifest,
+  type GroupMember,
+  type SysvSegment,
+} from './group.js';
+export {
+  groupReplayWorkload,
+  replayGroup,
+  replayMemBytes,
+  sharedFiles,
+  type GroupReplayOptions,
+  type GroupReplayProcess,
+  type GroupReplayReport,
+  type GroupReplayWorkload,
+} from './group-replay.js';
+export { anonymiseCapture, type AnonymisedCapture } from './anonymise.js';
 export {
   HOST_PAGE_SIZE,
   PageRunBuilder,
@@ -19,7 +45,10 @@ export {
   type PresentLines,
 } from './present.js';
 export {
+  createFiles,
+  fileKey,
   replayCapture,
+  replayProcess,
   type ReplayInvariants,
   type ReplayKernelFigures,
   type ReplayModelFigures,
