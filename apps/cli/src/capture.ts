@@ -9,7 +9,8 @@
  * @module
  */
 
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
@@ -316,7 +317,9 @@ export function targetState(target: string): 'free' | 'file' | { readonly captur
 export function writeCaptureFolder(target: string, files: ReadonlyMap<string, string | Buffer>, replace: boolean): void {
   const parent = dirname(target);
   mkdirSync(parent, { recursive: true });
-  const tmp = mkdtempSync(join(parent, `.${basename(target)}.mmlab-`));
+  // not mkdtemp, which makes the folder private (0700): a capture folder gets the umask's mode
+  const tmp = join(parent, `.${basename(target)}.mmlab-${process.pid}-${randomBytes(6).toString('hex')}`);
+  mkdirSync(tmp);
   let aside: string | undefined;
   try {
     for (const [rel, body] of files) {

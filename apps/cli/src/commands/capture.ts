@@ -108,7 +108,7 @@ export function captureCommand(args: readonly string[], options: CaptureOptions,
     io.stdout(`captured pid ${p.pid} (${p.name}): ${p.summary.vmas} VMAs, ${p.summary.pages} present pages in ${p.summary.runs} runs\n`);
   }
   const names = options.keepNames === true ? 'names kept' : 'paths anonymised, command lines dropped';
-  io.stdout(`${read.length} processes -> ${dir} (${names}${failed.length > 0 ? `; ${failed.length} not captured` : ''})\n`);
+  io.stdout(`${read.length} ${read.length === 1 ? 'process' : 'processes'} -> ${dir} (${names}${failed.length > 0 ? `; ${failed.length} not captured` : ''})\n`);
   return 0;
 }
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CaptureLineError, SpecError } from '../errors.js';
 import { readCapture, readCaptureFile, type Capture } from './capture-dir.js';
@@ -224,10 +224,17 @@ export async function readCaptureGroup(dir: string): Promise<CaptureGroup> {
   const lines = file.text.split('\n');
   const processes: CapturedProcess[] = [];
   for (const member of manifest.processes) {
+    const at = lines.findIndex((l) => l.trim().startsWith(`process ${member.pid} `)) + 1;
+    const isDir = await stat(join(dir, member.folder)).then(
+      (s) => s.isDirectory(),
+      () => false
+    );
+    if (!isDir) {
+      throw new SpecError(`${join(dir, file.name)}:${at}: lists pid ${member.pid} in '${member.folder}', which is not a folder here: the capture is incomplete`);
+    }
     const capture = await readCapture(join(dir, member.folder));
     const pid = capture.status.Pid;
     if (pid !== undefined && Number(pid) !== member.pid) {
-      const at = lines.findIndex((l) => l.trim().startsWith(`process ${member.pid} `)) + 1;
       throw new SpecError(
         `${join(dir, file.name)}:${at}: lists pid ${member.pid} in '${member.folder}', whose status says Pid ${pid}: the folders do not belong together`
       );
