@@ -53,16 +53,24 @@ export function parseCapture(texts: { smaps: string; status: string; present: st
 /**
  * Reads, parses and checks a capture folder.
  * @param dir - the folder written by `mmlab capture`
+ * @param options - `requireTrailer`: refuse a `present` file without the
+ *   `# end: N runs` trailer (every capture of a group has one; the
+ *   one-process captures of before may not)
  * @throws {@link SpecError} when a file is missing, malformed, truncated,
  *   or does not belong with the others: `PATH:LINE: what is wrong`
  */
-export async function readCapture(dir: string): Promise<Capture> {
+export async function readCapture(dir: string, options: { readonly requireTrailer?: boolean } = {}): Promise<Capture> {
   // one after the other, so a missing file is always named in the same order
   const smaps = await readCaptureFile(dir, CAPTURE_FILES.smaps);
   const status = await readCaptureFile(dir, CAPTURE_FILES.status);
   const present = await readCaptureFile(dir, CAPTURE_FILES.present);
   try {
-    return checkedCapture({ smaps: smaps.text, status: status.text, present: present.text });
+    const capture = checkedCapture({ smaps: smaps.text, status: status.text, present: present.text });
+    if (options.requireTrailer === true && !/^#\s*end:/m.test(present.text)) {
+      const lines = present.text.split('\n').length - 1;
+      throw new CaptureLineError('present', Math.max(1, lines), "no '# end: N runs' trailer, which mmlab capture writes last: the file is truncated");
+    }
+    return capture;
   } catch (err) {
     // name the file in the folder and its line, as compilers do
     if (err instanceof CaptureLineError) {

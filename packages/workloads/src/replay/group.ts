@@ -232,7 +232,7 @@ export async function readCaptureGroup(dir: string): Promise<CaptureGroup> {
     if (!isDir) {
       throw new SpecError(`${join(dir, file.name)}:${at}: lists pid ${member.pid} in '${member.folder}', which is not a folder here: the capture is incomplete`);
     }
-    const capture = await readCapture(join(dir, member.folder));
+    const capture = await readCapture(join(dir, member.folder), { requireTrailer: true });
     const pid = capture.status.Pid;
     if (pid !== undefined && Number(pid) !== member.pid) {
       throw new SpecError(
