@@ -19,7 +19,7 @@ export function formatReplayReport(report: GroupReplayReport, dir: string): stri
   const skipped = [...new Set(report.processes.flatMap((p) => p.replayed.skipped))];
   const head =
     `mmlab replay ${dir}: ${n === 1 ? `${report.processes[0]?.name ?? ''} (pid ${report.processes[0]?.pid ?? 0})` : `${n} processes`}, ` +
-    `${report.replayed.vmas} VMAs, ${report.replayed.pages} present pages` +
+    `${formatNumber(report.replayed.vmas)} VMAs, ${formatNumber(report.replayed.pages)} present pages` +
     (skipped.length > 0 ? `, skipped ${skipped.join(' ')}` : '') +
     '\n' +
     `features ${report.features}; ${report.sharedFiles} files or segments mapped by more than one process; ` +
