@@ -41,7 +41,7 @@ export function registerReplay(program: Command, ctx: CliContext): void {
   })
     .argument('[DIR]', 'capture folder (mmlab capture)')
     .option('--features <SET>', 'feature set of the model (default baseline)', single('--features', 'SET', REPLAY_USAGE))
-    .option('--mem <SIZE>', 'simulated RAM (default: the machine’s, or what the capture needs)', single('--mem', 'SIZE', REPLAY_USAGE))
+    .option('--mem <SIZE>', "simulated RAM (default: the machine's, or what the capture needs)", single('--mem', 'SIZE', REPLAY_USAGE))
     .option('--json', 'print one JSON object')
     .option('--check', 'run the invariant checker too');
   withOutputOptions(command, REPLAY_USAGE)
