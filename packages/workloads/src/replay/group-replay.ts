@@ -22,6 +22,36 @@ import { statusKb } from './status.js';
 /** Size of a page-table page in kB. */
 const TABLE_KB = 4;
 
+/** What was rebuilt of one process of a group, and the model's pid it got. */
+export interface ReplayedProcessFigures extends ReplayedFigures {
+  /** The model's pid for the process. */
+  readonly modelPid: number;
+}
+
+/** A VmPTE figure. */
+export interface VmPteFigure {
+  /** PTE + PMD + PUD tables, kB, as today's VmPTE counts them. */
+  readonly VmPTE_kB: number;
+}
+
+/** What a group replay rebuilt in all. */
+export interface GroupReplayed {
+  /** VMAs mapped. */
+  readonly vmas: number;
+  /** Pages touched. */
+  readonly pages: number;
+}
+
+/** The model's figures for a whole group. */
+export interface GroupModelFigures {
+  /** The processes' VmPTE summed (a table shared by several counts in each, as the kernel counts it), kB. */
+  readonly VmPTE_kB: number;
+  /** The page-table memory: every PTE, PMD and PUD table once, kB. */
+  readonly PageTables_kB: number;
+  /** Those tables per level. */
+  readonly tables: ReplayTables;
+}
+
 /** What a group replay rebuilt, filled in while the workload runs. */
 export interface GroupReplayWorkload {
   /** The workload: rebuild every process, snapshot, make them exit. */
@@ -30,7 +60,7 @@ export interface GroupReplayWorkload {
    * After a run: what was rebuilt of each process (in the group's order)
    * and the model's pid it got; empty before.
    */
-  readonly replayed: () => readonly (ReplayedFigures & { readonly modelPid: number })[];
+  readonly replayed: () => readonly ReplayedProcessFigures[];
 }
 
 /**
@@ -47,7 +77,7 @@ export interface GroupReplayWorkload {
  * @param spec - how the workload is named in reports (`replay:DIR`)
  */
 export function groupReplayWorkload(group: CaptureGroup, spec: string): GroupReplayWorkload {
-  let figures: (ReplayedFigures & { modelPid: number })[] = [];
+  let figures: ReplayedProcessFigures[] = [];
   const workload: ResolvedWorkload = {
     name: 'replay',
     spec,
@@ -122,10 +152,10 @@ export interface GroupReplayProcess {
   readonly modelPid: number;
   /** What was rebuilt. */
   readonly replayed: ReplayedFigures;
-  /** The model's VmPTE (PTE + PMD + PUD tables the process reaches, shared ones included), kB. */
-  readonly model: { readonly VmPTE_kB: number };
+  /** The model's VmPTE (the tables the process reaches, shared ones included). */
+  readonly model: VmPteFigure;
   /** The kernel's, from the captured status. */
-  readonly kernel: { readonly VmPTE_kB: number };
+  readonly kernel: VmPteFigure;
   /** Whether they are equal. */
   readonly match: boolean;
 }
@@ -141,16 +171,11 @@ export interface GroupReplayReport {
   /** Each process, in the group's order. */
   readonly processes: readonly GroupReplayProcess[];
   /** What was rebuilt in all. */
-  readonly replayed: { readonly vmas: number; readonly pages: number };
-  /**
-   * The model in total: `VmPTE_kB` sums the processes' VmPTE (a table
-   * shared by several counts in each, as the kernel counts it);
-   * `PageTables_kB` is the page-table memory, every PTE, PMD and PUD table
-   * once (`tables`).
-   */
-  readonly model: { readonly VmPTE_kB: number; readonly PageTables_kB: number; readonly tables: ReplayTables };
+  readonly replayed: GroupReplayed;
+  /** The model in total. */
+  readonly model: GroupModelFigures;
   /** The kernel in total: the processes' VmPTE summed (no table is shared there). */
-  readonly kernel: { readonly VmPTE_kB: number };
+  readonly kernel: VmPteFigure;
   /**
    * Page-table memory the model saves against the kernel, kB
    * (`kernel.VmPTE_kB − model.PageTables_kB`; 0 for a faithful baseline).
