@@ -84,7 +84,7 @@ export function groupReplayWorkload(group: CaptureGroup, spec: string): GroupRep
     params: {},
     run(ctx) {
       const kernel = ctx.kernel;
-      const sizes = new Map(group.segments.map((s) => [`00:01:${s.shmid}`, s.size] as const));
+      const sizes = segmentSizes(group);
       const files = createFiles(
         kernel,
         group.processes.map((p) => p.capture.vmas),
@@ -104,6 +104,24 @@ export function groupReplayWorkload(group: CaptureGroup, spec: string): GroupRep
     },
   };
   return { workload, replayed: () => figures };
+}
+
+/**
+ * The size of each System V segment of the group, by the {@link fileKey}
+ * of its mappings (a mapping named `/SYSV…`, or `<sysv N>` once
+ * anonymised, whose inode is the segment's shmid), so the model's segment
+ * is as large as the real one even where no process maps all of it.
+ */
+function segmentSizes(group: CaptureGroup): Map<string, number> {
+  const byId = new Map(group.segments.map((s) => [s.shmid, s.size] as const));
+  const sizes = new Map<string, number>();
+  for (const p of group.processes) {
+    for (const v of p.capture.vmas) {
+      const size = byId.get(v.inode);
+      if (size !== undefined && (v.path.startsWith('/SYSV') || v.path.startsWith('<sysv '))) sizes.set(fileKey(v), size);
+    }
+  }
+  return sizes;
 }
 
 /**
