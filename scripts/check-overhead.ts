@@ -4,9 +4,11 @@
  * the ratio (the target is at most 3×). Rough figures: run it on a quiet
  * machine for precise ones.
  *
- *     npm run build && npx tsx scripts/check-overhead.ts [--quick]
+ *     npm run build && npx tsx scripts/check-overhead.ts [--quick | --defaults]
  *
- * `--quick` runs smaller parameters; `MMLAB_CLI` names another build of the CLI (a "before" figure). Each case runs the CLI as a child
+ * `--quick` runs smaller parameters; `--defaults` runs every built-in
+ * workload (as `mmlab list workloads` names them) with its default
+ * parameters; `MMLAB_CLI` names another build of the CLI (a "before" figure). Each case runs the CLI as a child
  * process (so start-up counts on both sides); the best of `REPS` (default
  * 1, environment) runs is kept.
  * @module
@@ -18,10 +20,20 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = process.env.MMLAB_CLI ?? join(ROOT, 'apps/cli/dist/main.js');
 const quick = process.argv.includes('--quick');
+const defaults = process.argv.includes('--defaults');
 const REPS = Math.max(1, Number(process.env.REPS ?? '1'));
 
+/** The built-in workloads' names, from `mmlab list workloads` (a name at the start of a line). */
+function builtinWorkloads(): string[] {
+  const res = spawnSync(process.execPath, [CLI, 'list', 'workloads'], { cwd: ROOT, encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`mmlab list workloads exited ${String(res.status)}: ${res.stderr}`);
+  return res.stdout.split('\n').filter((l) => /^[a-z][a-z0-9-]*$/.test(l));
+}
+
 /** The cases: a workload spec and extra CLI options. */
-const CASES: readonly (readonly string[])[] = quick
+const CASES: readonly (readonly string[])[] = defaults
+  ? builtinWorkloads().map((w) => [w])
+  : quick
   ? [
       ['anon-touch:size=64m'],
       ['fork-exit:procs=8:size=8m'],

@@ -13,9 +13,11 @@
  *                      in the parent until fork returns, per page (PTE)
  *   munmap_page        munmap() of PAGES written pages, per page
  *   mprotect_page      mprotect() RW -> R over PAGES written pages, per page
- *   shared_file_fault  read one byte of each page of a MAP_SHARED mapping of
- *                      a tmpfs file (/dev/shm) whose pages are all cached
- *                      (one minor read fault per page)
+ *   shared_file_fault  read one byte of each page of a System V shared
+ *                      memory segment (a tmpfs file, mapped shared) whose
+ *                      pages are all cached: one minor read fault per page
+ *                      through __do_fault / shmem_fault (a /dev/shm mmap
+ *                      would fault around, mapping 16 pages per fault)
  *   gup_fast_page      vmsplice() of PAGES written pages into a pipe,
  *                      SPLICE_F_GIFT off, so the kernel pins each page with
  *                      get_user_pages_fast; the pipe is drained untimed
@@ -29,7 +31,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/shm.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -40,6 +45,12 @@
 static void die(const char *what) {
 	fprintf(stderr, "mmbench: %s: %s\n", what, strerror(errno));
 	exit(1);
+}
+
+static long minflt(void) {
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
 }
 
 static uint64_t now_ns(void) {
@@ -91,26 +102,36 @@ static uint64_t run_once(const char *prim, size_t pages) {
 		t1 = now_ns();
 		munmap(p, pages * PAGE);
 	} else if (strcmp(prim, "shared_file_fault") == 0) {
-		char name[64];
-		snprintf(name, sizeof name, "/dev/shm/mmbench.%d", (int)getpid());
-		int fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
-		if (fd < 0) die("open /dev/shm");
-		unlink(name);
-		if (ftruncate(fd, (off_t)(pages * PAGE)) != 0) die("ftruncate");
-		/* fill the page cache through a first mapping */
-		char *w = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		if (w == MAP_FAILED) die("mmap file");
+		/*
+		 * A System V shared memory segment is a tmpfs (shm) file; unlike a
+		 * mmap of a /dev/shm file its VMA has no ->map_pages, so the kernel
+		 * does no fault-around (which maps 16 cached pages per fault since
+		 * 3.15) and each page read takes one fault through __do_fault and
+		 * shmem_fault, as in 2.6.24.
+		 */
+		int id = shmget(IPC_PRIVATE, pages * PAGE, IPC_CREAT | 0600);
+		if (id < 0) die("shmget");
+		/* fill the page cache through a first attach */
+		char *w = shmat(id, NULL, 0);
+		if (w == (void *)-1) die("shmat");
 		write_all(w, pages);
-		munmap(w, pages * PAGE);
-		char *r = mmap(NULL, pages * PAGE, PROT_READ, MAP_SHARED, fd, 0);
-		if (r == MAP_FAILED) die("mmap file");
+		shmdt(w);
+		char *r = shmat(id, NULL, SHM_RDONLY);
+		if (r == (void *)-1) die("shmat");
+		shmctl(id, IPC_RMID, NULL); /* freed at the last detach */
 		volatile char sink = 0;
+		long f0 = minflt();
 		t0 = now_ns();
 		for (size_t i = 0; i < pages; i++) sink += r[i * PAGE];
 		t1 = now_ns();
+		long faults = minflt() - f0;
 		(void)sink;
-		munmap(r, pages * PAGE);
-		close(fd);
+		shmdt(r);
+		/* every page must have taken its own fault, or this is not the model's work */
+		if (faults < (long)pages) {
+			fprintf(stderr, "mmbench: shared_file_fault: %ld faults for %zu pages (fault-around?)\n", faults, pages);
+			exit(1);
+		}
 	} else if (strcmp(prim, "gup_fast_page") == 0) {
 		char *p = map_anon(pages);
 		write_all(p, pages);

@@ -18,6 +18,7 @@ import { registerMatrix } from './commands/matrix.js';
 import { registerMerge } from './commands/merge.js';
 import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
+import { registerWeb } from './commands/web.js';
 import { UsageError } from './errors.js';
 import { reportError } from './errors-report.js';
 import { processIo, type Io } from './io.js';
@@ -42,6 +43,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerMatrix(program, ctx);
   registerMerge(program, ctx);
   registerChart(program, ctx);
+  registerWeb(program, ctx);
   return program;
 }
 

@@ -46,7 +46,7 @@ describe('option parsing (commander)', () => {
     const r = await mmlab(['rnu', '--workload', 'anon-touch']);
     expect(r.code).toBe(2);
     expect(r.err).toBe(
-      "mmlab: unknown command 'rnu' (did you mean run?)\nusage: mmlab run|explore|replay|capture|list|ab|matrix|merge|chart|help ... (mmlab help for details)\n"
+      "mmlab: unknown command 'rnu' (did you mean run?)\nusage: mmlab run|explore|replay|capture|list|ab|matrix|merge|chart|web|help ... (mmlab help for details)\n"
     );
   });
 

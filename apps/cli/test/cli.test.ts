@@ -389,7 +389,7 @@ describe('mmlab help and the program entry', () => {
     const bad = run(['frobnicate']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe(
-      "mmlab: unknown command 'frobnicate'\nusage: mmlab run|explore|replay|capture|list|ab|matrix|merge|chart|help ... (mmlab help for details)\n"
+      "mmlab: unknown command 'frobnicate'\nusage: mmlab run|explore|replay|capture|list|ab|matrix|merge|chart|web|help ... (mmlab help for details)\n"
     );
     expect(run(['list', 'features']).status).toBe(0);
   });

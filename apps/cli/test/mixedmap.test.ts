@@ -100,8 +100,8 @@ describe('mixedmap with the other proposals, explore mode', () => {
  * while thread a unmaps the file from A and B exits, each on its own CPU:
  * A drops its share, and the last sharer frees the table.
  */
-function sharedRace(seed: number, share: FeatureRequest): { violations: Violation[]; shared: number; fast: number } {
-  const k = buildKernel({ mode: 'explore', seed, check: true, cpus: 3, memBytes: 32 * 2 ** 20, features: [mixedmap, share] });
+function sharedRace(seed: number, share: FeatureRequest, more: readonly FeatureRequest[] = []): { violations: Violation[]; shared: number; fast: number } {
+  const k = buildKernel({ mode: 'explore', seed, check: true, cpus: 3, memBytes: 32 * 2 ** 20, features: [mixedmap, share, ...more] });
   const len = 2 * 2 ** 20;
   const at = 2 ** 44;
   const f = k.shmemCreate('sga', len);
@@ -146,6 +146,17 @@ describe('mixedmap with shared page tables, explore mode', () => {
       const r = sharedRace(seed, sharedPagetables);
       expect(r.violations, `seed ${seed}`).toEqual([]);
       // B took A's PTE table at its first fault
+      expect(r.shared).toBe(1);
+      fast += r.fast;
+    }
+    expect(fast).toBeGreaterThan(0);
+  });
+
+  it('with the in-place gather too: the last sharer frees the table through the pgtableFree seam, after the walker is gone', () => {
+    let fast = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const r = sharedRace(seed, sharedPagetables, [mmuGatherInplace]);
+      expect(r.violations, `seed ${seed}`).toEqual([]);
       expect(r.shared).toBe(1);
       fast += r.fast;
     }

@@ -298,3 +298,16 @@ export const gupPages: Case<GupCtx> = {
     return n;
   },
 };
+
+/** A primitive's model case, handed to `use` (each case has a context type of its own). */
+export type Primitive = <R>(use: <C>(c: Case<C>) => R) => R;
+
+/** The side-by-side primitives (`npm run bench`), in their order, each with the model case that times it. */
+export const PRIMITIVE_CASES: Readonly<Record<string, Primitive>> = {
+  anon_fault: (use) => use(anonFault),
+  fork_pte: (use) => use(forkCopy),
+  munmap_page: (use) => use(munmapPages),
+  mprotect_page: (use) => use(mprotectPages),
+  shared_file_fault: (use) => use(sharedFileFault),
+  gup_fast_page: (use) => use(gupPages),
+};

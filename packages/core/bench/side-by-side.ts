@@ -22,7 +22,7 @@ import { cpus, release, totalmem, type } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Case, measure } from './harness.js';
-import { anonFault, forkCopy, gupPages, mprotectPages, munmapPages, sharedFileFault } from './scenarios.js';
+import { PRIMITIVE_CASES } from './scenarios.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const SRC = join(ROOT, 'bench/native/mmbench.c');
@@ -46,14 +46,7 @@ function model<C>(c: Case<C>): number {
 }
 
 /** The primitives, each with the model case that times it. */
-const PRIMITIVES: readonly [string, () => number][] = [
-  ['anon_fault', () => model(anonFault)],
-  ['fork_pte', () => model(forkCopy)],
-  ['munmap_page', () => model(munmapPages)],
-  ['mprotect_page', () => model(mprotectPages)],
-  ['shared_file_fault', () => model(sharedFileFault)],
-  ['gup_fast_page', () => model(gupPages)],
-];
+const PRIMITIVES: readonly [string, () => number][] = Object.entries(PRIMITIVE_CASES).map(([name, p]) => [name, () => p(model)]);
 
 /** Build the native benchmark; null (and why) when there is no compiler or it fails. */
 function buildNative(): { bin: string | null; why: string } {

@@ -115,9 +115,10 @@ function notedSpecialOps(ops: SpecialVmaOps, note: Note): SpecialVmaOps {
   const at = (method: string): string => `${ops.name}.${method}`;
   const noted: SpecialVmaOps = {
     name: ops.name,
-    *fault(k, mm, vma, address, write) {
+    // noted when called (handle_mm_fault hands the fault's generator to its caller)
+    fault(k, mm, vma, address, write) {
       note(at('fault'), { mm: mm.id, address, write });
-      return yield* ops.fault(k, mm, vma, address, write);
+      return ops.fault(k, mm, vma, address, write);
     },
     *copyPageRange(k, dst, src, vma) {
       note(at('copyPageRange'), { dst: dst.id, src: src.id, start: vma.vmStart, end: vma.vmEnd });
@@ -125,7 +126,7 @@ function notedSpecialOps(ops: SpecialVmaOps, note: Note): SpecialVmaOps {
     },
     *unmapPageRange(k, tlb, vma, start, end, details) {
       note(at('unmapPageRange'), { mm: vma.mm.id, start, end });
-      yield* ops.unmapPageRange(k, tlb, vma, start, end, details);
+      return yield* ops.unmapPageRange(k, tlb, vma, start, end, details);
     },
     *changeProtection(k, vma, start, end, newprot) {
       note(at('changeProtection'), { mm: vma.mm.id, start, end });
@@ -211,16 +212,15 @@ const WRAPPERS: { readonly [K in SeamName]: Wrapper<K> } = {
       note('copyPageRange', { dst: dst.id, src: src.id, start: vma.vmStart, end: vma.vmEnd });
       return yield* prev(k, dst, src, vma);
     },
-  anonFault: (prev, note) =>
-    function* (k, mm, vma, address, pte) {
-      note('anonFault', { mm: mm.id, address, pte });
-      return yield* prev(k, mm, vma, address, pte);
-    },
-  doFault: (prev, note) =>
-    function* (k, mm, vma, address, pte, pgoff, write, origFlags, origValue) {
-      note('doFault', { mm: mm.id, address, pgoff, write });
-      return yield* prev(k, mm, vma, address, pte, pgoff, write, origFlags, origValue);
-    },
+  // noted when called, not when first resumed: handle_pte_fault hands the fault's generator to its caller
+  anonFault: (prev, note) => (k, mm, vma, address, pte) => {
+    note('anonFault', { mm: mm.id, address, pte });
+    return prev(k, mm, vma, address, pte);
+  },
+  doFault: (prev, note) => (k, mm, vma, address, pte, pgoff, write, origFlags, origValue) => {
+    note('doFault', { mm: mm.id, address, pgoff, write });
+    return prev(k, mm, vma, address, pte, pgoff, write, origFlags, origValue);
+  },
   specialVmaOps: (prev, note) => (vma) => {
     note('specialVmaOps', { mm: vma.mm.id, start: vma.vmStart, end: vma.vmEnd, hugetlb: (vma.vmFlags & VM_HUGETLB) !== 0 });
     const ops = prev(vma);

@@ -233,7 +233,7 @@ const FLUSH_PATHS: Record<FlushReason, PathCase> = {
     run(k, log) {
       const t = anonProcess(k);
       const calls = log.during(() => { expect(k.fault(t, R + P, true)).toBe(0); });
-      expect(argsOf(calls, 'flushTlb', 'handlePteFault')).toEqual([{ kind: 'page', mm: mmOf(t).id, start: R + P, end: R + 2 * P, reason: 'fault' }]);
+      expect(argsOf(calls, 'flushTlb', 'presentPteFault')).toEqual([{ kind: 'page', mm: mmOf(t).id, start: R + P, end: R + 2 * P, reason: 'fault' }]);
     },
   },
   wp_reuse: {

@@ -62,6 +62,7 @@ import {
   swapDuplicate,
   tableShared,
   tableSharers,
+  unmapPageRange,
   VM_EXEC,
   VM_HUGETLB,
   VM_INSERTPAGE,
@@ -448,14 +449,22 @@ function shareOps(st: ShareState): SpecialVmaOps {
     *unmapPageRange(k, tlb, vma, start, end, details) {
       // truncation and invalidation (details) clear the PTEs for every sharer
       const shared = details === null ? sharedIn(st, vma.mm, start, end) : [];
+      const cpu = k.cpu;
       let at = start;
+      // within unmap_vmas' block budget: return where it ran out
       for (const [table, base] of shared) {
-        if (at < base) yield* genericVmaOps.unmapPageRange(k, tlb, vma, at, base, details);
+        if (at < base) {
+          at = yield* unmapPageRange(k, tlb, vma, at, base, details);
+          if (at < base) return at;
+        }
         yield* dropShareAt(st, vma.mm, base, table);
         st.c.unshare_zap++;
         at = Math.min(base + PMD_SIZE, end);
+        // one upper entry cleared: charged as a present PTE
+        cpu.zapWork -= PAGE_SIZE;
+        if (cpu.zapWork <= 0) return at;
       }
-      if (at < end) yield* genericVmaOps.unmapPageRange(k, tlb, vma, at, end, details);
+      return at < end ? yield* unmapPageRange(k, tlb, vma, at, end, details) : at;
     },
     *changeProtection(k, vma, start, end, newprot) {
       // (the vmaChange hook unshared the range already)

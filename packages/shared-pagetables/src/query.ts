@@ -3,7 +3,7 @@
  * @module
  */
 import type { Kernel } from '@mmlab/core';
-import { type ShareCounters, stateFor } from './state.js';
+import { recordedShares, type ShareCounters, stateFor } from './state.js';
 
 /** The feature's counters in kernel `k` (throws when the feature is not installed there). */
 export function shareCounters(k: Kernel): Readonly<ShareCounters> {
@@ -16,6 +16,6 @@ export function shareCounters(k: Kernel): Readonly<ShareCounters> {
  */
 export function sharedTables(k: Kernel): Map<number, Map<number, number>> {
   const out = new Map<number, Map<number, number>>();
-  for (const [t, m] of stateFor(k).bases) out.set(t, new Map([...m].map(([mm, base]) => [mm.id, base])));
+  for (const [t, m] of recordedShares(stateFor(k))) out.set(t, new Map([...m].map(([mm, base]) => [mm.id, base])));
   return out;
 }

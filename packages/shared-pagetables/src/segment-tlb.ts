@@ -7,8 +7,7 @@
  * @module
  */
 import { alignDown, type Kernel, type MmStruct, PAGE_SIZE, TLB_DIRTY, TLB_WRITE } from '@mmlab/core';
-import { tableAt } from './shareable.js';
-import type { ShareState } from './state.js';
+import { baseOf, type ShareState, tableAt } from './state.js';
 
 /**
  * The `tlbMiss` seam on a machine whose TLB is keyed by segment
@@ -27,13 +26,13 @@ import type { ShareState } from './state.js';
 export function segmentTlbMiss(st: ShareState, k: Kernel, mm: MmStruct, address: number, write: boolean, lastWalker: Map<number, (MmStruct | undefined)[]>): number {
   const base = alignDown(address, st.span);
   // (a table not shared yet is looked up too: its walker's entries serve a later sharer)
-  const table = st.byMm.get(mm)?.get(base) ?? tableAt(st, mm, base);
+  const table = tableAt(st, mm, base);
   if (table === 0) return 0;
   const cpu = k.cpu;
   let walkers = lastWalker.get(table);
   const other = walkers?.[cpu.id];
   if (other !== undefined && other !== mm) {
-    const obase = st.bases.get(table)?.get(other);
+    const obase = baseOf(st, other, table);
     if (obase !== undefined) {
       const tlb = cpu.tlb;
       const e = tlb.lookup(other.id, Math.floor((obase + (address - base)) / PAGE_SIZE));

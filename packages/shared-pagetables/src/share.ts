@@ -9,8 +9,9 @@ import {
   alignDown,
   ENOMEM,
   findVma,
-  type Kernel,
   type KGen,
+  type Level,
+  LEVEL_PMD,
   LEVEL_PTE,
   lookupPmdTable,
   type MmStruct,
@@ -22,55 +23,59 @@ import {
   ptlLockSlow,
   pudAlloc,
   spinLock,
+  spinLockSlow,
   tableSharers,
   type Vma,
 } from '@mmlab/core';
-import { covers, findSibling, shareableKind, tableAt, upperEntry } from './shareable.js';
-import { addBase, type ShareState } from './state.js';
+import { covers, findSibling, shareableKind, upperIndex } from './shareable.js';
+import { addShare, isShared, type ShareState, tableAt } from './state.js';
 
 /**
- * The lock in a shared table's page (`pte_lockptr()` for a PTE table; the
- * series' lock in the PMD page for a PMD table): one lock for every mm
- * sharing it, taken to share, to unshare and to populate below it.
- */
-export function* lockTable(k: Kernel, table: number): KGen<void> {
-  if (!k.ptl.tryLock(k, table)) yield* ptlLockSlow(k, k.ptl, table);
-}
-
-/**
- * The `pgtableAlloc` of a fault for a table at the shared level: share a
- * sibling's table when the rules allow, taking a reference and recording
- * both sharers; 0 when they do not (the caller allocates a private one).
- * The core installs the returned table under `page_table_lock`, or gives
- * it back through `pgtableDiscard` when another thread won the race.
+ * The `pgtableAlloc` of a fault (the feature's seam calls it only for an
+ * allocation a fault makes). At the shared level it shares a sibling's
+ * table when the rules allow: a shareable VMA spanning the table's range,
+ * a sibling found through the file's `i_mmap` under `i_mmap_lock`, whose
+ * table is still in place under the table's lock; it takes a reference
+ * and records both sharers. Else (or when no sibling has the table) a
+ * private table from the seam below, which with PMD sharing a PTE table
+ * is installed below a shared PMD table by {@link installBelow}. The core
+ * installs a shared table under `page_table_lock`, or gives it back
+ * through `pgtableDiscard` when another thread won the race. Returns the
+ * table, or 0 on out-of-memory. (One generator for all of it: this runs
+ * once per share.)
  * @see the series' mm/ptshare.c pt_share_pte, pt_share_pmd (called from __pte_alloc, __pmd_alloc)
  */
-export function* shareAtFault(st: ShareState, mm: MmStruct, addr: number): KGen<number> {
+export function* allocAtFault(st: ShareState, mm: MmStruct, level: Level, addr: number): KGen<number> {
   const k = st.k;
+  const vma = level === st.level ? findVma(mm, addr) : null;
   const base = alignDown(addr, st.span);
-  const vma = findVma(mm, addr);
-  if (vma === null || vma.vmStart > addr || !shareableKind(k, vma) || !covers(vma, base, st.span)) return 0;
-  const file = vma.vmFile;
-  if (file === null) return 0;
-  yield* spinLock(k, file.iMmapLock);
-  try {
-    const sib = findSibling(st, mm, vma, base);
-    if (sib === null) return 0;
-    // the table's lock: no zap is half-way through it (the RSS the share copies is settled)
-    // and its sharers do not change under us
-    yield* lockTable(k, sib.table);
-    const still = tableAt(st, sib.mm, sib.base) === sib.table;
-    if (still) {
-      pgtableShare(k, sib.mm, mm, st.level, sib.table);
-      addBase(st, sib.table, sib.mm, sib.base);
-      addBase(st, sib.table, mm, base);
-      st.c.share_fault++;
+  if (vma !== null && vma.vmFile !== null && vma.vmStart <= addr && shareableKind(k, vma) && covers(vma, base, st.span)) {
+    const lock = vma.vmFile.iMmapLock;
+    if (!lock.tryLock(k)) yield* spinLockSlow(k, lock);
+    let shared = 0;
+    try {
+      const sib = findSibling(st, mm, vma, base);
+      if (sib !== null) {
+        // the table's lock (pte_lockptr, or the series' lock in the PMD page): no zap is half-way
+        // through it (the RSS the share copies is settled) and its sharers do not change under us
+        const table = sib.table;
+        if (!k.ptl.tryLock(k, table)) yield* ptlLockSlow(k, k.ptl, table);
+        if (tableAt(st, sib.mm, sib.base) === table) {
+          pgtableShare(k, sib.mm, mm, st.level, table);
+          addShare(st, table, sib.mm, sib.base, mm, base);
+          st.c.share_fault++;
+          shared = table;
+        }
+        k.ptl.unlock(k, table);
+      }
+    } finally {
+      lock.unlock(k);
     }
-    k.ptl.unlock(k, sib.table);
-    return still ? sib.table : 0;
-  } finally {
-    file.iMmapLock.unlock(k);
+    if (shared !== 0) return shared;
   }
+  const fresh = yield* st.allocPrev(k, mm, level, addr);
+  if (fresh !== 0 && level === LEVEL_PTE && st.level === LEVEL_PMD) yield* installBelow(st, mm, addr, fresh);
+  return fresh;
 }
 
 /**
@@ -86,15 +91,14 @@ export function* shareAtFork(st: ShareState, dst: MmStruct, src: MmStruct, vma: 
     if (table === 0) continue;
     const upper = st.level === LEVEL_PTE ? yield* pmdAlloc(k, dst, base) : yield* pudAlloc(k, dst, base);
     if (upper === 0) return -ENOMEM;
-    const { idx } = upperEntry(st, dst, base);
+    const idx = upperIndex(st, base);
     yield* spinLock(k, dst.pageTableLock);
-    yield* lockTable(k, table);
+    if (!k.ptl.tryLock(k, table)) yield* ptlLockSlow(k, k.ptl, table);
     const a = k.tables.arr(upper);
     const b = k.tables.base(upper) + idx * 2;
     if (a[b] === 0 && tableAt(st, src, base) === table) {
       pgtableShare(k, src, dst, st.level, table);
-      addBase(st, table, src, base);
-      addBase(st, table, dst, base);
+      addShare(st, table, src, base, dst, base);
       populate(k, upper, idx, table);
       st.c.share_fork++;
     }
@@ -120,14 +124,14 @@ export function* installBelow(st: ShareState, mm: MmStruct, addr: number, fresh:
   const k = st.k;
   const pmd = lookupPmdTable(k, mm, addr);
   if (pmd === 0) return false;
-  yield* lockTable(k, pmd);
+  if (!k.ptl.tryLock(k, pmd)) yield* ptlLockSlow(k, k.ptl, pmd);
   try {
     if (lookupPmdTable(k, mm, addr) !== pmd) return false;
     const a = k.tables.arr(pmd);
     const b = k.tables.base(pmd) + pmdIndex(addr) * 2;
     if (a[b] !== 0) return false;
     populate(k, pmd, pmdIndex(addr), fresh);
-    if (st.bases.has(pmd)) {
+    if (isShared(st, pmd)) {
       for (const s of tableSharers(k, pmd)) if (s !== mm) accountTableMm(s, LEVEL_PTE, 1);
       pgtableShareBelow(k, pmd, fresh);
       st.c.pte_below_shared++;

@@ -10,7 +10,6 @@ import {
   LEVEL_PTE,
   linearPageIndex,
   lookupPmdTable,
-  lookupPteTable,
   type MmStruct,
   PAGE_SIZE,
   pgdIndex,
@@ -27,7 +26,7 @@ import {
   VM_WRITE,
   type Vma,
 } from '@mmlab/core';
-import type { ShareState } from './state.js';
+import { baseOf, type ShareState, tableAt } from './state.js';
 
 /** VMA kinds that never share: nonlinear, hugetlb (it shares on its own), raw pfns, inserted pages. */
 const NEVER_SHARED = VM_NONLINEAR | VM_HUGETLB | VM_PFNMAP | VM_INSERTPAGE | VM_MIXEDMAP;
@@ -54,11 +53,6 @@ export function covers(vma: Vma, base: number, span: number): boolean {
   return vma.vmStart <= base && base + span <= vma.vmEnd;
 }
 
-/** The table at the shared level that maps `base` in `mm` (0 when none). */
-export function tableAt(st: ShareState, mm: MmStruct, base: number): number {
-  return st.level === LEVEL_PTE ? lookupPteTable(st.k, mm, base) : lookupPmdTable(st.k, mm, base);
-}
-
 /** The PUD table covering `addr` in `mm`, or 0 (`pud_offset` without allocation). */
 export function lookupPudTable(k: Kernel, mm: MmStruct, addr: number): number {
   const a = k.tables.arr(mm.pgd);
@@ -67,13 +61,17 @@ export function lookupPudTable(k: Kernel, mm: MmStruct, addr: number): number {
 }
 
 /**
- * The entry that points at the shared-level table for `base` in `mm`: the
- * upper table (PMD table for PTE sharing, PUD table for PMD sharing) and
- * the entry's index; upper 0 when the upper table is missing.
+ * The table holding the entry that points at the shared-level table for
+ * `base` in `mm`: the PMD table for PTE sharing, the PUD table for PMD
+ * sharing; 0 when it is missing. The entry is {@link upperIndex}.
  */
-export function upperEntry(st: ShareState, mm: MmStruct, base: number): { upper: number; idx: number } {
-  if (st.level === LEVEL_PTE) return { upper: lookupPmdTable(st.k, mm, base), idx: pmdIndex(base) };
-  return { upper: lookupPudTable(st.k, mm, base), idx: pudIndex(base) };
+export function upperTable(st: ShareState, mm: MmStruct, base: number): number {
+  return st.level === LEVEL_PTE ? lookupPmdTable(st.k, mm, base) : lookupPudTable(st.k, mm, base);
+}
+
+/** The index of the entry for `base` in its {@link upperTable}. */
+export function upperIndex(st: ShareState, base: number): number {
+  return st.level === LEVEL_PTE ? pmdIndex(base) : pudIndex(base);
 }
 
 /** A sibling mapping whose table an mm can share at `base`. */
@@ -106,7 +104,7 @@ export function findSibling(st: ShareState, mm: MmStruct, vma: Vma, base: number
     const sbase = svma.vmStart + (idx - svma.vmPgoff) * PAGE_SIZE;
     if (sbase % st.span !== 0 || !covers(svma, sbase, st.span)) continue;
     const table = tableAt(st, svma.mm, sbase);
-    if (table === 0 || st.bases.get(table)?.has(mm) === true) continue;
+    if (table === 0 || baseOf(st, mm, table) !== undefined) continue;
     return { mm: svma.mm, base: sbase, table };
   }
   return null;

@@ -17,7 +17,8 @@
  *   split through a table, or a first anonymous page.
  * - `flushTlb`: a flush of a range a shared table maps reaches every
  *   sharer, at its own address (so `try_to_unmap`, truncation and
- *   `page_referenced` flush every mm that sees the entry).
+ *   `page_referenced` flush every mm that sees the entry); a gather's
+ *   flush (the whole mm on x86) is sent on for the range it gathered.
  * - `tlbMiss` (PMD sharing on a machine with a segment-keyed TLB, ppc64):
  *   a miss is served by another sharer's entry for the same page.
  * @module
@@ -30,18 +31,35 @@ import {
   type KGen,
   LEVEL_PMD,
   LEVEL_PTE,
+  lookupPteTable,
   type MmStruct,
+  type MmuGather,
   movePageTables,
   PAGE_SIZE,
   pgtableUnshare,
   type SpecialVmaOps,
+  unmapPageRange,
+  type Vma,
   VM_WRITE,
+  type ZapDetails,
 } from '@mmlab/core';
 import { checkShares } from './check.js';
-import { installBelow, installedBelow, shareAtFault, shareAtFork } from './share.js';
+import { allocAtFault, installedBelow, shareAtFork } from './share.js';
 import { segmentTlbMiss } from './segment-tlb.js';
 import { shareableKind } from './shareable.js';
-import { forEachSharedIn, NAME, newState, removeBase, sharedIn, type ShareCounters, type ShareLevel, type ShareState } from './state.js';
+import {
+  baseOf,
+  forEachSharedIn,
+  forEachSharer,
+  NAME,
+  newState,
+  removeBase,
+  sharedIn,
+  sharesOf,
+  type ShareCounters,
+  type ShareLevel,
+  type ShareState,
+} from './state.js';
 import { dropShare, dropShareAt, privatizeRange, unshareForChange } from './unshare.js';
 
 /**
@@ -50,18 +68,52 @@ import { dropShare, dropShareAt, privatizeRange, unshareForChange } from './unsh
  */
 function* recordingFault<T>(st: ShareState, mm: MmStruct, address: number, fault: KGen<T>): KGen<T> {
   const base = alignDown(address, st.span);
-  let list = st.faulting.get(mm);
-  if (list === undefined) {
-    list = [];
-    st.faulting.set(mm, list);
-  }
+  const list = sharesOf(st, mm).faulting;
   list.push(base);
   try {
     return yield* fault;
   } finally {
-    list.splice(list.lastIndexOf(base), 1);
-    if (list.length === 0 && st.faulting.get(mm) === list) st.faulting.delete(mm);
+    if (list[list.length - 1] === base) list.pop();
+    else list.splice(list.lastIndexOf(base), 1);
   }
+}
+
+/** A forced write to a read-only shareable VMA (ptrace): its tables go private first, then the generic fault. */
+function* privateFault(st: ShareState, mm: MmStruct, vma: Vma, address: number): KGen<number> {
+  yield* privatizeRange(st, mm, vma.vmStart, vma.vmEnd);
+  return yield* genericVmaOps.fault(st.k, mm, vma, address, true);
+}
+
+/**
+ * `unmap_page_range()` for a shareable VMA, within `unmap_vmas`' block
+ * budget (`k.cpu.zapWork`): the private tables are zapped by the core's
+ * `unmapPageRange`, and each shared table this mm reaches loses this
+ * mm's share instead (its entries stay for the other sharers), a dropped
+ * share charged as one present PTE (the upper entry cleared, as 2.6.24's
+ * `unmap_vmas` charges a huge page). Returns the address reached: where
+ * the budget ran out, so that `unmap_vmas` finishes the gather and
+ * reschedules before it goes on ("zap_work" and `ZAP_BLOCK_SIZE`), or
+ * `end`. Truncation and invalidation (`details`) clear the entries for
+ * every sharer through the generic zap.
+ * @see mm/memory.c unmap_page_range, zap_pmd_range; the series' pt_check_unshare_pte and pt_decrement_share
+ */
+function* zapShared(st: ShareState, tlb: MmuGather, vma: Vma, start: number, end: number, details: ZapDetails | null): KGen<number> {
+  const k = st.k;
+  const cpu = k.cpu;
+  const shared = details === null ? sharedIn(st, vma.mm, start, end) : [];
+  let at = start;
+  for (const [table, base] of shared) {
+    if (at < base) {
+      at = yield* unmapPageRange(k, tlb, vma, at, base, details);
+      if (at < base) return at;
+    }
+    yield* dropShareAt(st, vma.mm, base, table);
+    st.c.unshare_zap++;
+    at = Math.min(base + st.span, end);
+    cpu.zapWork -= PAGE_SIZE;
+    if (cpu.zapWork <= 0) return at;
+  }
+  return at < end ? yield* unmapPageRange(k, tlb, vma, at, end, details) : at;
 }
 
 /**
@@ -71,28 +123,18 @@ function* recordingFault<T>(st: ShareState, mm: MmStruct, address: number, fault
 function shareOps(st: ShareState): SpecialVmaOps {
   return {
     name: NAME,
-    *fault(k, mm, vma, address, write) {
+    fault(k, mm, vma, address, write) {
       // a forced write (ptrace) to a read-only mapping COWs an anonymous page into it (Linus'
       // strange ptrace case): go private before do_wp_page holds a table, and share nothing
-      if (write && (vma.vmFlags & VM_WRITE) === 0) {
-        yield* privatizeRange(st, mm, vma.vmStart, vma.vmEnd);
-        return yield* genericVmaOps.fault(k, mm, vma, address, write);
-      }
-      return yield* recordingFault(st, mm, address, genericVmaOps.fault(k, mm, vma, address, write));
+      if (write && (vma.vmFlags & VM_WRITE) === 0) return privateFault(st, mm, vma, address);
+      // every table down to the PTE table is in place: the fault allocates none, so it shares none
+      // (should a concurrent MADV_DONTNEED drop the share meanwhile, the fault builds a private
+      // table, which is always correct)
+      if (lookupPteTable(k, mm, address) !== 0) return genericVmaOps.fault(k, mm, vma, address, write);
+      return recordingFault(st, mm, address, genericVmaOps.fault(k, mm, vma, address, write));
     },
     copyPageRange: (_k, dst, src, vma) => shareAtFork(st, dst, src, vma),
-    *unmapPageRange(k, tlb, vma, start, end, details) {
-      // truncation and invalidation (details) clear the entries for every sharer
-      const shared = details === null ? sharedIn(st, vma.mm, start, end) : [];
-      let at = start;
-      for (const [table, base] of shared) {
-        if (at < base) yield* genericVmaOps.unmapPageRange(k, tlb, vma, at, base, details);
-        yield* dropShareAt(st, vma.mm, base, table);
-        st.c.unshare_zap++;
-        at = Math.min(base + st.span, end);
-      }
-      if (at < end) yield* genericVmaOps.unmapPageRange(k, tlb, vma, at, end, details);
-    },
+    unmapPageRange: (k, tlb, vma, start, end, details) => zapShared(st, tlb, vma, start, end, details),
     *changeProtection(k, vma, start, end, newprot) {
       // (the vmaChange hook unshared the range already)
       yield* privatizeRange(st, vma.mm, start, end);
@@ -144,32 +186,21 @@ export const sharedPagetables: Feature = defineFeature({
       tlb_segment_hits: "TLB misses served by another sharer's entry for the same page (ppc64's segment-keyed TLB, level=pmd)",
     });
     const st = newState(k, opts.level as ShareLevel, c, opts.flushSharers, opts.unshareFlush);
-    k.defineGauge(NAME, 'shared_tables', 'tables reached by more than one mm through this feature, at snapshot', () => st.bases.size);
-    k.defineGauge(NAME, 'table_refs', 'upper entries pointing at those tables (their share counts summed)', () => {
-      let n = 0;
-      for (const m of st.bases.values()) n += m.size;
-      return n;
-    });
+    k.defineGauge(NAME, 'shared_tables', 'tables reached by more than one mm through this feature, at snapshot', () => st.tables);
+    k.defineGauge(NAME, 'table_refs', 'upper entries pointing at those tables (their share counts summed)', () => st.refs);
     const ops = shareOps(st);
 
     k.seamTable.wrap(NAME, 'pgtableAlloc', (prev) => {
       st.allocPrev = prev;
-      return function* (kk, mm, level, addr) {
-        const faulting = st.faulting.get(mm)?.includes(alignDown(addr, st.span)) === true;
-        if (level === st.level && faulting) {
-          const shared = yield* shareAtFault(st, mm, addr);
-          if (shared !== 0) return shared;
-        }
-        const fresh = yield* prev(kk, mm, level, addr);
-        if (fresh !== 0 && faulting && level === LEVEL_PTE && st.level === LEVEL_PMD) yield* installBelow(st, mm, addr, fresh);
-        return fresh;
-      };
+      // only a fault shares (mremap's, fork's and the drivers' allocations stay private)
+      return (kk, mm, level, addr) =>
+        st.mms.get(mm)?.faulting.includes(alignDown(addr, st.span)) === true ? allocAtFault(st, mm, level, addr) : prev(kk, mm, level, addr);
     });
 
     k.seamTable.wrap(NAME, 'pgtableDiscard', (prev) => {
       st.discardPrev = prev;
       return (kk, mm, level, pfn) => {
-        if (level === st.level && st.bases.get(pfn)?.has(mm) === true) {
+        if (level === st.level && baseOf(st, mm, pfn) !== undefined) {
           // a fault's share that lost the populate race
           removeBase(st, pfn, mm);
           pgtableUnshare(kk, mm, level, pfn);
@@ -188,7 +219,7 @@ export const sharedPagetables: Feature = defineFeature({
           const a = kk.tables.arr(parent);
           const b = kk.tables.base(parent) + idx * 2;
           const table = a[b + 1]!;
-          if (a[b] !== 0 && st.bases.get(table)?.has(mm) === true) {
+          if (a[b] !== 0 && baseOf(st, mm, table) !== undefined) {
             // still shared: drop this mm's share, the table stays for the others
             yield* dropShare(st, mm, parent, idx, table);
             c.unshare_free++;
@@ -214,24 +245,26 @@ export const sharedPagetables: Feature = defineFeature({
 
     k.seamTable.wrap(NAME, 'vmaChange', (prev) =>
       function* (kk, vma, start, end, reason) {
-        if (st.bases.size > 0) yield* unshareForChange(st, vma, start, end, reason);
+        if (st.tables > 0) yield* unshareForChange(st, vma, start, end, reason);
         yield* prev(kk, vma, start, end, reason);
       },
     );
 
     k.seamTable.wrap(NAME, 'flushTlb', (prev) => (kk, kind, mm, start, end, reason) => {
       let wait = prev(kk, kind, mm, start, end, reason);
-      if (!st.flushSharers) return wait;
-      const lo = kind === 'mm' ? 0 : start;
-      const hi = kind === 'mm' ? Number.MAX_SAFE_INTEGER : kind === 'page' ? start + PAGE_SIZE : end;
+      if (!st.flushSharers || (st.mms.get(mm)?.tables.size ?? 0) === 0) return wait;
+      // a gather's flush is flush_tlb_mm on x86, but only the range it gathered can be in a shared table
+      const whole = kind === 'mm' && !(reason === 'gather' && end > start);
+      const lo = whole ? 0 : start;
+      const hi = whole ? Number.MAX_SAFE_INTEGER : kind === 'page' ? start + PAGE_SIZE : end;
       forEachSharedIn(st, mm, lo, hi, (table, base) => {
         const s = Math.max(lo, base) - base;
         const e = Math.min(hi, base + st.span) - base;
-        for (const [other, obase] of st.bases.get(table) ?? []) {
-          if (other === mm) continue;
+        forEachSharer(st, table, (other, obase) => {
+          if (other === mm) return;
           if (prev(kk, kind === 'page' ? 'page' : 'range', other, obase + s, obase + e, reason)) wait = true;
           c.flush_sharers++;
-        }
+        });
       });
       return wait;
     });

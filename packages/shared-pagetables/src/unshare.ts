@@ -20,14 +20,15 @@ import {
   pgtableUnshare,
   populate,
   ptePresent,
+  ptlLockSlow,
   spinLock,
+  spinLockSlow,
   swapDuplicate,
   type Vma,
   type VmaChangeReason,
 } from '@mmlab/core';
-import { lockTable } from './share.js';
-import { covers, upperEntry } from './shareable.js';
-import { NAME, removeBase, sharedIn, type ShareState } from './state.js';
+import { covers, upperIndex, upperTable } from './shareable.js';
+import { baseOf, NAME, removeBase, sharedIn, type ShareState } from './state.js';
 
 /**
  * Drop `mm`'s share of `table`, which entry `idx` of `upper` points at:
@@ -35,20 +36,23 @@ import { NAME, removeBase, sharedIn, type ShareState } from './state.js';
  * table's range while `page_table_lock` and the table's lock are held
  * ("otherwise the other sharer can unmap and free the pages and, not
  * knowing it was sharing, flush only its own mm"), then give the share
- * back. The other sharers keep the table and its entries.
+ * back. The other sharers keep the table and its entries. Nothing when
+ * `upper` is 0 (no upper table, so no entry).
  * @see the series' mm/ptshare.c pt_unshare_range, pt_decrement_share
  */
 export function* dropShare(st: ShareState, mm: MmStruct, upper: number, idx: number, table: number): KGen<void> {
+  if (upper === 0) return;
   const k = st.k;
-  const base = st.bases.get(table)?.get(mm);
-  yield* spinLock(k, mm.pageTableLock);
+  const base = baseOf(st, mm, table);
+  const lock = mm.pageTableLock;
+  if (!lock.tryLock(k)) yield* spinLockSlow(k, lock);
   const a = k.tables.arr(upper);
   const b = k.tables.base(upper) + idx * 2;
   if (a[b] === 0 || a[b + 1] !== table) {
-    mm.pageTableLock.unlock(k);
+    lock.unlock(k);
     return;
   }
-  yield* lockTable(k, table);
+  if (!k.ptl.tryLock(k, table)) yield* ptlLockSlow(k, k.ptl, table);
   a[b] = 0;
   a[b + 1] = 0;
   removeBase(st, table, mm);
@@ -58,13 +62,12 @@ export function* dropShare(st: ShareState, mm: MmStruct, upper: number, idx: num
   }
   pgtableUnshare(k, mm, st.level, table);
   k.ptl.unlock(k, table);
-  mm.pageTableLock.unlock(k);
+  lock.unlock(k);
 }
 
 /** {@link dropShare} for the table `mm` reaches at `base`. */
-export function* dropShareAt(st: ShareState, mm: MmStruct, base: number, table: number): KGen<void> {
-  const { upper, idx } = upperEntry(st, mm, base);
-  if (upper !== 0) yield* dropShare(st, mm, upper, idx, table);
+export function dropShareAt(st: ShareState, mm: MmStruct, base: number, table: number): KGen<void> {
+  return dropShare(st, mm, upperTable(st, mm, base), upperIndex(st, base), table);
 }
 
 /**
@@ -86,7 +89,8 @@ function* copyPteTable(st: ShareState, mm: MmStruct, vma: Vma, base: number, tab
     return;
   }
   yield* spinLock(k, mm.pageTableLock);
-  const { upper: pmd, idx } = upperEntry(st, mm, base);
+  const pmd = upperTable(st, mm, base);
+  const idx = upperIndex(st, base);
   const ma = pmd === 0 ? null : k.tables.arr(pmd);
   const mb = pmd === 0 ? 0 : k.tables.base(pmd) + idx * 2;
   if (ma === null || ma[mb] === 0 || ma[mb + 1] !== table) {
@@ -95,7 +99,7 @@ function* copyPteTable(st: ShareState, mm: MmStruct, vma: Vma, base: number, tab
     st.discardPrev(k, mm, LEVEL_PTE, fresh);
     return;
   }
-  yield* lockTable(k, table);
+  if (!k.ptl.tryLock(k, table)) yield* ptlLockSlow(k, k.ptl, table);
   const sa = k.tables.arr(table);
   const sb = k.tables.base(table);
   const da = k.tables.arr(fresh);

@@ -108,28 +108,37 @@ function* lockPte(k: Kernel, pte: number): KGen<void> {
 /**
  * `handle_mm_fault()`: count the fault, allocate the page-table levels and
  * resolve the PTE. Returns `VM_FAULT_*` bits.
+ *
+ * Like {@link handlePteFault} it is not a generator itself: it runs at
+ * once when called and hands back the generator of the path it
+ * dispatches to (or of the allocation of a missing table), so a fault
+ * costs one generator fewer per level; callers `yield*` it at once.
  * @see mm/memory.c __handle_mm_fault
  */
-export function* handleMmFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KGen<number> {
+export function handleMmFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KGen<number> {
   k.vm.pgfault++;
   const special = k.seams.specialVmaOps(vma);
-  if (special !== null) return yield* special.fault(k, mm, vma, address, write);
-  let pte = lookupPteTable(k, mm, address);
-  if (pte === 0) pte = yield* pteAllocMap(k, mm, address);
-  if (pte === 0) return VM_FAULT_OOM;
-  return yield* handlePteFault(k, mm, vma, address, pte, write);
+  if (special !== null) return special.fault(k, mm, vma, address, write);
+  return genericFault(k, mm, vma, address, write);
 }
 
 /**
  * The generic part of `__handle_mm_fault()` (what a VMA without special
  * operations runs): allocate the page-table levels and resolve the PTE.
  * For a feature's special operations that defer to the generic path;
- * `pgfault` is counted by the caller.
+ * `pgfault` is counted by the caller. Not a generator (see
+ * {@link handleMmFault}).
  * @see mm/memory.c __handle_mm_fault
  */
-export function* genericFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KGen<number> {
-  let pte = lookupPteTable(k, mm, address);
-  if (pte === 0) pte = yield* pteAllocMap(k, mm, address);
+export function genericFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KGen<number> {
+  const pte = lookupPteTable(k, mm, address);
+  if (pte === 0) return allocThenFault(k, mm, vma, address, write);
+  return handlePteFault(k, mm, vma, address, pte, write);
+}
+
+/** {@link genericFault} when the PTE table is missing: `pte_alloc_map` (which may sleep) first. */
+function* allocThenFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KGen<number> {
+  const pte = yield* pteAllocMap(k, mm, address);
   if (pte === 0) return VM_FAULT_OOM;
   return yield* handlePteFault(k, mm, vma, address, pte, write);
 }
@@ -137,10 +146,12 @@ export function* genericFault(k: Kernel, mm: MmStruct, vma: Vma, address: number
 /**
  * `handle_pte_fault()`: dispatch on the PTE's state (read without the
  * lock); a present PTE is handled under the PTE lock, after checking it did
- * not change (`pte_same`).
+ * not change (`pte_same`). Not a generator: it reads the PTE at once and
+ * hands back the generator of the path it dispatches to (see
+ * {@link handleMmFault}).
  * @see mm/memory.c handle_pte_fault
  */
-export function* handlePteFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): KGen<number> {
+export function handlePteFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): KGen<number> {
   const a = k.tables.arr(pte);
   const b = k.tables.base(pte) + pteIndex(address) * 2;
   const flags = a[b]!;
@@ -150,14 +161,23 @@ export function* handlePteFault(k: Kernel, mm: MmStruct, vma: Vma, address: numb
       const ops = vma.vmOps;
       if (ops !== null) {
         // do_linear_fault, without a generator of its own
-        if (ops.fault !== undefined) return yield* k.seams.doFault(k, mm, vma, address, pte, linearPageIndex(vma, address), write, 0, 0);
-        if (ops.nopfn !== undefined) return yield* doNoPfn(k, mm, vma, address, pte, write);
+        if (ops.fault !== undefined) return k.seams.doFault(k, mm, vma, address, pte, linearPageIndex(vma, address), write, 0, 0);
+        if (ops.nopfn !== undefined) return doNoPfn(k, mm, vma, address, pte, write);
       }
-      return yield* k.seams.anonFault(k, mm, vma, address, pte);
+      return k.seams.anonFault(k, mm, vma, address, pte);
     }
-    if ((flags & _PAGE_FILE) !== 0) return yield* doNonlinearFault(k, mm, vma, address, pte, write);
-    return yield* doSwapPage(k, mm, vma, address, pte, write);
+    if ((flags & _PAGE_FILE) !== 0) return doNonlinearFault(k, mm, vma, address, pte, write);
+    return doSwapPage(k, mm, vma, address, pte, write);
   }
+  return presentPteFault(k, mm, vma, address, pte, write, a, b, flags, value);
+}
+
+/**
+ * {@link handlePteFault} for a present PTE (entry `b` of `a`, read as
+ * `flags`, `value`): under the PTE lock if it did not change.
+ * @see mm/memory.c handle_pte_fault (its `pte_present` part)
+ */
+function* presentPteFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean, a: Uint32Array, b: number, flags: number, value: number): KGen<number> {
   yield* lockPte(k, pte);
   if (a[b] !== flags || a[b + 1] !== value) {
     k.ptl.unlock(k, pte);

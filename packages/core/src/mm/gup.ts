@@ -79,20 +79,56 @@ function followPageLocked(k: Kernel, vma: Vma, pte: number, address: number, fla
  * @see mm/memory.c get_user_pages
  */
 export function* followPageFaulting(k: Kernel, mm: MmStruct, vma: Vma, addr: number, write: boolean, pin: boolean): KGen<number> {
-  let foll = FOLL_TOUCH | (pin ? FOLL_GET : 0) | (write ? FOLL_WRITE : 0);
-  let page: number;
   yield* k.condResched();
-  while ((page = yield* followPage(k, vma, addr, foll)) === 0) {
+  return yield* followPageFaultingResched(k, mm, vma, addr, write, pin, false);
+}
+
+/**
+ * {@link followPageFaulting} after its `cond_resched`; with `tried`, a
+ * first `follow_page` already found no page (so the loop starts with the
+ * fault).
+ */
+function* followPageFaultingResched(k: Kernel, mm: MmStruct, vma: Vma, addr: number, write: boolean, pin: boolean, tried: boolean): KGen<number> {
+  let foll = FOLL_TOUCH | (pin ? FOLL_GET : 0) | (write ? FOLL_WRITE : 0);
+  let page = tried ? 0 : yield* followPage(k, vma, addr, foll);
+  while (page === 0) {
     const ret = yield* handleMmFault(k, mm, vma, addr, (foll & FOLL_WRITE) !== 0);
     if ((ret & VM_FAULT_ERROR) !== 0) return -ret;
     // do_wp_page broke COW: look the page up as a read from now on
     if ((ret & VM_FAULT_WRITE) !== 0) foll &= ~FOLL_WRITE;
+    page = yield* followPage(k, vma, addr, foll);
   }
   if (page === FOLLOW_NO_PAGE) return -VM_FAULT_SIGBUS;
-  if (pin) {
-    k.pages.pinned[page]!++;
-    k.touched?.frames.add(page);
-  }
+  if (pin) gupPin(k, page);
+  return page;
+}
+
+/** Record a `get_user_pages` pin of `page` (its reference is taken by `follow_page`). */
+function gupPin(k: Kernel, page: number): void {
+  k.pages.pinned[page]!++;
+  k.touched?.frames.add(page);
+}
+
+/** {@link followPageNoSleep}: `follow_page` found no page, the fault comes next. */
+const FOLLOW_TRIED = -2;
+
+/**
+ * The start of {@link followPageFaulting} without a generator, for the
+ * sequential modes: `cond_resched` (nobody else runs), then the first
+ * `follow_page` if the PTE lock is free. Returns the page (pinned as
+ * {@link followPageFaulting} would), {@link FOLLOW_NO_PAGE}, 0 when
+ * `follow_page` was not tried (no PTE table, the lock is held), or
+ * {@link FOLLOW_TRIED} when it found no page: the caller goes on with
+ * {@link followPageFaultingResched}.
+ */
+function followPageNoSleep(k: Kernel, vma: Vma, addr: number, write: boolean, pin: boolean): number {
+  k.npBreak();
+  const pte = lookupPteTable(k, vma.mm, addr);
+  if (pte === 0 || !k.ptl.tryLock(k, pte)) return 0;
+  const page = followPageLocked(k, vma, pte, addr, FOLL_TOUCH | (pin ? FOLL_GET : 0) | (write ? FOLL_WRITE : 0));
+  k.ptl.unlock(k, pte);
+  if (page === 0) return FOLLOW_TRIED;
+  if (page > 0 && pin) gupPin(k, page);
   return page;
 }
 
@@ -130,8 +166,13 @@ export function* getUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: n
       } while (len > 0 && start < vma.vmEnd);
       continue;
     }
+    const quick = !k.interleaving;
     do {
-      const page = yield* followPageFaulting(k, mm, vma, start, write, pin);
+      let page = quick ? followPageNoSleep(k, vma, start, write, pin) : 0;
+      if (page === FOLLOW_NO_PAGE) page = -VM_FAULT_SIGBUS;
+      else if (page === 0 || page === FOLLOW_TRIED) {
+        page = quick ? yield* followPageFaultingResched(k, mm, vma, start, write, pin, page === FOLLOW_TRIED) : yield* followPageFaulting(k, mm, vma, start, write, pin);
+      }
       if (page < 0) {
         if (pages.length > 0) return pages;
         return (-page & VM_FAULT_OOM) !== 0 ? -ENOMEM : -EFAULT;

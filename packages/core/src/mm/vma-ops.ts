@@ -16,23 +16,15 @@ import { unmapPageRange } from './zap.js';
 
 /**
  * What 2.6.24 does for a VMA that is not special: the generic fault,
- * fork copy, zap (the whole range, regardless of the block budget),
- * `change_protection`, `get_user_pages` step, `free_pgd_range` and
- * `move_page_tables`.
+ * fork copy, zap (`unmap_page_range` within the block's zap budget,
+ * returning the address reached), `change_protection`, `get_user_pages`
+ * step, `free_pgd_range` and `move_page_tables`.
  */
 export const genericVmaOps: SpecialVmaOps = {
   name: 'generic',
   fault: genericFault,
   copyPageRange: copyPageRangeGeneric,
-  *unmapPageRange(k, tlb, vma, start, end, details) {
-    // unmap_page_range stops when the block budget runs out: give it none
-    // (unmap_vmas charges a special VMA's range to the budget afterwards)
-    const cpu = k.cpu;
-    const budget = cpu.zapWork;
-    cpu.zapWork = Number.POSITIVE_INFINITY;
-    yield* unmapPageRange(k, tlb, vma, start, end, details);
-    cpu.zapWork = budget;
-  },
+  unmapPageRange,
   changeProtection,
   followPage: followPageFaulting,
   freePgtableRange: freePgdRange,

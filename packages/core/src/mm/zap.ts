@@ -213,6 +213,9 @@ export function* unmapPageRange(k: Kernel, tlb: MmuGather, vma: Vma, addr: numbe
  * `unmap_vmas()`: unmap [startAddr, endAddr) of the VMAs from `vmas[0]`
  * on, in `ZAP_BLOCK_SIZE` blocks; between blocks the gather is finished
  * (flush, then free) and a new one begun, with a `cond_resched()` point.
+ * A special VMA's `unmapPageRange` either does its whole range, charged
+ * as a huge page range, or works within the block's budget and returns the
+ * address it reached, as `unmap_page_range` does.
  * Returns the gather in use at the end (the caller finishes it).
  * @see mm/memory.c unmap_vmas
  */
@@ -231,13 +234,24 @@ export function* unmapVmas(k: Kernel, tlb: MmuGather, vmas: readonly Vma[], star
     const special = k.seams.specialVmaOps(vma);
     while (start !== end) {
       if (special !== null) {
-        yield* special.unmapPageRange(k, tlb, vma, start, end, details);
-        cpu.zapWork -= (end - start) / 512;
-        start = end;
+        const reached = yield* special.unmapPageRange(k, tlb, vma, start, end, details);
+        if (typeof reached === 'number') {
+          // it zapped within the budget, as unmap_page_range does
+          if (reached <= start || reached > end) throw new Error(`${special.name}.unmapPageRange from 0x${start.toString(16)} to 0x${end.toString(16)} returned 0x${reached.toString(16)}`);
+          start = reached;
+        } else {
+          // unmap_hugepage_range: the whole range, a huge page charged as a present PTE
+          cpu.zapWork -= (end - start) / 512;
+          start = end;
+        }
       } else {
         start = yield* unmapPageRange(k, tlb, vma, start, end, details);
       }
-      if (cpu.zapWork > 0) break;
+      if (cpu.zapWork > 0) {
+        // BUG_ON(start != end)
+        if (start !== end) throw new Error(`unmap_vmas: zap of 0x${vma.vmStart.toString(16)} stopped at 0x${start.toString(16)} with budget left`);
+        break;
+      }
       yield* k.seams.tlbGather.finish(k, tlb);
       yield* k.condResched();
       tlb = k.seams.tlbGather.begin(k, mm, fullmm);

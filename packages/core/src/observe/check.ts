@@ -355,18 +355,19 @@ function checkTlbEntryCheap(k: Kernel, cpu: Cpu, mm: MmStruct, addr: number, pfn
 
 /** A TLB entry against the page table behind it: present, same frame, never more permissive. */
 function checkTlbLeaf(k: Kernel, cpu: Cpu, mm: MmStruct, addr: number, pfn: number, perm: number, out: Findings): void {
-  const where = `cpu ${cpu.id}: TLB entry ${hex(addr)} of mm ${mm.id}`;
+  // (the message's text is built only for a violation: this runs for every TLB entry checked)
+  const where = (): string => `cpu ${cpu.id}: TLB entry ${hex(addr)} of mm ${mm.id}`;
   const leaf = leafEntry(k, mm, addr);
   if (leaf === null) {
-    out.add('tlb', `${where} has no page table behind it`);
+    out.add('tlb', `${where()} has no page table behind it`);
     return;
   }
   const f = leaf.f;
   if ((f & _PAGE_PRESENT) === 0 || leaf.pfn !== pfn) {
-    out.add('tlb', `${where} maps frame ${pfn} but the PTE does not`);
+    out.add('tlb', `${where()} maps frame ${pfn} but the PTE does not`);
     return;
   }
-  if ((perm & TLB_WRITE) !== 0 && (f & _PAGE_RW) === 0) out.add('tlb', `${where} allows writes the PTE forbids`);
+  if ((perm & TLB_WRITE) !== 0 && (f & _PAGE_RW) === 0) out.add('tlb', `${where()} allows writes the PTE forbids`);
 }
 
 /** One page-cache page: it names its file and offset, and is on an LRU list. */
@@ -513,6 +514,8 @@ function fullCheck(k: Kernel): { violations: Violation[]; shared: boolean } {
   const si = k.swap;
   let inuse = 0;
   for (let slot = 1; slot < si.nrSlots; slot++) {
+    // a free slot nothing names is as checkSwapSlot wants it: no call
+    if (si.map[slot] === 0 && si.cache[slot] === 0 && s.swapRefs[slot] === 0) continue;
     checkSwapSlot(k, slot, s.swapRefs[slot]!, out);
     if (si.map[slot] !== 0) inuse++;
   }
@@ -521,8 +524,15 @@ function fullCheck(k: Kernel): { violations: Violation[]; shared: boolean } {
   let anonMapped = 0;
   let fileMapped = 0;
   let lruPages = 0;
+  const flags = p.flags;
   for (let pfn = 1; pfn < k.pages.nrFrames; pfn++) {
-    const c = checkFrame(k, pfn, s.mapped[pfn]!, s.cached[pfn]!, extra === null ? 0 : extra[pfn]!, reach.get(pfn) ?? 0, out);
+    const fl = flags[pfn]!;
+    const held = extra === null ? 0 : extra[pfn]!;
+    // what checkFrame passes at once without a finding: a free frame nothing maps or holds, a huge page's tail
+    if ((fl & PG_allocated) === 0 ? s.mapped[pfn] === 0 && held === 0 : (fl & (PG_huge_tail | PG_table)) === PG_huge_tail) continue;
+    // (only a table's reach is looked at: no map lookup for the other frames)
+    const r = (fl & PG_table) !== 0 ? (reach.get(pfn) ?? 0) : 0;
+    const c = checkFrame(k, pfn, s.mapped[pfn]!, s.cached[pfn]!, held, r, out);
     if ((c & FRAME_ANON) !== 0) anonMapped++;
     if ((c & FRAME_FILE) !== 0) fileMapped++;
     if ((c & FRAME_LRU) !== 0) lruPages++;
@@ -629,6 +639,8 @@ interface FileMirror {
 }
 
 const SPAN = [PAGE_SIZE * 512, PMD_SIZE, PUD_SIZE, PGDIR_SIZE] as const;
+/** Spare table mirrors the incremental checker keeps for reuse, at most. */
+const SPARE_MIRRORS = 1024;
 const VMA_SIG_FIELDS = 7;
 
 /** The VMAs of `mm` as numbers, to notice a change. */
@@ -779,7 +791,7 @@ export class TouchedChecker {
   private runFull(): Violation[] {
     const k = this.k;
     const r = fullCheck(k);
-    if (k.oracle !== null) for (const v of k.oracle.verify(k)) r.violations.push(v);
+    if (k.oracle !== null) for (const v of k.oracle.verifyPrivateAndTouched(k, k.touched!.frames)) r.violations.push(v);
     this.fullMode = r.shared || k.checkHooks.frameRefs.length > 0;
     this.valid = false;
     this.endRound(k.touched!);
@@ -924,7 +936,7 @@ export class TouchedChecker {
     if (n === 2) this.shared++;
     const rec = this.tables.get(pfn);
     if (rec === undefined) {
-      this.tables.set(pfn, { level, mm, base, cnt: new Int32Array(512), kind: new Uint8Array(512), raw: new Uint32Array(1024), recheck: false, stamp: new Uint32Array(512), anon: 0, file: 0, kids: 0 });
+      this.tables.set(pfn, this.newMirror(level, mm, base));
       this.queue(pfn);
     } else if (rec.mm !== mm || rec.base !== base || rec.level !== level) {
       this.moved = true;
@@ -942,6 +954,27 @@ export class TouchedChecker {
     if (rec === undefined) return;
     this.tables.delete(pfn);
     for (let i = 0; i < 512; i++) this.drop(rec, i);
+    // every entry dropped: its counts and kinds are zero again
+    if (this.spare.length < SPARE_MIRRORS) this.spare.push(rec);
+  }
+
+  /** Mirrors of tables no longer reached, for reuse (a mirror is 8.5 KiB of typed arrays). */
+  private readonly spare: TableMirror[] = [];
+
+  /** A mirror for a table newly reached: a spare one cleared, or a new one. */
+  private newMirror(level: number, mm: MmStruct, base: number): TableMirror {
+    const rec = this.spare.pop();
+    if (rec === undefined) {
+      return { level, mm, base, cnt: new Int32Array(512), kind: new Uint8Array(512), raw: new Uint32Array(1024), recheck: false, stamp: new Uint32Array(512), anon: 0, file: 0, kids: 0 };
+    }
+    rec.level = level;
+    rec.mm = mm;
+    rec.base = base;
+    rec.raw.fill(0);
+    rec.stamp.fill(0);
+    rec.recheck = false;
+    rec.anon = rec.file = rec.kids = 0;
+    return rec;
   }
 
   /** Entry `i` of `rec` no longer counts what it did. */

@@ -16,11 +16,77 @@ import { type MmStruct, type Vma, VM_IO, VM_PFNMAP, VM_SHARED, VM_WRITE, isCowMa
 import { findVma } from '../mm/vma.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Violation } from './check.js';
+import type { DirtyList } from './touched.js';
+import { PG_anon } from '../mem/page.js';
+
+/** Offsets at or beyond this go to {@link FileTokens}' map instead of its arrays. */
+const DENSE_OFFSETS = 1 << 24;
+
+/** An offset {@link FileTokens} keeps in its arrays: an integer in [0, DENSE_OFFSETS). */
+function dense(pgoff: number): boolean {
+  return pgoff >>> 0 === pgoff && pgoff < DENSE_OFFSETS;
+}
+
+/**
+ * The expected tokens of one file's pages, by page offset: typed arrays
+ * grown to the highest offset written (a file's offsets are dense, and a
+ * map of a million pages costs a hash lookup per page read), with a map
+ * for offsets beyond {@link DENSE_OFFSETS}.
+ */
+class FileTokens {
+  private tok = new Uint32Array(0);
+  private known = new Uint8Array(0);
+  /** One past the highest dense offset known. */
+  private end = 0;
+  private readonly far = new Map<number, number>();
+
+  /** The token expected at `pgoff`, or undefined when none was written. */
+  get(pgoff: number): number | undefined {
+    if (dense(pgoff)) return pgoff < this.end && this.known[pgoff] === 1 ? this.tok[pgoff] : undefined;
+    return this.far.get(pgoff);
+  }
+
+  /** `token` is now expected at `pgoff`. */
+  set(pgoff: number, token: number): void {
+    if (!dense(pgoff)) {
+      this.far.set(pgoff, token);
+      return;
+    }
+    if (pgoff >= this.known.length) this.grow(pgoff);
+    this.tok[pgoff] = token;
+    this.known[pgoff] = 1;
+    if (pgoff >= this.end) this.end = pgoff + 1;
+  }
+
+  /** Forget every offset from `first` on (truncation). */
+  truncate(first: number): void {
+    for (let i = Math.max(0, first); i < this.end; i++) this.known[i] = 0;
+    if (first < this.end) this.end = Math.max(0, first);
+    for (const pgoff of [...this.far.keys()]) if (pgoff >= first) this.far.delete(pgoff);
+  }
+
+  /** The offsets known, in increasing order (the dense ones), then the others. */
+  *offsets(): Generator<number> {
+    for (let i = 0; i < this.end; i++) if (this.known[i] === 1) yield i;
+    yield* this.far.keys();
+  }
+
+  private grow(pgoff: number): void {
+    let n = Math.max(64, this.known.length);
+    while (n <= pgoff) n *= 2;
+    const tok = new Uint32Array(n);
+    tok.set(this.tok);
+    const known = new Uint8Array(n);
+    known.set(this.known);
+    this.tok = tok;
+    this.known = known;
+  }
+}
 
 /** The oracle's shadow state. */
 export class Oracle {
   private readonly priv = new Map<number, Map<number, number>>();
-  private readonly files = new Map<number, Map<number, number>>();
+  private readonly files = new Map<number, FileTokens>();
   private readonly pending: Violation[] = [];
   /** remap_file_pages: the file offset each page of a nonlinear range shows. */
   private readonly nonlinear = new Map<number, Map<number, number>>();
@@ -68,7 +134,7 @@ export class Oracle {
     if ((vma.vmFlags & VM_SHARED) !== 0 && vma.vmFile !== null && !own) {
       let f = this.files.get(vma.vmFile.id);
       if (f === undefined) {
-        f = new Map();
+        f = new FileTokens();
         this.files.set(vma.vmFile.id, f);
       }
       const pgoff = this.fileIndex(mm, vma, addr);
@@ -134,7 +200,7 @@ export class Oracle {
   truncate(_k: Kernel, fileId: number, size: number, mappings: readonly { mm: MmStruct; vmStart: number; vmEnd: number; vmPgoff: number }[]): void {
     const first = Math.ceil(size / PAGE_SIZE);
     const f = this.files.get(fileId);
-    if (f !== undefined) for (const pgoff of [...f.keys()]) if (pgoff >= first) f.delete(pgoff);
+    f?.truncate(first);
     for (const v of mappings) {
       const p = this.priv.get(v.mm.id);
       if (p === undefined) continue;
@@ -277,6 +343,37 @@ export class Oracle {
   }
 
   /**
+   * For a boundary where the checker walked the whole machine without
+   * noting which PTEs changed (shared page tables, feature references):
+   * every private page the oracle knows, and of the file pages those
+   * written since the last check and those cached in a frame whose state
+   * changed (`touchedFrames`: a frame newly cached, freed, moved) —
+   * file pages nobody wrote and whose frame nobody touched hold what they
+   * held at the last check. Return the read mismatches seen since too.
+   */
+  verifyPrivateAndTouched(k: Kernel, touchedFrames: DirtyList): Violation[] {
+    if (this.all) return this.verify(k);
+    const ptes: number[] = [];
+    for (const mm of k.liveMms()) {
+      const p = this.priv.get(mm.id);
+      if (p !== undefined) for (const vpn of p.keys()) ptes.push(mm.id, vpn);
+    }
+    const out = this.verifyTouched(k, ptes, []);
+    const pages = k.pages;
+    for (let j = 0; j < touchedFrames.n; j++) {
+      const pfn = touchedFrames.at(j);
+      if ((pages.flags[pfn]! & PG_anon) !== 0 || pages.mapping[pfn] === 0) continue;
+      const fid = pages.mapping[pfn]!;
+      const f = k.files.get(fid);
+      if (f === undefined) continue;
+      // a huge page caches 512 of the oracle's 4 KiB offsets
+      if (f.huge) for (let i = 0; i < 512; i++) this.checkFile(k, fid, pages.index[pfn]! * 512 + i, out);
+      else this.checkFile(k, fid, pages.index[pfn]!, out);
+    }
+    return out;
+  }
+
+  /**
    * Compare every page the oracle knows with what the model's page tables
    * map now; return the read mismatches seen since the last call too.
    */
@@ -295,7 +392,7 @@ export class Oracle {
         this.files.delete(fid);
         continue;
       }
-      for (const pgoff of m.keys()) this.checkFile(k, fid, pgoff, out);
+      for (const pgoff of m.offsets()) this.checkFile(k, fid, pgoff, out);
     }
     // features' checks against the same expectations (a secondary MMU's view of memory)
     this.runHooks(k, out);

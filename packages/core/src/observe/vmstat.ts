@@ -169,9 +169,24 @@ export class VmStat implements Record<VmEvent | VmGauge, number> {
     nr_swap_used: 0,
   };
 
-  /** Fold the current gauge values into the peaks. */
+  /**
+   * Fold the current gauge values into the peaks. Every operation boundary
+   * runs it, so it is written out gauge by gauge (a loop over
+   * {@link VM_GAUGES} reads the fields by name, several times slower); a
+   * test keeps the two lists the same.
+   */
   sample(): void {
-    for (const g of VM_GAUGES) if (this[g] > this.peak[g]) this.peak[g] = this[g];
+    const p = this.peak;
+    if (this.nr_free_pages > p.nr_free_pages) p.nr_free_pages = this.nr_free_pages;
+    if (this.nr_page_table_pages > p.nr_page_table_pages) p.nr_page_table_pages = this.nr_page_table_pages;
+    if (this.nr_anon_pages > p.nr_anon_pages) p.nr_anon_pages = this.nr_anon_pages;
+    if (this.nr_mapped > p.nr_mapped) p.nr_mapped = this.nr_mapped;
+    if (this.nr_file_pages > p.nr_file_pages) p.nr_file_pages = this.nr_file_pages;
+    if (this.nr_memmap_pages > p.nr_memmap_pages) p.nr_memmap_pages = this.nr_memmap_pages;
+    if (this.nr_active > p.nr_active) p.nr_active = this.nr_active;
+    if (this.nr_inactive > p.nr_inactive) p.nr_inactive = this.nr_inactive;
+    if (this.nr_swapcached > p.nr_swapcached) p.nr_swapcached = this.nr_swapcached;
+    if (this.nr_swap_used > p.nr_swap_used) p.nr_swap_used = this.nr_swap_used;
   }
 
   /** Events and gauges as a plain object. */

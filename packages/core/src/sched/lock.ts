@@ -336,8 +336,12 @@ export class PtlTable {
   private readonly owner: Int32Array;
   private readonly lastCpu: Int32Array;
   private readonly since: Float64Array;
-  /** Last hold [from, to) per table (timed mode only). */
-  private readonly holds = new Map<number, [number, number]>();
+  /**
+   * Timed mode only (allocated at the first unlock there): per table, the
+   * end of its last hold, whose start is still in {@link since}; -1 when
+   * none is recorded. Typed arrays, so an unlock allocates nothing.
+   */
+  private holdEnd: Float64Array | null = null;
   /** The `ptl` class figures. */
   readonly stat: LockStat;
 
@@ -352,8 +356,8 @@ export class PtlTable {
   tryLock(k: Kernel, pfn: number): boolean {
     if (this.owner[pfn] !== -1) return false;
     if (k.mode === 'timed') {
-      const h = this.holds.get(pfn);
-      if (h !== undefined) waitUntilFree(k, this.stat, 'ptl', h[0], h[1], true);
+      const end = this.holdEnd?.[pfn] ?? -1;
+      if (end >= 0) waitUntilFree(k, this.stat, 'ptl', this.since[pfn]!, end, true);
     }
     this.owner[pfn] = k.cpu.id;
     this.stat.acquisitions++;
@@ -369,7 +373,7 @@ export class PtlTable {
     if (this.owner[pfn] !== k.cpu.id) throw new Error(`pte unlock of table ${pfn} not held by cpu ${k.cpu.id}`);
     this.owner[pfn] = -1;
     this.stat.hold_ns += k.cpu.clock - this.since[pfn]!;
-    if (k.mode === 'timed') this.holds.set(pfn, [this.since[pfn]!, k.cpu.clock]);
+    if (k.mode === 'timed') (this.holdEnd ??= new Float64Array(this.since.length).fill(-1))[pfn] = k.cpu.clock;
     k.preemptEnable();
   }
 
@@ -381,7 +385,7 @@ export class PtlTable {
   /** The lock of a table being freed must not be held. */
   assertFree(pfn: number): void {
     if (this.owner[pfn] !== -1) throw new Error(`page table ${pfn} freed with its PTE lock held`);
-    this.holds.delete(pfn);
+    if (this.holdEnd !== null) this.holdEnd[pfn] = -1;
   }
 }
 

@@ -51,9 +51,18 @@ export interface SpecialVmaOps {
   copyPageRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma): KGen<number>;
   /**
    * `unmap_vmas()`'s branch (`unmap_hugepage_range`): unmap [start, end) of
-   * the VMA. The caller charges the zap budget for the range.
+   * the VMA. Returning nothing means the whole range was done, and the
+   * caller charges the zap budget for it as 2.6.24 charges a huge page
+   * range (a huge page costs what a present PTE costs). A method that works
+   * like `unmap_page_range` instead takes the block's remaining budget
+   * (`k.cpu.zapWork`, a present PTE costing a page and an empty entry a
+   * byte), charges it, stops once it is spent and returns the address
+   * reached; `unmap_vmas` then finishes the gather, reschedules and calls
+   * it again from there with a new block, so a long range keeps the
+   * `ZAP_BLOCK_SIZE` lock breaks. It must reach `end` while budget is left.
    */
-  unmapPageRange(k: Kernel, tlb: MmuGather, vma: Vma, start: number, end: number, details: ZapDetails | null): KGen<void>;
+  // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a generator that returns nothing (unmap_hugepage_range's) did the whole range
+  unmapPageRange(k: Kernel, tlb: MmuGather, vma: Vma, start: number, end: number, details: ZapDetails | null): KGen<number | void>;
   /**
    * `mprotect_fixup()`'s branch (`hugetlb_change_protection`): apply
    * `newprot` to [start, end) and flush.
