@@ -5,7 +5,6 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { CaptureLineError, SpecError } from '../errors.js';
 import { parsePresent, parsePresentLines, type PageRun } from './present.js';
 import { endsWithNewline, parseSmaps, type SmapsVma } from './smaps.js';
@@ -100,20 +99,55 @@ export interface CaptureFileText {
  * @throws {@link SpecError} when neither can be read, or the `.gz` is not gzip
  */
 export async function readCaptureFile(dir: string, base: string): Promise<CaptureFileText> {
+  const file = await tryReadCaptureFile(dir, base);
+  if (file === undefined) throw new SpecError(`capture folder '${dir}' has no readable '${base}'`);
+  return file;
+}
+
+/**
+ * Reads one file of a capture folder as {@link readCaptureFile} does, or
+ * returns undefined when neither `NAME` nor `NAME.gz` can be read.
+ * @param dir - the folder
+ * @param base - the file's name without `.gz`
+ * @throws {@link SpecError} when the `.gz` is not gzip
+ */
+export async function tryReadCaptureFile(dir: string, base: string): Promise<CaptureFileText | undefined> {
   const plain = await readFile(join(dir, base), 'utf8').catch(() => undefined);
   if (plain !== undefined) return { name: base, base, text: plain };
   const name = `${base}.gz`;
   const packed = await readFile(join(dir, name)).catch(() => undefined);
-  if (packed === undefined) throw new SpecError(`capture folder '${dir}' has no readable '${base}'`);
-  let text: string;
-  try {
-    // a gzip file cut short gives what it holds (the checks of the text then
-    // name the line where it stops); a damaged one gives nothing
-    text = gunzipSync(packed, { finishFlush: zlibConstants.Z_SYNC_FLUSH }).toString('utf8');
-  } catch (err) {
-    throw new SpecError(`${join(dir, name)}: not gzip data, or damaged (${(err as Error).message})`);
-  }
+  if (packed === undefined) return undefined;
+  const { text, error } = await gunzip(packed);
+  // a gzip file cut short gives what it holds (the checks of the text then
+  // name the line where it stops); a damaged one gives nothing
+  if (text === '' && error !== undefined) throw new SpecError(`${join(dir, name)}: not gzip data, or damaged (${error})`);
   return { name, base, text };
+}
+
+/**
+ * Decompresses gzip data with the web's `DecompressionStream` (in Node and
+ * in browsers alike): the text it held up to where it ends or breaks, and
+ * the error, if any.
+ */
+async function gunzip(data: Uint8Array): Promise<{ text: string; error: string | undefined }> {
+  const stream = new DecompressionStream('gzip');
+  const writer = stream.writable.getWriter();
+  // the errors of the writing side come out of the reading side
+  writer.write(data).catch(() => undefined);
+  writer.close().catch(() => undefined);
+  const reader: ReadableStreamDefaultReader<Uint8Array> = stream.readable.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    return { text: text + decoder.decode(), error: undefined };
+  } catch (err) {
+    return { text: text + decoder.decode(), error: (err as Error).message };
+  }
 }
 
 /** Fields of `status` a replay needs. */

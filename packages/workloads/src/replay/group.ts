@@ -7,10 +7,9 @@
  * @module
  */
 
-import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CaptureLineError, SpecError } from '../errors.js';
-import { readCapture, readCaptureFile, type Capture } from './capture-dir.js';
+import { readCapture, tryReadCaptureFile, type Capture } from './capture-dir.js';
 import { endsWithNewline } from './smaps.js';
 
 /** The manifest's name inside a group folder. */
@@ -204,16 +203,12 @@ export function parseGroupManifest(text: string): GroupManifest {
  *   `status` is of another pid than the manifest says
  */
 export async function readCaptureGroup(dir: string): Promise<CaptureGroup> {
-  const hasManifest = await access(join(dir, GROUP_FILE)).then(
-    () => true,
-    () => false
-  );
-  if (!hasManifest) {
+  const file = await tryReadCaptureFile(dir, GROUP_FILE);
+  if (file === undefined) {
     const capture = await readCapture(dir);
     const pid = Number(capture.status.Pid ?? 0);
     return { names: 'kept', processes: [{ pid, folder: '.', name: capture.status.Name ?? '', capture }], segments: [] };
   }
-  const file = await readCaptureFile(dir, GROUP_FILE);
   let manifest: GroupManifest;
   try {
     manifest = parseGroupManifest(file.text);
@@ -225,12 +220,8 @@ export async function readCaptureGroup(dir: string): Promise<CaptureGroup> {
   const processes: CapturedProcess[] = [];
   for (const member of manifest.processes) {
     const at = lines.findIndex((l) => l.trim().startsWith(`process ${member.pid} `)) + 1;
-    const isDir = await stat(join(dir, member.folder)).then(
-      (s) => s.isDirectory(),
-      () => false
-    );
-    if (!isDir) {
-      throw new SpecError(`${join(dir, file.name)}:${at}: lists pid ${member.pid} in '${member.folder}', which is not a folder here: the capture is incomplete`);
+    if ((await tryReadCaptureFile(join(dir, member.folder), 'status')) === undefined) {
+      throw new SpecError(`${join(dir, file.name)}:${at}: lists pid ${member.pid} in '${member.folder}', which holds no capture here: the capture is incomplete`);
     }
     const capture = await readCapture(join(dir, member.folder), { requireTrailer: true });
     const pid = capture.status.Pid;

@@ -5,6 +5,7 @@ export {
   parseCapture,
   readCapture,
   readCaptureFile,
+  tryReadCaptureFile,
   type Capture,
   type CaptureFileNames,
   type CaptureFileText,
