@@ -13,7 +13,7 @@ const SETTINGS_ARGS =
 
 /** `mmlab ab` arguments. */
 export const AB_ARGS =
-  `--workload SPEC [--a SET] --b SET [--reps N] [--seed FIRST] ${SETTINGS_ARGS} ` +
+  `--workload SPEC|--replay DIR [--a SET] --b SET [--reps N] [--seed FIRST] ${SETTINGS_ARGS} ` +
   '[--all] [--json|--csv|--markdown] [--chart FILE.svg] [--out FILE] [--force]  |  mmlab ab --each [--reps N]';
 
 /** `mmlab ab` usage. */
@@ -32,6 +32,12 @@ baseline for none, all for every registered feature; feature modules
 differ (--all: every metric); --json, --csv and --markdown print every metric.
 --chart FILE.svg draws the changes as bars with their intervals (Vega-Lite).
 With --check a violation in either set makes the exit code 1.
+
+--replay DIR runs the replay of a capture folder (mmlab capture: the captured
+processes rebuilt in one kernel, then torn down) instead of a workload: the
+A/B table of the lab on a real group. A replay is deterministic, so the seeds
+change nothing; it runs two (every figure then shows exact), --reps 1 halves
+the time.
 
 --each compares every registered proposal against the baseline on the
 workload that shows it (what npm start prints).`;

@@ -79,24 +79,44 @@ reproduces it; exit code 1 when a seed fails. --features as for mmlab run
 (feature modules included).`;
 
 /** `mmlab replay` arguments. */
-export const REPLAY_ARGS = 'DIR [--json] [--check] [--out FILE] [--force]';
+export const REPLAY_ARGS = 'DIR [--features SET] [--json] [--check] [--mem SIZE] [--out FILE] [--force]';
 
 /** `mmlab replay` usage. */
 export const REPLAY_USAGE = usageLine('replay', REPLAY_ARGS);
 
 /** `mmlab replay` help paragraphs. */
-export const REPLAY_HELP = `Rebuilds a captured process's address space and compares the model's page-table
-bytes (PTE+PMD+PUD tables) with the kernel's VmPTE; exit code 1 if they differ.`;
+export const REPLAY_HELP = `Rebuilds the captured processes (a group folder of mmlab capture --pids,
+--match or --all, or a one-process folder) in one model kernel: the files and
+shared memory segments they have in common are created once, and every process
+maps them at its captured addresses and touches its present pages. Prints, per
+process and in total, the model's page tables (PTE+PMD+PUD) against the
+kernel's VmPTE, and the page-table memory (every table once). With --features
+SET (feature-set notation, as mmlab ab: shared-pagetables, a,b:key=value) the
+model runs with those features and the report shows what they save; exit code 1
+when the baseline (no --features) differs from the kernel, or --check finds a
+violation. --mem sets the simulated RAM (default: the machine's, or what the
+capture needs).`;
 
 /** `mmlab capture` arguments. */
-export const CAPTURE_ARGS = 'PID DIR [--force]';
+export const CAPTURE_ARGS = 'PID DIR | --pids P1,P2,... DIR | --match NAME DIR | --all DIR [--keep-names] [--gzip] [--force]';
 
 /** `mmlab capture` usage. */
 export const CAPTURE_USAGE = usageLine('capture', CAPTURE_ARGS);
 
 /** `mmlab capture` help paragraphs. */
 export const CAPTURE_HELP = `Copies /proc/PID/smaps and /proc/PID/status into DIR and writes DIR/present from
-/proc/PID/pagemap (needs root or the process's own access).`;
+/proc/PID/pagemap (root, or a process of one's own user: no root needed).
+
+--pids, --match NAME (the process name or the base name of its first argument)
+and --all capture a group in one go: one folder per process (pPID/) and a
+manifest, DIR/group, listing them and the System V segments they map. Device
+and inode of every mapping are kept, so the replay knows which mappings are
+the same file or segment. Paths are anonymised (replaced by tokens, the same
+in every process) and command lines dropped, unless --keep-names. A process
+that cannot be read (gone, permission) is named on stderr; --pids captures
+every listed process or none. The folder is written under a temporary name
+and renamed into place: never a partial folder. --gzip compresses smaps and
+present.`;
 
 /** `mmlab list` arguments. */
 export const LIST_ARGS = 'workloads|scenarios|machines|features [--json]';

@@ -18,9 +18,11 @@ import {
   runAb,
   type AbResult,
   type AbRunner,
+  type FeatureSet,
   type RunSettings,
 } from '@mmlab/lab';
-import { resolveWorkload } from '@mmlab/workloads';
+import { groupReplayWorkload, readCaptureGroup, replayMemBytes, resolveWorkload, type ResolvedWorkload } from '@mmlab/workloads';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { toJson } from '../format/json.js';
@@ -36,6 +38,7 @@ import { parseCount, parseSettings, withSettingsOptions, type SettingsOptions } 
 /** The options of `mmlab ab` as given. */
 export interface AbCommandOptions extends SettingsOptions {
   readonly workload?: string;
+  readonly replay?: string;
   readonly a?: string;
   readonly b?: string;
   readonly each?: boolean;
@@ -68,6 +71,7 @@ export function registerAb(program: Command, ctx: CliContext): void {
     description: AB_HELP,
   })
     .option('--workload <SPEC>', 'the workload (built-in or ./module.mjs, with :key=value)', value('--workload', 'SPEC'))
+    .option('--replay <DIR>', 'the workload is the replay of a capture folder (mmlab capture)', value('--replay', 'DIR'))
     .option('--a <SET>', 'feature set A (default baseline)', value('--a', 'SET'))
     .option('--b <SET>', 'feature set B', value('--b', 'SET'))
     .option('--each', 'every registered proposal against the baseline on the workload that shows it')
@@ -103,17 +107,19 @@ export async function abCommand(o: AbCommandOptions, io: Io): Promise<number> {
   const target = reportTarget(o.out, force, io.cwd, AB_USAGE);
   const chartPath = o.chart === undefined ? undefined : checkOutputPath(o.chart, io.cwd, { what: 'chart', force, usage: AB_USAGE });
   if (o.each === true) {
-    if (o.a !== undefined || o.b !== undefined || o.workload !== undefined) {
-      throw new UsageError('--each chooses the sets and workloads itself: no --a, --b or --workload', AB_USAGE);
+    if (o.a !== undefined || o.b !== undefined || o.workload !== undefined || o.replay !== undefined) {
+      throw new UsageError('--each chooses the sets and workloads itself: no --a, --b, --workload or --replay', AB_USAGE);
     }
     if (chartPath !== undefined) throw new UsageError('--chart draws one comparison: not with --each', AB_USAGE);
     return eachCommand(o, reps ?? 3, firstSeed, jobs ?? 2, io);
   }
-  if (o.workload === undefined) throw new UsageError('missing --workload SPEC', AB_USAGE);
+  if (o.workload !== undefined && o.replay !== undefined) throw new UsageError('give --workload or --replay, not both', AB_USAGE);
+  if (o.workload === undefined && o.replay === undefined) throw new UsageError('missing --workload SPEC (or --replay DIR)', AB_USAGE);
   if (o.b === undefined) throw new UsageError('missing --b SET (the feature set to compare with --a, default baseline)', AB_USAGE);
   const a = await loadFeatureSet(o.a ?? 'baseline', io.cwd, AB_USAGE);
   const b = await loadFeatureSet(o.b, io.cwd, AB_USAGE);
-  const workload = await resolveWorkload(o.workload, io.cwd);
+  if (o.replay !== undefined) return replayAb(o.replay, a, b, { reps, jobs, firstSeed, settings, target, chartPath, force }, o, io);
+  const workload = await resolveWorkload(o.workload ?? '', io.cwd);
   if ((jobs ?? 1) > 1 && [...a.items, ...b.items].some((c) => c.module !== undefined)) {
     throw new UsageError('--jobs runs registered features only: feature modules run with --jobs 1', AB_USAGE);
   }
@@ -134,7 +140,54 @@ export async function abCommand(o: AbCommandOptions, io: Io): Promise<number> {
         ...(runs.runner === undefined ? {} : { runner: runs.runner }),
       }),
   ]);
-  const result = results?.[0];
+  return report(results?.[0], chartPath, force, target, o, io);
+}
+
+/** Where and how a comparison is reported. */
+interface AbOutput {
+  readonly reps: number | undefined;
+  readonly jobs: number | undefined;
+  readonly firstSeed: number;
+  readonly settings: RunSettings;
+  readonly target: ReturnType<typeof reportTarget>;
+  readonly chartPath: string | undefined;
+  readonly force: boolean;
+}
+
+/**
+ * `mmlab ab --replay DIR`: A and B on the replay of a capture group. A
+ * replay draws nothing at random and runs in this thread; the seeds
+ * (default 2) only show that every figure is exact.
+ */
+async function replayAb(dir: string, a: FeatureSet, b: FeatureSet, out: AbOutput, o: AbCommandOptions, io: Io): Promise<number> {
+  if ((out.jobs ?? 1) > 1) throw new UsageError('--replay runs in this thread: no --jobs', AB_USAGE);
+  const group = await readCaptureGroup(resolve(io.cwd, dir));
+  const workload: ResolvedWorkload = groupReplayWorkload(group, `replay:${dir}`).workload;
+  const memBytes = out.settings.memBytes ?? replayMemBytes(group, out.settings.machine);
+  const settings: RunSettings = { ...out.settings, ...(memBytes === undefined ? {} : { memBytes }) };
+  const runs = runsOn(1, io.cwd);
+  const results = await runWithProgress(io, runs, [
+    (onProgress, stopped) => runAb({ a, b, workload, reps: out.reps ?? REPLAY_REPS, firstSeed: out.firstSeed, settings, cwd: io.cwd, onProgress, stopped }),
+  ]);
+  return report(results?.[0], out.chartPath, out.force, out.target, o, io);
+}
+
+/**
+ * Seeds of `ab --replay` by default: a replay is deterministic (the seed
+ * reaches nothing it does), so two seeds are enough for every figure to
+ * come out exact, which the table then shows.
+ */
+export const REPLAY_REPS = 2;
+
+/** Prints (or writes) one comparison and its chart; the exit code. */
+async function report(
+  result: AbResult | undefined,
+  chartPath: string | undefined,
+  force: boolean,
+  target: ReturnType<typeof reportTarget>,
+  o: AbCommandOptions,
+  io: Io
+): Promise<number> {
   if (result === undefined) return 1;
   if (chartPath !== undefined) writeFileAtomic(chartPath, await renderSvg(abChartSpec(result)), force);
   const text = o.json === true ? toJson(result) : o.csv === true ? formatAbCsv(result) : o.markdown === true ? formatAbMarkdown(result, o) : formatAbText(result, o);

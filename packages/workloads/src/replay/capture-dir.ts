@@ -52,27 +52,101 @@ export function parseCapture(texts: { smaps: string; status: string; present: st
 /**
  * Reads, parses and checks a capture folder.
  * @param dir - the folder written by `mmlab capture`
+ * @param options - `requireTrailer`: refuse a `present` file without the
+ *   `# end: N runs` trailer (every capture of a group has one; the
+ *   one-process captures of before may not)
  * @throws {@link SpecError} when a file is missing, malformed, truncated,
  *   or does not belong with the others: `PATH:LINE: what is wrong`
  */
-export async function readCapture(dir: string): Promise<Capture> {
-  const read = async (name: string): Promise<string> => {
-    try {
-      return await readFile(join(dir, name), 'utf8');
-    } catch {
-      throw new SpecError(`capture folder '${dir}' has no readable '${name}'`);
-    }
-  };
+export async function readCapture(dir: string, options: { readonly requireTrailer?: boolean } = {}): Promise<Capture> {
   // one after the other, so a missing file is always named in the same order
-  const smaps = await read(CAPTURE_FILES.smaps);
-  const status = await read(CAPTURE_FILES.status);
-  const present = await read(CAPTURE_FILES.present);
+  const smaps = await readCaptureFile(dir, CAPTURE_FILES.smaps);
+  const status = await readCaptureFile(dir, CAPTURE_FILES.status);
+  const present = await readCaptureFile(dir, CAPTURE_FILES.present);
   try {
-    return checkedCapture({ smaps, status, present });
+    const capture = checkedCapture({ smaps: smaps.text, status: status.text, present: present.text });
+    if (options.requireTrailer === true && !/^#\s*end:/m.test(present.text)) {
+      const lines = present.text.split('\n').length - 1;
+      throw new CaptureLineError('present', Math.max(1, lines), "no '# end: N runs' trailer, which mmlab capture writes last: the file is truncated");
+    }
+    return capture;
   } catch (err) {
     // name the file in the folder and its line, as compilers do
-    if (err instanceof CaptureLineError) throw new SpecError(`${join(dir, err.file)}:${err.line}: ${err.reason}`);
+    if (err instanceof CaptureLineError) {
+      const file = [smaps, status, present].find((f) => f.base === err.file)?.name ?? err.file;
+      throw new SpecError(`${join(dir, file)}:${err.line}: ${err.reason}`);
+    }
     throw err;
+  }
+}
+
+/** A capture file as read: its name on disk (`present` or `present.gz`), its base name and its text. */
+export interface CaptureFileText {
+  /** The name on disk. */
+  readonly name: string;
+  /** The name without `.gz`. */
+  readonly base: string;
+  /** The contents, decompressed. */
+  readonly text: string;
+}
+
+/**
+ * Reads one file of a capture folder: `NAME`, or `NAME.gz` (gzip, how the
+ * fixtures keep large `present` and `smaps` files small) when there is no
+ * `NAME`.
+ * @param dir - the folder
+ * @param base - the file's name without `.gz`
+ * @throws {@link SpecError} when neither can be read, or the `.gz` is not gzip
+ */
+export async function readCaptureFile(dir: string, base: string): Promise<CaptureFileText> {
+  const file = await tryReadCaptureFile(dir, base);
+  if (file === undefined) throw new SpecError(`capture folder '${dir}' has no readable '${base}'`);
+  return file;
+}
+
+/**
+ * Reads one file of a capture folder as {@link readCaptureFile} does, or
+ * returns undefined when neither `NAME` nor `NAME.gz` can be read.
+ * @param dir - the folder
+ * @param base - the file's name without `.gz`
+ * @throws {@link SpecError} when the `.gz` is not gzip
+ */
+export async function tryReadCaptureFile(dir: string, base: string): Promise<CaptureFileText | undefined> {
+  const plain = await readFile(join(dir, base), 'utf8').catch(() => undefined);
+  if (plain !== undefined) return { name: base, base, text: plain };
+  const name = `${base}.gz`;
+  const packed = await readFile(join(dir, name)).catch(() => undefined);
+  if (packed === undefined) return undefined;
+  const { text, error } = await gunzip(packed);
+  // a gzip file cut short gives what it holds (the checks of the text then
+  // name the line where it stops); a damaged one gives nothing
+  if (text === '' && error !== undefined) throw new SpecError(`${join(dir, name)}: not gzip data, or damaged (${error})`);
+  return { name, base, text };
+}
+
+/**
+ * Decompresses gzip data with the web's `DecompressionStream` (in Node and
+ * in browsers alike): the text it held up to where it ends or breaks, and
+ * the error, if any.
+ */
+async function gunzip(data: Uint8Array): Promise<{ text: string; error: string | undefined }> {
+  const stream = new DecompressionStream('gzip');
+  const writer = stream.writable.getWriter();
+  // the errors of the writing side come out of the reading side
+  writer.write(data).catch(() => undefined);
+  writer.close().catch(() => undefined);
+  const reader: ReadableStreamDefaultReader<Uint8Array> = stream.readable.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    return { text: text + decoder.decode(), error: undefined };
+  } catch (err) {
+    return { text: text + decoder.decode(), error: (err as Error).message };
   }
 }
 

@@ -122,25 +122,8 @@ export function replayCapture(capture: Capture, options: ReplayOptions = {}): Re
   });
   if (capture.vmas.length === 0) throw new WorkloadError('replay: the capture has no VMAs');
   const task = kernel.spawn();
-  const files = createFiles(kernel, capture.vmas);
-  const skipped: string[] = [];
-  let mapped = 0;
-  let pages = 0;
-  let run = 0;
-  for (const vma of capture.vmas) {
-    if (!isReplayable(vma)) {
-      skipped.push(vma.path === '' ? hexRange(vma) : vma.path);
-      continue;
-    }
-    while (run < capture.present.length && capture.present[run]!.end <= vma.start) run++;
-    const inside: PageRun[] = [];
-    for (let r = run; r < capture.present.length && capture.present[r]!.start < vma.end; r++) {
-      const p = capture.present[r]!;
-      inside.push({ start: Math.max(p.start, vma.start), end: Math.min(p.end, vma.end) });
-    }
-    pages += replayVma(kernel, task, vma, files.get(fileKey(vma)) ?? null, inside);
-    mapped++;
-  }
+  const files = createFiles(kernel, [capture.vmas]);
+  const { vmas: mapped, skipped, pages } = replayProcess(kernel, task, capture, files);
   kernel.snapshot();
   const metrics = kernel.metrics();
   const proc = metrics.procs[0];
@@ -195,22 +178,77 @@ function replayVma(
   return pages;
 }
 
-/** One tmpfs file per captured file (device and inode), big enough for every VMA of it. */
-function createFiles(kernel: Kernel, vmas: readonly SmapsVma[]): Map<string, ShmemFile> {
+/**
+ * Rebuilds one captured process in `task`: maps every replayable VMA at its
+ * real address and touches exactly its present pages (see
+ * {@link replayCapture}).
+ * @param kernel - the kernel
+ * @param task - the process to rebuild it in (a fresh address space)
+ * @param capture - its capture
+ * @param files - the files of {@link createFiles}, by {@link fileKey}
+ * @throws {@link WorkloadError} when the model refuses a mapping or an access
+ */
+export function replayProcess(
+  kernel: Kernel,
+  task: Task,
+  capture: Capture,
+  files: ReadonlyMap<string, ShmemFile>
+): ReplayedFigures {
+  const skipped: string[] = [];
+  let mapped = 0;
+  let pages = 0;
+  let run = 0;
+  for (const vma of capture.vmas) {
+    if (!isReplayable(vma)) {
+      skipped.push(vma.path === '' ? hexRange(vma) : vma.path);
+      continue;
+    }
+    while (run < capture.present.length && capture.present[run]!.end <= vma.start) run++;
+    const inside: PageRun[] = [];
+    for (let r = run; r < capture.present.length && capture.present[r]!.start < vma.end; r++) {
+      const p = capture.present[r]!;
+      inside.push({ start: Math.max(p.start, vma.start), end: Math.min(p.end, vma.end) });
+    }
+    pages += replayVma(kernel, task, vma, files.get(fileKey(vma)) ?? null, inside);
+    mapped++;
+  }
+  return { vmas: mapped, skipped, pages };
+}
+
+/**
+ * One tmpfs file per captured file (device and inode), big enough for every
+ * VMA of it in every process, and for its size when known (`minSize`, a
+ * System V segment's): the processes of a group map the same file.
+ * @param kernel - the kernel
+ * @param vmaLists - the VMAs of each process
+ * @param minSize - sizes known from elsewhere, by {@link fileKey}
+ */
+export function createFiles(
+  kernel: Kernel,
+  vmaLists: readonly (readonly SmapsVma[])[],
+  minSize: ReadonlyMap<string, number> = new Map()
+): Map<string, ShmemFile> {
   const sizes = new Map<string, { name: string; size: number }>();
-  for (const vma of vmas) {
-    if (!isReplayable(vma) || vma.inode === 0) continue;
-    const key = fileKey(vma);
-    const need = vma.offset + (vma.end - vma.start);
-    const prev = sizes.get(key);
-    if (prev === undefined || prev.size < need) sizes.set(key, { name: vma.path || key, size: need });
+  for (const vmas of vmaLists) {
+    for (const vma of vmas) {
+      if (!isReplayable(vma) || vma.inode === 0) continue;
+      const key = fileKey(vma);
+      const need = Math.max(vma.offset + (vma.end - vma.start), minSize.get(key) ?? 0);
+      const prev = sizes.get(key);
+      if (prev === undefined || prev.size < need) sizes.set(key, { name: vma.path || key, size: need });
+    }
   }
   const files = new Map<string, ShmemFile>();
   for (const [key, { name, size }] of sizes) files.set(key, kernel.shmemCreate(name, size));
   return files;
 }
 
-function fileKey(vma: SmapsVma): string {
+/**
+ * The identity of a VMA's file, `dev:inode` as smaps writes them (a System
+ * V segment's inode is its shmid).
+ * @param vma - a VMA of smaps
+ */
+export function fileKey(vma: SmapsVma): string {
   return `${vma.dev}:${vma.inode}`;
 }
 
