@@ -10,7 +10,6 @@ import {
   MAP_ANONYMOUS,
   MAP_FIXED,
   MAP_PRIVATE,
-  type MmStruct,
   PAGE_SIZE,
   pteIndex,
   PROT_READ,
@@ -45,18 +44,8 @@ export function expectClean(k: Kernel): void {
   expect(k.check()).toEqual([]);
 }
 
-/** The task's mm (it must be alive). */
-export function mmOf(t: Task): MmStruct {
-  if (t.mm === null) throw new Error(`task ${t.pid} has exited`);
-  return t.mm;
-}
-
-/** fork, which must succeed. */
-export function forked(k: Kernel, t: Task): Task {
-  const c = k.fork(t);
-  if (typeof c === 'number') throw new Error(`fork failed: ${c}`);
-  return c;
-}
+export { forked, mmOf } from '../src/testing/inspect.js';
+import { mmOf } from '../src/testing/inspect.js';
 
 /** MAP_FIXED mmap at `addr`, which must succeed. */
 export function mapAt(k: Kernel, t: Task, addr: number, len: number, prot = RW, flags = ANON, file: ShmemFile | null = null, offset = 0): void {

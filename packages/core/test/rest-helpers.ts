@@ -7,11 +7,9 @@ import {
   buildKernel,
   type BuildOptions,
   type Kernel,
-  lookupPteTable,
   MAP_ANONYMOUS,
   MAP_PRIVATE,
   PAGE_SIZE,
-  pteIndex,
   PROT_READ,
   PROT_WRITE,
   type Task,
@@ -64,18 +62,10 @@ export function shutdown(k: Kernel): void {
 }
 
 export { forked, mapAt, mmOf } from './helpers.js';
-import { mapAt, mmOf } from './helpers.js';
+import { mapAt } from './helpers.js';
 
-export { vmaAt } from '../src/testing/inspect.js';
+export { vmaAt, pteWords as pteAt } from '../src/testing/inspect.js';
 
-/** The PTE at `addr` (flags word and value), or null when no PTE table covers it. */
-export function pteAt(k: Kernel, t: Task, addr: number): { flags: number; val: number } | null {
-  const tbl = lookupPteTable(k, mmOf(t), addr);
-  if (tbl === 0) return null;
-  const a = k.tables.arr(tbl);
-  const b = k.tables.base(tbl) + pteIndex(addr) * 2;
-  return { flags: a[b]!, val: a[b + 1]! };
-}
 
 /** Read the page at `addr`, which must not fault with a signal; its data token. */
 export function readOk(k: Kernel, t: Task, addr: number): number {
