@@ -8,12 +8,9 @@ import {
   buildKernel,
   type BuildOptions,
   type Kernel,
-  lookupPteTable,
   MAP_FIXED,
   MAP_SHARED,
-  type MmStruct,
   PAGE_SIZE,
-  pteIndex,
   PROT_READ,
   PROT_WRITE,
   type ShmemFile,
@@ -65,18 +62,6 @@ export function shutdown(k: Kernel): void {
   clean(k);
 }
 
-/** The task's mm (it must be alive). */
-export function mmOf(t: Task): MmStruct {
-  if (t.mm === null) throw new Error(`task ${t.pid} has exited`);
-  return t.mm;
-}
-
-/** fork, which must succeed. */
-export function forked(k: Kernel, t: Task): Task {
-  const c = k.fork(t);
-  if (typeof c === 'number') throw new Error(`fork failed: ${c}`);
-  return c;
-}
 
 /** MAP_FIXED mmap of `file` at `addr`, which must succeed. */
 export function mapAt(k: Kernel, t: Task, addr: number, len: number, prot: number, flags: number, file: ShmemFile | null, offset = 0): void {
@@ -89,14 +74,6 @@ export function mapShared(k: Kernel, t: Task, addr: number, file: ShmemFile, pro
 }
 
 
-/** The PTE at `addr` (flags word and value), or null when no PTE table covers it. */
-export function pteAt(k: Kernel, t: Task, addr: number): { flags: number; val: number } | null {
-  const tbl = lookupPteTable(k, mmOf(t), addr);
-  if (tbl === 0) return null;
-  const a = k.tables.arr(tbl);
-  const b = k.tables.base(tbl) + pteIndex(addr) * 2;
-  return { flags: a[b]!, val: a[b + 1]! };
-}
 
 /** Read the page at `addr`, which must not fault with a signal; its data token. */
 export function readOk(k: Kernel, t: Task, addr: number): number {
@@ -117,4 +94,5 @@ export function figures(t: Task): [number, number, number] {
   return [mm.fileRss, mm.anonRss, mm.nrPtes];
 }
 
-export { tlbEntries, vmaAt } from '@mmlab/core/testing';
+export { forked, mmOf, pteWords as pteAt, tlbEntries, vmaAt } from '@mmlab/core/testing';
+import { mmOf } from '@mmlab/core/testing';
