@@ -13,12 +13,10 @@ const countFaults = defineFeature({
   install(k) {
     const c = k.defineCounters('count-faults', { anon_faults: 'anonymous faults seen by the seam' });
     k.defineGauge('count-faults', 'live_mms', 'live address spaces at the snapshot', () => k.liveMms().length);
-    k.seamTable.wrap('count-faults', 'anonFault', (prev) =>
-      function* (kk, mm, vma, address, pte) {
-        c.anon_faults++;
-        return yield* prev(kk, mm, vma, address, pte);
-      },
-    );
+    k.seamTable.wrap('count-faults', 'anonFault', (prev) => (kk, mm, vma, address, pte) => {
+      c.anon_faults++;
+      return prev(kk, mm, vma, address, pte);
+    });
   },
 });
 

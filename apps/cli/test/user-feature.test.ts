@@ -19,11 +19,10 @@ function countAnon(name: string, exportAs = 'export default'): string {
   thread: { subject: 'a prototype', author: 'a user', date: '2008-01' },
   options: { times: { type: 'int', default: 1, min: 0, max: 10, doc: 'extra counts per fault' } },
   install(k, { times }) {
-    k.seamTable.wrap('${name}', 'anonFault', (prev) =>
-      function* (...args) {
-        k.vm.mmlab_anon_fault += times;
-        return yield* prev(...args);
-      });
+    k.seamTable.wrap('${name}', 'anonFault', (prev) => (...args) => {
+      k.vm.mmlab_anon_fault += times;
+      return prev(...args);
+    });
   },
 };
 `;

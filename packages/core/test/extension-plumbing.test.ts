@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  awaitPath,
   _PAGE_PRESENT,
   baseTlbGather,
   buildKernel,
@@ -76,12 +77,11 @@ describe('counters and gauges', () => {
       counted.set(k, c);
       k.defineGauge('count-faults', 'level', 'a level the test sets', () => level);
       k.defineGauge('count-faults', 'mms', 'live mms', () => k.liveMms().length);
-      k.seamTable.wrap('count-faults', 'anonFault', (prev) =>
-        function* (kk, mm, vma, address, pte) {
-          c.anon_faults++;
-          return yield* prev(kk, mm, vma, address, pte);
-        },
-      );
+      // the fault seams answer at once or with a generator: a wrapper that only counts passes either on
+      k.seamTable.wrap('count-faults', 'anonFault', (prev) => (kk, mm, vma, address, pte) => {
+        c.anon_faults++;
+        return prev(kk, mm, vma, address, pte);
+      });
       k.seamTable.wrap('count-faults', 'pgtableAlloc', (prev) =>
         function* (kk, mm, lvl, addr) {
           const pfn = yield* prev(kk, mm, lvl, addr);
@@ -192,7 +192,7 @@ describe('checker and oracle hooks', () => {
       install(k) {
         k.seamTable.wrap('stale-shadow', 'anonFault', (prev) =>
           function* (kk, mm, vma, address, pte) {
-            const r = yield* prev(kk, mm, vma, address, pte);
+            const r = yield* awaitPath(prev(kk, mm, vma, address, pte));
             const pfn = mappedPfn(kk, pte, address);
             if (pfn !== 0) cache.set(address, kk.tokenOf(pfn));
             return r;
@@ -232,7 +232,7 @@ describe('frame references a feature holds', () => {
         held.set(k, pfns);
         k.seamTable.wrap(declare ? 'shadow-mmu' : 'shadow-mmu-undeclared', 'anonFault', (prev) =>
           function* (kk, mm, vma, address, pte) {
-            const r = yield* prev(kk, mm, vma, address, pte);
+            const r = yield* awaitPath(prev(kk, mm, vma, address, pte));
             const pfn = mappedPfn(kk, pte, address);
             if (pfn !== 0) {
               getPage(kk, pfn);
@@ -606,12 +606,10 @@ describe('named costs', () => {
       options: {},
       install(k) {
         const flush = k.defineCost('secondary-tlb', 'secondaryTlbFlush', 'flushing the secondary TLB', ns);
-        k.seamTable.wrap('secondary-tlb', 'anonFault', (prev) =>
-          function* (kk, mm, vma, address, pte) {
-            kk.chargeCost(flush);
-            return yield* prev(kk, mm, vma, address, pte);
-          },
-        );
+        k.seamTable.wrap('secondary-tlb', 'anonFault', (prev) => (kk, mm, vma, address, pte) => {
+          kk.chargeCost(flush);
+          return prev(kk, mm, vma, address, pte);
+        });
       },
     });
   const run = (f: Feature, machine = 'x86-64'): Kernel => {
@@ -643,12 +641,10 @@ describe('composition you can see', () => {
       thread,
       options: {},
       install(k) {
-        k.seamTable.wrap(name, 'anonFault', (prev) =>
-          function* (kk, mm, vma, address, pte) {
-            log.push(name);
-            return yield* prev(kk, mm, vma, address, pte);
-          },
-        );
+        k.seamTable.wrap(name, 'anonFault', (prev) => (kk, mm, vma, address, pte) => {
+          log.push(name);
+          return prev(kk, mm, vma, address, pte);
+        });
       },
     });
   const replacer = (name: string, conflicts: string[] = []): Feature =>

@@ -12,7 +12,7 @@ import { PG_dirty, PG_uptodate } from '../mem/page.js';
 import { PAGE_SIZE } from '../pgtable/entry.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { SpinLock } from '../sched/lock.js';
-import type { KGen } from '../sched/run.js';
+import type { KGen, KPath } from '../sched/run.js';
 import { allocPage, getPage, putPage } from '../mm/page-ref.js';
 import { lruCacheAdd } from '../mm/lru-cache.js';
 import { getSwapPage, swapFree } from '../mm/swapfile.js';
@@ -129,21 +129,26 @@ export function shmemWritepage(k: Kernel, pfn: number): boolean {
 export function createShmemVmOps(k: Kernel): VmOperations {
   return {
     name: 'shmem',
-    *fault(vma: Vma, pgoff: number): KGen<VmFaultResult> {
-      // a cached page (shmem_getpage's first lookup) needs no generator
+    fault(vma: Vma, pgoff: number): KPath<VmFaultResult> {
+      // a cached page (shmem_getpage's first lookup) is answered at once, without a generator
       const f = vma.vmFile!;
       const cached = pgoff < Math.ceil(f.size / PAGE_SIZE) ? f.findPage(pgoff) : 0;
       if (cached !== 0) {
         getPage(k, cached);
         return { pfn: cached, ret: VM_FAULT_MINOR };
       }
-      const io = { major: false };
-      const pfn = yield* shmemGetpage(k, vma.vmFile!, pgoff, io);
-      if (pfn < 0) return { pfn: 0, ret: VM_FAULT_SIGBUS };
-      if (pfn === 0) return { pfn: 0, ret: VM_FAULT_OOM };
-      return { pfn, ret: io.major ? VM_FAULT_MAJOR : VM_FAULT_MINOR };
+      return shmemFaultGetpage(k, f, pgoff);
     },
   };
+}
+
+/** `shmem_fault()` for a page not in the page cache: `shmem_getpage`, which may allocate (and sleep) or swap in. */
+function* shmemFaultGetpage(k: Kernel, f: AddressSpace, pgoff: number): KGen<VmFaultResult> {
+  const io = { major: false };
+  const pfn = yield* shmemGetpage(k, f, pgoff, io);
+  if (pfn < 0) return { pfn: 0, ret: VM_FAULT_SIGBUS };
+  if (pfn === 0) return { pfn: 0, ret: VM_FAULT_OOM };
+  return { pfn, ret: io.major ? VM_FAULT_MAJOR : VM_FAULT_MINOR };
 }
 
 /** The `vm_ops` for a mapping of a file (every file is tmpfs for now). */

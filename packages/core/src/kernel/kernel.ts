@@ -14,7 +14,7 @@ import { HPAGE_FRAMES, HPAGE_SIZE, HugePool } from '../mem/hugetlb-pool.js';
 import { IoMem } from '../mem/iomem.js';
 import { LruLists } from '../mem/lru.js';
 import type { PageArrays } from '../mem/page.js';
-import { doPageFault } from '../mm/access.js';
+import { doPageFaultPath } from '../mm/access.js';
 import { TASK_UNMAPPED_BASE } from '../mm/mmap.js';
 import { accountTable, basePgtableAlloc } from '../mm/pgalloc.js';
 import { deleteFromSwapCache, SwapInfo } from '../mm/swapfile.js';
@@ -909,7 +909,7 @@ export class Kernel {
 
   /** Page-fault entry for tests: handle a fault at `addr` as the CPU would. */
   fault(task: Task, addr: number, write: boolean): number {
-    return this.run(task, 'fault', doPageFault(this, task.mm!, addr, write));
+    return this.run(task, 'fault', doPageFaultPath(this, task.mm!, addr, write));
   }
 
   // ---- concurrency ---------------------------------------------------------

@@ -36,7 +36,7 @@ import {
 } from '../mm/types.js';
 import { PAGE_SIZE, TASK_SIZE } from '../pgtable/entry.js';
 import { downRead, downWrite } from '../sched/lock.js';
-import { USER_STEP, type KGen } from '../sched/run.js';
+import { awaitPath, USER_STEP, type KGen } from '../sched/run.js';
 import type { Task } from '../sched/task.js';
 import type { Kernel } from './kernel.js';
 
@@ -326,7 +326,10 @@ export function* userTouch(k: Kernel, task: Task, addr: number, len: number, wri
   const interleave = k.interleaving;
   for (let a = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE; a < end; a += PAGE_SIZE) {
     let r = userAccessFast(k, mm, a, write);
-    if (r === 0) r = yield* userAccessPage(k, mm, a, write);
+    if (r === 0) {
+      const p = userAccessPage(k, mm, a, write);
+      r = typeof p === 'number' ? p : yield* p;
+    }
     if (r < 0) return -r;
     if (write) {
       const t = k.nextToken(a);
@@ -345,7 +348,7 @@ export function* userTouch(k: Kernel, task: Task, addr: number, len: number, wri
 export function* userWrite(k: Kernel, task: Task, addr: number, value: number): KGen<number> {
   const mm = task.mm!;
   let r = userAccessFast(k, mm, addr, true);
-  if (r === 0) r = yield* userAccessPage(k, mm, addr, true);
+  if (r === 0) r = yield* awaitPath(userAccessPage(k, mm, addr, true));
   if (r < 0) return -r;
   k.setToken(r, value >>> 0);
   k.oracle?.write(mm, Math.floor(addr / PAGE_SIZE) * PAGE_SIZE, value >>> 0);
@@ -356,7 +359,7 @@ export function* userWrite(k: Kernel, task: Task, addr: number, value: number): 
 export function* userRead(k: Kernel, task: Task, addr: number): KGen<number> {
   const mm = task.mm!;
   let r = userAccessFast(k, mm, addr, false);
-  if (r === 0) r = yield* userAccessPage(k, mm, addr, false);
+  if (r === 0) r = yield* awaitPath(userAccessPage(k, mm, addr, false));
   if (r < 0) return r;
   const value = k.tokenOf(r);
   k.oracle?.read(k, mm, Math.floor(addr / PAGE_SIZE) * PAGE_SIZE, value);

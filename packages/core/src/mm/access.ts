@@ -20,57 +20,114 @@ import { TLB_DIRTY, TLB_WRITE } from '../machine/tlb.js';
 import { PG_table } from '../mem/page.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { downRead, downReadFast } from '../sched/lock.js';
-import type { KGen } from '../sched/run.js';
+import type { KGen, KPath } from '../sched/run.js';
 import { handleMmFault, VM_FAULT_MAJOR, VM_FAULT_OOM, VM_FAULT_SIGBUS } from './fault.js';
 import { lookupPmdTable } from './pgalloc.js';
-import { type MmStruct, VM_EXEC, VM_GROWSDOWN, VM_READ, VM_WRITE } from './types.js';
+import { type MmStruct, type Vma, VM_EXEC, VM_GROWSDOWN, VM_READ, VM_WRITE } from './types.js';
 import { findVma } from './vma.js';
 
 /**
  * `do_page_fault()`: find the VMA, check the access against its flags,
  * grow a stack VMA downwards, and call `handle_mm_fault`. Returns 0 or
  * the signal to deliver (SIGSEGV, SIGBUS, SIGKILL for OOM).
+ *
+ * Not a generator: with mmap_sem free and a `handle_mm_fault` that
+ * finished without reaching a scheduling point, the fault is done when it
+ * returns; otherwise it returns the generator of the rest (a
+ * {@link KPath}), which releases mmap_sem and leaves the kernel at its end.
  * @see arch/x86/mm/fault_64.c do_page_fault
  */
-export function* doPageFault(k: Kernel, mm: MmStruct, address: number, write: boolean): KGen<number> {
+export function doPageFault(k: Kernel, mm: MmStruct, address: number, write: boolean): KPath<number> {
   k.charge(k.costs.faultEntry);
   const t0 = k.cpu.clock;
   k.kernelEnter();
-  if (!downReadFast(k, mm.mmapSem)) yield* downRead(k, mm.mmapSem);
+  if (!downReadFast(k, mm.mmapSem)) return doPageFaultSlow(k, mm, address, write, t0);
+  let pending: KGen<number> | null = null;
   try {
-    const vma = findVma(mm, address);
-    if (vma === null) return badArea(k);
-    if (vma.vmStart > address) {
-      if ((vma.vmFlags & VM_GROWSDOWN) === 0) return badArea(k);
-      // "just enough access below the stack pointer": the model takes the
-      // stack's lowest page as the stack pointer
-      if (address + 65536 + 32 * 8 < vma.vmStart) return badArea(k);
-      // expand_stack / acct_stack_growth: RLIMIT_STACK (8 MiB) bounds the VMA
-      const start = Math.floor(address / PAGE_SIZE) * PAGE_SIZE;
-      if (vma.vmEnd - start > RLIMIT_STACK) return badArea(k);
-      const grow = (vma.vmStart - start) / PAGE_SIZE;
-      vma.vmStart = start;
-      vma.vmPgoff -= grow;
-      mm.totalVm += grow;
-    }
-    if (write) {
-      if ((vma.vmFlags & VM_WRITE) === 0) return badArea(k);
-    } else if ((vma.vmFlags & (VM_READ | VM_EXEC | VM_WRITE)) === 0) {
-      return badArea(k);
-    }
-    const fault = yield* handleMmFault(k, mm, vma, address, write);
-    if ((fault & VM_FAULT_OOM) !== 0) return SIGKILL;
-    if ((fault & VM_FAULT_SIGBUS) !== 0) {
-      k.vm.mmlab_sigbus++;
-      return SIGBUS;
-    }
-    if ((fault & VM_FAULT_MAJOR) !== 0) k.majFlt++;
-    return 0;
+    const vma = faultVma(k, mm, address, write);
+    if (typeof vma === 'number') return vma;
+    const fault = handleMmFault(k, mm, vma, address, write);
+    if (typeof fault === 'number') return faultSignal(k, fault);
+    pending = fault;
+    return doPageFaultRest(k, mm, write, t0, fault);
   } finally {
-    mm.mmapSem.upRead(k);
-    k.kernelExit();
-    k.traceSlice('fault', write ? 'page fault (write)' : 'page fault (read)', t0);
+    if (pending === null) doPageFaultExit(k, mm, write, t0);
   }
+}
+
+/** {@link doPageFault} as a generator, for callers that run it as a kernel path of its own. */
+export function* doPageFaultPath(k: Kernel, mm: MmStruct, address: number, write: boolean): KGen<number> {
+  const r = doPageFault(k, mm, address, write);
+  return typeof r === 'number' ? r : yield* r;
+}
+
+/** {@link doPageFault} when mmap_sem is not free: wait for it, then fault. */
+function* doPageFaultSlow(k: Kernel, mm: MmStruct, address: number, write: boolean, t0: number): KGen<number> {
+  yield* downRead(k, mm.mmapSem);
+  try {
+    const vma = faultVma(k, mm, address, write);
+    if (typeof vma === 'number') return vma;
+    const fault = handleMmFault(k, mm, vma, address, write);
+    return faultSignal(k, typeof fault === 'number' ? fault : yield* fault);
+  } finally {
+    doPageFaultExit(k, mm, write, t0);
+  }
+}
+
+/** {@link doPageFault} when `handle_mm_fault` has to go on as `fault`. */
+function* doPageFaultRest(k: Kernel, mm: MmStruct, write: boolean, t0: number, fault: KGen<number>): KGen<number> {
+  try {
+    return faultSignal(k, yield* fault);
+  } finally {
+    doPageFaultExit(k, mm, write, t0);
+  }
+}
+
+/**
+ * The VMA a fault at `address` resolves in, with the access checked and a
+ * stack grown down to it; or the signal (SIGSEGV) of a bad area.
+ * @see arch/x86/mm/fault_64.c do_page_fault (from `find_vma` to `good_area`'s checks)
+ */
+function faultVma(k: Kernel, mm: MmStruct, address: number, write: boolean): Vma | number {
+  const vma = findVma(mm, address);
+  if (vma === null) return badArea(k);
+  if (vma.vmStart > address) {
+    if ((vma.vmFlags & VM_GROWSDOWN) === 0) return badArea(k);
+    // "just enough access below the stack pointer": the model takes the
+    // stack's lowest page as the stack pointer
+    if (address + 65536 + 32 * 8 < vma.vmStart) return badArea(k);
+    // expand_stack / acct_stack_growth: RLIMIT_STACK (8 MiB) bounds the VMA
+    const start = Math.floor(address / PAGE_SIZE) * PAGE_SIZE;
+    if (vma.vmEnd - start > RLIMIT_STACK) return badArea(k);
+    const grow = (vma.vmStart - start) / PAGE_SIZE;
+    vma.vmStart = start;
+    vma.vmPgoff -= grow;
+    mm.totalVm += grow;
+  }
+  if (write) {
+    if ((vma.vmFlags & VM_WRITE) === 0) return badArea(k);
+  } else if ((vma.vmFlags & (VM_READ | VM_EXEC | VM_WRITE)) === 0) {
+    return badArea(k);
+  }
+  return vma;
+}
+
+/** The signal `handle_mm_fault`'s `VM_FAULT_*` answer `fault` asks for (0 for none). */
+function faultSignal(k: Kernel, fault: number): number {
+  if ((fault & VM_FAULT_OOM) !== 0) return SIGKILL;
+  if ((fault & VM_FAULT_SIGBUS) !== 0) {
+    k.vm.mmlab_sigbus++;
+    return SIGBUS;
+  }
+  if ((fault & VM_FAULT_MAJOR) !== 0) k.majFlt++;
+  return 0;
+}
+
+/** The end of every {@link doPageFault}: `up_read(mmap_sem)`, back to user mode. */
+function doPageFaultExit(k: Kernel, mm: MmStruct, write: boolean, t0: number): void {
+  mm.mmapSem.upRead(k);
+  k.kernelExit();
+  k.traceSlice('fault', write ? 'page fault (write)' : 'page fault (read)', t0);
 }
 
 /** The default `RLIMIT_STACK`: 8 MiB. */
@@ -138,16 +195,38 @@ export function userAccessFast(k: Kernel, mm: MmStruct, address: number, write: 
 /**
  * One user access of the page containing `address`: {@link userAccessFast},
  * else a page fault and a retry. Returns the frame accessed (≥ 1) or the
- * negated signal number.
+ * negated signal number; or, when a fault has to go on as a kernel path,
+ * the generator of the rest (a {@link KPath}).
  * @see arch/x86/mm/fault_64.c do_page_fault (taken when the MMU's walk finds no usable entry)
  */
-export function* userAccessPage(k: Kernel, mm: MmStruct, address: number, write: boolean): KGen<number> {
-  for (let attempt = 0; attempt < 16; attempt++) {
+export function userAccessPage(k: Kernel, mm: MmStruct, address: number, write: boolean): KPath<number> {
+  for (let attempt = 0; attempt < MAX_FAULT_RETRIES; attempt++) {
     const pfn = userAccessFast(k, mm, address, write);
     if (pfn !== 0) return pfn;
-    const sig = yield* doPageFault(k, mm, address, write);
+    const sig = doPageFault(k, mm, address, write);
+    if (typeof sig !== 'number') return userAccessPageRest(k, mm, address, write, sig, attempt);
     if (sig !== 0) return -sig;
   }
+  return retriesExhausted(address);
+}
+
+/** {@link userAccessPage} whose fault of attempt `attempt` goes on as `fault`. */
+function* userAccessPageRest(k: Kernel, mm: MmStruct, address: number, write: boolean, fault: KGen<number>, attempt: number): KGen<number> {
+  let sig = yield* fault;
+  for (;;) {
+    if (sig !== 0) return -sig;
+    if (++attempt >= MAX_FAULT_RETRIES) return retriesExhausted(address);
+    const pfn = userAccessFast(k, mm, address, write);
+    if (pfn !== 0) return pfn;
+    const r = doPageFault(k, mm, address, write);
+    sig = typeof r === 'number' ? r : yield* r;
+  }
+}
+
+/** Faults one access may take before the model gives up (a fault that never makes progress is a model bug). */
+const MAX_FAULT_RETRIES = 16;
+
+function retriesExhausted(address: number): never {
   throw new Error(`user access at 0x${address.toString(16)} still faulting after retries`);
 }
 

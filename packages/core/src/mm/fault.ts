@@ -14,7 +14,7 @@ import {
 } from '../pgtable/entry.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { ptlLockSlow } from '../sched/lock.js';
-import { MIGHT_SLEEP, type KGen } from '../sched/run.js';
+import { isPending, MIGHT_SLEEP, type KGen, type KPath } from '../sched/run.js';
 import {
   allocPage,
   allocPageFast,
@@ -33,7 +33,7 @@ import { doNoPfn } from './pfnmap.js';
 import { lruCacheAdd, markPageAccessed } from './lru-cache.js';
 import { canShareSwapPage, lookupSwapCache, readSwapCacheAsync, removeExclusiveSwapPage, swapFree } from './swapfile.js';
 import { ipiWait } from './tlbflush.js';
-import { type MmStruct, type Vma, VM_CAN_NONLINEAR, VM_NONLINEAR, VM_PFNMAP, VM_SHARED, VM_WRITE, isCowMapping } from './types.js';
+import { type MmStruct, type Vma, type VmFaultResult, VM_CAN_NONLINEAR, VM_NONLINEAR, VM_PFNMAP, VM_SHARED, VM_WRITE, isCowMapping } from './types.js';
 import { anonVmaPrepare } from './vma.js';
 
 /** `VM_FAULT_MINOR`: handled without I/O. */
@@ -109,13 +109,15 @@ function* lockPte(k: Kernel, pte: number): KGen<void> {
  * `handle_mm_fault()`: count the fault, allocate the page-table levels and
  * resolve the PTE. Returns `VM_FAULT_*` bits.
  *
- * Like {@link handlePteFault} it is not a generator itself: it runs at
- * once when called and hands back the generator of the path it
- * dispatches to (or of the allocation of a missing table), so a fault
- * costs one generator fewer per level; callers `yield*` it at once.
+ * It is not a generator: it runs at once when called and returns the
+ * result when the path it dispatches to finished without reaching a
+ * scheduling point (a {@link KPath}), else the generator that goes on from
+ * there; callers take it at once (`typeof r === 'number' ? r : yield* r`).
+ * An uncontended anonymous or page-cache fault in the sequential modes
+ * makes no generator at all.
  * @see mm/memory.c __handle_mm_fault
  */
-export function handleMmFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KGen<number> {
+export function handleMmFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KPath<number> {
   k.vm.pgfault++;
   const special = k.seams.specialVmaOps(vma);
   if (special !== null) return special.fault(k, mm, vma, address, write);
@@ -130,28 +132,39 @@ export function handleMmFault(k: Kernel, mm: MmStruct, vma: Vma, address: number
  * {@link handleMmFault}).
  * @see mm/memory.c __handle_mm_fault
  */
-export function genericFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KGen<number> {
+export function genericFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KPath<number> {
   const pte = lookupPteTable(k, mm, address);
   if (pte === 0) return allocThenFault(k, mm, vma, address, write);
   return handlePteFault(k, mm, vma, address, pte, write);
+}
+
+/**
+ * {@link genericFault} as a generator, the form a {@link SpecialVmaOps}
+ * `fault` has (`genericVmaOps.fault`).
+ * @see mm/memory.c __handle_mm_fault
+ */
+export function* genericFaultPath(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KGen<number> {
+  const r = genericFault(k, mm, vma, address, write);
+  return typeof r === 'number' ? r : yield* r;
 }
 
 /** {@link genericFault} when the PTE table is missing: `pte_alloc_map` (which may sleep) first. */
 function* allocThenFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KGen<number> {
   const pte = yield* pteAllocMap(k, mm, address);
   if (pte === 0) return VM_FAULT_OOM;
-  return yield* handlePteFault(k, mm, vma, address, pte, write);
+  const r = handlePteFault(k, mm, vma, address, pte, write);
+  return typeof r === 'number' ? r : yield* r;
 }
 
 /**
  * `handle_pte_fault()`: dispatch on the PTE's state (read without the
  * lock); a present PTE is handled under the PTE lock, after checking it did
  * not change (`pte_same`). Not a generator: it reads the PTE at once and
- * hands back the generator of the path it dispatches to (see
+ * returns what the path it dispatches to returns (see
  * {@link handleMmFault}).
  * @see mm/memory.c handle_pte_fault
  */
-export function handlePteFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): KGen<number> {
+export function handlePteFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): KPath<number> {
   const a = k.tables.arr(pte);
   const b = k.tables.base(pte) + pteIndex(address) * 2;
   const flags = a[b]!;
@@ -196,9 +209,26 @@ function* presentPteFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pt
  * (the zero page came back in 2.6.32), maps it dirty, writable if the VMA
  * is. The page is allocated (which may sleep) before the PTE lock is taken;
  * a PTE populated meanwhile wins and the new page is released.
+ *
+ * Not a generator: when the VMA has its anon_vma, the allocator's fast
+ * path has a free frame and the PTE lock is free (the common case of the
+ * sequential modes) the fault is resolved at once; otherwise the
+ * generator of the rest is returned (a {@link KPath}).
  * @see mm/memory.c do_anonymous_page
  */
-export function* doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number): KGen<number> {
+export function doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number): KPath<number> {
+  if (vma.anonVma === null || k.interleaving) return doAnonymousPageSlow(k, mm, vma, address, pte);
+  // alloc_zeroed_user_highpage
+  const pfn = allocPageFast(k);
+  if (pfn === 0) return doAnonymousPageSlow(k, mm, vma, address, pte);
+  k.charge(k.costs.clearPage);
+  k.pages.token[pfn] = 0;
+  if (!k.ptl.tryLock(k, pte)) return anonSetPteSlow(k, mm, vma, address, pte, pfn);
+  return anonSetPte(k, mm, vma, address, pte, pfn);
+}
+
+/** {@link doAnonymousPage} from the start, where it may sleep: `anon_vma_prepare`, a sleeping allocation, the explore mode. */
+function* doAnonymousPageSlow(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number): KGen<number> {
   const prepared = vma.anonVma === null;
   if (prepared) yield* anonVmaPrepare(k, vma);
   // alloc_zeroed_user_highpage: may sleep; the fast path makes no generator
@@ -213,9 +243,24 @@ export function* doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, address: num
     putPage(k, pfn);
     return VM_FAULT_MINOR;
   }
+  yield* lockPte(k, pte);
+  return anonSetPte(k, mm, vma, address, pte, pfn);
+}
+
+/** {@link doAnonymousPage} when the PTE lock was busy: wait for it, then map the page. */
+function* anonSetPteSlow(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, pfn: number): KGen<number> {
+  yield* ptlLockSlow(k, k.ptl, pte);
+  return anonSetPte(k, mm, vma, address, pte, pfn);
+}
+
+/**
+ * The end of {@link doAnonymousPage}, with the PTE lock held: map the new
+ * page `pfn` unless the PTE was populated meanwhile, and drop the lock.
+ * @see mm/memory.c do_anonymous_page (from `pte_offset_map_lock`)
+ */
+function anonSetPte(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, pfn: number): number {
   const a = k.tables.arr(pte);
   const b = k.tables.base(pte) + pteIndex(address) * 2;
-  if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
   // the rest of the fault (rmap, LRU, set_pte) runs under the PTE lock
   k.charge(k.costs.anonFaultRest);
   if (a[b] !== 0 || a[b + 1] !== 0) {
@@ -239,8 +284,8 @@ export function* doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, address: num
  * linear file offset.
  * @see mm/memory.c do_linear_fault
  */
-export function* doLinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): KGen<number> {
-  return yield* k.seams.doFault(k, mm, vma, address, pte, linearPageIndex(vma, address), write, 0, 0);
+export function doLinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): KPath<number> {
+  return k.seams.doFault(k, mm, vma, address, pte, linearPageIndex(vma, address), write, 0, 0);
 }
 
 /**
@@ -248,54 +293,98 @@ export function* doLinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: numbe
  * the offset comes from the PTE.
  * @see mm/memory.c do_nonlinear_fault
  */
-export function* doNonlinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): KGen<number> {
+export function doNonlinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): KPath<number> {
   if ((vma.vmFlags & (VM_CAN_NONLINEAR | VM_NONLINEAR)) !== (VM_CAN_NONLINEAR | VM_NONLINEAR)) {
     // print_bad_pte: a file PTE where none can be
     return VM_FAULT_SIGBUS;
   }
   const a = k.tables.arr(pte);
   const b = k.tables.base(pte) + pteIndex(address) * 2;
-  return yield* k.seams.doFault(k, mm, vma, address, pte, a[b + 1]!, write, a[b]!, a[b + 1]!);
+  return k.seams.doFault(k, mm, vma, address, pte, a[b + 1]!, write, a[b]!, a[b + 1]!);
 }
 
 /**
  * `__do_fault()`: ask `->fault` for the page at file offset `pgoff` (which
  * may sleep); a handler that installed the PTE itself says so with
- * {@link VM_FAULT_NOPAGE} and is done; a write to a private mapping copies it into a new anonymous
- * page at once; otherwise map the page-cache page. The PTE must still hold
- * (`origFlags`, `origValue`) under the PTE lock when the page is installed
- * (`pte_same`).
+ * {@link VM_FAULT_NOPAGE} and is done; a write to a private mapping copies
+ * it into a new anonymous page at once; otherwise map the page-cache page.
+ * The PTE must still hold (`origFlags`, `origValue`) under the PTE lock
+ * when the page is installed (`pte_same`).
+ *
+ * Not a generator: a page `->fault` found without sleeping (a cached
+ * page), mapped for a read or a shared write with the PTE lock free, is
+ * installed at once; otherwise the generator of the rest is returned (a
+ * {@link KPath}).
  * @see mm/memory.c __do_fault
  */
-export function* doFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, pgoff: number, write: boolean, origFlags: number, origValue: number): KGen<number> {
-  const res = yield* vma.vmOps!.fault!(vma, pgoff);
+export function doFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, pgoff: number, write: boolean, origFlags: number, origValue: number): KPath<number> {
+  const res = vma.vmOps!.fault!(vma, pgoff);
+  if (isPending(res)) return doFaultSlow(k, mm, vma, address, pte, write, origFlags, origValue, res);
+  return doFaultPage(k, mm, vma, address, pte, write, origFlags, origValue, res);
+}
+
+/** {@link doFault} when `->fault` has to sleep: run it, then go on as {@link doFaultPage}. */
+function* doFaultSlow(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean, origFlags: number, origValue: number, fault: KGen<VmFaultResult>): KGen<number> {
+  const res = yield* fault;
+  const r = doFaultPage(k, mm, vma, address, pte, write, origFlags, origValue, res);
+  return typeof r === 'number' ? r : yield* r;
+}
+
+/** {@link doFault} once `->fault` has answered `res`. */
+function doFaultPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean, origFlags: number, origValue: number, res: VmFaultResult): KPath<number> {
   if ((res.ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) !== 0) return res.ret;
-  let page = res.pfn;
-  let anon = false;
-  let prepared = false;
-  if (write && (vma.vmFlags & VM_SHARED) === 0) {
-    anon = true;
-    prepared = vma.anonVma === null;
-    if (prepared) yield* anonVmaPrepare(k, vma);
-    const np = yield* allocPage(k);
-    if (np === 0) {
-      putPage(k, page);
-      return VM_FAULT_OOM;
-    }
-    k.charge(k.costs.copyPage);
-    k.pages.token[np] = k.tokenOf(page);
-    // drop the reference ->fault gave us on the page-cache page
+  if (write && (vma.vmFlags & VM_SHARED) === 0) return doFaultCopy(k, mm, vma, address, pte, origFlags, origValue, res.pfn, res.ret);
+  return doFaultMap(k, mm, vma, address, pte, write, origFlags, origValue, res.pfn, false, false, res.ret);
+}
+
+/**
+ * {@link doFault}'s write to a private mapping: `anon_vma_prepare`, a new
+ * anonymous page (which may sleep) holding a copy of `page`, whose
+ * reference from `->fault` is dropped; then map the copy.
+ * @see mm/memory.c __do_fault (its `FAULT_FLAG_WRITE` without `VM_SHARED` part)
+ */
+function* doFaultCopy(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, origFlags: number, origValue: number, page: number, ret: number): KGen<number> {
+  const prepared = vma.anonVma === null;
+  if (prepared) yield* anonVmaPrepare(k, vma);
+  const np = yield* allocPage(k);
+  if (np === 0) {
     putPage(k, page);
-    page = np;
+    return VM_FAULT_OOM;
   }
+  k.charge(k.costs.copyPage);
+  k.pages.token[np] = k.tokenOf(page);
+  // drop the reference ->fault gave us on the page-cache page
+  putPage(k, page);
+  const r = doFaultMap(k, mm, vma, address, pte, true, origFlags, origValue, np, true, prepared, ret);
+  return typeof r === 'number' ? r : yield* r;
+}
+
+/** {@link doFault}'s installation of `page` (`anon`: a private copy): find the PTE again and take its lock. */
+function doFaultMap(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean, origFlags: number, origValue: number, page: number, anon: boolean, prepared: boolean, ret: number): KPath<number> {
   pte = pteAgain(k, mm, address, pte, prepared);
   if (pte === 0) {
     putPage(k, page);
     return VM_FAULT_MINOR;
   }
+  if (!k.ptl.tryLock(k, pte)) return doFaultMapSlow(k, mm, vma, address, pte, write, origFlags, origValue, page, anon, ret);
+  return doFaultSetPte(k, mm, vma, address, pte, write, origFlags, origValue, page, anon, ret);
+}
+
+/** {@link doFaultMap} when the PTE lock was busy: wait for it. */
+function* doFaultMapSlow(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean, origFlags: number, origValue: number, page: number, anon: boolean, ret: number): KGen<number> {
+  yield* ptlLockSlow(k, k.ptl, pte);
+  return doFaultSetPte(k, mm, vma, address, pte, write, origFlags, origValue, page, anon, ret);
+}
+
+/**
+ * The end of {@link doFault}, with the PTE lock held: install `page` if
+ * the PTE still holds (`origFlags`, `origValue`) (`pte_same`), account it,
+ * and drop the lock. Returns `ret`, what `->fault` answered.
+ * @see mm/memory.c __do_fault (from `pte_offset_map_lock`)
+ */
+function doFaultSetPte(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean, origFlags: number, origValue: number, page: number, anon: boolean, ret: number): number {
   const a = k.tables.arr(pte);
   const b = k.tables.base(pte) + pteIndex(address) * 2;
-  yield* lockPte(k, pte);
   k.charge(k.costs.fileFaultRest);
   if (a[b] !== origFlags || a[b + 1] !== origValue) {
     k.ptl.unlock(k, pte);
@@ -316,7 +405,7 @@ export function* doFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte
   }
   k.ptl.unlock(k, pte);
   k.vm.mmlab_file_fault++;
-  return res.ret;
+  return ret;
 }
 
 /**

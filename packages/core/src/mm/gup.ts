@@ -92,7 +92,8 @@ function* followPageFaultingResched(k: Kernel, mm: MmStruct, vma: Vma, addr: num
   let foll = FOLL_TOUCH | (pin ? FOLL_GET : 0) | (write ? FOLL_WRITE : 0);
   let page = tried ? 0 : yield* followPage(k, vma, addr, foll);
   while (page === 0) {
-    const ret = yield* handleMmFault(k, mm, vma, addr, (foll & FOLL_WRITE) !== 0);
+    const fault = handleMmFault(k, mm, vma, addr, (foll & FOLL_WRITE) !== 0);
+    const ret = typeof fault === 'number' ? fault : yield* fault;
     if ((ret & VM_FAULT_ERROR) !== 0) return -ret;
     // do_wp_page broke COW: look the page up as a read from now on
     if ((ret & VM_FAULT_WRITE) !== 0) foll &= ~FOLL_WRITE;

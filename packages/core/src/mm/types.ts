@@ -5,7 +5,7 @@
  */
 import type { AddressSpace } from '../fs/address-space.js';
 import type { RwSem, SpinLock } from '../sched/lock.js';
-import type { KGen } from '../sched/run.js';
+import type { KPath } from '../sched/run.js';
 
 /** `VM_READ`. */
 export const VM_READ = 0x1;
@@ -128,9 +128,11 @@ export interface VmOperations {
   readonly name: string;
   /**
    * `->fault`: find or create the page at file offset `pgoff`, locked and
-   * with a reference for the caller.
+   * with a reference for the caller. A handler that finds the page without
+   * sleeping (a cached page) may answer at once instead of returning a
+   * generator (a {@link KPath}).
    */
-  fault?(vma: Vma, pgoff: number): KGen<VmFaultResult>;
+  fault?(vma: Vma, pgoff: number): KPath<VmFaultResult>;
   /** `->nopfn`: the raw pfn to map at `addr` (or NOPFN_OOM / NOPFN_SIGBUS). */
   nopfn?(vma: Vma, addr: number): number;
 }

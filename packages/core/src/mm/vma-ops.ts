@@ -7,7 +7,7 @@
  */
 import type { SpecialVmaOps } from '../seams/seams.js';
 import { copyPageRangeGeneric } from './copy.js';
-import { genericFault } from './fault.js';
+import { genericFaultPath } from './fault.js';
 import { freePgdRange } from './free-pgtables.js';
 import { followPageFaulting } from './gup.js';
 import { changeProtection } from './mprotect.js';
@@ -22,7 +22,7 @@ import { unmapPageRange } from './zap.js';
  */
 export const genericVmaOps: SpecialVmaOps = {
   name: 'generic',
-  fault: genericFault,
+  fault: genericFaultPath,
   copyPageRange: copyPageRangeGeneric,
   unmapPageRange,
   changeProtection,

@@ -78,6 +78,27 @@ export interface RcuPoint {
 /** A kernel path: yields scheduling points, returns `T`. */
 export type KGen<T> = Generator<SchedPoint, T, void>;
 
+/**
+ * A kernel path that may finish without reaching a scheduling point: its
+ * result at once, or the generator that goes on from where it had to stop
+ * (a contended lock, a sleeping allocation, I/O, the explore mode). A hot
+ * path answers without making a generator when it can; the caller takes
+ * the result as `typeof r === 'number' ? r : yield* r` for a number, or
+ * with {@link awaitPath}. Only the number-returning fault paths and
+ * `->fault` are written this way.
+ */
+export type KPath<T> = T | KGen<T>;
+
+/** Whether `r` is still a generator to run (not a result). */
+export function isPending<T>(r: KPath<T>): r is KGen<T> {
+  return typeof r === 'object' && r !== null && typeof (r as Partial<KGen<T>>).next === 'function';
+}
+
+/** Run `r` to its result when it is a generator (a {@link KPath} as a {@link KGen}). */
+export function* awaitPath<T>(r: KPath<T>): KGen<T> {
+  return isPending(r) ? yield* r : r;
+}
+
 /** The scheduling point of `cond_resched()`. */
 export const RESCHED: SchedPoint = Object.freeze({ kind: 'resched' });
 /** The scheduling point of an IPI wait. */

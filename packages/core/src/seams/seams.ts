@@ -28,7 +28,7 @@ import { baseTlbMiss } from '../mm/access.js';
 import type { MmStruct, Vma } from '../mm/types.js';
 import type { ZapDetails } from '../mm/zap.js';
 import type { Kernel } from '../kernel/kernel.js';
-import type { KGen } from '../sched/run.js';
+import type { KGen, KPath } from '../sched/run.js';
 
 /**
  * The page-table operations of a special VMA: what 2.6.24 reached through
@@ -125,17 +125,22 @@ export interface Seams {
 
   /**
    * `do_anonymous_page()`: resolve a fault on an empty PTE of an
-   * anonymous VMA (`pte` is the PTE table's pfn). Returns `VM_FAULT_*`.
+   * anonymous VMA (`pte` is the PTE table's pfn). Returns `VM_FAULT_*`,
+   * at once when it did not have to sleep or wait, else as a generator
+   * (a {@link KPath}: the hot path makes no generator). A wrapper takes
+   * the previous implementation's answer with `awaitPath` or
+   * `typeof r === 'number'`.
    */
-  anonFault: (k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number) => KGen<number>;
+  anonFault: (k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number) => KPath<number>;
   /**
    * `__do_fault()` (from `do_linear_fault` and `do_nonlinear_fault`): get
    * the page at file offset `pgoff` from `->fault`, copy it for a write to
    * a private mapping, and install it under the PTE lock if the PTE still
-   * holds (`origFlags`, `origValue`) (`pte_same`). Returns `VM_FAULT_*`.
-   * Baseline: the kernel's.
+   * holds (`origFlags`, `origValue`) (`pte_same`). Returns `VM_FAULT_*`,
+   * at once or as a generator like {@link Seams.anonFault}. Baseline: the
+   * kernel's.
    */
-  doFault: (k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, pgoff: number, write: boolean, origFlags: number, origValue: number) => KGen<number>;
+  doFault: (k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, pgoff: number, write: boolean, origFlags: number, origValue: number) => KPath<number>;
   /**
    * `mmap_region()`'s `file->f_op->mmap(file, vma)`: the file's mmap method
    * sets up the new VMA (flags, `vm_ops`, a driver's mapping). Returns 0 or

@@ -31,6 +31,7 @@ import {
   allocPage,
   allocPageFast,
   addRss,
+  awaitPath,
   anonVmaPrepare,
   type BuildOptions,
   buildKernel,
@@ -153,7 +154,7 @@ export const anonNoPtl: Feature = defineFeature({
  * private mapping) is installed over whatever the PTE holds by then.
  */
 function* fileFaultUnlocked(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, pgoff: number, write: boolean): KGen<number> {
-  const res = yield* vma.vmOps!.fault!(vma, pgoff);
+  const res = yield* awaitPath(vma.vmOps!.fault!(vma, pgoff));
   if ((res.ret & VM_FAULT_ERROR) !== 0) return res.ret;
   let page = res.pfn;
   const anon = write && (vma.vmFlags & VM_SHARED) === 0;
