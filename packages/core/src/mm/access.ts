@@ -35,9 +35,14 @@ import { findVma } from './vma.js';
  * finished without reaching a scheduling point, the fault is done when it
  * returns; otherwise it returns the generator of the rest (a
  * {@link KPath}), which releases mmap_sem and leaves the kernel at its end.
+ * `pteHint` is the PTE table the MMU's walk for this access found (0:
+ * none; -1: not known): when mmap_sem was taken without waiting nothing
+ * can have changed the tables since, so `handle_mm_fault` starts from it
+ * instead of walking again (the host skips a walk; the simulated kernel
+ * does the same work either way).
  * @see arch/x86/mm/fault_64.c do_page_fault
  */
-export function doPageFault(k: Kernel, mm: MmStruct, address: number, write: boolean): KPath<number> {
+export function doPageFault(k: Kernel, mm: MmStruct, address: number, write: boolean, pteHint = -1): KPath<number> {
   k.charge(k.costs.faultEntry);
   const t0 = k.cpu.clock;
   k.kernelEnter();
@@ -46,7 +51,7 @@ export function doPageFault(k: Kernel, mm: MmStruct, address: number, write: boo
   try {
     const vma = faultVma(k, mm, address, write);
     if (typeof vma === 'number') return vma;
-    const fault = handleMmFault(k, mm, vma, address, write);
+    const fault = handleMmFault(k, mm, vma, address, write, pteHint);
     if (typeof fault === 'number') return faultSignal(k, fault);
     pending = fault;
     return doPageFaultRest(k, mm, write, t0, fault);
@@ -55,7 +60,10 @@ export function doPageFault(k: Kernel, mm: MmStruct, address: number, write: boo
   }
 }
 
-/** {@link doPageFault} as a generator, for callers that run it as a kernel path of its own. */
+/**
+ * {@link doPageFault} as a generator, for callers that run it as a kernel path of its own.
+ * @see arch/x86/mm/fault_64.c do_page_fault
+ */
 export function* doPageFaultPath(k: Kernel, mm: MmStruct, address: number, write: boolean): KGen<number> {
   const r = doPageFault(k, mm, address, write);
   return typeof r === 'number' ? r : yield* r;
@@ -203,7 +211,7 @@ export function userAccessPage(k: Kernel, mm: MmStruct, address: number, write: 
   for (let attempt = 0; attempt < MAX_FAULT_RETRIES; attempt++) {
     const pfn = userAccessFast(k, mm, address, write);
     if (pfn !== 0) return pfn;
-    const sig = doPageFault(k, mm, address, write);
+    const sig = doPageFault(k, mm, address, write, walk.pte);
     if (typeof sig !== 'number') return userAccessPageRest(k, mm, address, write, sig, attempt);
     if (sig !== 0) return -sig;
   }
@@ -240,8 +248,14 @@ export function baseTlbMiss(): number {
   return 0;
 }
 
-/** Where the hardware walk ended: the leaf entry's table words, offset, and the frame offset inside a huge page. */
-const walk: { a: Uint32Array | null; b: number; offset: number } = { a: null, b: 0, offset: 0 };
+/**
+ * Where the hardware walk ended: the leaf entry's table words, offset, the
+ * frame offset inside a huge page, and the PTE table it went through (0
+ * when an upper level was empty or the PMD maps a huge page, as
+ * `lookupPteTable` answers; -1 when the walk stopped at a frame that is no
+ * longer a table).
+ */
+const walk: { a: Uint32Array | null; b: number; offset: number; pte: number } = { a: null, b: 0, offset: 0, pte: -1 };
 
 /**
  * The hardware page walk: find the leaf entry for `address` — a PTE, or a
@@ -250,9 +264,11 @@ const walk: { a: Uint32Array | null; b: number; offset: number } = { a: null, b:
  * @see include/asm-x86/pgtable_64.h pgd_offset, pud_offset, pmd_offset, pte_offset_map (the walk the MMU does in hardware)
  */
 export function hwWalk(k: Kernel, mm: MmStruct, address: number): boolean {
+  walk.pte = 0;
   const pmd = lookupPmdTable(k, mm, address);
   if (pmd === 0) return false;
   if ((k.pages.flags[pmd]! & PG_table) === 0) {
+    walk.pte = -1;
     k.reportViolation('walk', `cpu ${k.cpu.id}: page walk at 0x${address.toString(16)} through PMD table ${pmd}, which is no longer a page table`);
     return false;
   }
@@ -268,11 +284,13 @@ export function hwWalk(k: Kernel, mm: MmStruct, address: number): boolean {
   }
   const pte = ma[mb + 1]!;
   if ((k.pages.flags[pte]! & PG_table) === 0) {
+    walk.pte = -1;
     k.reportViolation('walk', `cpu ${k.cpu.id}: page walk at 0x${address.toString(16)} through PTE table ${pte}, which is no longer a page table`);
     return false;
   }
   walk.a = k.tables.arr(pte);
   walk.b = k.tables.base(pte) + pteIndex(address) * 2;
   walk.offset = 0;
+  walk.pte = pte;
   return true;
 }

@@ -114,14 +114,15 @@ function* lockPte(k: Kernel, pte: number): KGen<void> {
  * scheduling point (a {@link KPath}), else the generator that goes on from
  * there; callers take it at once (`typeof r === 'number' ? r : yield* r`).
  * An uncontended anonymous or page-cache fault in the sequential modes
- * makes no generator at all.
+ * makes no generator at all. `pte`: the PTE table, when the caller knows
+ * it (see {@link genericFault}).
  * @see mm/memory.c __handle_mm_fault
  */
-export function handleMmFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KPath<number> {
+export function handleMmFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean, pte = -1): KPath<number> {
   k.vm.pgfault++;
   const special = k.seams.specialVmaOps(vma);
   if (special !== null) return special.fault(k, mm, vma, address, write);
-  return genericFault(k, mm, vma, address, write);
+  return genericFault(k, mm, vma, address, write, pte);
 }
 
 /**
@@ -129,11 +130,12 @@ export function handleMmFault(k: Kernel, mm: MmStruct, vma: Vma, address: number
  * operations runs): allocate the page-table levels and resolve the PTE.
  * For a feature's special operations that defer to the generic path;
  * `pgfault` is counted by the caller. Not a generator (see
- * {@link handleMmFault}).
+ * {@link handleMmFault}). `pte` is the PTE table for `address` when the
+ * caller knows it has not changed since it was looked up (0: none), or -1.
  * @see mm/memory.c __handle_mm_fault
  */
-export function genericFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KPath<number> {
-  const pte = lookupPteTable(k, mm, address);
+export function genericFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean, pte = -1): KPath<number> {
+  if (pte < 0) pte = lookupPteTable(k, mm, address);
   if (pte === 0) return allocThenFault(k, mm, vma, address, write);
   return handlePteFault(k, mm, vma, address, pte, write);
 }

@@ -11,7 +11,6 @@
  * @module
  */
 import {
-  _PAGE_PSE,
   _PAGE_TABLE,
   LEVEL_PMD,
   LEVEL_PTE,
@@ -87,21 +86,7 @@ export function accountTable(k: Kernel, mm: MmStruct, level: Level, delta: numbe
  * @see include/asm-x86/pgtable_64.h pgd_offset, pud_offset, pmd_offset, pte_offset_map
  */
 export function lookupPteTable(k: Kernel, mm: MmStruct, addr: number): number {
-  const t = k.tables;
-  let tbl = mm.pgd;
-  let a = t.arr(tbl);
-  let b = t.base(tbl) + pgdIndex(addr) * 2;
-  if (a[b] === 0) return 0;
-  tbl = a[b + 1]!;
-  a = t.arr(tbl);
-  b = t.base(tbl) + pudIndex(addr) * 2;
-  if (a[b] === 0) return 0;
-  tbl = a[b + 1]!;
-  a = t.arr(tbl);
-  b = t.base(tbl) + pmdIndex(addr) * 2;
-  const f = a[b]!;
-  if (f === 0 || (f & _PAGE_PSE) !== 0) return 0;
-  return a[b + 1]!;
+  return k.tables.pteTableOf(mm.pgd, addr);
 }
 
 /**
@@ -109,16 +94,7 @@ export function lookupPteTable(k: Kernel, mm: MmStruct, addr: number): number {
  * @see mm/mremap.c get_old_pmd
  */
 export function lookupPmdTable(k: Kernel, mm: MmStruct, addr: number): number {
-  const t = k.tables;
-  let tbl = mm.pgd;
-  let a = t.arr(tbl);
-  let b = t.base(tbl) + pgdIndex(addr) * 2;
-  if (a[b] === 0) return 0;
-  tbl = a[b + 1]!;
-  a = t.arr(tbl);
-  b = t.base(tbl) + pudIndex(addr) * 2;
-  if (a[b] === 0) return 0;
-  return a[b + 1]!;
+  return k.tables.pmdTableOf(mm.pgd, addr);
 }
 
 /**

@@ -80,21 +80,24 @@ export function pteNone(flags: number, value: number): boolean {
   return flags === 0 && value === 0;
 }
 
+// The index helpers take user addresses, which are never negative: `x & 511`
+// truncates x to an integer first, which for x ≥ 0 is the floor.
+
 /** Index into the PGD for a virtual address. */
 export function pgdIndex(addr: number): number {
-  return Math.floor(addr / PGDIR_SIZE) & 511;
+  return (addr / PGDIR_SIZE) & 511;
 }
 /** Index into a PUD table for a virtual address. */
 export function pudIndex(addr: number): number {
-  return Math.floor(addr / PUD_SIZE) & 511;
+  return (addr / PUD_SIZE) & 511;
 }
 /** Index into a PMD table for a virtual address. */
 export function pmdIndex(addr: number): number {
-  return Math.floor(addr / PMD_SIZE) & 511;
+  return (addr / PMD_SIZE) & 511;
 }
 /** Index into a PTE table for a virtual address. */
 export function pteIndex(addr: number): number {
-  return Math.floor(addr / PAGE_SIZE) & 511;
+  return (addr / PAGE_SIZE) & 511;
 }
 
 /** `pgd_addr_end()`: the end of the PGD entry's span containing `addr`, clipped to `end`. */

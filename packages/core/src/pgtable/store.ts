@@ -7,7 +7,7 @@
  * costs 4 KiB of host memory, as a real one costs 4 KiB of RAM.
  * @module
  */
-import { TABLE_WORDS } from './entry.js';
+import { _PAGE_PSE, pgdIndex, pmdIndex, pudIndex, TABLE_WORDS } from './entry.js';
 import type { PageArrays } from '../mem/page.js';
 import type { DirtyList } from '../observe/touched.js';
 
@@ -59,6 +59,46 @@ export class TableStore {
   /** Word offset of table `pfn`'s entry 0 inside {@link arr}. */
   base(pfn: number): number {
     return (this.pages.tableSlot[pfn]! & (TABLES_PER_CHUNK - 1)) * TABLE_WORDS;
+  }
+
+  /**
+   * The PMD table below PGD `pgd` for `addr` (`pgd_offset` → `pud_offset`),
+   * or 0 when an entry on the way is empty. Marks what it reads as
+   * {@link arr} does. The walks of `mm/` and of the MMU go through here
+   * (`lookupPmdTable`, `lookupPteTable`), one slot lookup per level.
+   */
+  pmdTableOf(pgd: number, addr: number): number {
+    this.touched?.add(pgd);
+    const slots = this.pages.tableSlot;
+    const chunks = this.chunks;
+    let s = slots[pgd]!;
+    let a = chunks[s >> CHUNK_SHIFT]!;
+    let b = (s & (TABLES_PER_CHUNK - 1)) * TABLE_WORDS + pgdIndex(addr) * 2;
+    if (a[b] === 0) return 0;
+    const pud = a[b + 1]!;
+    this.touched?.add(pud);
+    s = slots[pud]!;
+    a = chunks[s >> CHUNK_SHIFT]!;
+    b = (s & (TABLES_PER_CHUNK - 1)) * TABLE_WORDS + pudIndex(addr) * 2;
+    if (a[b] === 0) return 0;
+    return a[b + 1]!;
+  }
+
+  /**
+   * The PTE table below PGD `pgd` for `addr` (down to `pmd_offset`), or 0
+   * when an entry on the way is empty or the PMD entry maps a huge page
+   * (`_PAGE_PSE`). Marks what it reads as {@link arr} does.
+   */
+  pteTableOf(pgd: number, addr: number): number {
+    const pmd = this.pmdTableOf(pgd, addr);
+    if (pmd === 0) return 0;
+    this.touched?.add(pmd);
+    const s = this.pages.tableSlot[pmd]!;
+    const a = this.chunks[s >> CHUNK_SHIFT]!;
+    const b = (s & (TABLES_PER_CHUNK - 1)) * TABLE_WORDS + pmdIndex(addr) * 2;
+    const f = a[b]!;
+    if (f === 0 || (f & _PAGE_PSE) !== 0) return 0;
+    return a[b + 1]!;
   }
 
   /** Host bytes held by the store. */
