@@ -11,7 +11,7 @@ import { EBADF, EINVAL, ENOMEM } from '../errno.js';
 import type { ShmemFile } from '../fs/shmem.js';
 import { shmemRelease } from '../fs/shmem.js';
 import { deviceCreate, type DeviceKind } from '../fs/drivers.js';
-import { userAccessFast, userAccessPage } from '../mm/access.js';
+import { userAccessPage } from '../mm/access.js';
 import { exitMmap, pgdFree } from '../mm/exit.js';
 import { dupMmap } from '../mm/fork.js';
 import { sysRemapFilePages } from '../mm/fremap.js';
@@ -325,11 +325,8 @@ export function* userTouch(k: Kernel, task: Task, addr: number, len: number, wri
   const nFrames = k.pages.nrFrames;
   const interleave = k.interleaving;
   for (let a = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE; a < end; a += PAGE_SIZE) {
-    let r = userAccessFast(k, mm, a, write);
-    if (r === 0) {
-      const p = userAccessPage(k, mm, a, write);
-      r = typeof p === 'number' ? p : yield* p;
-    }
+    const p = userAccessPage(k, mm, a, write);
+    const r = typeof p === 'number' ? p : yield* p;
     if (r < 0) return -r;
     if (write) {
       const t = k.nextToken(a);
@@ -347,8 +344,7 @@ export function* userTouch(k: Kernel, task: Task, addr: number, len: number, wri
 /** One user write of `value` to the page at `addr`: 0 or a signal. */
 export function* userWrite(k: Kernel, task: Task, addr: number, value: number): KGen<number> {
   const mm = task.mm!;
-  let r = userAccessFast(k, mm, addr, true);
-  if (r === 0) r = yield* awaitPath(userAccessPage(k, mm, addr, true));
+  const r = yield* awaitPath(userAccessPage(k, mm, addr, true));
   if (r < 0) return -r;
   k.setToken(r, value >>> 0);
   k.oracle?.write(mm, Math.floor(addr / PAGE_SIZE) * PAGE_SIZE, value >>> 0);
@@ -358,8 +354,7 @@ export function* userWrite(k: Kernel, task: Task, addr: number, value: number): 
 /** One user read of the page at `addr`: the token read, or the negated signal. */
 export function* userRead(k: Kernel, task: Task, addr: number): KGen<number> {
   const mm = task.mm!;
-  let r = userAccessFast(k, mm, addr, false);
-  if (r === 0) r = yield* awaitPath(userAccessPage(k, mm, addr, false));
+  const r = yield* awaitPath(userAccessPage(k, mm, addr, false));
   if (r < 0) return r;
   const value = k.tokenOf(r);
   k.oracle?.read(k, mm, Math.floor(addr / PAGE_SIZE) * PAGE_SIZE, value);
