@@ -833,7 +833,7 @@ const PATHS: { readonly [K in SeamName]: readonly PathCase[] } = {
         const t = anonProcess(k);
         const pfns = pfnsAt(k, t, 4);
         const calls = log.during(() => { expect(k.munmap(t, R, 4 * P)).toBe(0); });
-        expect(argsOf(calls, 'vmNormalPage', 'zapPteRange')).toEqual(pfns.map((pfn, i) => ({ mm: mmOf(t).id, addr: R + i * P, pfn })));
+        expect(argsOf(calls, 'vmNormalPage', 'zapPtes')).toEqual(pfns.map((pfn, i) => ({ mm: mmOf(t).id, addr: R + i * P, pfn })));
       },
     },
     {
@@ -1043,8 +1043,8 @@ const PATHS: { readonly [K in SeamName]: readonly PathCase[] } = {
         const calls = log.during(() => { expect(k.munmap(t, R, PMD_SIZE)).toBe(0); });
         expect(argsOf(calls, 'begin', 'unmapRegion')).toEqual([{ mm: mm.id, fullmm: false }]);
         expect(callers(calls, 'blockSize')).toEqual(['unmapVmas']);
-        expect(argsOf(calls, 'removeTlbEntry', 'zapPteRange')).toEqual(pfns.map((_, i) => ({ addr: R + i * P })));
-        expect(argsOf(calls, 'removePage', 'zapPteRange')).toEqual(pfns.map((pfn, i) => ({ pfn, addr: R + i * P, pte })));
+        expect(argsOf(calls, 'removeTlbEntry', 'zapPtes')).toEqual(pfns.map((_, i) => ({ addr: R + i * P })));
+        expect(argsOf(calls, 'removePage', 'zapPtes')).toEqual(pfns.map((pfn, i) => ({ pfn, addr: R + i * P, pte })));
         expect(callers(calls, 'tableDone')).toEqual(['zapPmdRange']);
         expect(argsOf(calls, 'removeTable', 'basePgtableFree')).toEqual([{ pfn: pte }, { pfn: pmd }, { pfn: pud }]);
         expect(argsOf(calls, 'finish', 'unmapRegion')).toEqual([{ mm: mm.id, fullmm: false }]);
@@ -1060,7 +1060,7 @@ const PATHS: { readonly [K in SeamName]: readonly PathCase[] } = {
         const mm = mmOf(t).id;
         const calls = log.during(() => { k.exit(t); });
         expect(argsOf(calls, 'begin', 'exitMmap')).toEqual([{ mm, fullmm: true }]);
-        expect(argsOf(calls, 'removePage', 'zapPteRange').map((a) => a.addr)).toEqual([0, 1, 2, 3].map((i) => R + i * P));
+        expect(argsOf(calls, 'removePage', 'zapPtes').map((a) => a.addr)).toEqual([0, 1, 2, 3].map((i) => R + i * P));
         expect(argsOf(calls, 'removeTable', 'basePgtableFree')).toHaveLength(3);
         expect(argsOf(calls, 'finish', 'exitMmap')).toEqual([{ mm, fullmm: true }]);
       },
@@ -1073,7 +1073,7 @@ const PATHS: { readonly [K in SeamName]: readonly PathCase[] } = {
         const [pte] = tablesAt(k, mmOf(t), R);
         const calls = log.during(() => { expect(k.madvise(t, R + P, 2 * P, MADV_DONTNEED)).toBe(0); });
         expect(callers(calls, 'begin')).toEqual(['zapPageRange']);
-        expect(argsOf(calls, 'removePage', 'zapPteRange')).toEqual([1, 2].map((i) => ({ pfn: pfns[i], addr: R + i * P, pte })));
+        expect(argsOf(calls, 'removePage', 'zapPtes')).toEqual([1, 2].map((i) => ({ pfn: pfns[i], addr: R + i * P, pte })));
         expect(callsOf(calls, 'removeTable')).toEqual([]);
         expect(callers(calls, 'finish')).toEqual(['zapPageRange']);
       },

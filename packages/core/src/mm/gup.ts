@@ -11,15 +11,15 @@
  * @module
  */
 import { EFAULT, ENOMEM } from '../errno.js';
-import { _PAGE_DIRTY, _PAGE_RW, PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
-import { PG_dirty, PG_huge, PG_huge_tail } from '../mem/page.js';
+import { _PAGE_DIRTY, _PAGE_RW, PAGE_SIZE, PTRS_PER_PTE, pteIndex, ptePresent } from '../pgtable/entry.js';
+import { PG_active, PG_dirty, PG_huge, PG_huge_tail, PG_lru, PG_referenced } from '../mem/page.js';
 import { hugeHead } from './hugetlb.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { downRead, ptlLockSlow } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
-import { handleMmFault, VM_FAULT_ERROR, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_WRITE } from './fault.js';
+import { baseVmNormalPage, handleMmFault, VM_FAULT_ERROR, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_WRITE } from './fault.js';
 import { markPageAccessed } from './lru-cache.js';
-import { getPage, putPage } from './page-ref.js';
+import { getPage, pageLine, putPage } from './page-ref.js';
 import { lookupPteTable } from './pgalloc.js';
 import { type MmStruct, type Vma, VM_IO, VM_MAYREAD, VM_MAYWRITE, VM_PFNMAP, VM_READ, VM_WRITE } from './types.js';
 import { findVma } from './vma.js';
@@ -134,6 +134,89 @@ function followPageNoSleep(k: Kernel, vma: Vma, addr: number, write: boolean, pi
 }
 
 /**
+ * {@link followPageNoSleep} for up to `n` consecutive pages from `start`
+ * that one PTE table maps, with the baseline `vm_normal_page` (sequential
+ * mode only): the kernel's `follow_page` walks the four levels for each
+ * page and takes and drops the PTE lock around it; nothing else runs in
+ * between here, so the tables cannot change and the host walks once and
+ * reads the entries in turn, while each page is charged and counted as
+ * {@link followPageNoSleep} and the caller's loop would (`cond_resched`,
+ * the lock, the reference, `mark_page_accessed`, the pin, `gupPage`).
+ * Stops before the first page that needs more (no table, a held lock, a
+ * PTE that is absent or read-only for a write, a pfn outside RAM) and
+ * leaves it to the caller's per-page path. Stores the pages from
+ * `pages[at]` on; returns how many were done.
+ * @see mm/memory.c get_user_pages, follow_page
+ */
+function followPagesQuick(k: Kernel, mm: MmStruct, start: number, n: number, foll: number, pages: number[], at: number): number {
+  const pte = lookupPteTable(k, mm, start);
+  const ptl = k.ptl;
+  if (pte === 0 || ptl.isLocked(pte)) return 0;
+  const a = k.tables.arr(pte);
+  const first = pteIndex(start);
+  const b0 = k.tables.base(pte) + first * 2;
+  const count = Math.min(n, PTRS_PER_PTE - first);
+  const p = k.pages;
+  const flags = p.flags;
+  const refs = p.count;
+  const lineCpu = p.lineCpu;
+  const pinned = p.pinned;
+  const nrFrames = p.nrFrames;
+  const touched = k.touched?.frames ?? null;
+  const cpu = k.cpu;
+  const line = cpu.id + 1;
+  const preempt = k.config.preempt;
+  const write = (foll & FOLL_WRITE) !== 0;
+  const get = (foll & FOLL_GET) !== 0;
+  const touch = (foll & FOLL_TOUCH) !== 0;
+  const cost = k.costs.gupPage;
+  let hold = 0;
+  let since = 0;
+  let i = 0;
+  for (; i < count; i++) {
+    const f = a[b0 + i * 2]!;
+    const page = a[b0 + i * 2 + 1]!;
+    if (!ptePresent(f) || (write && (f & _PAGE_RW) === 0) || page <= 0 || page >= nrFrames) break;
+    k.npBreak();
+    // pte_offset_map_lock: the first take as any; the others right after our own release
+    if (i === 0) ptl.tryLock(k, pte);
+    else {
+      since = cpu.clock;
+      if (preempt) k.preemptDisable();
+    }
+    if (get) {
+      refs[page]!++;
+      if (lineCpu[page] !== line) pageLine(k, page);
+    }
+    if (touch) {
+      if (write && (f & _PAGE_DIRTY) === 0) flags[page]! |= PG_dirty;
+      // mark_page_accessed: set referenced, or activate an inactive referenced page
+      const fl = flags[page]!;
+      if ((fl & PG_referenced) === 0) flags[page] = fl | PG_referenced;
+      else if ((fl & PG_active) === 0 && (fl & PG_lru) !== 0) markPageAccessed(k, page);
+    }
+    if (i === 0) {
+      ptl.unlock(k, pte);
+      hold = ptl.stat.hold_ns;
+    } else {
+      hold += cpu.clock - since;
+      if (preempt) k.preemptEnable();
+    }
+    if (get) {
+      pinned[page]!++;
+      touched?.add(page);
+    }
+    k.charge(cost);
+    pages[at + i] = page;
+  }
+  if (i > 1) {
+    ptl.retaken(k, pte, i - 1, since);
+    ptl.stat.hold_ns = hold;
+  }
+  return i;
+}
+
+/**
  * `get_user_pages()`: pin `nrPages` pages from `start`, each with a
  * reference the caller drops with `put_page`. Returns the pinned pfns, or
  * a negative errno if not even the first page could be pinned (fewer pages
@@ -143,47 +226,68 @@ function followPageNoSleep(k: Kernel, vma: Vma, addr: number, write: boolean, pi
 export function* getUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: number, write: boolean, force: boolean, pin = true): KGen<number[] | number> {
   let vmFlags = write ? VM_WRITE | VM_MAYWRITE : VM_READ | VM_MAYREAD;
   vmFlags &= force ? VM_MAYREAD | VM_MAYWRITE : VM_READ | VM_WRITE;
-  const pages: number[] = [];
+  let pages: number[] | null = null;
+  let nr = 0;
   let len = nrPages;
   start = Math.floor(start / PAGE_SIZE) * PAGE_SIZE;
+  const foll = FOLL_TOUCH | (pin ? FOLL_GET : 0) | (write ? FOLL_WRITE : 0);
   while (len > 0) {
     const vma = findVma(mm, start);
     if (vma === null || vma.vmStart > start || (vma.vmFlags & (VM_IO | VM_PFNMAP)) !== 0 || (vmFlags & vma.vmFlags) === 0) {
-      return pages.length > 0 ? pages : -EFAULT;
+      return nr > 0 ? gotPages(pages!, nr) : -EFAULT;
     }
+    // sized for the pages this VMA can give; later VMAs append
+    pages ??= new Array<number>(Math.min(len, (vma.vmEnd - start) / PAGE_SIZE));
     const special = k.seams.specialVmaOps(vma);
     if (special !== null) {
       // follow_hugetlb_page: the reference (and our pin record) is on the head
       do {
         const frame = yield* special.followPage(k, mm, vma, start, write, pin);
         if (frame < 0) {
-          if (pages.length > 0) return pages;
+          if (nr > 0) return gotPages(pages, nr);
           return (-frame & VM_FAULT_OOM) !== 0 ? -ENOMEM : -EFAULT;
         }
         k.charge(k.costs.gupPage);
-        pages.push(frame);
+        pages[nr++] = frame;
         start += PAGE_SIZE;
         len--;
       } while (len > 0 && start < vma.vmEnd);
       continue;
     }
     const quick = !k.interleaving;
+    // whole PTE tables at a time where nothing but follow_page is needed
+    const tables = quick && k.seams.vmNormalPage === baseVmNormalPage;
     do {
+      if (tables) {
+        const done = followPagesQuick(k, mm, start, Math.min(len, (vma.vmEnd - start) / PAGE_SIZE), foll, pages, nr);
+        if (done > 0) {
+          nr += done;
+          start += done * PAGE_SIZE;
+          len -= done;
+          continue;
+        }
+      }
       let page = quick ? followPageNoSleep(k, vma, start, write, pin) : 0;
       if (page === FOLLOW_NO_PAGE) page = -VM_FAULT_SIGBUS;
       else if (page === 0 || page === FOLLOW_TRIED) {
         page = quick ? yield* followPageFaultingResched(k, mm, vma, start, write, pin, page === FOLLOW_TRIED) : yield* followPageFaulting(k, mm, vma, start, write, pin);
       }
       if (page < 0) {
-        if (pages.length > 0) return pages;
+        if (nr > 0) return gotPages(pages, nr);
         return (-page & VM_FAULT_OOM) !== 0 ? -ENOMEM : -EFAULT;
       }
       k.charge(k.costs.gupPage);
-      pages.push(page);
+      pages[nr++] = page;
       start += PAGE_SIZE;
       len--;
     } while (len > 0 && start < vma.vmEnd);
   }
+  return gotPages(pages ?? [], nr);
+}
+
+/** The first `nr` entries of `pages` (sized ahead), as `get_user_pages` returns them. */
+function gotPages(pages: number[], nr: number): number[] {
+  pages.length = nr;
   return pages;
 }
 

@@ -15,7 +15,7 @@ import { PG_dirty, PG_swapcache } from '../mem/page.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { KGen } from '../sched/run.js';
 import { lruCacheAdd } from './lru-cache.js';
-import { allocPage, putPage } from './page-ref.js';
+import { allocPage, putPage, putSinglePage } from './page-ref.js';
 
 /** The swap device. */
 export class SwapInfo {
@@ -233,6 +233,30 @@ export function removeExclusiveSwapPage(k: Kernel, pfn: number): boolean {
 export function freePageAndSwapCache(k: Kernel, pfn: number): void {
   if ((k.pages.flags[pfn]! & PG_swapcache) !== 0) removeExclusiveSwapPage(k, pfn);
   putPage(k, pfn);
+}
+
+/**
+ * `free_pages_and_swap_cache()`: {@link freePageAndSwapCache} for the
+ * first `nr` pages of `pages` in turn (the kernel's `release_pages` takes
+ * the zone's LRU lock once per batch; the model takes none).
+ * @see mm/swap_state.c free_pages_and_swap_cache; mm/swap.c release_pages
+ */
+export function freePagesAndSwapCache(k: Kernel, pages: Int32Array, nr: number): void {
+  const p = k.pages;
+  const flags = p.flags;
+  const count = p.count;
+  const lineCpu = p.lineCpu;
+  const line = k.cpu.id + 1;
+  for (let i = 0; i < nr; i++) {
+    const pfn = pages[i]!;
+    // the common case inline: no swap cache, the count's cache line here, the last reference
+    if ((flags[pfn]! & PG_swapcache) === 0 && lineCpu[pfn] === line && count[pfn] === 1) {
+      count[pfn] = 0;
+      putSinglePage(k, pfn);
+    } else {
+      freePageAndSwapCache(k, pfn);
+    }
+  }
 }
 
 /**

@@ -21,7 +21,7 @@
 import { PAGE_SIZE } from '../pgtable/entry.js';
 import type { KGen } from '../sched/run.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { freePageAndSwapCache } from './swapfile.js';
+import { freePageAndSwapCache, freePagesAndSwapCache } from './swapfile.js';
 import { ipiWait } from './tlbflush.js';
 import type { MmStruct } from './types.js';
 
@@ -137,8 +137,7 @@ export function* tlbFlushMmu(k: Kernel, tlb: MmuGather): KGen<void> {
   tlb.needFlush = false;
   yield* tlbFlush(k, tlb);
   if (!tlb.fast) {
-    const pages = tlb.pages;
-    for (let i = 0; i < tlb.nr; i++) freePageAndSwapCache(k, pages[i]!);
+    freePagesAndSwapCache(k, tlb.pages, tlb.nr);
     tlb.nr = 0;
   }
 }

@@ -78,6 +78,20 @@ function leaveFilePte(k: Kernel, vma: Vma, a: Uint32Array, b: number, va: number
   }
 }
 
+/** Where {@link zapPtes} stopped in a PTE table and what it counted. */
+interface ZapRun {
+  /** Word offset of the next entry. */
+  b: number;
+  /** The zap budget left (`zap_work`). */
+  work: number;
+  /** Anonymous pages unmapped. */
+  anonRss: number;
+  /** File pages unmapped. */
+  fileRss: number;
+  /** PTEs cleared. */
+  zapped: number;
+}
+
 /**
  * `zap_pte_range()`: clear the PTEs of [addr, end) in one PTE table,
  * handing pages to the gather. Stops early when the work budget
@@ -89,20 +103,47 @@ export function* zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, a
   const a = k.tables.arr(pte);
   const b0 = k.tables.base(pte) + pteIndex(addr) * 2;
   const bEnd = b0 + ((end - addr) / PAGE_SIZE) * 2;
-  let b = b0;
+  const cpu = k.cpu;
+  const run: ZapRun = { b: b0, work: cpu.zapWork, anonRss: 0, fileRss: 0, zapped: 0 };
+  // a static key: with the baseline seam, RAM pfns of a non-PFNMAP VMA skip the call
+  const fast = k.seams.vmNormalPage === baseVmNormalPage && (vma.vmFlags & VM_PFNMAP) === 0;
+  // pte_offset_map_lock
+  if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
+  while (zapPtes(k, tlb, vma, fast, pte, a, b0, bEnd, addr, details, run)) {
+    // tlb_remove_page flushes a full vector at once, with the PTE lock held
+    yield* k.seams.tlbGather.flush(k, tlb);
+    if (run.b === bEnd || run.work <= 0) break;
+  }
+  k.ptl.unlock(k, pte);
+  cpu.zapWork = run.work;
+  // 0 - n, not -n: a -0 would make the mm's counters doubles (a new hidden class for every mm)
+  addRss(k, mm, pte, 0 - run.anonRss, 0 - run.fileRss);
+  k.vm.mmlab_zap_pte += run.zapped;
+  k.charge(run.zapped * k.costs.zapPte);
+  return addr + ((run.b - b0) / 2) * PAGE_SIZE;
+}
+
+/**
+ * The loop of {@link zapPteRange} over entries `run.b` … `bEnd` of `a`
+ * (entry `b0` maps `addr`), without sleeping: stops at the end, when the
+ * budget runs out, or right after a page that fills the gather, returning
+ * true then (the caller flushes it and goes on). With `fast`, a pfn in RAM
+ * is taken as `vm_normal_page`'s answer without the call. The loop reads
+ * nothing of `vma` but in the cases that need it (host speed: optimized
+ * code that reads a VMA is dropped when the last VMA object dies, as after
+ * a munmap of a process's only mapping).
+ */
+function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number, a: Uint32Array, b0: number, bEnd: number, addr: number, details: ZapDetails | null, run: ZapRun): boolean {
   const pages = k.pages;
   const gather = k.seams.tlbGather;
   const normalPage = k.seams.vmNormalPage;
-  // a static key: with the baseline seam, RAM pfns of a non-PFNMAP VMA skip the call
-  const fast = normalPage === baseVmNormalPage && (vma.vmFlags & VM_PFNMAP) === 0;
   const nrFrames = pages.nrFrames;
-  const cpu = k.cpu;
-  let anonRss = 0;
-  let fileRss = 0;
-  let zapped = 0;
-  let work = cpu.zapWork;
-  // pte_offset_map_lock
-  if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
+  let b = run.b;
+  let work = run.work;
+  let anonRss = run.anonRss;
+  let fileRss = run.fileRss;
+  let zapped = run.zapped;
+  let full = false;
   do {
     const f = a[b]!;
     if (f === 0 && a[b + 1] === 0) {
@@ -131,8 +172,7 @@ export function* zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, a
             fileRss++;
           }
           pageRemoveRmap(k, pfn);
-          // tlb_remove_page flushes a full vector at once, with the PTE lock held
-          if (gather.removePage(k, tlb, pfn, va, pte)) yield* gather.flush(k, tlb);
+          full = gather.removePage(k, tlb, pfn, va, pte);
         }
       } else if (details === null) {
         // with details (truncation, invalidation) swap and file entries are left
@@ -142,13 +182,13 @@ export function* zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, a
       }
     }
     b += 2;
-  } while (b !== bEnd && work > 0);
-  k.ptl.unlock(k, pte);
-  cpu.zapWork = work;
-  addRss(k, mm, pte, -anonRss, -fileRss);
-  k.vm.mmlab_zap_pte += zapped;
-  k.charge(zapped * k.costs.zapPte);
-  return addr + ((b - b0) / 2) * PAGE_SIZE;
+  } while (!full && b !== bEnd && work > 0);
+  run.b = b;
+  run.work = work;
+  run.anonRss = anonRss;
+  run.fileRss = fileRss;
+  run.zapped = zapped;
+  return full;
 }
 
 function* zapPmdRange(k: Kernel, tlb: MmuGather, vma: Vma, pmd: number, addr: number, end: number, details: ZapDetails | null): KGen<number> {

@@ -377,6 +377,19 @@ export class PtlTable {
     k.preemptEnable();
   }
 
+  /**
+   * `n` more take-and-release pairs of table `pfn`'s lock by the running
+   * CPU right after its own release, in sequential mode, the last taken at
+   * `lastAt`: nobody else runs, so each take succeeds at once and moves no
+   * cache line. Counts the acquisitions; the caller adds each hold to
+   * `stat.hold_ns` and keeps `preempt_count` as the pairs would.
+   */
+  retaken(k: Kernel, pfn: number, n: number, lastAt: number): void {
+    if (k.interleaving || this.owner[pfn] !== -1 || this.lastCpu[pfn] !== k.cpu.id) throw new Error(`pte lock of table ${pfn} retaken out of sequence`);
+    this.stat.acquisitions += n;
+    this.since[pfn] = lastAt;
+  }
+
   /** Held by some CPU. */
   isLocked(pfn: number): boolean {
     return this.owner[pfn] !== -1;
