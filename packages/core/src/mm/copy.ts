@@ -19,7 +19,7 @@ import {
   pmdAddrEnd,
   pmdIndex,
   pteIndex,
-  ptePresent,
+  PTE_PRESENT_MASK,
   pudAddrEnd,
   pudIndex,
 } from '../pgtable/entry.js';
@@ -27,7 +27,8 @@ import { ENOMEM } from '../errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { ptlLockSlow } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
-import { pageAnon, pageDupRmap } from './page-ref.js';
+import { pageLine } from './page-ref.js';
+import { PG_anon } from '../mem/page.js';
 import { pmdAlloc, pteAllocMap } from './pgalloc.js';
 import { addRss } from './pt-share.js';
 import { baseVmNormalPage } from './fault.js';
@@ -44,33 +45,63 @@ import {
 } from './types.js';
 
 /**
- * `copy_pte_range()` for one PTE table: copies [addr, end) from the source
- * table into the destination table, returning the PTEs copied.
+ * The start of `copy_pte_range()` for one PTE table: map (allocating) the
+ * child's table and take both PTE locks, then copy with
+ * {@link copyPteRange}. Returns the PTEs copied, or -ENOMEM.
+ * @see mm/memory.c copy_pte_range
  */
-function* copyPteRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma, srcPte: number, addr: number, end: number): KGen<number> {
+function* copyPteTable(k: Kernel, dst: MmStruct, vma: Vma, srcPte: number, addr: number, end: number): KGen<number> {
   const dstPte = yield* pteAllocMap(k, dst, addr);
   if (dstPte === 0) return -ENOMEM;
   // pte_alloc_map_lock on the child, then the parent's PTE lock nested
   if (!k.ptl.tryLock(k, dstPte)) yield* ptlLockSlow(k, k.ptl, dstPte);
   if (!k.ptl.tryLock(k, srcPte)) yield* ptlLockSlow(k, k.ptl, srcPte);
+  // a static key: with the baseline seam, RAM pfns of a non-PFNMAP VMA skip the call
+  const fast = k.seams.vmNormalPage === baseVmNormalPage && (vma.vmFlags & VM_PFNMAP) === 0;
+  return copyPteRange(k, dst, vma, vma.vmFlags, fast, srcPte, dstPte, addr, end);
+}
+
+/**
+ * `copy_pte_range()` with both PTE locks held (`copy_one_pte` for each
+ * entry): copies [addr, end) from the source table into the destination
+ * table, drops the locks and accounts the copy; returns the PTEs copied.
+ * `vmFlags` are the VMA's; `fast` takes a pfn in RAM as `vm_normal_page`'s
+ * answer without the call. Nothing else of `vma` is read but where a PTE
+ * needs it (host speed: optimized code that reads a VMA is dropped when the
+ * last VMA object dies), and the loop uses locals only (see
+ * {@link PTE_PRESENT_MASK}).
+ * @see mm/memory.c copy_pte_range, copy_one_pte
+ */
+function copyPteRange(k: Kernel, dst: MmStruct, vma: Vma, vmFlags: number, fast: boolean, srcPte: number, dstPte: number, addr: number, end: number): number {
+  // compared once: a parameter's truth is tested in full at every use, a comparison's result is a known boolean
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
+  const quick = fast === true;
+  const presentMask = PTE_PRESENT_MASK;
+  const swp = _PAGE_SWP;
+  // a COW mapping write-protects parent and child
+  const wp = isCowMapping(vmFlags) ? _PAGE_RW : 0;
+  // a shared mapping's child PTE is made clean; every child PTE is made old
+  const kept = ~(_PAGE_ACCESSED | ((vmFlags & VM_SHARED) !== 0 ? _PAGE_DIRTY : 0));
+  const anon = PG_anon;
   const sa = k.tables.arr(srcPte);
   let sb = k.tables.base(srcPte) + pteIndex(addr) * 2;
   const da = k.tables.arr(dstPte);
   let db = k.tables.base(dstPte) + pteIndex(addr) * 2;
-  const cow = isCowMapping(vma.vmFlags);
-  const shared = (vma.vmFlags & VM_SHARED) !== 0;
-  const mapcount = k.pages.mapcount;
-  const count = k.pages.count;
+  const p = k.pages;
+  const mapcount = p.mapcount;
+  const count = p.count;
+  const pageFlags = p.flags;
+  const lineCpu = p.lineCpu;
+  const line = k.cpu.id + 1;
   let anonRss = 0;
   let fileRss = 0;
   let copied = 0;
   let none = 0;
   const sb0 = sb;
-  const sbEnd = sb + ((end - addr) / 4096) * 2;
+  // integers as such (| 0): compared as doubles otherwise
+  const sbEnd = (sb + ((end - addr) / 4096) * 2) | 0;
   const normalPage = k.seams.vmNormalPage;
-  // a static key: with the baseline seam, RAM pfns of a non-PFNMAP VMA skip the call
-  const fast = normalPage === baseVmNormalPage && (vma.vmFlags & VM_PFNMAP) === 0;
-  const nrFrames = k.pages.nrFrames;
+  const nrFrames = p.nrFrames | 0;
   for (; sb < sbEnd; sb += 2, db += 2) {
     let f = sa[sb]!;
     const v = sa[sb + 1]!;
@@ -78,22 +109,23 @@ function* copyPteRange(k: Kernel, dst: MmStruct, src: MmStruct, vma: Vma, srcPte
       none++;
       continue;
     }
-    if (!ptePresent(f)) {
+    if ((f & presentMask) === 0) {
       // a swap entry (or nonlinear file PTE) is copied as it is
-      if ((f & _PAGE_SWP) !== 0) swapDuplicate(k, v);
+      if ((f & swp) !== 0) swapDuplicate(k, v);
     } else {
-      if (cow && (f & _PAGE_RW) !== 0) {
-        f &= ~_PAGE_RW;
+      if ((f & wp) !== 0) {
+        f &= ~wp;
         sa[sb] = f;
       }
-      if (shared) f &= ~_PAGE_DIRTY;
-      f &= ~_PAGE_ACCESSED;
-      const page = fast && v > 0 && v < nrFrames ? v : normalPage(k, vma, addr + ((sb - sb0) / 2) * 4096, f, v);
+      f &= kept;
+      const page = quick && v > 0 && v < nrFrames ? v : normalPage(k, vma, addr + ((sb - sb0) / 2) * 4096, f, v);
       if (page !== 0) {
         count[page]!++;
         if (mapcount[page] === 0) throw new Error(`fork: pfn ${page} mapped with mapcount 0`);
-        pageDupRmap(k, page);
-        if (pageAnon(k, page)) anonRss++;
+        // page_dup_rmap
+        if (lineCpu[page] !== line) pageLine(k, page);
+        mapcount[page]!++;
+        if ((pageFlags[page]! & anon) !== 0) anonRss++;
         else fileRss++;
       }
     }
@@ -155,7 +187,7 @@ export function* copyPageRangeGeneric(k: Kernel, dst: MmStruct, src: MmStruct, v
         const ma = t.arr(pmd);
         const mb = t.base(pmd) + pmdIndex(addr) * 2;
         if (ma[mb] !== 0) {
-          const r = yield* copyPteRange(k, dst, src, vma, ma[mb + 1]!, addr, mnext);
+          const r = yield* copyPteTable(k, dst, vma, ma[mb + 1]!, addr, mnext);
           if (r < 0) return r;
           yield* k.condResched();
         }

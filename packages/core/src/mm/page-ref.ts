@@ -86,15 +86,6 @@ export function putPage(k: Kernel, pfn: number): void {
   const c = --k.pages.count[pfn]!;
   if (c > 0) return;
   if (c < 0) throw new Error(`put_page of pfn ${pfn} with no reference (refcount ${c})`);
-  putSinglePage(k, pfn);
-}
-
-/**
- * `__put_single_page()`: the last reference to `pfn` is gone (its count
- * is 0): off the LRU, or its table slot back to the store, and free.
- * @see mm/swap.c __put_single_page, __page_cache_release
- */
-export function putSinglePage(k: Kernel, pfn: number): void {
   const p = k.pages;
   if ((p.flags[pfn]! & PG_huge) !== 0) {
     k.hugePool.release(pfn);

@@ -11,11 +11,11 @@
  * @see mm/swap_state.c add_to_swap, add_to_swap_cache, delete_from_swap_cache, read_swap_cache_async, free_page_and_swap_cache
  * @module
  */
-import { PG_dirty, PG_swapcache } from '../mem/page.js';
+import { PG_dirty, PG_huge, PG_swapcache, PG_table } from '../mem/page.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { KGen } from '../sched/run.js';
 import { lruCacheAdd } from './lru-cache.js';
-import { allocPage, putPage, putSinglePage } from './page-ref.js';
+import { allocPage, putPage } from './page-ref.js';
 
 /** The swap device. */
 export class SwapInfo {
@@ -247,12 +247,22 @@ export function freePagesAndSwapCache(k: Kernel, pages: Int32Array, nr: number):
   const count = p.count;
   const lineCpu = p.lineCpu;
   const line = k.cpu.id + 1;
+  // locals only in the loop (see PTE_PRESENT_MASK)
+  const special = PG_swapcache | PG_huge | PG_table;
+  const lru = k.lru;
+  const mem = k.mem;
+  const vm = k.vm;
+  const cost = k.costs.pageFree;
   for (let i = 0; i < nr; i++) {
     const pfn = pages[i]!;
-    // the common case inline: no swap cache, the count's cache line here, the last reference
-    if ((flags[pfn]! & PG_swapcache) === 0 && lineCpu[pfn] === line && count[pfn] === 1) {
+    // the common case inline: an LRU page not in the swap cache, its count's line here, the last reference
+    if ((flags[pfn]! & special) === 0 && lineCpu[pfn] === line && count[pfn] === 1) {
       count[pfn] = 0;
-      putSinglePage(k, pfn);
+      // putSinglePage of an LRU page
+      lru.del(pfn);
+      mem.freePage(pfn);
+      vm.pgfree++;
+      k.charge(cost);
     } else {
       freePageAndSwapCache(k, pfn);
     }

@@ -24,15 +24,15 @@ import {
   pmdAddrEnd,
   pmdIndex,
   pteIndex,
-  ptePresent,
+  PTE_PRESENT_MASK,
   pudAddrEnd,
   pudIndex,
 } from '../pgtable/entry.js';
-import { PG_dirty } from '../mem/page.js';
+import { PG_anon, PG_dirty } from '../mem/page.js';
 import type { KGen } from '../sched/run.js';
 import { ptlLockSlow } from '../sched/lock.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { pageAnon, pageRemoveRmap } from './page-ref.js';
+import { pageLine } from './page-ref.js';
 import { markPageAccessed } from './lru-cache.js';
 import { freeSwapAndCache } from './swapfile.js';
 import type { MmuGather } from './tlb-gather.js';
@@ -135,9 +135,20 @@ export function* zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, a
  */
 function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number, a: Uint32Array, b0: number, bEnd: number, addr: number, details: ZapDetails | null, run: ZapRun): boolean {
   const pages = k.pages;
+  const flags = pages.flags;
+  const mapcount = pages.mapcount;
+  const lineCpu = pages.lineCpu;
+  const line = k.cpu.id + 1;
+  const vm = k.vm;
   const gather = k.seams.tlbGather;
   const normalPage = k.seams.vmNormalPage;
-  const nrFrames = pages.nrFrames;
+  // locals only in the loop (see PTE_PRESENT_MASK); integers as such (| 0)
+  const nrFrames = pages.nrFrames | 0;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
+  const quick = fast === true;
+  const presentMask = PTE_PRESENT_MASK;
+  const pageSize = PAGE_SIZE;
+  const anon = PG_anon;
   let b = run.b;
   let work = run.work;
   let anonRss = run.anonRss;
@@ -149,11 +160,11 @@ function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number
     if (f === 0 && a[b + 1] === 0) {
       work--;
     } else {
-      work -= PAGE_SIZE;
-      if (ptePresent(f)) {
-        const va = addr + ((b - b0) / 2) * PAGE_SIZE;
+      work -= pageSize;
+      if ((f & presentMask) !== 0) {
+        const va = addr + ((b - b0) / 2) * pageSize;
         const v = a[b + 1]!;
-        const pfn = fast && v > 0 && v < nrFrames ? v : normalPage(k, vma, va, f, v);
+        const pfn = quick && v > 0 && v < nrFrames ? v : normalPage(k, vma, va, f, v);
         if (details !== null && pfn !== 0 && zapKeeps(k, details, pfn)) {
           b += 2;
           continue;
@@ -164,14 +175,23 @@ function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number
         gather.removeTlbEntry(k, tlb, va);
         zapped++;
         if (pfn !== 0) {
-          if (pageAnon(k, pfn)) {
+          const isAnon = (flags[pfn]! & anon) !== 0;
+          if (isAnon) {
             anonRss++;
           } else {
-            if ((f & _PAGE_DIRTY) !== 0) pages.flags[pfn]! |= PG_dirty;
+            if ((f & _PAGE_DIRTY) !== 0) flags[pfn]! |= PG_dirty;
             if ((f & _PAGE_ACCESSED) !== 0) markPageAccessed(k, pfn);
             fileRss++;
           }
-          pageRemoveRmap(k, pfn);
+          // page_remove_rmap (pageRemoveRmap, inline)
+          if (lineCpu[pfn] !== line) pageLine(k, pfn);
+          const m = --mapcount[pfn]!;
+          if (m === 0) {
+            if (isAnon) vm.nr_anon_pages--;
+            else vm.nr_mapped--;
+          } else if (m < 0) {
+            throw new Error(`page_remove_rmap of pfn ${pfn} with mapcount 0`);
+          }
           full = gather.removePage(k, tlb, pfn, va, pte);
         }
       } else if (details === null) {

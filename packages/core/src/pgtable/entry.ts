@@ -70,9 +70,16 @@ export const PROT_BITS = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_PROTNONE;
 /** Flags of an upper-level entry pointing at a table (`_PAGE_TABLE`). */
 export const _PAGE_TABLE = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY;
 
+/**
+ * The flags {@link ptePresent} tests. A hot loop copies it (and any other
+ * imported constant) into a local first: optimized code re-reads an
+ * imported binding, with its checks, at every use.
+ */
+export const PTE_PRESENT_MASK = _PAGE_PRESENT | _PAGE_PROTNONE;
+
 /** `pte_present()`: present to the kernel (PROT_NONE entries count). */
 export function ptePresent(flags: number): boolean {
-  return (flags & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0;
+  return (flags & PTE_PRESENT_MASK) !== 0;
 }
 
 /** `pte_none()`: an empty entry (no page, no swap, no file offset). */
