@@ -11,7 +11,7 @@
  * @module
  */
 import { EFAULT, ENOMEM } from '../errno.js';
-import { _PAGE_DIRTY, _PAGE_RW, PAGE_SIZE, PTRS_PER_PTE, pteIndex, ptePresent } from '../pgtable/entry.js';
+import { _PAGE_DIRTY, _PAGE_RW, PAGE_SIZE, PTE_PRESENT_MASK, PTRS_PER_PTE, pteIndex, ptePresent } from '../pgtable/entry.js';
 import { PG_active, PG_dirty, PG_huge, PG_huge_tail, PG_lru, PG_referenced } from '../mem/page.js';
 import { hugeHead } from './hugetlb.js';
 import type { Kernel } from '../kernel/kernel.js';
@@ -155,13 +155,20 @@ function followPagesQuick(k: Kernel, mm: MmStruct, start: number, n: number, fol
   const a = k.tables.arr(pte);
   const first = pteIndex(start);
   const b0 = k.tables.base(pte) + first * 2;
-  const count = Math.min(n, PTRS_PER_PTE - first);
+  // integers as such (| 0), and locals only in the loop (see PTE_PRESENT_MASK)
+  const count = Math.min(n, PTRS_PER_PTE - first) | 0;
+  const presentMask = PTE_PRESENT_MASK;
+  const rw = _PAGE_RW;
+  const dirty = _PAGE_DIRTY;
+  const pgDirty = PG_dirty;
+  const referenced = PG_referenced;
+  const inactiveLru = PG_active | PG_lru;
   const p = k.pages;
   const flags = p.flags;
   const refs = p.count;
   const lineCpu = p.lineCpu;
   const pinned = p.pinned;
-  const nrFrames = p.nrFrames;
+  const nrFrames = p.nrFrames | 0;
   const touched = k.touched?.frames ?? null;
   const cpu = k.cpu;
   const line = cpu.id + 1;
@@ -176,7 +183,7 @@ function followPagesQuick(k: Kernel, mm: MmStruct, start: number, n: number, fol
   for (; i < count; i++) {
     const f = a[b0 + i * 2]!;
     const page = a[b0 + i * 2 + 1]!;
-    if (!ptePresent(f) || (write && (f & _PAGE_RW) === 0) || page <= 0 || page >= nrFrames) break;
+    if ((f & presentMask) === 0 || (write && (f & rw) === 0) || page <= 0 || page >= nrFrames) break;
     k.npBreak();
     // pte_offset_map_lock: the first take as any; the others right after our own release
     if (i === 0) ptl.tryLock(k, pte);
@@ -189,11 +196,11 @@ function followPagesQuick(k: Kernel, mm: MmStruct, start: number, n: number, fol
       if (lineCpu[page] !== line) pageLine(k, page);
     }
     if (touch) {
-      if (write && (f & _PAGE_DIRTY) === 0) flags[page]! |= PG_dirty;
+      if (write && (f & dirty) === 0) flags[page]! |= pgDirty;
       // mark_page_accessed: set referenced, or activate an inactive referenced page
       const fl = flags[page]!;
-      if ((fl & PG_referenced) === 0) flags[page] = fl | PG_referenced;
-      else if ((fl & PG_active) === 0 && (fl & PG_lru) !== 0) markPageAccessed(k, page);
+      if ((fl & referenced) === 0) flags[page] = fl | referenced;
+      else if ((fl & inactiveLru) === PG_lru) markPageAccessed(k, page);
     }
     if (i === 0) {
       ptl.unlock(k, pte);
