@@ -172,7 +172,8 @@ function followPagesQuick(k: Kernel, mm: MmStruct, start: number, n: number, fol
   const touched = k.touched?.frames ?? null;
   const cpu = k.cpu;
   const line = cpu.id + 1;
-  const preempt = k.config.preempt;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
+  const preempt = k.config.preempt === true;
   const write = (foll & FOLL_WRITE) !== 0;
   const get = (foll & FOLL_GET) !== 0;
   const touch = (foll & FOLL_TOUCH) !== 0;
