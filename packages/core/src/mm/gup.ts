@@ -19,7 +19,7 @@ import { downRead, ptlLockSlow } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
 import { baseVmNormalPage, handleMmFault, VM_FAULT_ERROR, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_WRITE } from './fault.js';
 import { markPageAccessed } from './lru-cache.js';
-import { getPage, pageLine, putPage } from './page-ref.js';
+import { getPage, putPage } from './page-ref.js';
 import { lookupPteTable } from './pgalloc.js';
 import { type MmStruct, type Vma, VM_IO, VM_MAYREAD, VM_MAYWRITE, VM_PFNMAP, VM_READ, VM_WRITE } from './types.js';
 import { findVma } from './vma.js';
@@ -178,6 +178,18 @@ function followPagesQuick(k: Kernel, mm: MmStruct, start: number, n: number, fol
   const get = (foll & FOLL_GET) !== 0;
   const touch = (foll & FOLL_TOUCH) !== 0;
   const cost = k.costs.gupPage;
+  const cpus = k.cpus;
+  const socket = cpu.socket;
+  const lineSocket = k.costs.cacheLineSocket;
+  const lineRemote = k.costs.cacheLineRemote;
+  const pcZero = cpu.preemptCount === 0;
+  // the CPU's clock, busy time and non-preemptible stretch in locals, written
+  // back around every call that may read or charge them; the additions are
+  // the same, in the same order, as k.charge and npBreak make
+  let clock = cpu.clock;
+  let busy = cpu.busyNs;
+  let npStart = cpu.npStart;
+  let maxNp = cpu.maxNonpreemptNs;
   let hold = 0;
   let since = 0;
   let i = 0;
@@ -185,38 +197,84 @@ function followPagesQuick(k: Kernel, mm: MmStruct, start: number, n: number, fol
     const f = a[b0 + i * 2]!;
     const page = a[b0 + i * 2 + 1]!;
     if ((f & presentMask) === 0 || (write && (f & rw) === 0) || page <= 0 || page >= nrFrames) break;
-    k.npBreak();
-    // pte_offset_map_lock: the first take as any; the others right after our own release
-    if (i === 0) ptl.tryLock(k, pte);
-    else {
-      since = cpu.clock;
-      if (preempt) k.preemptDisable();
+    if (i === 0) {
+      // pte_offset_map_lock: the first take as any (the locals hold what cpu does)
+      k.npBreak();
+      ptl.tryLock(k, pte);
+      clock = cpu.clock;
+      busy = cpu.busyNs;
+      npStart = cpu.npStart;
+      maxNp = cpu.maxNonpreemptNs;
+    } else {
+      // npBreak; then the lock retaken right after our own release (preempt_disable)
+      if (!preempt && npStart >= 0) {
+        const d = clock - npStart;
+        if (d > maxNp) maxNp = d;
+        npStart = clock;
+      }
+      since = clock;
+      if (preempt && pcZero) npStart = clock;
     }
+    let activate = false;
     if (get) {
       refs[page]!++;
-      if (lineCpu[page] !== line) pageLine(k, page);
+      // pageLine: the struct page's cache line comes from the CPU that wrote it last
+      const prev = lineCpu[page]!;
+      if (prev !== line) {
+        lineCpu[page] = line;
+        if (prev !== 0) {
+          const c = cpus[prev - 1]!.socket === socket ? lineSocket : lineRemote;
+          busy += c;
+          clock += c;
+        }
+      }
     }
     if (touch) {
       if (write && (f & dirty) === 0) flags[page]! |= pgDirty;
       // mark_page_accessed: set referenced, or activate an inactive referenced page
       const fl = flags[page]!;
       if ((fl & referenced) === 0) flags[page] = fl | referenced;
-      else if ((fl & inactiveLru) === PG_lru) markPageAccessed(k, page);
+      else activate = (fl & inactiveLru) === PG_lru;
     }
-    if (i === 0) {
-      ptl.unlock(k, pte);
-      hold = ptl.stat.hold_ns;
-    } else {
-      hold += cpu.clock - since;
-      if (preempt) k.preemptEnable();
+    // mark_page_accessed's activation and the first unlock are calls, with the locals written back around
+    if (activate || i === 0) {
+      cpu.clock = clock;
+      cpu.busyNs = busy;
+      cpu.npStart = npStart;
+      cpu.maxNonpreemptNs = maxNp;
+      if (activate) markPageAccessed(k, page);
+      if (i === 0) {
+        ptl.unlock(k, pte);
+        hold = ptl.stat.hold_ns;
+      }
+      clock = cpu.clock;
+      busy = cpu.busyNs;
+      npStart = cpu.npStart;
+      maxNp = cpu.maxNonpreemptNs;
+    }
+    if (i !== 0) {
+      hold += clock - since;
+      // preempt_enable
+      if (preempt && pcZero) {
+        if (npStart >= 0) {
+          const d = clock - npStart;
+          if (d > maxNp) maxNp = d;
+        }
+        npStart = -1;
+      }
     }
     if (get) {
       pinned[page]!++;
       touched?.add(page);
     }
-    k.charge(cost);
+    busy += cost;
+    clock += cost;
     pages[at + i] = page;
   }
+  cpu.clock = clock;
+  cpu.busyNs = busy;
+  cpu.npStart = npStart;
+  cpu.maxNonpreemptNs = maxNp;
   if (i > 1) {
     ptl.retaken(k, pte, i - 1, since);
     ptl.stat.hold_ns = hold;
