@@ -84,7 +84,7 @@ describe('counters and gauges', () => {
       });
       k.seamTable.wrap('count-faults', 'pgtableAlloc', (prev) =>
         function* (kk, mm, lvl, addr) {
-          const pfn = yield* prev(kk, mm, lvl, addr);
+          const pfn = yield* awaitPath(prev(kk, mm, lvl, addr));
           if (pfn !== 0 && lvl === 0) c.tables++;
           return pfn;
         },

@@ -193,11 +193,10 @@ function notedGather(prev: TlbGatherOps, note: Note): TlbGatherOps {
 
 /** Every seam's wrapper: a mapped type, so a new seam without one does not compile. */
 const WRAPPERS: { readonly [K in SeamName]: Wrapper<K> } = {
-  pgtableAlloc: (prev, note) =>
-    function* (k, mm, level, addr) {
-      note('pgtableAlloc', { mm: mm.id, level, addr });
-      return yield* prev(k, mm, level, addr);
-    },
+  pgtableAlloc: (prev, note) => (k, mm, level, addr) => {
+    note('pgtableAlloc', { mm: mm.id, level, addr });
+    return prev(k, mm, level, addr);
+  },
   pgtableDiscard: (prev, note) => (k, mm, level, pfn) => {
     note('pgtableDiscard', { mm: mm.id, level, pfn });
     prev(k, mm, level, pfn);

@@ -551,7 +551,7 @@ const PATHS: { readonly [K in SeamName]: readonly PathCase[] } = {
           const discarded = callsOf(calls, 'pgtableDiscard');
           if (discarded.length === 0) continue;
           const mm = mmOf(a);
-          expect(callers(calls, 'pgtableDiscard')).toEqual(['allocBelow']);
+          expect(callers(calls, 'pgtableDiscard')).toEqual(['populateLocked']);
           const installed = tablesAt(k, mm, R);
           for (const { args } of discarded) {
             expect(args.mm).toBe(mm.id);

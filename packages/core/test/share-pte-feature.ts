@@ -38,6 +38,7 @@ import {
   genericVmaOps,
   ipiWait,
   type Kernel,
+  awaitPath,
   type KGen,
   LEVEL_PTE,
   linearPageIndex,
@@ -324,7 +325,7 @@ function* privatize(st: ShareState, mm: MmStruct, base: number, table: number): 
   const k = st.k;
   const vma = findVma(mm, base);
   if (vma === null || !covers(vma, base)) throw new Error(`${SHARE_PTE}: shared table ${table} of mm ${mm.id} at 0x${base.toString(16)} is not inside one VMA`);
-  const fresh = yield* st.allocPrev(k, mm, LEVEL_PTE, base);
+  const fresh = yield* awaitPath(st.allocPrev(k, mm, LEVEL_PTE, base));
   if (fresh === 0) {
     yield* dropShareAt(st, mm, base, table);
     st.c.unshare_zap++;
@@ -544,7 +545,7 @@ export const sharePte = defineFeature({
           const shared = yield* shareAtFault(st, mm, addr);
           if (shared !== 0) return shared;
         }
-        return yield* prev(kk, mm, level, addr);
+        return yield* awaitPath(prev(kk, mm, level, addr));
       };
     });
 

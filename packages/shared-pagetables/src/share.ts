@@ -7,6 +7,7 @@
 import {
   accountTableMm,
   alignDown,
+  awaitPath,
   ENOMEM,
   findVma,
   type KGen,
@@ -73,7 +74,7 @@ export function* allocAtFault(st: ShareState, mm: MmStruct, level: Level, addr: 
     }
     if (shared !== 0) return shared;
   }
-  const fresh = yield* st.allocPrev(k, mm, level, addr);
+  const fresh = yield* awaitPath(st.allocPrev(k, mm, level, addr));
   if (fresh !== 0 && level === LEVEL_PTE && st.level === LEVEL_PMD) yield* installBelow(st, mm, addr, fresh);
   return fresh;
 }

@@ -9,6 +9,7 @@
 import {
   _PAGE_SWP,
   addRss,
+  awaitPath,
   findVma,
   ipiWait,
   type KGen,
@@ -82,7 +83,7 @@ export function dropShareAt(st: ShareState, mm: MmStruct, base: number, table: n
  */
 function* copyPteTable(st: ShareState, mm: MmStruct, vma: Vma, base: number, table: number): KGen<void> {
   const k = st.k;
-  const fresh = yield* st.allocPrev(k, mm, LEVEL_PTE, base);
+  const fresh = yield* awaitPath(st.allocPrev(k, mm, LEVEL_PTE, base));
   if (fresh === 0) {
     yield* dropShareAt(st, mm, base, table);
     st.c.unshare_zap++;

@@ -30,7 +30,7 @@ import { LEVEL_PGD, type Level, PAGE_SIZE } from '../pgtable/entry.js';
 import { TableStore } from '../pgtable/store.js';
 import { LockStats, Mutex, PtlTable, RwSem, SpinLock } from '../sched/lock.js';
 import { Rcu } from '../sched/rcu.js';
-import { RESCHED, runSync, type KGen } from '../sched/run.js';
+import { awaitPath, RESCHED, runSync, type KGen } from '../sched/run.js';
 import { type ExploreOptions, type Mode, Scheduler, type Thread } from '../sched/scheduler.js';
 import { Task } from '../sched/task.js';
 import { checkKernel, checkNoLeaks, TouchedChecker, type Violation } from '../observe/check.js';
@@ -543,7 +543,7 @@ export class Kernel {
   *mmAlloc(): KGen<MmStruct | number> {
     const id = this.nextId++;
     const mm = new MmStruct(id, 0, this.cpus.length, TASK_UNMAPPED_BASE, new RwSem(this.locks, 'mmap_sem', this.cpus.length), new SpinLock(this.locks, 'page_table_lock'));
-    const pgd = yield* basePgtableAlloc(this, mm, LEVEL_PGD);
+    const pgd = yield* awaitPath(basePgtableAlloc(this, mm, LEVEL_PGD));
     if (pgd === 0) return -ENOMEM;
     mm.pgd = pgd;
     this.mms.set(id, mm);

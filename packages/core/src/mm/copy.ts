@@ -26,10 +26,10 @@ import {
 import { ENOMEM } from '../errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { ptlLockSlow } from '../sched/lock.js';
-import type { KGen } from '../sched/run.js';
+import type { KGen, KPath } from '../sched/run.js';
 import { pageLine } from './page-ref.js';
 import { PG_anon } from '../mem/page.js';
-import { pmdAlloc, pteAllocMap } from './pgalloc.js';
+import { pmdAllocPath, pteAllocMapPath } from './pgalloc.js';
 import { addRss } from './pt-share.js';
 import { baseVmNormalPage } from './fault.js';
 import { swapDuplicate } from './swapfile.js';
@@ -47,15 +47,47 @@ import {
 /**
  * The start of `copy_pte_range()` for one PTE table: map (allocating) the
  * child's table and take both PTE locks, then copy with
- * {@link copyPteRange}. Returns the PTEs copied, or -ENOMEM.
+ * {@link copyPteRange}. Returns the PTEs copied, or -ENOMEM: at once when
+ * nothing had to sleep or wait (the allocation's fast path, both locks
+ * free), else the generator of the rest (a {@link KPath}).
  * @see mm/memory.c copy_pte_range
  */
-function* copyPteTable(k: Kernel, dst: MmStruct, vma: Vma, srcPte: number, addr: number, end: number): KGen<number> {
-  const dstPte = yield* pteAllocMap(k, dst, addr);
+function copyPteTable(k: Kernel, dst: MmStruct, vma: Vma, srcPte: number, addr: number, end: number): KPath<number> {
+  const dstPte = pteAllocMapPath(k, dst, addr);
+  if (typeof dstPte !== 'number') return copyPteTableAllocating(k, dst, vma, srcPte, addr, end, dstPte);
   if (dstPte === 0) return -ENOMEM;
-  // pte_alloc_map_lock on the child, then the parent's PTE lock nested
-  if (!k.ptl.tryLock(k, dstPte)) yield* ptlLockSlow(k, k.ptl, dstPte);
-  if (!k.ptl.tryLock(k, srcPte)) yield* ptlLockSlow(k, k.ptl, srcPte);
+  return lockAndCopy(k, dst, vma, srcPte, dstPte, addr, end);
+}
+
+/** {@link copyPteTable} when the child's table walk (`pending`) has to go on as a generator. */
+function* copyPteTableAllocating(k: Kernel, dst: MmStruct, vma: Vma, srcPte: number, addr: number, end: number, pending: KGen<number>): KGen<number> {
+  const dstPte = yield* pending;
+  if (dstPte === 0) return -ENOMEM;
+  const r = lockAndCopy(k, dst, vma, srcPte, dstPte, addr, end);
+  return typeof r === 'number' ? r : yield* r;
+}
+
+/** `pte_alloc_map_lock` on the child's table, then the parent's PTE lock nested; then the copy. */
+function lockAndCopy(k: Kernel, dst: MmStruct, vma: Vma, srcPte: number, dstPte: number, addr: number, end: number): KPath<number> {
+  const ptl = k.ptl;
+  if (!ptl.tryLock(k, dstPte)) return lockSlowAndCopy(k, dst, vma, srcPte, dstPte, addr, end, true);
+  if (!ptl.tryLock(k, srcPte)) return lockSlowAndCopy(k, dst, vma, srcPte, dstPte, addr, end, false);
+  return copyLocked(k, dst, vma, srcPte, dstPte, addr, end);
+}
+
+/** {@link lockAndCopy} when a PTE lock is held elsewhere: the child's (`dstWaits`), else the parent's. */
+function* lockSlowAndCopy(k: Kernel, dst: MmStruct, vma: Vma, srcPte: number, dstPte: number, addr: number, end: number, dstWaits: boolean): KGen<number> {
+  if (dstWaits) {
+    yield* ptlLockSlow(k, k.ptl, dstPte);
+    if (!k.ptl.tryLock(k, srcPte)) yield* ptlLockSlow(k, k.ptl, srcPte);
+  } else {
+    yield* ptlLockSlow(k, k.ptl, srcPte);
+  }
+  return copyLocked(k, dst, vma, srcPte, dstPte, addr, end);
+}
+
+/** {@link copyPteRange} with both PTE locks held. */
+function copyLocked(k: Kernel, dst: MmStruct, vma: Vma, srcPte: number, dstPte: number, addr: number, end: number): number {
   // a static key: with the baseline seam, RAM pfns of a non-PFNMAP VMA skip the call
   const fast = k.seams.vmNormalPage === baseVmNormalPage && (vma.vmFlags & VM_PFNMAP) === 0;
   return copyPteRange(k, dst, vma, vma.vmFlags, fast, srcPte, dstPte, addr, end);
@@ -181,15 +213,19 @@ export function* copyPageRangeGeneric(k: Kernel, dst: MmStruct, src: MmStruct, v
         continue;
       }
       const pmd = ua[ub + 1]!;
-      if ((yield* pmdAlloc(k, dst, addr)) === 0) return -ENOMEM;
+      const dstPmd = pmdAllocPath(k, dst, addr);
+      if ((typeof dstPmd === 'number' ? dstPmd : yield* dstPmd) === 0) return -ENOMEM;
       do {
         const mnext = pmdAddrEnd(addr, unext);
         const ma = t.arr(pmd);
         const mb = t.base(pmd) + pmdIndex(addr) * 2;
         if (ma[mb] !== 0) {
-          const r = yield* copyPteTable(k, dst, vma, ma[mb + 1]!, addr, mnext);
+          const c = copyPteTable(k, dst, vma, ma[mb + 1]!, addr, mnext);
+          const r = typeof c === 'number' ? c : yield* c;
           if (r < 0) return r;
-          yield* k.condResched();
+          // cond_resched: a generator only where it may yield
+          if (k.interleaving) yield* k.condResched();
+          else k.npBreak();
         }
         addr = mnext;
       } while (addr !== unext);

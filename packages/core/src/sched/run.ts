@@ -84,8 +84,9 @@ export type KGen<T> = Generator<SchedPoint, T, void>;
  * (a contended lock, a sleeping allocation, I/O, the explore mode). A hot
  * path answers without making a generator when it can; the caller takes
  * the result as `typeof r === 'number' ? r : yield* r` for a number, or
- * with {@link awaitPath}. Only the number-returning fault paths and
- * `->fault` are written this way.
+ * with {@link awaitPath}. The number-returning fault paths, `->fault`
+ * and the page-table allocation (`pgtableAlloc`, `pteAllocMapPath`) are
+ * written this way.
  */
 export type KPath<T> = T | KGen<T>;
 

@@ -102,9 +102,12 @@ export interface Seams {
   /**
    * Allocate a page-table page for `level` (PTE, PMD or PUD) of `mm`
    * covering `addr`, accounted; returns its pfn or 0 on out-of-memory
-   * (`__pte_alloc`, `__pmd_alloc`, `__pud_alloc` → `pte_alloc_one` …).
+   * (`__pte_alloc`, `__pmd_alloc`, `__pud_alloc` → `pte_alloc_one` …):
+   * at once when it did not have to sleep, else a generator (a
+   * {@link KPath}: a wrapper that needs the answer takes it with
+   * `yield* awaitPath(prev(…))`).
    */
-  pgtableAlloc: (k: Kernel, mm: MmStruct, level: Level, addr: number) => KGen<number>;
+  pgtableAlloc: (k: Kernel, mm: MmStruct, level: Level, addr: number) => KPath<number>;
   /**
    * A table allocated for `mm` that lost the populate race (another thread
    * installed one first) is released at once: `pte_free()`, `pmd_free()`,
