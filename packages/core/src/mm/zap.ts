@@ -35,7 +35,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import { pageLine } from './page-ref.js';
 import { markPageAccessed } from './lru-cache.js';
 import { freeSwapAndCache } from './swapfile.js';
-import type { MmuGather } from './tlb-gather.js';
+import { baseTlbGather, FREE_PTE_NR, type MmuGather } from './tlb-gather.js';
 import { baseVmNormalPage } from './fault.js';
 import { type Vma, VM_PFNMAP } from './types.js';
 import { addRss } from './pt-share.js';
@@ -131,7 +131,11 @@ export function* zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, a
  * is taken as `vm_normal_page`'s answer without the call. The loop reads
  * nothing of `vma` but in the cases that need it (host speed: optimized
  * code that reads a VMA is dropped when the last VMA object dies, as after
- * a munmap of a process's only mapping).
+ * a munmap of a process's only mapping). With `fast` and the baseline
+ * gather (not in its one-CPU fast mode), `tlb_remove_tlb_entry` and
+ * `tlb_remove_page` are inline on locals: the range covers the first to
+ * the last entry cleared, the vector is written in turn, and the gather
+ * is written back when the loop stops (nothing the loop calls reads it).
  */
 function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number, a: Uint32Array, b0: number, bEnd: number, addr: number, details: ZapDetails | null, run: ZapRun): boolean {
   const pages = k.pages;
@@ -146,6 +150,14 @@ function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number
   const nrFrames = pages.nrFrames | 0;
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
   const quick = fast === true;
+  // the baseline gather's vector on locals (a static key, as `fast` is)
+  const inline = quick && gather === baseTlbGather && !tlb.fast;
+  const vec = tlb.pages;
+  const vecMax = FREE_PTE_NR;
+  let nr = tlb.nr;
+  // entries of the first and the last PTE cleared (inline), -1: none
+  let firstB = -1;
+  let lastB = -1;
   const presentMask = PTE_PRESENT_MASK;
   const pageSize = PAGE_SIZE;
   const anon = PG_anon;
@@ -162,17 +174,21 @@ function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number
     } else {
       work -= pageSize;
       if ((f & presentMask) !== 0) {
-        const va = addr + ((b - b0) / 2) * pageSize;
         const v = a[b + 1]!;
-        const pfn = quick && v > 0 && v < nrFrames ? v : normalPage(k, vma, va, f, v);
+        const pfn = quick && v > 0 && v < nrFrames ? v : normalPage(k, vma, addr + ((b - b0) / 2) * pageSize, f, v);
         if (details !== null && pfn !== 0 && zapKeeps(k, details, pfn)) {
           b += 2;
           continue;
         }
         a[b] = 0;
         a[b + 1] = 0;
-        if (details?.nonlinear === true && pfn !== 0) leaveFilePte(k, vma, a, b, va, pfn);
-        gather.removeTlbEntry(k, tlb, va);
+        if (details?.nonlinear === true && pfn !== 0) leaveFilePte(k, vma, a, b, addr + ((b - b0) / 2) * pageSize, pfn);
+        if (inline) {
+          if (firstB < 0) firstB = b;
+          lastB = b;
+        } else {
+          gather.removeTlbEntry(k, tlb, addr + ((b - b0) / 2) * pageSize);
+        }
         zapped++;
         if (pfn !== 0) {
           const isAnon = (flags[pfn]! & anon) !== 0;
@@ -192,7 +208,12 @@ function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number
           } else if (m < 0) {
             throw new Error(`page_remove_rmap of pfn ${pfn} with mapcount 0`);
           }
-          full = gather.removePage(k, tlb, pfn, va, pte);
+          if (inline) {
+            vec[nr++] = pfn;
+            full = nr >= vecMax;
+          } else {
+            full = gather.removePage(k, tlb, pfn, addr + ((b - b0) / 2) * pageSize, pte);
+          }
         }
       } else if (details === null) {
         // with details (truncation, invalidation) swap and file entries are left
@@ -203,6 +224,15 @@ function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number
     }
     b += 2;
   } while (!full && b !== bEnd && work > 0);
+  if (inline && firstB >= 0) {
+    // what tlb_remove_tlb_entry and tlb_remove_page did page by page
+    tlb.needFlush = true;
+    const start = addr + ((firstB - b0) / 2) * pageSize;
+    const end = addr + ((lastB - b0) / 2) * pageSize + pageSize;
+    if (start < tlb.start) tlb.start = start;
+    if (end > tlb.end) tlb.end = end;
+    tlb.nr = nr;
+  }
   run.b = b;
   run.work = work;
   run.anonRss = anonRss;
