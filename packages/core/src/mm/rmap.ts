@@ -290,12 +290,14 @@ function rmapSkipMemo(k: Kernel, pfn: number, vmas: readonly Vma[], memo: RmapWa
       pte = memo.pte[i]!;
     }
     if (pte === 0) continue;
-    if (!ptl.tryLock(k, pte)) return skipStopAt(STOP_CONTENDED, addr, pte, i);
-    // pteMapsPage, with the table's words remembered
+    // page_check_address with the table's words remembered; the PTE is
+    // read before the lock is taken, which nothing can tell apart here
     const a = memo.arr[i]!;
     const b = memo.base[i]! + pteIndex(addr) * 2;
-    if (ptePresent(a[b]!) && a[b + 1] === pfn) return skipStopAt(STOP_HIT, addr, pte, i);
-    ptl.unlock(k, pte);
+    if (ptePresent(a[b]!) && a[b + 1] === pfn) {
+      return skipStopAt(ptl.tryLock(k, pte) ? STOP_HIT : STOP_CONTENDED, addr, pte, i);
+    }
+    if (!ptl.lockUnlock(k, pte)) return skipStopAt(STOP_CONTENDED, addr, pte, i);
   }
   skipStop = STOP_END;
   return i;
