@@ -144,9 +144,12 @@ let memoKernel: Kernel | null = null;
 /** The walk memos of the running direct reclaim, per reverse-map list. */
 const memos = new Map<readonly Vma[], RmapWalkMemo>();
 
+/** Reverse-map lists shorter than this are walked without a memo (nothing to gain). */
+const MEMO_MIN_VMAS = 8;
+
 /** The memo for the reverse-map list `vmas` when direct reclaim of `k` may use one; else null. */
 function walkMemo(k: Kernel, vmas: readonly Vma[]): RmapWalkMemo | null {
-  if (memoKernel !== k) return null;
+  if (memoKernel !== k || vmas.length < MEMO_MIN_VMAS) return null;
   let m = memos.get(vmas);
   if (m === undefined || m.pte.length < vmas.length) {
     m = new RmapWalkMemo(vmas.length);
