@@ -166,7 +166,9 @@ function walkMemo(k: Kernel, vmas: readonly Vma[]): RmapWalkMemo | null {
  * sequential mode (no other thread runs while reclaim waits), without the
  * checker (which tracks every table looked at), and with the baseline
  * seams that reclaim calls (a feature's version might share or unshare
- * tables). Returns what to pass to {@link rmapWalkMemoEnd}.
+ * tables). Returns what to pass to {@link rmapWalkMemoEnd}. Host
+ * bookkeeping around the kernel's reclaim, which walks every time.
+ * @see mm/vmscan.c try_to_free_pages (the memo lives for one call)
  */
 export function rmapWalkMemoBegin(k: Kernel): Kernel | null {
   const prev = memoKernel;
@@ -185,6 +187,7 @@ export function rmapWalkMemoBegin(k: Kernel): Kernel | null {
 /**
  * End what {@link rmapWalkMemoBegin} started: forget every walk (faults
  * after reclaim change page tables) and restore the state it returned.
+ * @see mm/vmscan.c try_to_free_pages (the memo lives for one call)
  */
 export function rmapWalkMemoEnd(prev: Kernel | null): void {
   memos.clear();
