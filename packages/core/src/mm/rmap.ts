@@ -115,6 +115,8 @@ class RmapWalkMemo {
   readonly arr: Uint32Array[];
   /** Word offset of the table's entry 0 in {@link arr}. */
   readonly base: Int32Array;
+  /** Filled by the running reclaim (listed in {@link memosUsed}). */
+  inUse = false;
 
   constructor(n: number) {
     this.vma = new Array<Vma | null>(n).fill(null);
@@ -141,8 +143,10 @@ class RmapWalkMemo {
 
 /** The kernel whose direct reclaim may use {@link memos} now, or null. */
 let memoKernel: Kernel | null = null;
-/** The walk memos of the running direct reclaim, per reverse-map list. */
-const memos = new Map<readonly Vma[], RmapWalkMemo>();
+/** The memo of each reverse-map list, kept from one reclaim to the next (emptied in between). */
+const memos = new WeakMap<readonly Vma[], RmapWalkMemo>();
+/** The memos the running direct reclaim filled. */
+const memosUsed: RmapWalkMemo[] = [];
 
 /** Reverse-map lists shorter than this are walked without a memo (nothing to gain). */
 const MEMO_MIN_VMAS = 8;
@@ -152,10 +156,24 @@ function walkMemo(k: Kernel, vmas: readonly Vma[]): RmapWalkMemo | null {
   if (memoKernel !== k || vmas.length < MEMO_MIN_VMAS) return null;
   let m = memos.get(vmas);
   if (m === undefined || m.pte.length < vmas.length) {
-    m = new RmapWalkMemo(vmas.length);
+    // a list that grows (one VMA per fork) gets room to grow
+    m = new RmapWalkMemo(Math.max(vmas.length, 2 * (m?.pte.length ?? 0)));
     memos.set(vmas, m);
   }
+  if (!m.inUse) {
+    m.inUse = true;
+    memosUsed.push(m);
+  }
   return m;
+}
+
+/** Empty every memo the running reclaim filled. */
+function forgetWalks(): void {
+  for (const m of memosUsed) {
+    m.vma.fill(null);
+    m.inUse = false;
+  }
+  memosUsed.length = 0;
 }
 
 /**
@@ -172,7 +190,7 @@ function walkMemo(k: Kernel, vmas: readonly Vma[]): RmapWalkMemo | null {
  */
 export function rmapWalkMemoBegin(k: Kernel): Kernel | null {
   const prev = memoKernel;
-  memos.clear();
+  forgetWalks();
   const s = k.seams;
   const safe =
     !k.interleaving &&
@@ -190,7 +208,7 @@ export function rmapWalkMemoBegin(k: Kernel): Kernel | null {
  * @see mm/vmscan.c try_to_free_pages (the memo lives for one call)
  */
 export function rmapWalkMemoEnd(prev: Kernel | null): void {
-  memos.clear();
+  forgetWalks();
   memoKernel = prev;
 }
 
