@@ -5,15 +5,15 @@
  * @see mm/rmap.c vma_address, page_check_address, page_referenced, try_to_unmap
  * @module
  */
-import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_FILE, _PAGE_SWP, PAGE_SIZE, pteIndex, ptePresent } from '../pgtable/entry.js';
+import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_FILE, _PAGE_SWP, PAGE_SIZE, PMD_SIZE, pteIndex, ptePresent, TABLE_WORDS } from '../pgtable/entry.js';
 import { PG_anon, PG_dirty, PG_referenced, PG_swapcache } from '../mem/page.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { pageRemoveRmap, putPage } from './page-ref.js';
 import { lookupPteTable } from './pgalloc.js';
 import { addRss } from './pt-share.js';
 import { swapDuplicate } from './swapfile.js';
-import { ipiWait } from './tlbflush.js';
-import { ptlLockSlow, type SpinLock, spinLock } from '../sched/lock.js';
+import { baseFlushTlb, ipiWait } from './tlbflush.js';
+import { ptlLockSlow, type SpinLock, spinLockSlow } from '../sched/lock.js';
 import type { KGen } from '../sched/run.js';
 import { updateHiwaterRss } from './mmap.js';
 import { type Vma, VM_LOCKED, VM_MAYSHARE, VM_NONLINEAR } from './types.js';
@@ -83,6 +83,250 @@ export function rmapVmas(k: Kernel, pfn: number): readonly Vma[] {
   return k.files.get(p.mapping[pfn]!)?.iMmap ?? [];
 }
 
+/** The words {@link RmapWalkMemo} keeps for a span with no PTE table. */
+const EMPTY_TABLE = new Uint32Array(TABLE_WORDS);
+
+/**
+ * What direct reclaim remembers of the page-table walks of its rmap walks:
+ * for each VMA of a reverse-map list, its bounds and flags and the PTE
+ * table (0 for none) that covers one PMD-sized span of it. An anon_vma
+ * shared by many forked processes has reclaim walk the same VMAs to the
+ * same PTE tables for every page of a span; the memo keeps the host from
+ * repeating the PGD → PUD → PMD lookups and the reads of a thousand VMAs.
+ * Host state only: a probe that uses it takes the same locks and charges
+ * as one that walks.
+ */
+class RmapWalkMemo {
+  /** The VMA each entry was filled for. */
+  readonly vma: (Vma | null)[];
+  /** Its `vm_flags`. */
+  readonly flags: Int32Array;
+  /** Its `vm_start`. */
+  readonly start: Float64Array;
+  /** Its `vm_end`. */
+  readonly end: Float64Array;
+  /** `vm_start - vm_pgoff * PAGE_SIZE`: the address of page index 0 in it. */
+  readonly origin: Float64Array;
+  /** The start of the PMD-sized span whose PTE table the entry holds (-Infinity: none yet). */
+  readonly lo: Float64Array;
+  /** The PTE table covering the span (0: none). */
+  readonly pte: Int32Array;
+  /** The words of that table (`k.tables.arr`; an empty array for none). */
+  readonly arr: Uint32Array[];
+  /** Word offset of the table's entry 0 in {@link arr}. */
+  readonly base: Int32Array;
+  /** Filled by the running reclaim (listed in {@link memosUsed}). */
+  inUse = false;
+
+  constructor(n: number) {
+    this.vma = new Array<Vma | null>(n).fill(null);
+    this.flags = new Int32Array(n);
+    this.start = new Float64Array(n);
+    this.end = new Float64Array(n);
+    this.origin = new Float64Array(n);
+    this.lo = new Float64Array(n);
+    this.pte = new Int32Array(n);
+    this.arr = new Array<Uint32Array>(n).fill(EMPTY_TABLE);
+    this.base = new Int32Array(n);
+  }
+
+  /** Remember `vma` at entry `i` (no PTE table looked up yet). */
+  fill(i: number, vma: Vma): void {
+    this.vma[i] = vma;
+    this.flags[i] = vma.vmFlags;
+    this.start[i] = vma.vmStart;
+    this.end[i] = vma.vmEnd;
+    this.origin[i] = vma.vmStart - vma.vmPgoff * PAGE_SIZE;
+    this.lo[i] = -Infinity;
+  }
+}
+
+/** The kernel whose direct reclaim may use {@link memos} now, or null. */
+let memoKernel: Kernel | null = null;
+/** The memo of each reverse-map list, kept from one reclaim to the next (emptied in between). */
+const memos = new WeakMap<readonly Vma[], RmapWalkMemo>();
+/** The memos the running direct reclaim filled. */
+const memosUsed: RmapWalkMemo[] = [];
+
+/** Reverse-map lists shorter than this are walked without a memo (nothing to gain). */
+const MEMO_MIN_VMAS = 8;
+
+/** The memo for the reverse-map list `vmas` when direct reclaim of `k` may use one; else null. */
+function walkMemo(k: Kernel, vmas: readonly Vma[]): RmapWalkMemo | null {
+  if (memoKernel !== k || vmas.length < MEMO_MIN_VMAS) return null;
+  let m = memos.get(vmas);
+  if (m === undefined || m.pte.length < vmas.length) {
+    // a list that grows (one VMA per fork) gets room to grow
+    m = new RmapWalkMemo(Math.max(vmas.length, 2 * (m?.pte.length ?? 0)));
+    memos.set(vmas, m);
+  }
+  if (!m.inUse) {
+    m.inUse = true;
+    memosUsed.push(m);
+  }
+  return m;
+}
+
+/** Empty every memo the running reclaim filled. */
+function forgetWalks(): void {
+  for (const m of memosUsed) {
+    m.vma.fill(null);
+    m.inUse = false;
+  }
+  memosUsed.length = 0;
+}
+
+/**
+ * Start remembering page-table walks for the rmap walks of one direct
+ * reclaim (`try_to_free_pages`) of `k`. Only where nothing but reclaim
+ * runs until {@link rmapWalkMemoEnd}, and reclaim changes no VMA and no
+ * page table above the PTEs: in the
+ * sequential mode (no other thread runs while reclaim waits), without the
+ * checker (which tracks every table looked at), and with the baseline
+ * seams that reclaim calls (a feature's version might share or unshare
+ * tables). Returns what to pass to {@link rmapWalkMemoEnd}. Host
+ * bookkeeping around the kernel's reclaim, which walks every time.
+ * @see mm/vmscan.c try_to_free_pages (the memo lives for one call)
+ */
+export function rmapWalkMemoBegin(k: Kernel): Kernel | null {
+  const prev = memoKernel;
+  forgetWalks();
+  const s = k.seams;
+  const safe =
+    !k.interleaving &&
+    k.tables.touched === null &&
+    s.ptepClearFlushYoung === basePtepClearFlushYoung &&
+    s.ptepClearFlush === basePtepClearFlush &&
+    s.flushTlb === baseFlushTlb;
+  memoKernel = safe ? k : null;
+  return prev;
+}
+
+/**
+ * End what {@link rmapWalkMemoBegin} started: forget every walk (faults
+ * after reclaim change page tables) and restore the state it returned.
+ * @see mm/vmscan.c try_to_free_pages (the memo lives for one call)
+ */
+export function rmapWalkMemoEnd(prev: Kernel | null): void {
+  forgetWalks();
+  memoKernel = prev;
+}
+
+/** {@link rmapSkip} reached the end of the list. */
+const STOP_END = 0;
+/** {@link rmapSkip} found the PTE mapping the page, its lock held. */
+const STOP_HIT = 1;
+/** {@link rmapSkip} found the PTE table's lock held by someone else: the caller waits for it. */
+const STOP_CONTENDED = 2;
+/** {@link rmapSkip} met an mlocked shared file VMA (`page_referenced_one` counts it referenced). */
+const STOP_LOCKED_SHARED = 3;
+
+// What the last rmapSkip stopped at: read right after the call, before any yield.
+let skipStop = STOP_END;
+let skipAddr = 0;
+let skipPte = 0;
+
+/** Record where {@link rmapSkip} stopped; returns `i`. */
+function skipStopAt(stop: number, addr: number, pte: number, i: number): number {
+  skipStop = stop;
+  skipAddr = addr;
+  skipPte = pte;
+  return i;
+}
+
+/**
+ * The per-VMA steps of an rmap walk that find nothing: from `vmas[i]` on,
+ * `vma_address()` and `page_check_address()` for each VMA (the PTE lock
+ * taken and dropped, as the kernel does, when the PTE table exists but
+ * its entry does not map `pfn`), up to the first VMA the caller must act
+ * on. Returns that VMA's index (or `vmas.length`) and sets `skipStop`,
+ * with `skipAddr` and `skipPte` for a hit or a contended lock.
+ *
+ * A plain function: with an anon_vma shared by a thousand forked
+ * processes nearly every step of the walk is a miss, and none of them may
+ * sleep, so the walk's generator runs only for the hits. The simulated
+ * work (every lock taken, every charge) is the kernel's.
+ * @param referencedWalk `page_referenced_one()`'s walk (skips nonlinear VMAs, stops at mlocked shared ones of a file page); else `try_to_unmap_one()`'s.
+ * @see mm/rmap.c page_referenced_anon, page_referenced_file, try_to_unmap_anon, try_to_unmap_file, vma_address, page_check_address
+ */
+function rmapSkip(k: Kernel, pfn: number, vmas: readonly Vma[], memo: RmapWalkMemo | null, i: number, referencedWalk: boolean, file: boolean): number {
+  if (memo !== null) return rmapSkipMemo(k, pfn, vmas, memo, i, referencedWalk, file);
+  const ptl = k.ptl;
+  for (; i < vmas.length; i++) {
+    const vma = vmas[i]!;
+    if (referencedWalk) {
+      const step = referencedStep(vma, file);
+      if (step === REF_STOP) return skipStopAt(STOP_LOCKED_SHARED, 0, 0, i);
+      if (step === REF_SKIP) continue;
+    }
+    const addr = vmaAddress(k, pfn, vma);
+    if (addr < 0) continue;
+    const pte = lookupPteTable(k, vma.mm, addr);
+    if (pte === 0) continue;
+    if (!ptl.tryLock(k, pte)) return skipStopAt(STOP_CONTENDED, addr, pte, i);
+    if (pteMapsPage(k, pfn, addr, pte) >= 0) return skipStopAt(STOP_HIT, addr, pte, i);
+  }
+  skipStop = STOP_END;
+  return i;
+}
+
+/** `page_referenced_one()` probes the VMA. */
+const REF_PROBE = 0;
+/** `page_referenced_one()` skips the VMA (nonlinear). */
+const REF_SKIP = 1;
+/** An mlocked shared VMA of a file page: counted referenced, the walk ends. */
+const REF_STOP = 2;
+
+/** What `page_referenced_one()`'s walk does with `vma` before probing it. */
+function referencedStep(vma: Vma, file: boolean): number {
+  const flags = vma.vmFlags;
+  if (file && (flags & (VM_LOCKED | VM_MAYSHARE)) === (VM_LOCKED | VM_MAYSHARE)) return REF_STOP;
+  return (flags & VM_NONLINEAR) !== 0 ? REF_SKIP : REF_PROBE;
+}
+
+/**
+ * {@link rmapSkip} with the page-table walks remembered in `memo` (only
+ * the PTE table of a VMA not seen yet in this span is looked up).
+ */
+function rmapSkipMemo(k: Kernel, pfn: number, vmas: readonly Vma[], memo: RmapWalkMemo, i: number, referencedWalk: boolean, file: boolean): number {
+  const ptl = k.ptl;
+  const offset = k.pages.index[pfn]! * PAGE_SIZE;
+  for (; i < vmas.length; i++) {
+    const vma = vmas[i]!;
+    if (memo.vma[i] !== vma) memo.fill(i, vma);
+    if (referencedWalk) {
+      const flags = memo.flags[i]!;
+      if (file && (flags & (VM_LOCKED | VM_MAYSHARE)) === (VM_LOCKED | VM_MAYSHARE)) return skipStopAt(STOP_LOCKED_SHARED, 0, 0, i);
+      if ((flags & VM_NONLINEAR) !== 0) continue;
+    }
+    // vma_address
+    const addr = memo.origin[i]! + offset;
+    if (addr < memo.start[i]! || addr >= memo.end[i]!) continue;
+    let pte: number;
+    const lo = memo.lo[i]!;
+    if (addr < lo || addr >= lo + PMD_SIZE) {
+      pte = lookupPteTable(k, vma.mm, addr);
+      memo.lo[i] = addr - (addr % PMD_SIZE);
+      memo.pte[i] = pte;
+      memo.arr[i] = pte === 0 ? EMPTY_TABLE : k.tables.arr(pte);
+      memo.base[i] = pte === 0 ? 0 : k.tables.base(pte);
+    } else {
+      pte = memo.pte[i]!;
+    }
+    if (pte === 0) continue;
+    // page_check_address with the table's words remembered; the PTE is
+    // read before the lock is taken, which nothing can tell apart here
+    const a = memo.arr[i]!;
+    const b = memo.base[i]! + pteIndex(addr) * 2;
+    if (ptePresent(a[b]!) && a[b + 1] === pfn) {
+      return skipStopAt(ptl.tryLock(k, pte) ? STOP_HIT : STOP_CONTENDED, addr, pte, i);
+    }
+    if (!ptl.lockUnlock(k, pte)) return skipStopAt(STOP_CONTENDED, addr, pte, i);
+  }
+  skipStop = STOP_END;
+  return i;
+}
+
 /** The lock guarding the page's reverse map: its anon_vma's, or its file's `i_mmap_lock`. */
 function rmapLock(k: Kernel, pfn: number): SpinLock | null {
   const p = k.pages;
@@ -136,21 +380,23 @@ export function* pageReferenced(k: Kernel, pfn: number): KGen<number> {
   const anon = (p.flags[pfn]! & PG_anon) !== 0;
   let mapcount = p.mapcount[pfn]!;
   const lock = rmapLock(k, pfn);
-  if (lock !== null) yield* spinLock(k, lock);
-  for (const vma of rmapVmas(k, pfn)) {
-    if (!anon && (vma.vmFlags & (VM_LOCKED | VM_MAYSHARE)) === (VM_LOCKED | VM_MAYSHARE)) {
+  if (lock !== null && !lock.tryLock(k)) yield* spinLockSlow(k, lock);
+  const vmas = rmapVmas(k, pfn);
+  const memo = walkMemo(k, vmas);
+  for (let i = 0; ; i++) {
+    i = rmapSkip(k, pfn, vmas, memo, i, true, !anon);
+    if (skipStop === STOP_END) break;
+    if (skipStop === STOP_LOCKED_SHARED) {
       referenced++;
       break;
     }
-    if ((vma.vmFlags & VM_NONLINEAR) !== 0) continue;
-    const addr = vmaAddress(k, pfn, vma);
-    if (addr < 0) continue;
-    // page_check_address, inline: an anon_vma shared by many forked
-    // processes makes this the walk's per-VMA step
-    const pte = lookupPteTable(k, vma.mm, addr);
-    if (pte === 0) continue;
-    if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
-    if (pteMapsPage(k, pfn, addr, pte) < 0) continue;
+    const vma = vmas[i]!;
+    const addr = skipAddr;
+    const pte = skipPte;
+    if (skipStop === STOP_CONTENDED) {
+      yield* ptlLockSlow(k, k.ptl, pte);
+      if (pteMapsPage(k, pfn, addr, pte) < 0) continue;
+    }
     if (yield* k.seams.ptepClearFlushYoung(k, vma, addr, pte)) referenced++;
     k.ptl.unlock(k, pte);
     if (--mapcount === 0) break;
@@ -160,22 +406,22 @@ export function* pageReferenced(k: Kernel, pfn: number): KGen<number> {
 }
 
 /**
- * `try_to_unmap_one()`: unmap `pfn` from one VMA unless mlocked or young;
- * an anonymous page leaves a swap entry behind.
+ * `try_to_unmap_one()` once `page_check_address()` found the PTE mapping
+ * `pfn` at `addr` in table `pte`, its lock held: unmap the page from
+ * `vma` unless mlocked or young; an anonymous page leaves a swap entry
+ * behind. Drops the lock.
+ * @see mm/rmap.c try_to_unmap_one
  */
-function* tryToUnmapOne(k: Kernel, pfn: number, vma: Vma): KGen<number> {
-  const addr = vmaAddress(k, pfn, vma);
-  if (addr < 0) return SWAP_AGAIN;
-  const pte = yield* pageCheckAddress(k, pfn, vma, addr);
-  if (pte === null) return SWAP_AGAIN;
-  const { a, b } = pte;
-  if ((vma.vmFlags & VM_LOCKED) !== 0 || (yield* k.seams.ptepClearFlushYoung(k, vma, addr, pte.pte))) {
-    k.ptl.unlock(k, pte.pte);
+function* tryToUnmapOne(k: Kernel, pfn: number, vma: Vma, addr: number, pte: number): KGen<number> {
+  if ((vma.vmFlags & VM_LOCKED) !== 0 || (yield* k.seams.ptepClearFlushYoung(k, vma, addr, pte))) {
+    k.ptl.unlock(k, pte);
     return SWAP_FAIL;
   }
+  const a = k.tables.arr(pte);
+  const b = k.tables.base(pte) + pteIndex(addr) * 2;
   const mm = vma.mm;
   const f = a[b]!;
-  yield* k.seams.ptepClearFlush(k, vma, addr, pte.pte);
+  yield* k.seams.ptepClearFlush(k, vma, addr, pte);
   const p = k.pages;
   if ((f & _PAGE_DIRTY) !== 0) p.flags[pfn]! |= PG_dirty;
   updateHiwaterRss(mm);
@@ -183,15 +429,15 @@ function* tryToUnmapOne(k: Kernel, pfn: number, vma: Vma): KGen<number> {
     if ((p.flags[pfn]! & PG_swapcache) === 0) throw new Error(`try_to_unmap of anonymous page ${pfn} not in the swap cache`);
     const slot = p.private[pfn]!;
     swapDuplicate(k, slot);
-    addRss(k, mm, pte.pte, -1, 0);
+    addRss(k, mm, pte, -1, 0);
     a[b] = _PAGE_SWP;
     a[b + 1] = slot;
   } else {
-    addRss(k, mm, pte.pte, 0, -1);
+    addRss(k, mm, pte, 0, -1);
   }
   pageRemoveRmap(k, pfn);
   putPage(k, pfn);
-  k.ptl.unlock(k, pte.pte);
+  k.ptl.unlock(k, pte);
   return SWAP_AGAIN;
 }
 
@@ -203,9 +449,25 @@ function* tryToUnmapOne(k: Kernel, pfn: number, vma: Vma): KGen<number> {
 export function* tryToUnmap(k: Kernel, pfn: number): KGen<number> {
   let ret = SWAP_AGAIN;
   const lock = rmapLock(k, pfn);
-  if (lock !== null) yield* spinLock(k, lock);
-  for (const vma of rmapVmas(k, pfn).slice()) {
-    ret = yield* tryToUnmapOne(k, pfn, vma);
+  if (lock !== null && !lock.tryLock(k)) yield* spinLockSlow(k, lock);
+  const live = rmapVmas(k, pfn);
+  const memo = walkMemo(k, live);
+  const vmas = live.slice();
+  for (let i = 0; ; i++) {
+    // the VMAs skipped map nothing here: try_to_unmap_one returns SWAP_AGAIN for each
+    i = rmapSkip(k, pfn, vmas, memo, i, false, false);
+    if (skipStop === STOP_END) break;
+    const addr = skipAddr;
+    const pte = skipPte;
+    if (skipStop === STOP_CONTENDED) {
+      yield* ptlLockSlow(k, k.ptl, pte);
+      if (pteMapsPage(k, pfn, addr, pte) < 0) {
+        // someone may have unmapped the page while we waited
+        if (k.pages.mapcount[pfn] === 0) break;
+        continue;
+      }
+    }
+    ret = yield* tryToUnmapOne(k, pfn, vmas[i]!, addr, pte);
     if (ret === SWAP_FAIL || k.pages.mapcount[pfn] === 0) break;
   }
   if (ret !== SWAP_FAIL && k.pages.mapcount[pfn]! > 0 && (k.pages.flags[pfn]! & PG_anon) === 0) {

@@ -27,7 +27,7 @@ import { PG_active, PG_anon, PG_dirty, PG_swapcache } from '../mem/page.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { KGen } from '../sched/run.js';
 import { shmemWritepage } from '../fs/shmem.js';
-import { SWAP_FAIL, SWAP_SUCCESS, pageReferenced, tryToUnmap } from './rmap.js';
+import { SWAP_FAIL, SWAP_SUCCESS, pageReferenced, rmapWalkMemoBegin, rmapWalkMemoEnd, tryToUnmap } from './rmap.js';
 import { addToSwap, deleteFromSwapCache, swapWritepage } from './swapfile.js';
 
 /** `DEF_PRIORITY`: scan 1/4096 of the lists first. */
@@ -263,12 +263,17 @@ export function* tryToFreePages(k: Kernel): KGen<boolean> {
   k.vm.allocstall++;
   let reclaimed = 0;
   let allUnreclaimable = true;
-  for (let priority = DEF_PRIORITY; priority >= 0; priority--) {
-    const r = yield* shrinkZones(k, priority);
-    allUnreclaimable = r < 0;
-    if (r > 0) reclaimed += r;
-    yield* k.condResched();
-    if (reclaimed >= SWAP_CLUSTER_MAX) return true;
+  const memo = rmapWalkMemoBegin(k);
+  try {
+    for (let priority = DEF_PRIORITY; priority >= 0; priority--) {
+      const r = yield* shrinkZones(k, priority);
+      allUnreclaimable = r < 0;
+      if (r > 0) reclaimed += r;
+      yield* k.condResched();
+      if (reclaimed >= SWAP_CLUSTER_MAX) return true;
+    }
+  } finally {
+    rmapWalkMemoEnd(memo);
   }
   return !allUnreclaimable;
 }

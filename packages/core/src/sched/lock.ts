@@ -390,6 +390,32 @@ export class PtlTable {
     this.since[pfn] = lastAt;
   }
 
+  /**
+   * {@link tryLock} then {@link unlock} of table `pfn` with nothing
+   * charged in between: a walk that took the lock only to find that the
+   * PTE does not map its page (`page_check_address`). The same figures
+   * and charges as the pair, for the host cost of one call. Returns false,
+   * doing nothing, when the lock is held (the caller waits as for
+   * {@link tryLock}).
+   */
+  lockUnlock(k: Kernel, pfn: number): boolean {
+    if (this.owner[pfn] !== -1) return false;
+    const cpu = k.cpu;
+    if (k.mode === 'timed' || cpu.preemptCount === 0) {
+      // the pair moves more than the counts: take it step by step
+      this.tryLock(k, pfn);
+      this.unlock(k, pfn);
+      return true;
+    }
+    this.stat.acquisitions++;
+    lineTransfer(k, this.lastCpu[pfn]!);
+    this.lastCpu[pfn] = cpu.id;
+    // held for no time: hold_ns gains 0, preempt_count is back where it
+    // was, and `since` is read only by an unlock (after a tryLock or
+    // retaken sets it again) or in the timed mode
+    return true;
+  }
+
   /** Held by some CPU. */
   isLocked(pfn: number): boolean {
     return this.owner[pfn] !== -1;

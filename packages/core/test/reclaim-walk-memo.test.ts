@@ -1,0 +1,82 @@
+/**
+ * Direct reclaim remembers the page-table walks of its rmap walks (host
+ * state only, in the sequential mode with the baseline seams). Whatever
+ * it remembers, the simulated run is the one without it: the same
+ * counters, lock figures and simulated time as a run where a
+ * pass-through wrapper of `ptepClearFlushYoung` turns the memo off, or
+ * where the checker does.
+ */
+import { describe, expect, it } from 'vitest';
+import { buildKernel, defineFeature, type Kernel, MAP_ANONYMOUS, MAP_SHARED, type Task } from '../src/index.js';
+import { MiB, P, R, RW, mapAt, vmstat } from './rest-helpers.js';
+
+/** A feature that wraps `ptepClearFlushYoung` and changes nothing. */
+const passThrough = defineFeature({
+  name: 'young-pass-through',
+  summary: 'wraps ptepClearFlushYoung without changing it',
+  thread: { subject: '(test feature for the reclaim walk memo)', author: 'mmlab tests', date: '2025-01' },
+  options: {},
+  install(k) {
+    k.seamTable.wrap('young-pass-through', 'ptepClearFlushYoung', (prev) => (kk, vma, addr, pte) => prev(kk, vma, addr, pte));
+  },
+});
+
+/** Private memory across three PMD spans. */
+const PRIV = R + 256 * P;
+const SHARED = R + 2 ** 30;
+/** Private memory below the first PMD boundary. */
+const LOW = 0x100000;
+
+/**
+ * A parent with private (one mapping below 2 MiB) and shared anonymous memory forks `children`
+ * children that write all of it, on a machine too small for their copies:
+ * reclaim walks one anon_vma shared by every child (and the shared
+ * mapping's i_mmap). Returns the simulated figures.
+ */
+function forkUnderPressure(opts: { memo: 'on' | 'wrapped' | 'checked'; preempt: boolean }): string {
+  const k: Kernel = buildKernel({
+    memBytes: 16 * MiB,
+    swapBytes: 64 * MiB,
+    check: opts.memo === 'checked',
+    config: { preempt: opts.preempt },
+    features: opts.memo === 'wrapped' ? [passThrough] : [],
+  });
+  const parent = k.spawn();
+  const size = 768 * P;
+  mapAt(k, parent, PRIV, size);
+  mapAt(k, parent, SHARED, 64 * P, RW, MAP_SHARED | MAP_ANONYMOUS);
+  mapAt(k, parent, LOW, 64 * P);
+  expect(k.touch(parent, PRIV, size, true)).toBe(0);
+  expect(k.touch(parent, SHARED, 64 * P, true)).toBe(0);
+  expect(k.touch(parent, LOW, 64 * P, true)).toBe(0);
+  const children: Task[] = [];
+  for (let i = 0; i < 12; i++) {
+    const c = k.fork(parent);
+    if (typeof c === 'number') throw new Error(`fork failed: ${c}`);
+    children.push(c);
+  }
+  // one anon_vma for the parent and every child: the walks this is about
+  expect(parent.mm!.vmas.find((v) => v.vmStart === PRIV)!.anonVma!.vmas.length).toBe(children.length + 1);
+  for (const c of children) {
+    expect(k.touch(c, PRIV, size, true)).toBe(0);
+    expect(k.touch(c, SHARED, 64 * P, false)).toBe(0);
+    expect(k.touch(c, LOW, 64 * P, true)).toBe(0);
+  }
+  // the parent reads it all back: swap-ins, more reclaim
+  expect(k.touch(parent, PRIV, size, false)).toBe(0);
+  expect(vmstat(k, 'pgsteal_direct')).toBeGreaterThan(0);
+  const m = k.metrics();
+  const figures = JSON.stringify({ vm: m.vmstat, locks: m.locks, sim: m.sim, now: k.simNs() });
+  for (const t of [...children, parent]) k.exit(t);
+  return figures;
+}
+
+describe('the rmap walk memo of direct reclaim', () => {
+  for (const preempt of [false, true]) {
+    it(`leaves every simulated figure as without it${preempt ? ' (PREEMPT)' : ''}`, () => {
+      const on = forkUnderPressure({ memo: 'on', preempt });
+      expect(forkUnderPressure({ memo: 'wrapped', preempt })).toBe(on);
+      expect(forkUnderPressure({ memo: 'checked', preempt })).toBe(on);
+    });
+  }
+});
