@@ -1,0 +1,76 @@
+/**
+ * The hot loops' fast paths (static keys on the baseline seams: the zap's
+ * gather on locals, fork's and get_user_pages' `vm_normal_page` skipped,
+ * page-table allocation without a generator) must give exactly what the
+ * general paths give. A test-only feature wraps those seams with wrappers
+ * that change nothing but defeat every static key (a wrapped gather is not
+ * the baseline's, a wrapped `vmNormalPage` is called, and `pgtableAlloc`
+ * is the baseline written as a generator over `alloc_page`); each primitive
+ * then must end with bit-identical clocks, counters and lock figures.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  allocPage,
+  buildMetrics,
+  type BuildOptions,
+  defineFeature,
+  initTablePage,
+  type Kernel,
+  preparePrimitive,
+  type PrimitiveName,
+  takeSnapshot,
+} from '../src/index.js';
+
+const generalPaths = defineFeature({
+  name: 'general-paths',
+  summary: 'Test fixture: wrap the hot loops’ seams without changing them, so every fast path is off',
+  thread: { subject: '(test fixture for the hot-loop fast paths)', author: 'mmlab tests', date: '2026-11' },
+  options: {},
+  install(k) {
+    k.seamTable.wrap('general-paths', 'tlbGather', (prev) => ({ ...prev }));
+    k.seamTable.wrap('general-paths', 'vmNormalPage', (prev) => (kk, vma, addr, flags, pfn) => prev(kk, vma, addr, flags, pfn));
+    // the baseline as a generator through alloc_page's full path (what it was before it answered at once)
+    k.seamTable.replace('general-paths', 'pgtableAlloc', function* (kk, mm, level) {
+      const pfn = yield* allocPage(kk);
+      if (pfn !== 0) initTablePage(kk, mm, pfn, level);
+      return pfn;
+    });
+  },
+});
+
+/** Everything a primitive leaves behind that a report or the checker could read, raw (no rounding). */
+function outcome(k: Kernel): unknown {
+  const m = buildMetrics(k, takeSnapshot(k));
+  // the seam chains differ by construction
+  delete m.seams;
+  const cpus = k.cpus.map((c) => [c.clock, c.busyNs, c.maxNonpreemptNs, c.npStart, c.preemptCount]);
+  const p = k.pages;
+  const frames = [p.count, p.mapcount, p.flags, p.lineCpu, p.pinned].map((a) => Array.from(a));
+  return { m, cpus, now: k.now, flush: k.tlbFlushNs, frames };
+}
+
+function run(name: PrimitiveName, build: BuildOptions): { after: unknown; released: unknown } {
+  const p = preparePrimitive(name, 1500, { memBytes: 64 * 2 ** 20, ...build });
+  p.run();
+  const after = outcome(p.kernel);
+  p.units();
+  return { after, released: outcome(p.kernel) };
+}
+
+const BUILDS: Record<string, BuildOptions> = {
+  default: {},
+  preempt: { config: { preempt: true } },
+  'one cpu': { cpus: 1 },
+};
+
+describe('hot-loop fast paths give what the general paths give', () => {
+  for (const name of ['fork_pte', 'munmap_page', 'gup_fast_page', 'anon_fault'] as const) {
+    for (const [label, build] of Object.entries(BUILDS)) {
+      it(`${name}, ${label}`, () => {
+        const fast = run(name, build);
+        const general = run(name, { ...build, features: [generalPaths] });
+        expect(general).toEqual(fast);
+      });
+    }
+  }
+});
