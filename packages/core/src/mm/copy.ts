@@ -27,7 +27,6 @@ import { ENOMEM } from '../errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { ptlLockSlow } from '../sched/lock.js';
 import type { KGen, KPath } from '../sched/run.js';
-import { pageLine } from './page-ref.js';
 import { PG_anon } from '../mem/page.js';
 import { pmdAllocPath, pteAllocMapPath } from './pgalloc.js';
 import { addRss } from './pt-share.js';
@@ -125,6 +124,10 @@ function copyPteRange(k: Kernel, dst: MmStruct, vma: Vma, vmFlags: number, fast:
   const pageFlags = p.flags;
   const lineCpu = p.lineCpu;
   const line = k.cpu.id + 1;
+  const cpus = k.cpus;
+  const socket = k.cpu.socket;
+  const lineSocket = k.costs.cacheLineSocket;
+  const lineRemote = k.costs.cacheLineRemote;
   let anonRss = 0;
   let fileRss = 0;
   let copied = 0;
@@ -154,8 +157,12 @@ function copyPteRange(k: Kernel, dst: MmStruct, vma: Vma, vmFlags: number, fast:
       if (page !== 0) {
         count[page]!++;
         if (mapcount[page] === 0) throw new Error(`fork: pfn ${page} mapped with mapcount 0`);
-        // page_dup_rmap
-        if (lineCpu[page] !== line) pageLine(k, page);
+        // page_dup_rmap; pageLine inline: the count's line comes here
+        const prevLine = lineCpu[page]!;
+        if (prevLine !== line) {
+          lineCpu[page] = line;
+          if (prevLine !== 0) k.charge(cpus[prevLine - 1]!.socket === socket ? lineSocket : lineRemote);
+        }
         mapcount[page]!++;
         if ((pageFlags[page]! & anon) !== 0) anonRss++;
         else fileRss++;
