@@ -32,7 +32,6 @@ import { PG_anon, PG_dirty } from '../mem/page.js';
 import type { KGen } from '../sched/run.js';
 import { ptlLockSlow } from '../sched/lock.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { pageLine } from './page-ref.js';
 import { markPageAccessed } from './lru-cache.js';
 import { freeSwapAndCache } from './swapfile.js';
 import { baseTlbGather, FREE_PTE_NR, type MmuGather } from './tlb-gather.js';
@@ -143,6 +142,10 @@ function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number
   const mapcount = pages.mapcount;
   const lineCpu = pages.lineCpu;
   const line = k.cpu.id + 1;
+  const cpus = k.cpus;
+  const socket = k.cpu.socket;
+  const lineSocket = k.costs.cacheLineSocket;
+  const lineRemote = k.costs.cacheLineRemote;
   const vm = k.vm;
   const gather = k.seams.tlbGather;
   const normalPage = k.seams.vmNormalPage;
@@ -199,8 +202,12 @@ function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number
             if ((f & _PAGE_ACCESSED) !== 0) markPageAccessed(k, pfn);
             fileRss++;
           }
-          // page_remove_rmap (pageRemoveRmap, inline)
-          if (lineCpu[pfn] !== line) pageLine(k, pfn);
+          // page_remove_rmap (pageRemoveRmap, inline); pageLine inline: the count's line comes here
+          const prevLine = lineCpu[pfn]!;
+          if (prevLine !== line) {
+            lineCpu[pfn] = line;
+            if (prevLine !== 0) k.charge(cpus[prevLine - 1]!.socket === socket ? lineSocket : lineRemote);
+          }
           const m = --mapcount[pfn]!;
           if (m === 0) {
             if (isAnon) vm.nr_anon_pages--;
