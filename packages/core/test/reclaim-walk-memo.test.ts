@@ -1,5 +1,6 @@
 /**
- * Direct reclaim remembers the page-table walks of its rmap walks (host
+ * Direct reclaim remembers the page-table walks of its rmap walks, and
+ * for a page with one mapping the PTE found mapping it last time (host
  * state only, in the sequential mode with the baseline seams). Whatever
  * it remembers, the simulated run is the one without it: the same
  * counters, lock figures and simulated time as a run where a

@@ -5,7 +5,7 @@
  * @see mm/rmap.c vma_address, page_check_address, page_referenced, try_to_unmap
  * @module
  */
-import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_FILE, _PAGE_SWP, PAGE_SIZE, PMD_SIZE, pteIndex, ptePresent, TABLE_WORDS } from '../pgtable/entry.js';
+import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_FILE, _PAGE_SWP, PAGE_SIZE, PMD_SIZE, PTRS_PER_PTE, pteIndex, ptePresent, TABLE_WORDS } from '../pgtable/entry.js';
 import { PG_anon, PG_dirty, PG_referenced, PG_swapcache } from '../mem/page.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { pageRemoveRmap, putPage } from './page-ref.js';
@@ -143,6 +143,14 @@ class RmapWalkMemo {
 
 /** The kernel whose direct reclaim may use {@link memos} now, or null. */
 let memoKernel: Kernel | null = null;
+/**
+ * For {@link memoKernel}: per frame, the PTE a memo walk last found
+ * mapping it, as `table pfn × 512 + index + 1` (0: none). A hint only:
+ * each walk checks it first (see {@link uniqueMapping}).
+ */
+let memoHits: Float64Array | null = null;
+/** The hint arrays of each kernel, kept from one reclaim to the next. */
+const hitsOf = new WeakMap<Kernel, Float64Array>();
 /** The memo of each reverse-map list, kept from one reclaim to the next (emptied in between). */
 const memos = new WeakMap<readonly Vma[], RmapWalkMemo>();
 /** The memos the running direct reclaim filled. */
@@ -199,6 +207,11 @@ export function rmapWalkMemoBegin(k: Kernel): Kernel | null {
     s.ptepClearFlush === basePtepClearFlush &&
     s.flushTlb === baseFlushTlb;
   memoKernel = safe ? k : null;
+  memoHits = null;
+  if (safe) {
+    memoHits = hitsOf.get(k) ?? new Float64Array(k.pages.nrFrames);
+    hitsOf.set(k, memoHits);
+  }
   return prev;
 }
 
@@ -210,6 +223,7 @@ export function rmapWalkMemoBegin(k: Kernel): Kernel | null {
 export function rmapWalkMemoEnd(prev: Kernel | null): void {
   forgetWalks();
   memoKernel = prev;
+  memoHits = prev === null ? null : (hitsOf.get(prev) ?? null);
 }
 
 /** {@link rmapSkip} reached the end of the list. */
@@ -285,12 +299,39 @@ function referencedStep(vma: Vma, file: boolean): number {
 }
 
 /**
+ * The one PTE that maps `pfn`, as `table pfn × 512 + index`, when the
+ * page has a single mapping and {@link memoHits} names it; else -1.
+ * Host bookkeeping: with `page_mapcount()` 1, exactly one PTE maps the
+ * frame (the checker's mapcount invariant; a shared table's entry counts
+ * once), so once that entry is read and found mapping it, every other
+ * entry an rmap walk probes is known not to, without reading it. The
+ * kernel reads each; the answer, and so every lock and charge, is the
+ * same.
+ */
+function uniqueMapping(k: Kernel, hits: Float64Array, pfn: number): number {
+  const p = k.pages;
+  if (p.mapcount[pfn] !== 1) return -1;
+  const h = hits[pfn]! - 1;
+  if (h < 0) return -1;
+  const idx = h % PTRS_PER_PTE;
+  const table = (h - idx) / PTRS_PER_PTE;
+  if (p.tableSlot[table]! < 0) return -1;
+  const a = k.tables.arr(table);
+  const b = k.tables.base(table) + idx * 2;
+  return ptePresent(a[b]!) && a[b + 1] === pfn ? h : -1;
+}
+
+/**
  * {@link rmapSkip} with the page-table walks remembered in `memo` (only
- * the PTE table of a VMA not seen yet in this span is looked up).
+ * the PTE table of a VMA not seen yet in this span is looked up), and
+ * the PTEs of a page with one mapping compared with the one found last
+ * time ({@link uniqueMapping}) instead of read.
  */
 function rmapSkipMemo(k: Kernel, pfn: number, vmas: readonly Vma[], memo: RmapWalkMemo, i: number, referencedWalk: boolean, file: boolean): number {
   const ptl = k.ptl;
   const offset = k.pages.index[pfn]! * PAGE_SIZE;
+  const hits = memoHits!;
+  const unique = uniqueMapping(k, hits, pfn);
   for (; i < vmas.length; i++) {
     const vma = vmas[i]!;
     if (memo.vma[i] !== vma) memo.fill(i, vma);
@@ -316,10 +357,16 @@ function rmapSkipMemo(k: Kernel, pfn: number, vmas: readonly Vma[], memo: RmapWa
     if (pte === 0) continue;
     // page_check_address with the table's words remembered; the PTE is
     // read before the lock is taken, which nothing can tell apart here
-    const a = memo.arr[i]!;
-    const b = memo.base[i]! + pteIndex(addr) * 2;
-    if (ptePresent(a[b]!) && a[b + 1] === pfn) {
-      return skipStopAt(ptl.tryLock(k, pte) ? STOP_HIT : STOP_CONTENDED, addr, pte, i);
+    const entry = pte * PTRS_PER_PTE + pteIndex(addr);
+    if (unique >= 0) {
+      if (entry === unique) return skipStopAt(ptl.tryLock(k, pte) ? STOP_HIT : STOP_CONTENDED, addr, pte, i);
+    } else {
+      const a = memo.arr[i]!;
+      const b = memo.base[i]! + pteIndex(addr) * 2;
+      if (ptePresent(a[b]!) && a[b + 1] === pfn) {
+        hits[pfn] = entry + 1;
+        return skipStopAt(ptl.tryLock(k, pte) ? STOP_HIT : STOP_CONTENDED, addr, pte, i);
+      }
     }
     if (!ptl.lockUnlock(k, pte)) return skipStopAt(STOP_CONTENDED, addr, pte, i);
   }
