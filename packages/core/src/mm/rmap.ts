@@ -144,9 +144,10 @@ class RmapWalkMemo {
 /** The kernel whose direct reclaim may use {@link memos} now, or null. */
 let memoKernel: Kernel | null = null;
 /**
- * For {@link memoKernel}: per frame, the PTE a memo walk last found
- * mapping it, as `table pfn × 512 + index + 1` (0: none). A hint only:
- * each walk checks it first (see {@link uniqueMapping}).
+ * For {@link memoKernel}: per frame, the PTE a memo walk last read
+ * mapping it (looking for it or for another page), as
+ * `table pfn × 512 + index + 1` (0: none). A hint only: each walk checks
+ * it first (see {@link uniqueMapping}).
  */
 let memoHits: Float64Array | null = null;
 /** The hint arrays of each kernel, kept from one reclaim to the next. */
@@ -363,9 +364,11 @@ function rmapSkipMemo(k: Kernel, pfn: number, vmas: readonly Vma[], memo: RmapWa
     } else {
       const a = memo.arr[i]!;
       const b = memo.base[i]! + pteIndex(addr) * 2;
-      if (ptePresent(a[b]!) && a[b + 1] === pfn) {
-        hits[pfn] = entry + 1;
-        return skipStopAt(ptl.tryLock(k, pte) ? STOP_HIT : STOP_CONTENDED, addr, pte, i);
+      if (ptePresent(a[b]!)) {
+        const mapped = a[b + 1]!;
+        // what this PTE maps, for that page's walks to come
+        if (mapped < hits.length) hits[mapped] = entry + 1;
+        if (mapped === pfn) return skipStopAt(ptl.tryLock(k, pte) ? STOP_HIT : STOP_CONTENDED, addr, pte, i);
       }
     }
     if (!ptl.lockUnlock(k, pte)) return skipStopAt(STOP_CONTENDED, addr, pte, i);
