@@ -5,19 +5,26 @@
  * general paths give. A test-only feature wraps those seams with wrappers
  * that change nothing but defeat every static key (a wrapped gather is not
  * the baseline's, a wrapped `vmNormalPage` is called, and `pgtableAlloc`
- * is the baseline written as a generator over `alloc_page`); each primitive
- * then must end with bit-identical clocks, counters and lock figures.
+ * is the baseline written as a generator over `alloc_page`, and a wrapped
+ * `getUserPages` makes `getUserPagesInto` call the seam and copy its
+ * answer); each primitive then must end with bit-identical clocks,
+ * counters and lock figures, and get_user_pages with the same pfns.
  */
 import { describe, expect, it } from 'vitest';
 import {
   allocPage,
+  buildKernel,
   buildMetrics,
   type BuildOptions,
   defineFeature,
   initTablePage,
   type Kernel,
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
   preparePrimitive,
   type PrimitiveName,
+  PROT_READ,
+  PROT_WRITE,
   takeSnapshot,
 } from '../src/index.js';
 
@@ -35,6 +42,7 @@ const generalPaths = defineFeature({
       if (pfn !== 0) initTablePage(kk, mm, pfn, level);
       return pfn;
     });
+    k.seamTable.wrap('general-paths', 'getUserPages', (prev) => (kk, mm, start, nrPages, write, force) => prev(kk, mm, start, nrPages, write, force));
   },
 });
 
@@ -70,6 +78,48 @@ describe('hot-loop fast paths give what the general paths give', () => {
         const fast = run(name, build);
         const general = run(name, { ...build, features: [generalPaths] });
         expect(general).toEqual(fast);
+      });
+    }
+  }
+});
+
+/**
+ * get_user_pages through both APIs (a new array, the caller's typed array)
+ * over a written and a never-touched part, so the walk both reads PTE
+ * tables and faults: the pfns and everything after the pins and after
+ * their release.
+ */
+function gup(build: BuildOptions, into: boolean, write: boolean): unknown {
+  const k = buildKernel({ check: false, memBytes: 64 * 2 ** 20, ...build });
+  const t = k.spawn();
+  const pages = 700;
+  const addr = k.mmap(t, 0, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+  if (addr < 0) throw new Error(`mmap: ${addr}`);
+  k.touch(t, addr, 600 * 4096, true);
+  // 10 pages past the mapping's end: the walk stops there
+  let pfns: number[];
+  if (into) {
+    const out = new Int32Array(pages + 10);
+    const n = k.getUserPagesInto(t, addr, out, write);
+    pfns = Array.from(out.subarray(0, Math.max(n, 0)));
+  } else {
+    const r = k.getUserPages(t, addr, pages + 10, write);
+    pfns = typeof r === 'number' ? [] : r;
+  }
+  const after = outcome(k);
+  k.putUserPages(pfns);
+  return { pfns, after, released: outcome(k) };
+}
+
+describe('get_user_pages into a new array and into the caller’s array give the same', () => {
+  for (const [label, build] of Object.entries(BUILDS)) {
+    for (const write of [false, true]) {
+      it(`${label}, ${write ? 'write' : 'read'}`, () => {
+        const general = gup({ ...build, features: [generalPaths] }, true, write);
+        expect((general as { pfns: number[] }).pfns).toHaveLength(700);
+        expect(gup(build, true, write)).toEqual(general);
+        expect(gup(build, false, write)).toEqual(general);
+        expect(gup({ ...build, features: [generalPaths] }, false, write)).toEqual(general);
       });
     }
   }

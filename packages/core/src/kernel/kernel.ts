@@ -59,6 +59,7 @@ import {
   sysFork,
   sysFtruncate,
   sysGetUserPages,
+  sysGetUserPagesInto,
   sysInvalidate,
   sysMadviseCall,
   sysMlock,
@@ -788,8 +789,20 @@ export class Kernel {
     return this.run(task, 'get_user_pages', sysGetUserPages(this, task, addr, nrPages, write, force));
   }
 
-  /** `put_page()` on pages pinned by {@link getUserPages}. */
-  putUserPages(pfns: readonly number[]): void {
+  /**
+   * `get_user_pages()` under mmap_sem (read) into the caller's `pages`
+   * array, as the kernel's callers pass one: pin `pages.length` pages from
+   * `addr`, storing their pfns from `pages[0]` on. Returns how many were
+   * pinned (release them with {@link putUserPages} on
+   * `pages.subarray(0, n)`), or a negative errno. The same walk, charges
+   * and pins as {@link getUserPages}, without a new array per call.
+   */
+  getUserPagesInto(task: Task, addr: number, pages: Int32Array, write: boolean, force = false): number {
+    return this.run(task, 'get_user_pages', sysGetUserPagesInto(this, task, addr, pages, write, force));
+  }
+
+  /** `put_page()` on pages pinned by {@link getUserPages} or {@link getUserPagesInto}. */
+  putUserPages(pfns: ArrayLike<number>): void {
     putUserPages(this, pfns);
     this.opDone('put_page');
   }

@@ -114,16 +114,18 @@ export function preparePrimitive(name: PrimitiveName, pages: number, build: Buil
     }
     case 'gup_fast_page': {
       const addr = anon(true);
-      let pinned: number[] | number = [];
+      // the caller's pages array, as a driver passes get_user_pages one
+      const out = new Int32Array(pages);
+      let pinned = 0;
       return {
         kernel: k,
         run: () => {
-          pinned = k.getUserPages(t, addr, pages, false);
+          pinned = k.getUserPagesInto(t, addr, out, false);
         },
         units: () => {
-          if (typeof pinned === 'number') throw new Error(`primitive: get_user_pages failed with errno ${-pinned}`);
-          const n = expectDelta('pages pinned', pinned.length, pages);
-          k.putUserPages(pinned);
+          if (pinned < 0) throw new Error(`primitive: get_user_pages failed with errno ${-pinned}`);
+          const n = expectDelta('pages pinned', pinned, pages);
+          k.putUserPages(out.subarray(0, n));
           return n;
         },
       };

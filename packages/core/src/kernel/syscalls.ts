@@ -15,7 +15,7 @@ import { userAccessPage } from '../mm/access.js';
 import { exitMmap, pgdFree } from '../mm/exit.js';
 import { dupMmap } from '../mm/fork.js';
 import { sysRemapFilePages } from '../mm/fremap.js';
-import { putUserPage } from '../mm/gup.js';
+import { baseGetUserPages, baseGetUserPagesInto, putUserPage } from '../mm/gup.js';
 import { sysMadvise } from '../mm/madvise.js';
 import { doMlock } from '../mm/mlock.js';
 import { doMmapPgoff, doMunmap } from '../mm/mmap.js';
@@ -215,16 +215,48 @@ export function* sysGetUserPages(k: Kernel, task: Task, addr: number, nrPages: n
   } finally {
     k.kernelExit();
   }
-  if (write && typeof r !== 'number') {
-    const start = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
-    k.oracle?.privatize(mm, start, start + r.length * PAGE_SIZE);
-  }
+  gupWritten(k, mm, addr, write, typeof r === 'number' ? r : r.length);
   return r;
 }
 
+/**
+ * {@link sysGetUserPages} into the caller's `pages` array (`pages.length`
+ * pages): how many were pinned, or a negative errno. With the baseline
+ * `getUserPages` seam the walk stores into `pages` directly
+ * (`baseGetUserPagesInto`); a feature's seam is called as by
+ * {@link sysGetUserPages} and its answer copied.
+ */
+export function* sysGetUserPagesInto(k: Kernel, task: Task, addr: number, pages: Int32Array, write: boolean, force: boolean): KGen<number> {
+  const mm = entry(k, task);
+  k.kernelEnter();
+  let r: number;
+  try {
+    const gup = k.seams.getUserPages;
+    if (gup === baseGetUserPages) {
+      r = yield* baseGetUserPagesInto(k, mm, addr, pages, write, force);
+    } else {
+      const got = yield* gup(k, mm, addr, pages.length, write, force);
+      if (typeof got !== 'number') pages.set(got);
+      r = typeof got === 'number' ? got : got.length;
+    }
+  } finally {
+    k.kernelExit();
+  }
+  gupWritten(k, mm, addr, write, r);
+  return r;
+}
+
+/** After a `get_user_pages` for writing: the `got` pages from `addr` are private now (COW broken). */
+function gupWritten(k: Kernel, mm: MmStruct, addr: number, write: boolean, got: number): void {
+  if (write && got >= 0) {
+    const start = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
+    k.oracle?.privatize(mm, start, start + got * PAGE_SIZE);
+  }
+}
+
 /** `put_page()` on pages pinned by get_user_pages. */
-export function putUserPages(k: Kernel, pfns: readonly number[]): void {
-  for (const pfn of pfns) putUserPage(k, pfn);
+export function putUserPages(k: Kernel, pfns: ArrayLike<number>): void {
+  for (let i = 0; i < pfns.length; i++) putUserPage(k, pfns[i]!);
 }
 
 /**

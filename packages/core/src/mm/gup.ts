@@ -110,6 +110,12 @@ function gupPin(k: Kernel, page: number): void {
   k.touched?.frames.add(page);
 }
 
+/**
+ * Where {@link getUserPages} stores the pfns: the caller's typed array,
+ * or the array {@link baseGetUserPages} returns.
+ */
+export type PfnSink = Int32Array | number[];
+
 /** {@link followPageNoSleep}: `follow_page` found no page, the fault comes next. */
 const FOLLOW_TRIED = -2;
 
@@ -145,10 +151,10 @@ function followPageNoSleep(k: Kernel, vma: Vma, addr: number, write: boolean, pi
  * Stops before the first page that needs more (no table, a held lock, a
  * PTE that is absent or read-only for a write, a pfn outside RAM) and
  * leaves it to the caller's per-page path. Stores the pages from
- * `pages[at]` on; returns how many were done.
+ * `pages[at]` on (when there is an array); returns how many were done.
  * @see mm/memory.c get_user_pages, follow_page
  */
-function followPagesQuick(k: Kernel, mm: MmStruct, start: number, n: number, foll: number, pages: number[], at: number): number {
+function followPagesQuick(k: Kernel, mm: MmStruct, start: number, n: number, foll: number, pages: PfnSink | null, at: number): number {
   const pte = lookupPteTable(k, mm, start);
   const ptl = k.ptl;
   if (pte === 0 || ptl.isLocked(pte)) return 0;
@@ -269,7 +275,7 @@ function followPagesQuick(k: Kernel, mm: MmStruct, start: number, n: number, fol
     }
     busy += cost;
     clock += cost;
-    pages[at + i] = page;
+    if (pages !== null) pages[at + i] = page;
   }
   cpu.clock = clock;
   cpu.busyNs = busy;
@@ -283,38 +289,41 @@ function followPagesQuick(k: Kernel, mm: MmStruct, start: number, n: number, fol
 }
 
 /**
- * `get_user_pages()`: pin `nrPages` pages from `start`, each with a
- * reference the caller drops with `put_page`. Returns the pinned pfns, or
- * a negative errno if not even the first page could be pinned (fewer pages
- * than asked when it stopped part way, as the kernel returns `i`).
+ * `get_user_pages()`: take up to `nrPages` pages from `start` into the
+ * caller's `pages` array, as the kernel's callers pass `struct page
+ * **pages`, storing their pfns from `pages[0]` on, each with a reference
+ * (and a pin record) the caller drops with `put_page`; with `pages`
+ * null (the kernel's NULL) it only faults the pages in, taking no
+ * reference (`FOLL_GET` is set only with an array, as in the kernel). A
+ * typed array must have room for `nrPages`; a `number[]` grows as
+ * stored. Returns how many pages it took, or a negative errno if not
+ * even the first one could be taken (the kernel returns `i` when it
+ * stopped part way). The caller holds mmap_sem.
  * @see mm/memory.c get_user_pages
  */
-export function* getUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: number, write: boolean, force: boolean, pin = true): KGen<number[] | number> {
-  let vmFlags = write ? VM_WRITE | VM_MAYWRITE : VM_READ | VM_MAYREAD;
-  vmFlags &= force ? VM_MAYREAD | VM_MAYWRITE : VM_READ | VM_WRITE;
-  let pages: number[] | null = null;
+export function* getUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: number, write: boolean, force: boolean, pages: PfnSink | null): KGen<number> {
+  if (pages !== null && !Array.isArray(pages) && nrPages > pages.length) throw new RangeError(`get_user_pages of ${nrPages} pages into an array of ${pages.length}`);
+  const vmFlags = gupVmFlags(write, force);
+  const pin = pages !== null;
   let nr = 0;
   let len = nrPages;
   start = Math.floor(start / PAGE_SIZE) * PAGE_SIZE;
   const foll = FOLL_TOUCH | (pin ? FOLL_GET : 0) | (write ? FOLL_WRITE : 0);
   while (len > 0) {
     const vma = findVma(mm, start);
-    if (vma === null || vma.vmStart > start || (vma.vmFlags & (VM_IO | VM_PFNMAP)) !== 0 || (vmFlags & vma.vmFlags) === 0) {
-      return nr > 0 ? gotPages(pages!, nr) : -EFAULT;
-    }
-    // sized for the pages this VMA can give; later VMAs append
-    pages ??= new Array<number>(Math.min(len, (vma.vmEnd - start) / PAGE_SIZE));
+    if (gupRefuses(vma, start, vmFlags)) return nr > 0 ? nr : -EFAULT;
     const special = k.seams.specialVmaOps(vma);
     if (special !== null) {
       // follow_hugetlb_page: the reference (and our pin record) is on the head
       do {
         const frame = yield* special.followPage(k, mm, vma, start, write, pin);
         if (frame < 0) {
-          if (nr > 0) return gotPages(pages, nr);
+          if (nr > 0) return nr;
           return (-frame & VM_FAULT_OOM) !== 0 ? -ENOMEM : -EFAULT;
         }
         k.charge(k.costs.gupPage);
-        pages[nr++] = frame;
+        if (pages !== null) pages[nr] = frame;
+        nr++;
         start += PAGE_SIZE;
         len--;
       } while (len > 0 && start < vma.vmEnd);
@@ -339,34 +348,80 @@ export function* getUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: n
         page = quick ? yield* followPageFaultingResched(k, mm, vma, start, write, pin, page === FOLLOW_TRIED) : yield* followPageFaulting(k, mm, vma, start, write, pin);
       }
       if (page < 0) {
-        if (nr > 0) return gotPages(pages, nr);
+        if (nr > 0) return nr;
         return (-page & VM_FAULT_OOM) !== 0 ? -ENOMEM : -EFAULT;
       }
       k.charge(k.costs.gupPage);
-      pages[nr++] = page;
+      if (pages !== null) pages[nr] = page;
+      nr++;
       start += PAGE_SIZE;
       len--;
     } while (len > 0 && start < vma.vmEnd);
   }
-  return gotPages(pages ?? [], nr);
+  return nr;
 }
 
-/** The first `nr` entries of `pages` (sized ahead), as `get_user_pages` returns them. */
-function gotPages(pages: number[], nr: number): number[] {
-  pages.length = nr;
-  return pages;
+/**
+ * The most pages `get_user_pages` could take from `start`: those of the
+ * run of VMAs it would not refuse from there, at most `nrPages` (host
+ * sizing of the answer, so that it is filled in place; the VMAs cannot
+ * change under mmap_sem).
+ */
+function reachablePages(mm: MmStruct, start: number, nrPages: number, vmFlags: number): number {
+  const want = Math.ceil(nrPages);
+  let addr = Math.floor(start / PAGE_SIZE) * PAGE_SIZE;
+  let n = 0;
+  while (n < want) {
+    const vma = findVma(mm, addr);
+    if (gupRefuses(vma, addr, vmFlags)) break;
+    n += (vma.vmEnd - addr) / PAGE_SIZE;
+    addr = vma.vmEnd;
+  }
+  return want > 0 ? Math.min(n, want) : 0;
+}
+
+/**
+ * `get_user_pages` stops at `addr`: no VMA there, an I/O or raw-pfn VMA,
+ * or one that does not allow the access (`vmFlags`, see {@link gupVmFlags}).
+ */
+function gupRefuses(vma: Vma | null, addr: number, vmFlags: number): vma is null {
+  return vma === null || vma.vmStart > addr || (vma.vmFlags & (VM_IO | VM_PFNMAP)) !== 0 || (vmFlags & vma.vmFlags) === 0;
+}
+
+/** The VMA flags of which `get_user_pages` needs one for the access (`force` lets VM_MAY* do). */
+function gupVmFlags(write: boolean, force: boolean): number {
+  const vmFlags = write ? VM_WRITE | VM_MAYWRITE : VM_READ | VM_MAYREAD;
+  return vmFlags & (force ? VM_MAYREAD | VM_MAYWRITE : VM_READ | VM_WRITE);
 }
 
 /**
  * Baseline `getUserPages` seam: `get_user_pages()` as direct I/O and
  * `access_process_vm` call it, with `mmap_sem` held for reading around
- * the walk.
+ * the walk, the pfns returned as a new array.
  * @see mm/memory.c get_user_pages; fs/direct-io.c dio_refill_pages; mm/memory.c access_process_vm
  */
 export function* baseGetUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: number, write: boolean, force: boolean): KGen<number[] | number> {
   yield* downRead(k, mm.mmapSem);
   try {
-    return yield* getUserPages(k, mm, start, nrPages, write, force);
+    const pages = new Array<number>(reachablePages(mm, start, nrPages, gupVmFlags(write, force)));
+    const r = yield* getUserPages(k, mm, start, nrPages, write, force, pages);
+    if (r < 0) return r;
+    pages.length = r;
+    return pages;
+  } finally {
+    mm.mmapSem.upRead(k);
+  }
+}
+
+/**
+ * {@link baseGetUserPages} into the caller's `pages` array (as many pages
+ * as it holds): how many pages were pinned, or a negative errno.
+ * @see mm/memory.c get_user_pages; fs/direct-io.c dio_refill_pages
+ */
+export function* baseGetUserPagesInto(k: Kernel, mm: MmStruct, start: number, pages: Int32Array, write: boolean, force: boolean): KGen<number> {
+  yield* downRead(k, mm.mmapSem);
+  try {
+    return yield* getUserPages(k, mm, start, pages.length, write, force, pages);
   } finally {
     mm.mmapSem.upRead(k);
   }
@@ -386,15 +441,17 @@ export function putUserPage(k: Kernel, pfn: number): void {
 
 /**
  * `make_pages_present()`: fault in [start, end) through `get_user_pages`
- * without taking references (MAP_POPULATE, mlock), writing where the VMA
- * is writable. The caller holds mmap_sem.
+ * without a pages array, so without taking references (MAP_POPULATE,
+ * mlock), writing where the VMA is writable. The caller holds mmap_sem.
  * @see mm/memory.c make_pages_present
  */
 export function* makePagesPresent(k: Kernel, mm: MmStruct, start: number, end: number): KGen<number> {
   const vma = findVma(mm, start);
   if (vma === null || vma.vmStart > start) return -ENOMEM;
   const write = (vma.vmFlags & VM_WRITE) !== 0;
-  const r = yield* getUserPages(k, mm, start, Math.ceil((end - start) / PAGE_SIZE), write, false, false);
-  if (typeof r === 'number') return r;
-  return r.length === Math.ceil((end - start) / PAGE_SIZE) ? 0 : -ENOMEM;
+  const len = Math.ceil((end - start) / PAGE_SIZE);
+  // no pages array: nothing is pinned and nothing is stored
+  const r = yield* getUserPages(k, mm, start, len, write, false, null);
+  if (r < 0) return r;
+  return r === len ? 0 : -ENOMEM;
 }

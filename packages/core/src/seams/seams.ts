@@ -178,7 +178,9 @@ export interface Seams {
    * `get_user_pages()` as called by direct I/O and `access_process_vm`,
    * entered before mmap_sem is taken (so a lockless fast path can stand in
    * front): pin `nrPages` pages of `mm` from `start`. Returns the pinned
-   * pfns or a negative errno.
+   * pfns or a negative errno. `Kernel.getUserPagesInto` calls it too and
+   * copies the answer into the caller's array (with the baseline here it
+   * walks straight into that array).
    */
   getUserPages: (k: Kernel, mm: MmStruct, start: number, nrPages: number, write: boolean, force: boolean) => KGen<number[] | number>;
 
