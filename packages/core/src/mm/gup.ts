@@ -145,50 +145,60 @@ function followPageNoSleep(k: Kernel, vma: Vma, addr: number, write: boolean, pi
  * mode only): the kernel's `follow_page` walks the four levels for each
  * page and takes and drops the PTE lock around it; nothing else runs in
  * between here, so the tables cannot change and the host walks once and
- * reads the entries in turn, while each page is charged and counted as
- * {@link followPageNoSleep} and the caller's loop would (`cond_resched`,
- * the lock, the reference, `mark_page_accessed`, the pin, `gupPage`).
- * Stops before the first page that needs more (no table, a held lock, a
- * PTE that is absent or read-only for a write, a pfn outside RAM) and
- * leaves it to the caller's per-page path. Stores the pages from
- * `pages[at]` on (when there is an array); returns how many were done.
+ * reads the entries in turn. The first page goes through
+ * {@link followPageNoSleep} and the caller's charge itself; each later
+ * one is charged and counted inline as those would (`cond_resched`, the
+ * lock retaken right after our own release, the reference, the cache
+ * line, `mark_page_accessed`, the pin, `gupPage`). Stops before the first
+ * page that needs more (no table, a held lock, a PTE that is absent or
+ * read-only for a write, a pfn outside RAM) and leaves it to the caller's
+ * per-page path. Stores the pages from `pages[at]` on (when there is an
+ * array); returns how many were done.
  * @see mm/memory.c get_user_pages, follow_page
  */
-function followPagesQuick(k: Kernel, mm: MmStruct, start: number, n: number, foll: number, pages: PfnSink | null, at: number): number {
+function followPagesQuick(k: Kernel, mm: MmStruct, vma: Vma, start: number, n: number, foll: number, pages: PfnSink | null, at: number): number {
   const pte = lookupPteTable(k, mm, start);
   const ptl = k.ptl;
   if (pte === 0 || ptl.isLocked(pte)) return 0;
   const a = k.tables.arr(pte);
   const first = pteIndex(start);
   const b0 = k.tables.base(pte) + first * 2;
+  const p = k.pages;
   // integers as such (| 0), and locals only in the loop (see PTE_PRESENT_MASK)
+  const nrFrames = p.nrFrames | 0;
+  const write = (foll & FOLL_WRITE) !== 0;
+  const get = (foll & FOLL_GET) !== 0;
+  if (!quickPte(a[b0]!, a[b0 + 1]!, write, nrFrames)) return 0;
+  // the first page: the per-page path's own lock take, reference and pin
+  const page0 = followPageNoSleep(k, vma, start, write, get);
+  const cost = k.costs.gupPage;
+  k.charge(cost);
+  if (pages !== null) pages[at] = page0;
   const count = Math.min(n, PTRS_PER_PTE - first) | 0;
+  if (count === 1) return 1;
   const presentMask = PTE_PRESENT_MASK;
   const rw = _PAGE_RW;
   const dirty = _PAGE_DIRTY;
   const pgDirty = PG_dirty;
   const referenced = PG_referenced;
   const inactiveLru = PG_active | PG_lru;
-  const p = k.pages;
   const flags = p.flags;
   const refs = p.count;
   const lineCpu = p.lineCpu;
   const pinned = p.pinned;
-  const nrFrames = p.nrFrames | 0;
   const touched = k.touched?.frames ?? null;
   const cpu = k.cpu;
   const line = cpu.id + 1;
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
   const preempt = k.config.preempt === true;
-  const write = (foll & FOLL_WRITE) !== 0;
-  const get = (foll & FOLL_GET) !== 0;
+  // npBreak closes the non-preemptible stretch without PREEMPT; with it, preempt_disable/enable around each hold
+  const npBreaks = !preempt;
+  const npHolds = preempt && cpu.preemptCount === 0;
   const touch = (foll & FOLL_TOUCH) !== 0;
-  const cost = k.costs.gupPage;
   const cpus = k.cpus;
   const socket = cpu.socket;
   const lineSocket = k.costs.cacheLineSocket;
   const lineRemote = k.costs.cacheLineRemote;
-  const pcZero = cpu.preemptCount === 0;
   // the CPU's clock, busy time and non-preemptible stretch in locals, written
   // back around every call that may read or charge them; the additions are
   // the same, in the same order, as k.charge and npBreak make
@@ -196,32 +206,21 @@ function followPagesQuick(k: Kernel, mm: MmStruct, start: number, n: number, fol
   let busy = cpu.busyNs;
   let npStart = cpu.npStart;
   let maxNp = cpu.maxNonpreemptNs;
-  let hold = 0;
+  let hold = ptl.stat.hold_ns;
   let since = 0;
-  let i = 0;
+  let i = 1;
   for (; i < count; i++) {
     const f = a[b0 + i * 2]!;
     const page = a[b0 + i * 2 + 1]!;
     if ((f & presentMask) === 0 || (write && (f & rw) === 0) || page <= 0 || page >= nrFrames) break;
-    if (i === 0) {
-      // pte_offset_map_lock: the first take as any (the locals hold what cpu does)
-      k.npBreak();
-      ptl.tryLock(k, pte);
-      clock = cpu.clock;
-      busy = cpu.busyNs;
-      npStart = cpu.npStart;
-      maxNp = cpu.maxNonpreemptNs;
-    } else {
-      // npBreak; then the lock retaken right after our own release (preempt_disable)
-      if (!preempt && npStart >= 0) {
-        const d = clock - npStart;
-        if (d > maxNp) maxNp = d;
-        npStart = clock;
-      }
-      since = clock;
-      if (preempt && pcZero) npStart = clock;
+    // npBreak; then the lock retaken right after our own release (preempt_disable)
+    if (npBreaks && npStart >= 0) {
+      const d = clock - npStart;
+      if (d > maxNp) maxNp = d;
+      npStart = clock;
     }
-    let activate = false;
+    since = clock;
+    if (npHolds) npStart = clock;
     if (get) {
       refs[page]!++;
       // pageLine: the struct page's cache line comes from the CPU that wrote it last
@@ -237,37 +236,29 @@ function followPagesQuick(k: Kernel, mm: MmStruct, start: number, n: number, fol
     }
     if (touch) {
       if (write && (f & dirty) === 0) flags[page]! |= pgDirty;
-      // mark_page_accessed: set referenced, or activate an inactive referenced page
+      // mark_page_accessed: set referenced, or activate an inactive referenced page (a call, the locals written back around it)
       const fl = flags[page]!;
       if ((fl & referenced) === 0) flags[page] = fl | referenced;
-      else activate = (fl & inactiveLru) === PG_lru;
-    }
-    // mark_page_accessed's activation and the first unlock are calls, with the locals written back around
-    if (activate || i === 0) {
-      cpu.clock = clock;
-      cpu.busyNs = busy;
-      cpu.npStart = npStart;
-      cpu.maxNonpreemptNs = maxNp;
-      if (activate) markPageAccessed(k, page);
-      if (i === 0) {
-        ptl.unlock(k, pte);
-        hold = ptl.stat.hold_ns;
+      else if ((fl & inactiveLru) === PG_lru) {
+        cpu.clock = clock;
+        cpu.busyNs = busy;
+        cpu.npStart = npStart;
+        cpu.maxNonpreemptNs = maxNp;
+        markPageAccessed(k, page);
+        clock = cpu.clock;
+        busy = cpu.busyNs;
+        npStart = cpu.npStart;
+        maxNp = cpu.maxNonpreemptNs;
       }
-      clock = cpu.clock;
-      busy = cpu.busyNs;
-      npStart = cpu.npStart;
-      maxNp = cpu.maxNonpreemptNs;
     }
-    if (i !== 0) {
-      hold += clock - since;
-      // preempt_enable
-      if (preempt && pcZero) {
-        if (npStart >= 0) {
-          const d = clock - npStart;
-          if (d > maxNp) maxNp = d;
-        }
-        npStart = -1;
+    hold += clock - since;
+    // preempt_enable
+    if (npHolds) {
+      if (npStart >= 0) {
+        const d = clock - npStart;
+        if (d > maxNp) maxNp = d;
       }
+      npStart = -1;
     }
     if (get) {
       pinned[page]!++;
@@ -286,6 +277,11 @@ function followPagesQuick(k: Kernel, mm: MmStruct, start: number, n: number, fol
     ptl.stat.hold_ns = hold;
   }
   return i;
+}
+
+/** A PTE {@link followPagesQuick} takes as it is: present, writable for a write, a pfn in RAM. */
+function quickPte(f: number, page: number, write: boolean, nrFrames: number): boolean {
+  return (f & PTE_PRESENT_MASK) !== 0 && (!write || (f & _PAGE_RW) !== 0) && page > 0 && page < nrFrames;
 }
 
 /**
@@ -334,7 +330,7 @@ export function* getUserPages(k: Kernel, mm: MmStruct, start: number, nrPages: n
     const tables = quick && k.seams.vmNormalPage === baseVmNormalPage;
     do {
       if (tables) {
-        const done = followPagesQuick(k, mm, start, Math.min(len, (vma.vmEnd - start) / PAGE_SIZE), foll, pages, nr);
+        const done = followPagesQuick(k, mm, vma, start, Math.min(len, (vma.vmEnd - start) / PAGE_SIZE), foll, pages, nr);
         if (done > 0) {
           nr += done;
           start += done * PAGE_SIZE;
