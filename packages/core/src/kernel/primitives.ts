@@ -30,7 +30,7 @@ export const PRIMITIVE_WORK: Readonly<Record<PrimitiveName, string>> = Object.fr
   munmap_page: 'munmap written anonymous pages; per page unmapped',
   mprotect_page: 'mprotect RW to R over written anonymous pages; per PTE changed',
   shared_file_fault: 'read every page of a MAP_SHARED tmpfs mapping whose pages are all cached; per file fault',
-  gup_fast_page: "get_user_pages over written anonymous pages; per page pinned (2.6.24's walk under mmap_sem: it has no fast path)",
+  gup_fast_page: "get_user_pages over written anonymous pages into the caller's pages array; per page pinned (2.6.24's walk under mmap_sem: it has no fast path)",
 });
 
 /** A primitive set up and ready to run once. */
