@@ -104,41 +104,41 @@ function copyLocked(k: Kernel, dst: MmStruct, vma: Vma, srcPte: number, dstPte: 
  * @see mm/memory.c copy_pte_range, copy_one_pte
  */
 function copyPteRange(k: Kernel, dst: MmStruct, vma: Vma, vmFlags: number, fast: boolean, srcPte: number, dstPte: number, addr: number, end: number): number {
-  // compared once: a parameter's truth is tested in full at every use, a comparison's result is a known boolean
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
-  const quick = fast === true;
-  const presentMask = PTE_PRESENT_MASK;
-  const swp = _PAGE_SWP;
+  // every value the loop reads is an int32 local (| 0): optimized code
+  // otherwise checks a value's type again at each use
+  const presentMask = PTE_PRESENT_MASK | 0;
+  const swp = _PAGE_SWP | 0;
   // a COW mapping write-protects parent and child
-  const wp = isCowMapping(vmFlags) ? _PAGE_RW : 0;
+  const wp = (isCowMapping(vmFlags) ? _PAGE_RW : 0) | 0;
   // a shared mapping's child PTE is made clean; every child PTE is made old
-  const kept = ~(_PAGE_ACCESSED | ((vmFlags & VM_SHARED) !== 0 ? _PAGE_DIRTY : 0));
-  const anon = PG_anon;
+  const kept = ~(_PAGE_ACCESSED | ((vmFlags & VM_SHARED) !== 0 ? _PAGE_DIRTY : 0)) | 0;
+  const anon = PG_anon | 0;
   const sa = k.tables.arr(srcPte);
-  let sb = k.tables.base(srcPte) + pteIndex(addr) * 2;
+  let sb = (k.tables.base(srcPte) + pteIndex(addr) * 2) | 0;
   const da = k.tables.arr(dstPte);
-  let db = k.tables.base(dstPte) + pteIndex(addr) * 2;
+  // the child's entry is at a fixed distance from the parent's
+  const dOff = (k.tables.base(dstPte) - k.tables.base(srcPte)) | 0;
   const p = k.pages;
   const mapcount = p.mapcount;
   const count = p.count;
   const pageFlags = p.flags;
   const lineCpu = p.lineCpu;
-  const line = k.cpu.id + 1;
+  const line = (k.cpu.id + 1) | 0;
   const cpus = k.cpus;
   const socket = k.cpu.socket;
   const lineSocket = k.costs.cacheLineSocket;
   const lineRemote = k.costs.cacheLineRemote;
   let anonRss = 0;
   let fileRss = 0;
-  let copied = 0;
   let none = 0;
   const sb0 = sb;
-  // integers as such (| 0): compared as doubles otherwise
   const sbEnd = (sb + ((end - addr) / 4096) * 2) | 0;
   const normalPage = k.seams.vmNormalPage;
-  const nrFrames = p.nrFrames | 0;
-  for (; sb < sbEnd; sb += 2, db += 2) {
-    let f = sa[sb]!;
+  // with `fast`, a pfn below this limit is vm_normal_page's answer; 0 makes every PTE ask
+  const quickLimit = fast ? p.nrFrames | 0 : 0;
+  for (; sb < sbEnd; sb += 2) {
+    // flags words use bits 0-30: | 0 keeps them int32 (the same bits are stored)
+    let f = sa[sb]! | 0;
     const v = sa[sb + 1]!;
     if (f === 0 && v === 0) {
       none++;
@@ -153,25 +153,26 @@ function copyPteRange(k: Kernel, dst: MmStruct, vma: Vma, vmFlags: number, fast:
         sa[sb] = f;
       }
       f &= kept;
-      const page = quick && v > 0 && v < nrFrames ? v : normalPage(k, vma, addr + ((sb - sb0) / 2) * 4096, f, v);
+      const page = v > 0 && v < quickLimit ? v : normalPage(k, vma, addr + ((sb - sb0) / 2) * 4096, f, v);
       if (page !== 0) {
         count[page]!++;
-        if (mapcount[page] === 0) throw new Error(`fork: pfn ${page} mapped with mapcount 0`);
+        const m = mapcount[page]!;
+        if (m === 0) throw new Error(`fork: pfn ${page} mapped with mapcount 0`);
         // page_dup_rmap; pageLine inline: the count's line comes here
         const prevLine = lineCpu[page]!;
         if (prevLine !== line) {
           lineCpu[page] = line;
           if (prevLine !== 0) k.charge(cpus[prevLine - 1]!.socket === socket ? lineSocket : lineRemote);
         }
-        mapcount[page]!++;
+        mapcount[page] = m + 1;
         if ((pageFlags[page]! & anon) !== 0) anonRss++;
         else fileRss++;
       }
     }
-    da[db] = f;
-    da[db + 1] = v;
-    copied++;
+    da[sb + dOff] = f;
+    da[sb + dOff + 1] = v;
   }
+  const copied = (sbEnd - sb0) / 2 - none;
   k.ptl.unlock(k, srcPte);
   k.ptl.unlock(k, dstPte);
   addRss(k, dst, dstPte, anonRss, fileRss);

@@ -13,6 +13,10 @@ import type { DirtyList } from '../observe/touched.js';
 
 const TABLES_PER_CHUNK = 4;
 const CHUNK_SHIFT = 2;
+/** Bytes of one chunk. */
+const CHUNK_BYTES = TABLES_PER_CHUNK * TABLE_WORDS * Uint32Array.BYTES_PER_ELEMENT;
+/** Chunks one host buffer holds at most (1 MiB). */
+const MAX_CHUNKS_PER_BUFFER = 64;
 
 /** The table store: slots of 512 two-word entries. */
 export class TableStore {
@@ -20,6 +24,11 @@ export class TableStore {
   private readonly freeSlots: number[] = [];
   private nextSlot = 0;
   private readonly pages: PageArrays;
+  /** The host buffer new chunks are cut from, and how many it has left. */
+  private buffer: ArrayBuffer | null = null;
+  private bufferChunksLeft = 0;
+  /** Bytes of every host buffer allocated. */
+  private bufferBytes = 0;
 
   /** With checking on: the tables touched since the checker last ran (every {@link arr} and {@link attach} marks). */
   touched: DirtyList | null = null;
@@ -28,19 +37,43 @@ export class TableStore {
     this.pages = pages;
   }
 
-  /** Give frame `pfn` a zeroed table slot (the kernel clears a new table page). */
+  /**
+   * Give frame `pfn` a zeroed table slot (the kernel clears a new table
+   * page). A slot never used before is still zero, as its buffer came from
+   * the host; a released slot is cleared.
+   */
   attach(pfn: number): void {
-    let slot = this.freeSlots.pop();
+    const slot = this.freeSlots.pop();
     if (slot === undefined) {
-      slot = this.nextSlot++;
-      if ((slot >> CHUNK_SHIFT) >= this.chunks.length) {
-        this.chunks.push(new Uint32Array(TABLES_PER_CHUNK * TABLE_WORDS));
-      }
+      const fresh = this.nextSlot++;
+      if ((fresh >> CHUNK_SHIFT) >= this.chunks.length) this.chunks.push(this.newChunk());
+      this.pages.tableSlot[pfn] = fresh;
+    } else {
+      const base = (slot & (TABLES_PER_CHUNK - 1)) * TABLE_WORDS;
+      this.chunks[slot >> CHUNK_SHIFT]!.fill(0, base, base + TABLE_WORDS);
+      this.pages.tableSlot[pfn] = slot;
     }
-    this.pages.tableSlot[pfn] = slot;
     this.touched?.add(pfn);
-    const base = (slot & (TABLES_PER_CHUNK - 1)) * TABLE_WORDS;
-    this.chunks[slot >> CHUNK_SHIFT]!.fill(0, base, base + TABLE_WORDS);
+  }
+
+  /**
+   * A new zeroed chunk, cut from the current host buffer. Buffers grow with
+   * the store (an eighth of the chunks it has, 1 to 64), so a store of many
+   * tables makes few host allocations (each costs microseconds) and keeps
+   * little unused.
+   */
+  private newChunk(): Uint32Array {
+    let buffer = this.buffer;
+    if (buffer === null || this.bufferChunksLeft === 0) {
+      const n = Math.min(MAX_CHUNKS_PER_BUFFER, Math.max(1, this.chunks.length >> 3));
+      buffer = new ArrayBuffer(n * CHUNK_BYTES);
+      this.buffer = buffer;
+      this.bufferChunksLeft = n;
+      this.bufferBytes += n * CHUNK_BYTES;
+    }
+    const offset = buffer.byteLength - this.bufferChunksLeft * CHUNK_BYTES;
+    this.bufferChunksLeft--;
+    return new Uint32Array(buffer, offset, TABLES_PER_CHUNK * TABLE_WORDS);
   }
 
   /** Release the slot of table frame `pfn` (before the frame is freed). */
@@ -103,6 +136,6 @@ export class TableStore {
 
   /** Host bytes held by the store. */
   get hostBytes(): number {
-    return this.chunks.length * TABLES_PER_CHUNK * TABLE_WORDS * 4;
+    return this.bufferBytes;
   }
 }
