@@ -223,10 +223,13 @@ export function* copyPageRangeGeneric(k: Kernel, dst: MmStruct, src: MmStruct, v
       const pmd = ua[ub + 1]!;
       const dstPmd = pmdAllocPath(k, dst, addr);
       if ((typeof dstPmd === 'number' ? dstPmd : yield* dstPmd) === 0) return -ENOMEM;
+      // the PMD table's words, looked up once (this generator's loop runs
+      // interpreted: a fork runs it once per PTE table)
+      const ma = t.arr(pmd);
+      const mbase = t.base(pmd);
       do {
         const mnext = pmdAddrEnd(addr, unext);
-        const ma = t.arr(pmd);
-        const mb = t.base(pmd) + pmdIndex(addr) * 2;
+        const mb = mbase + pmdIndex(addr) * 2;
         if (ma[mb] !== 0) {
           const c = copyPteTable(k, dst, vma, ma[mb + 1]!, addr, mnext);
           const r = typeof c === 'number' ? c : yield* c;

@@ -265,12 +265,8 @@ function anonSetPte(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: num
   const b = k.tables.base(pte) + pteIndex(address) * 2;
   // the rest of the fault (rmap, LRU, set_pte) runs under the PTE lock
   k.charge(k.costs.anonFaultRest);
-  if (a[b] !== 0 || a[b + 1] !== 0) {
-    // raced: someone populated the PTE while we allocated
-    k.ptl.unlock(k, pte);
-    putPage(k, pfn);
-    return VM_FAULT_MINOR;
-  }
+  // raced: someone populated the PTE while we allocated
+  if (a[b] !== 0 || a[b + 1] !== 0) return anonRaced(k, pte, pfn);
   addRss(k, mm, pte, 1, 0);
   lruCacheAdd(k, pfn, true);
   pageAddNewAnonRmap(k, pfn, vma, address);
@@ -278,6 +274,13 @@ function anonSetPte(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: num
   a[b + 1] = pfn;
   k.ptl.unlock(k, pte);
   k.vm.mmlab_anon_fault++;
+  return VM_FAULT_MINOR;
+}
+
+/** {@link anonSetPte} when the PTE was populated meanwhile: drop the lock and the new page. */
+function anonRaced(k: Kernel, pte: number, pfn: number): number {
+  k.ptl.unlock(k, pte);
+  putPage(k, pfn);
   return VM_FAULT_MINOR;
 }
 

@@ -82,8 +82,13 @@ export function addRss(k: Kernel, mm: MmStruct, pte: number, anon: number, file:
   if (k.sharedTables.size === 0) {
     mm.anonRss += anon;
     mm.fileRss += file;
-    return;
+  } else {
+    addRssShared(k, mm, pte, anon, file);
   }
+}
+
+/** {@link addRss} once some table is shared (kept out of line: the common case stays small enough to inline into the fault paths). */
+function addRssShared(k: Kernel, mm: MmStruct, pte: number, anon: number, file: number): void {
   const sharers = k.sharedTables.get(pte);
   if (sharers === undefined) {
     mm.anonRss += anon;
