@@ -1,14 +1,15 @@
 /**
  * The hot loops' fast paths (static keys on the baseline seams: the zap's
- * gather on locals, fork's and get_user_pages' `vm_normal_page` skipped,
- * page-table allocation without a generator) must give exactly what the
- * general paths give. A test-only feature wraps those seams with wrappers
+ * gather on locals and its free in runs, fork's and get_user_pages'
+ * `vm_normal_page` skipped, page-table allocation without a generator)
+ * must give exactly what the general paths give. A test-only feature wraps those seams with wrappers
  * that change nothing but defeat every static key (a wrapped gather is not
  * the baseline's, a wrapped `vmNormalPage` is called, and `pgtableAlloc`
  * is the baseline written as a generator over `alloc_page`, and a wrapped
  * `getUserPages` makes `getUserPagesInto` call the seam and copy its
  * answer); each primitive then must end with bit-identical clocks,
- * counters and lock figures, and get_user_pages with the same pfns.
+ * counters and lock figures, frame state (LRU links included) and
+ * free-list order, and get_user_pages with the same pfns.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -53,16 +54,24 @@ function outcome(k: Kernel): unknown {
   delete m.seams;
   const cpus = k.cpus.map((c) => [c.clock, c.busyNs, c.maxNonpreemptNs, c.npStart, c.preemptCount]);
   const p = k.pages;
-  const frames = [p.count, p.mapcount, p.flags, p.lineCpu, p.pinned].map((a) => Array.from(a));
-  return { m, cpus, now: k.now, flush: k.tlbFlushNs, frames };
+  const frames = [p.count, p.mapcount, p.flags, p.lineCpu, p.pinned, p.mapping, p.token, p.gen, p.lruPrev, p.lruNext].map((a) => Array.from(a));
+  return { m, cpus, now: k.now, flush: k.tlbFlushNs, frames, lru: [...k.lru.nr], nrFree: k.mem.nrFree };
 }
 
-function run(name: PrimitiveName, build: BuildOptions): { after: unknown; released: unknown } {
+/** The order the allocator hands out its free frames (empties it: call last). */
+function freeOrder(k: Kernel): number[] {
+  const order: number[] = [];
+  for (let pfn = k.mem.allocPage(); pfn !== 0; pfn = k.mem.allocPage()) order.push(pfn);
+  return order;
+}
+
+function run(name: PrimitiveName, build: BuildOptions): { after: unknown; released: unknown; free: number[] } {
   const p = preparePrimitive(name, 1500, { memBytes: 64 * 2 ** 20, ...build });
   p.run();
   const after = outcome(p.kernel);
   p.units();
-  return { after, released: outcome(p.kernel) };
+  const released = outcome(p.kernel);
+  return { after, released, free: freeOrder(p.kernel) };
 }
 
 const BUILDS: Record<string, BuildOptions> = {

@@ -129,6 +129,36 @@ export class PhysMem {
     this.freeStack[this.freeTop++] = pfn;
   }
 
+  /**
+   * `__free_page()` of `pages[from]` … `pages[to - 1]` in turn (a batch
+   * whose last references were dropped, `release_pages`): what
+   * {@link freePage} does to each, with the arrays on locals.
+   */
+  freePages(pages: Int32Array, from: number, to: number): void {
+    const p = this.pages;
+    const flags = p.flags;
+    const count = p.count;
+    const mapcount = p.mapcount;
+    const mapping = p.mapping;
+    const token = p.token;
+    const gen = p.gen;
+    const stack = this.freeStack;
+    const touched = this.touched;
+    let top = this.freeTop;
+    for (let i = from; i < to; i++) {
+      const pfn = pages[i]!;
+      if (touched !== null) touched.add(pfn);
+      flags[pfn] = 0;
+      count[pfn] = 0;
+      mapcount[pfn] = 0;
+      mapping[pfn] = 0;
+      token[pfn] = 0xdeadbeef;
+      gen[pfn]!++;
+      stack[top++] = pfn;
+    }
+    this.freeTop = top;
+  }
+
   /** True when the frame is allocated (not free, not reserved). */
   isAllocated(pfn: number): boolean {
     return (this.pages.flags[pfn]! & PG_allocated) !== 0;
