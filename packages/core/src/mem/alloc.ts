@@ -130,14 +130,15 @@ export class PhysMem {
   }
 
   /**
-   * `__free_page()` of `pages[from]` … `pages[to - 1]` in turn (a batch
-   * whose last references were dropped, `release_pages`): what
-   * {@link freePage} does to each, with the arrays on locals.
+   * `__pagevec_free()`: {@link freePage} of `pages[from]` … `pages[to - 1]`
+   * in turn, with the arrays on locals; their counts are already 0 (the
+   * caller dropped the last references, as `release_pages` does), so
+   * only the other fields are reset.
+   * @see mm/page_alloc.c __pagevec_free, free_hot_cold_page
    */
   freePages(pages: Int32Array, from: number, to: number): void {
     const p = this.pages;
     const flags = p.flags;
-    const count = p.count;
     const mapcount = p.mapcount;
     const mapping = p.mapping;
     const token = p.token;
@@ -149,7 +150,6 @@ export class PhysMem {
       const pfn = pages[i]!;
       if (touched !== null) touched.add(pfn);
       flags[pfn] = 0;
-      count[pfn] = 0;
       mapcount[pfn] = 0;
       mapping[pfn] = 0;
       token[pfn] = 0xdeadbeef;

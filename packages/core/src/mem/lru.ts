@@ -62,36 +62,6 @@ export class LruLists {
     this.flags[pfn] = f & ~(PG_lru | PG_active);
   }
 
-  /**
-   * `del_page_from_lru()` of `pages[from]` … `pages[to - 1]` in turn (a
-   * batch being freed, `release_pages`): what {@link del} does to each,
-   * with the links on locals and the lists' counts changed once.
-   */
-  delPages(pages: Int32Array, from: number, to: number): void {
-    const prev = this.prev;
-    const next = this.next;
-    const flags = this.flags;
-    const touched = this.touched;
-    const lruBits = PG_lru | PG_active;
-    let active = 0;
-    let inactive = 0;
-    for (let i = from; i < to; i++) {
-      const pfn = pages[i]!;
-      const f = flags[pfn]!;
-      if ((f & PG_lru) === 0) continue;
-      if (touched !== null) touched.add(pfn);
-      const p = prev[pfn]!;
-      const n = next[pfn]!;
-      next[p] = n;
-      prev[n] = p;
-      if ((f & PG_active) !== 0) active++;
-      else inactive++;
-      flags[pfn] = f & ~lruBits;
-    }
-    this.nr[LRU_INACTIVE] -= inactive;
-    this.nr[LRU_ACTIVE] -= active;
-  }
-
   /** The least recently added page of `list`, or 0 when empty. */
   tail(list: 0 | 1): number {
     const h = this.heads[list];

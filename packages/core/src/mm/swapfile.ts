@@ -11,7 +11,8 @@
  * @see mm/swap_state.c add_to_swap, add_to_swap_cache, delete_from_swap_cache, read_swap_cache_async, free_page_and_swap_cache
  * @module
  */
-import { PG_dirty, PG_huge, PG_swapcache, PG_table } from '../mem/page.js';
+import { PG_active, PG_dirty, PG_huge, PG_lru, PG_swapcache, PG_table } from '../mem/page.js';
+import { LRU_ACTIVE, LRU_INACTIVE } from '../mem/lru.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { KGen } from '../sched/run.js';
 import { lruCacheAdd } from './lru-cache.js';
@@ -249,38 +250,23 @@ export function freePagesAndSwapCache(k: Kernel, pages: Int32Array, nr: number):
 
 /**
  * {@link freePagesAndSwapCache} in runs: consecutive pages in the common
- * case (not in the swap cache, not a table or huge page, the count's cache
- * line on this CPU, the last reference) drop their reference, then leave
- * the LRU (`LruLists.delPages`) and go to the allocator
- * (`PhysMem.freePages`) together, each in its turn; `pgfree` and
- * the `pageFree` time are added once per run. Any other page goes through
- * {@link freePageAndSwapCache} between the runs, in its turn. The final
- * state is what the page-by-page path leaves (the LRU and the allocator
- * keep disjoint state, and the order within each is kept); the checker's
- * touched sets would see another order, so with checking on the caller
- * takes the general path.
- * @see mm/swap.c release_pages, put_page_testzero; mm/page_alloc.c free_hot_cold_page
+ * case drop their last reference and leave the LRU
+ * ({@link putPagesOffLru}), then go to the allocator together
+ * (`PhysMem.freePages`), each in its turn, as `release_pages` hands a
+ * pagevec to `__pagevec_free`; `pgfree` and the `pageFree` time are added
+ * once per run. Any other page goes through {@link freePageAndSwapCache}
+ * between the runs, in its turn. The final state is what the page-by-page
+ * path leaves (the LRU and the allocator keep disjoint state, and the
+ * order within each is kept); the checker's touched sets would see
+ * another order, so with checking on the caller takes the general path.
+ * @see mm/swap.c release_pages; mm/page_alloc.c __pagevec_free, free_hot_cold_page
  */
 export function releasePagesQuick(k: Kernel, pages: Int32Array, nr: number): void {
-  const p = k.pages;
-  const flags = p.flags;
-  const count = p.count;
-  const lineCpu = p.lineCpu;
-  const line = k.cpu.id + 1;
-  // locals only in the loop (see PTE_PRESENT_MASK)
-  const special = PG_swapcache | PG_huge | PG_table;
   const cost = k.costs.pageFree;
   let i = 0;
   while (i < nr) {
-    let j = i;
-    for (; j < nr; j++) {
-      const pfn = pages[j]!;
-      if ((flags[pfn]! & special) !== 0 || lineCpu[pfn] !== line || count[pfn] !== 1) break;
-      // put_page_testzero: the last reference
-      count[pfn] = 0;
-    }
+    const j = putPagesOffLru(k, pages, i, nr);
     if (j > i) {
-      k.lru.delPages(pages, i, j);
       k.mem.freePages(pages, i, j);
       k.vm.pgfree += j - i;
       chargeEach(k, cost, j - i);
@@ -288,6 +274,50 @@ export function releasePagesQuick(k: Kernel, pages: Int32Array, nr: number): voi
     if (j < nr) freePageAndSwapCache(k, pages[j]!);
     i = j + 1;
   }
+}
+
+/**
+ * The loop of `release_pages` over `pages[from]` … while each page is in
+ * the common case (not in the swap cache, not a table or huge page, its
+ * count's cache line on this CPU, the last reference): `put_page_testzero`
+ * and `del_page_from_lru` (`LruLists.del` inline on the page arrays' links,
+ * the lists' counts changed once; the flags are left for the allocator,
+ * which clears them next). Returns the index of the first page not taken.
+ * @see mm/swap.c release_pages, put_page_testzero; include/linux/mm_inline.h del_page_from_lru
+ */
+function putPagesOffLru(k: Kernel, pages: Int32Array, from: number, nr: number): number {
+  const p = k.pages;
+  const flags = p.flags;
+  const count = p.count;
+  const lineCpu = p.lineCpu;
+  const prev = p.lruPrev;
+  const next = p.lruNext;
+  const line = k.cpu.id + 1;
+  // locals only in the loop (see PTE_PRESENT_MASK)
+  const special = PG_swapcache | PG_huge | PG_table;
+  const onLru = PG_lru;
+  const activeBit = PG_active;
+  let active = 0;
+  let inactive = 0;
+  let j = from;
+  for (; j < nr; j++) {
+    const pfn = pages[j]!;
+    const f = flags[pfn]!;
+    if ((f & special) !== 0 || lineCpu[pfn] !== line || count[pfn] !== 1) break;
+    count[pfn] = 0;
+    if ((f & onLru) !== 0) {
+      const before = prev[pfn]!;
+      const after = next[pfn]!;
+      next[before] = after;
+      prev[after] = before;
+      if ((f & activeBit) !== 0) active++;
+      else inactive++;
+    }
+  }
+  const lists = k.lru.nr;
+  lists[LRU_INACTIVE] -= inactive;
+  lists[LRU_ACTIVE] -= active;
+  return j;
 }
 
 /**

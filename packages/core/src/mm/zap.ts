@@ -169,6 +169,10 @@ function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number
   let anonRss = run.anonRss;
   let fileRss = run.fileRss;
   let zapped = run.zapped;
+  // page_remove_rmap's last unmaps, counted here and taken off the gauges when the loop stops
+  let anonGone = 0;
+  let mappedGone = 0;
+  const nonlinear = details !== null && details.nonlinear;
   let full = false;
   do {
     const f = a[b]!;
@@ -185,7 +189,7 @@ function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number
         }
         a[b] = 0;
         a[b + 1] = 0;
-        if (details?.nonlinear === true && pfn !== 0) leaveFilePte(k, vma, a, b, addr + ((b - b0) / 2) * pageSize, pfn);
+        if (nonlinear && pfn !== 0) leaveFilePte(k, vma, a, b, addr + ((b - b0) / 2) * pageSize, pfn);
         if (inline) {
           if (firstB < 0) firstB = b;
           lastB = b;
@@ -210,8 +214,8 @@ function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number
           }
           const m = --mapcount[pfn]!;
           if (m === 0) {
-            if (isAnon) vm.nr_anon_pages--;
-            else vm.nr_mapped--;
+            if (isAnon) anonGone++;
+            else mappedGone++;
           } else if (m < 0) {
             throw new Error(`page_remove_rmap of pfn ${pfn} with mapcount 0`);
           }
@@ -240,6 +244,8 @@ function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number
     if (end > tlb.end) tlb.end = end;
     tlb.nr = nr;
   }
+  vm.nr_anon_pages -= anonGone;
+  vm.nr_mapped -= mappedGone;
   run.b = b;
   run.work = work;
   run.anonRss = anonRss;
