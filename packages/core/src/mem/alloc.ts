@@ -143,9 +143,7 @@ export class PhysMem {
     const mapping = p.mapping;
     const token = p.token;
     const gen = p.gen;
-    const stack = this.freeStack;
     const touched = this.touched;
-    let top = this.freeTop;
     for (let i = from; i < to; i++) {
       const pfn = pages[i]!;
       if (touched !== null) touched.add(pfn);
@@ -154,9 +152,10 @@ export class PhysMem {
       mapping[pfn] = 0;
       token[pfn] = 0xdeadbeef;
       gen[pfn]!++;
-      stack[top++] = pfn;
     }
-    this.freeTop = top;
+    // onto the free stack in turn
+    this.freeStack.set(pages.subarray(from, to), this.freeTop);
+    this.freeTop += to - from;
   }
 
   /** True when the frame is allocated (not free, not reserved). */
