@@ -20,8 +20,10 @@ import {
   defineFeature,
   initTablePage,
   type Kernel,
+  MADV_DONTNEED,
   MAP_ANONYMOUS,
   MAP_PRIVATE,
+  MAP_SHARED,
   preparePrimitive,
   type PrimitiveName,
   PROT_READ,
@@ -80,7 +82,47 @@ const BUILDS: Record<string, BuildOptions> = {
   'one cpu': { cpus: 1 },
 };
 
+/**
+ * An munmap of pages faulted on three CPUs, whose `struct page` lines a
+ * child's exit on the other socket and pins from another CPU of this one
+ * moved (the zap takes them back), with a hole of empty PTEs and a file
+ * mapping in the same range (entries the zap's quick loop leaves to the
+ * general one).
+ */
+function munmapMixed(build: BuildOptions): { after: unknown; free: number[] } {
+  const k = buildKernel({ check: false, memBytes: 64 * 2 ** 20, ...build });
+  const t = k.spawn();
+  // cpus 1 to 4 of the x86-64 profile's two sockets of four
+  const threads = [k.clone(t), k.clone(t), k.clone(t), k.clone(t)];
+  const P = 4096;
+  const file = k.shmemCreate('mixed', 300 * P);
+  const f = k.mmap(t, 0, 300 * P, PROT_READ | PROT_WRITE, MAP_SHARED, file, 0);
+  const a = k.mmap(t, 0, 1300 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+  expect(k.touch(t, f, 300 * P, true)).toBe(0);
+  expect(k.touch(t, a, 500 * P, true)).toBe(0);
+  expect(k.touch(threads[0]!, a + 500 * P, 400 * P, true)).toBe(0);
+  expect(k.touch(threads[3]!, a + 900 * P, 300 * P, true)).toBe(0);
+  expect(k.madvise(t, a + 100 * P, 50 * P, MADV_DONTNEED)).toBe(0);
+  // forked and exited on cpu 5 (the other socket), pinned on cpu 1
+  const child = k.fork(threads[3]!);
+  if (typeof child === 'number') throw new Error(`fork: ${child}`);
+  k.exit(child);
+  expect(k.getUserPages(threads[0]!, a + 600 * P, 100, false)).toHaveLength(100);
+  const lo = Math.min(a, f);
+  const hi = Math.max(a + 1300 * P, f + 300 * P);
+  expect(k.munmap(t, lo, hi - lo)).toBe(0);
+  return { after: outcome(k), free: freeOrder(k) };
+}
+
 describe('hot-loop fast paths give what the general paths give', () => {
+  for (const [label, build] of Object.entries(BUILDS)) {
+    it(`munmap of pages from several CPUs, with holes and a file mapping, ${label}`, () => {
+      const fast = munmapMixed(build);
+      const general = munmapMixed({ ...build, features: [generalPaths] });
+      expect(general).toEqual(fast);
+    });
+  }
+
   for (const name of ['fork_pte', 'munmap_page', 'gup_fast_page', 'anon_fault'] as const) {
     for (const [label, build] of Object.entries(BUILDS)) {
       it(`${name}, ${label}`, () => {

@@ -64,7 +64,7 @@ export function getPage(k: Kernel, pfn: number): void {
  * The `struct page` cache line (count, mapcount) was written by this CPU:
  * when another CPU wrote it last, the line moves — a hot shared page's
  * refcount bounces like a lock word. Three hot loops apply this rule
- * inline on locals (fork's `copyPteRange`, the zap's `zapPtes`, and
+ * inline on locals (fork's `copyPteRange`, the zap's `zapPtesQuick`, and
  * get_user_pages' `followPagesQuick`): a change here goes there too;
  * `test/hot-loop-equivalence.test.ts` fails when they disagree.
  * @see include/linux/mm.h get_page, put_page_testzero (the atomic operations on page->_count, whose cache line moves between CPUs)

@@ -33,6 +33,7 @@ import type { KGen } from '../sched/run.js';
 import { ptlLockSlow } from '../sched/lock.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { markPageAccessed } from './lru-cache.js';
+import { pageRemoveRmap } from './page-ref.js';
 import { freeSwapAndCache } from './swapfile.js';
 import { baseTlbGather, FREE_PTE_NR, type MmuGather } from './tlb-gather.js';
 import { baseVmNormalPage } from './fault.js';
@@ -130,48 +131,30 @@ export function* zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, a
  * is taken as `vm_normal_page`'s answer without the call. The loop reads
  * nothing of `vma` but in the cases that need it (host speed: optimized
  * code that reads a VMA is dropped when the last VMA object dies, as after
- * a munmap of a process's only mapping). With `fast` and the baseline
- * gather (not in its one-CPU fast mode), `tlb_remove_tlb_entry` and
- * `tlb_remove_page` are inline on locals: the range covers the first to
- * the last entry cleared, the vector is written in turn, and the gather
- * is written back when the loop stops (nothing the loop calls reads it).
+ * a munmap of a process's only mapping). With `fast`, no details and the
+ * baseline gather (not in its one-CPU fast mode), {@link zapPtesQuick}
+ * takes the entries it can first; the rest of the table is done here.
  */
 function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number, a: Uint32Array, b0: number, bEnd: number, addr: number, details: ZapDetails | null, run: ZapRun): boolean {
-  const pages = k.pages;
-  const flags = pages.flags;
-  const mapcount = pages.mapcount;
-  const lineCpu = pages.lineCpu;
-  const line = k.cpu.id + 1;
-  const cpus = k.cpus;
-  const socket = k.cpu.socket;
-  const lineSocket = k.costs.cacheLineSocket;
-  const lineRemote = k.costs.cacheLineRemote;
-  const vm = k.vm;
   const gather = k.seams.tlbGather;
-  const normalPage = k.seams.vmNormalPage;
-  // locals only in the loop (see PTE_PRESENT_MASK); integers as such (| 0)
-  const nrFrames = pages.nrFrames | 0;
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
   const quick = fast === true;
-  // the baseline gather's vector on locals (a static key, as `fast` is)
-  const inline = quick && gather === baseTlbGather && !tlb.fast;
-  const vec = tlb.pages;
-  const vecMax = FREE_PTE_NR;
-  let nr = tlb.nr;
-  // entries of the first and the last PTE cleared (inline), -1: none
-  let firstB = -1;
-  let lastB = -1;
+  // static keys: the baseline vm_normal_page and gather
+  if (quick && details === null && gather === baseTlbGather && !tlb.fast) {
+    const full = zapPtesQuick(k, tlb, a, b0, bEnd, addr, run);
+    if (full || run.b === bEnd || run.work <= 0) return full;
+  }
+  const normalPage = k.seams.vmNormalPage;
+  const flags = k.pages.flags;
+  // locals only in the loop (see PTE_PRESENT_MASK); integers as such (| 0)
+  const nrFrames = k.pages.nrFrames | 0;
   const presentMask = PTE_PRESENT_MASK;
   const pageSize = PAGE_SIZE;
-  const anon = PG_anon;
   let b = run.b;
   let work = run.work;
   let anonRss = run.anonRss;
   let fileRss = run.fileRss;
   let zapped = run.zapped;
-  // page_remove_rmap's last unmaps, counted here and taken off the gauges when the loop stops
-  let anonGone = 0;
-  let mappedGone = 0;
   const nonlinear = details !== null && details.nonlinear;
   let full = false;
   do {
@@ -182,49 +165,27 @@ function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number
       work -= pageSize;
       if ((f & presentMask) !== 0) {
         const v = a[b + 1]!;
-        const pfn = quick && v > 0 && v < nrFrames ? v : normalPage(k, vma, addr + ((b - b0) / 2) * pageSize, f, v);
+        const va = addr + ((b - b0) / 2) * pageSize;
+        const pfn = quick && v > 0 && v < nrFrames ? v : normalPage(k, vma, va, f, v);
         if (details !== null && pfn !== 0 && zapKeeps(k, details, pfn)) {
           b += 2;
           continue;
         }
         a[b] = 0;
         a[b + 1] = 0;
-        if (nonlinear && pfn !== 0) leaveFilePte(k, vma, a, b, addr + ((b - b0) / 2) * pageSize, pfn);
-        if (inline) {
-          if (firstB < 0) firstB = b;
-          lastB = b;
-        } else {
-          gather.removeTlbEntry(k, tlb, addr + ((b - b0) / 2) * pageSize);
-        }
+        if (nonlinear && pfn !== 0) leaveFilePte(k, vma, a, b, va, pfn);
+        gather.removeTlbEntry(k, tlb, va);
         zapped++;
         if (pfn !== 0) {
-          const isAnon = (flags[pfn]! & anon) !== 0;
-          if (isAnon) {
+          if ((flags[pfn]! & PG_anon) !== 0) {
             anonRss++;
           } else {
             if ((f & _PAGE_DIRTY) !== 0) flags[pfn]! |= PG_dirty;
             if ((f & _PAGE_ACCESSED) !== 0) markPageAccessed(k, pfn);
             fileRss++;
           }
-          // page_remove_rmap (pageRemoveRmap, inline); pageLine inline: the count's line comes here
-          const prevLine = lineCpu[pfn]!;
-          if (prevLine !== line) {
-            lineCpu[pfn] = line;
-            if (prevLine !== 0) k.charge(cpus[prevLine - 1]!.socket === socket ? lineSocket : lineRemote);
-          }
-          const m = --mapcount[pfn]!;
-          if (m === 0) {
-            if (isAnon) anonGone++;
-            else mappedGone++;
-          } else if (m < 0) {
-            throw new Error(`page_remove_rmap of pfn ${pfn} with mapcount 0`);
-          }
-          if (inline) {
-            vec[nr++] = pfn;
-            full = nr >= vecMax;
-          } else {
-            full = gather.removePage(k, tlb, pfn, addr + ((b - b0) / 2) * pageSize, pte);
-          }
+          pageRemoveRmap(k, pfn);
+          full = gather.removePage(k, tlb, pfn, va, pte);
         }
       } else if (details === null) {
         // with details (truncation, invalidation) swap and file entries are left
@@ -235,7 +196,76 @@ function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number
     }
     b += 2;
   } while (!full && b !== bEnd && work > 0);
-  if (inline && firstB >= 0) {
+  run.b = b;
+  run.work = work;
+  run.anonRss = anonRss;
+  run.fileRss = fileRss;
+  run.zapped = zapped;
+  return full;
+}
+
+/**
+ * {@link zapPtes} with every static key on, for the common entries: empty
+ * ones and present PTEs of anonymous pages in RAM; it stops before any
+ * other entry (the caller goes on with it), as well as where
+ * {@link zapPtes} stops. `page_remove_rmap` (`pageLine` included),
+ * `tlb_remove_tlb_entry` and `tlb_remove_page` are inline on locals: the
+ * flush range covers the first to the last entry cleared, the vector is
+ * written in turn, and the gather and the `nr_anon_pages` gauge are
+ * written back when the loop stops (nothing the loop calls reads them).
+ * @see mm/memory.c zap_pte_range; mm/rmap.c page_remove_rmap; include/asm-generic/tlb.h tlb_remove_tlb_entry, tlb_remove_page
+ */
+function zapPtesQuick(k: Kernel, tlb: MmuGather, a: Uint32Array, b0: number, bEnd: number, addr: number, run: ZapRun): boolean {
+  const pages = k.pages;
+  const flags = pages.flags;
+  const mapcount = pages.mapcount;
+  const lineCpu = pages.lineCpu;
+  const line = k.cpu.id + 1;
+  const vec = tlb.pages;
+  // locals only in the loop (see PTE_PRESENT_MASK); integers as such (| 0)
+  const nrFrames = pages.nrFrames | 0;
+  const vecMax = FREE_PTE_NR;
+  const presentMask = PTE_PRESENT_MASK;
+  const pageSize = PAGE_SIZE;
+  const anon = PG_anon;
+  let nr = tlb.nr;
+  let b = run.b;
+  let work = run.work;
+  let zapped = 0;
+  // last unmaps (mapcount down to 0)
+  let gone = 0;
+  // entries of the first and the last PTE cleared, -1: none
+  let firstB = -1;
+  let lastB = -1;
+  let full = false;
+  do {
+    const f = a[b]!;
+    const v = a[b + 1]!;
+    if (f === 0 && v === 0) {
+      work--;
+    } else {
+      if ((f & presentMask) === 0 || v <= 0 || v >= nrFrames || (flags[v]! & anon) === 0) break;
+      work -= pageSize;
+      a[b] = 0;
+      a[b + 1] = 0;
+      if (firstB < 0) firstB = b;
+      lastB = b;
+      zapped++;
+      // pageLine inline: the count's line comes here
+      const prevLine = lineCpu[v]!;
+      if (prevLine !== line) {
+        lineCpu[v] = line;
+        if (prevLine !== 0) k.charge(k.cpus[prevLine - 1]!.socket === k.cpu.socket ? k.costs.cacheLineSocket : k.costs.cacheLineRemote);
+      }
+      const m = --mapcount[v]!;
+      if (m === 0) gone++;
+      else if (m < 0) throw new Error(`page_remove_rmap of pfn ${v} with mapcount 0`);
+      vec[nr++] = v;
+      full = nr >= vecMax;
+    }
+    b += 2;
+  } while (!full && b !== bEnd && work > 0);
+  if (firstB >= 0) {
     // what tlb_remove_tlb_entry and tlb_remove_page did page by page
     tlb.needFlush = true;
     const start = addr + ((firstB - b0) / 2) * pageSize;
@@ -243,14 +273,12 @@ function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number
     if (start < tlb.start) tlb.start = start;
     if (end > tlb.end) tlb.end = end;
     tlb.nr = nr;
+    k.vm.nr_anon_pages -= gone;
   }
-  vm.nr_anon_pages -= anonGone;
-  vm.nr_mapped -= mappedGone;
   run.b = b;
   run.work = work;
-  run.anonRss = anonRss;
-  run.fileRss = fileRss;
-  run.zapped = zapped;
+  run.anonRss += zapped;
+  run.zapped += zapped;
   return full;
 }
 
