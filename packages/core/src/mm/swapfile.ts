@@ -251,7 +251,7 @@ export function freePagesAndSwapCache(k: Kernel, pages: Int32Array, nr: number):
 /**
  * {@link freePagesAndSwapCache} in runs: consecutive pages in the common
  * case drop their last reference and leave the LRU
- * ({@link putPagesOffLru}), then go to the allocator together
+ * (`putPagesOffLru`), then go to the allocator together
  * (`PhysMem.freePages`), each in its turn, as `release_pages` hands a
  * pagevec to `__pagevec_free`; `pgfree` and the `pageFree` time are added
  * once per run. Any other page goes through {@link freePageAndSwapCache}
