@@ -4,12 +4,14 @@
  * `vm_normal_page` skipped, page-table allocation without a generator)
  * must give exactly what the general paths give. A test-only feature wraps those seams with wrappers
  * that change nothing but defeat every static key (a wrapped gather is not
- * the baseline's, a wrapped `vmNormalPage` is called, and `pgtableAlloc`
- * is the baseline written as a generator over `alloc_page`, and a wrapped
+ * the baseline's, a wrapped `vmNormalPage` is called, `pgtableAlloc`
+ * is the baseline written as a generator over `alloc_page`, a wrapped
  * `getUserPages` makes `getUserPagesInto` call the seam and copy its
- * answer); each primitive then must end with bit-identical clocks,
- * counters and lock figures, frame state (LRU links included) and
- * free-list order, and get_user_pages with the same pfns.
+ * answer, and a wrapped `doFault` leaves no `update_mmu_cache` note, so a
+ * faulting access's retry walks the tables again); each primitive then
+ * must end with bit-identical clocks, counters and lock figures, frame
+ * state (LRU links included), free-list order, page tables and TLBs, and
+ * get_user_pages with the same pfns.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -24,6 +26,7 @@ import {
   MAP_ANONYMOUS,
   MAP_PRIVATE,
   MAP_SHARED,
+  PG_table,
   preparePrimitive,
   type PrimitiveName,
   PROT_READ,
@@ -39,6 +42,8 @@ const generalPaths = defineFeature({
   install(k) {
     k.seamTable.wrap('general-paths', 'tlbGather', (prev) => ({ ...prev }));
     k.seamTable.wrap('general-paths', 'vmNormalPage', (prev) => (kk, vma, addr, flags, pfn) => prev(kk, vma, addr, flags, pfn));
+    // a wrapped __do_fault leaves no update_mmu_cache note: the retried access walks again
+    k.seamTable.wrap('general-paths', 'doFault', (prev) => (kk, mm, vma, address, pte, pgoff, write, origFlags, origValue) => prev(kk, mm, vma, address, pte, pgoff, write, origFlags, origValue));
     // the baseline as a generator through alloc_page's full path (what it was before it answered at once)
     k.seamTable.replace('general-paths', 'pgtableAlloc', function* (kk, mm, level) {
       const pfn = yield* allocPage(kk);
@@ -57,7 +62,15 @@ function outcome(k: Kernel): unknown {
   const cpus = k.cpus.map((c) => [c.clock, c.busyNs, c.maxNonpreemptNs, c.npStart, c.preemptCount]);
   const p = k.pages;
   const frames = [p.count, p.mapcount, p.flags, p.lineCpu, p.pinned, p.mapping, p.token, p.gen, p.lruPrev, p.lruNext].map((a) => Array.from(a));
-  return { m, cpus, now: k.now, flush: k.tlbFlushNs, frames, lru: [...k.lru.nr], nrFree: k.mem.nrFree };
+  // every table's entries (the accessed and dirty bits the MMU set) and every TLB entry
+  const tables: number[][] = [];
+  for (let pfn = 0; pfn < p.nrFrames; pfn++) {
+    if ((p.flags[pfn]! & PG_table) === 0) continue;
+    const base = k.tables.base(pfn);
+    tables.push([pfn, ...k.tables.arr(pfn).subarray(base, base + 1024)]);
+  }
+  const tlbs = k.cpus.map(({ tlb }) => [tlb.vpn, tlb.mmId, tlb.pfn, tlb.perm, tlb.gen].map((a) => Array.from(a)));
+  return { m, cpus, now: k.now, flush: k.tlbFlushNs, frames, lru: [...k.lru.nr], nrFree: k.mem.nrFree, tables, tlbs };
 }
 
 /** The order the allocator hands out its free frames (empties it: call last). */
@@ -123,7 +136,7 @@ describe('hot-loop fast paths give what the general paths give', () => {
     });
   }
 
-  for (const name of ['fork_pte', 'munmap_page', 'gup_fast_page', 'anon_fault'] as const) {
+  for (const name of ['fork_pte', 'munmap_page', 'gup_fast_page', 'anon_fault', 'shared_file_fault'] as const) {
     for (const [label, build] of Object.entries(BUILDS)) {
       it(`${name}, ${label}`, () => {
         const fast = run(name, build);

@@ -60,6 +60,32 @@ export class Tlb {
   /** With checking on: the entries filled since the checker last ran (index + 1). */
   touched: DirtyList | null = null;
 
+  /**
+   * Where the last fault on this CPU set a PTE, as `update_mmu_cache()`
+   * notes it ({@link Tlb.noteSet}): the PTE table (-1: none), and the
+   * entry's table words and offset. x86's `update_mmu_cache` does nothing
+   * (the retried access walks the tables again); the note is the host's
+   * only: a faulting access whose walk went through that entry, retried
+   * right after the fault, starts from it instead of walking the upper
+   * levels again. It changes no simulated figure.
+   */
+  setPte = -1;
+  /** The table words of the PTE {@link Tlb.setPte} notes. */
+  setArr: Uint32Array | null = null;
+  /** The PTE's offset in {@link Tlb.setArr}. */
+  setIdx = 0;
+
+  /**
+   * `update_mmu_cache()`: note that the running fault set entry `idx` of
+   * `arr`, in PTE table `pte` (see {@link Tlb.setPte}).
+   * @see include/asm-x86/pgtable_64.h update_mmu_cache (a no-op on x86; ppc64 preloads its hash table here)
+   */
+  noteSet(pte: number, arr: Uint32Array, idx: number): void {
+    this.setPte = pte;
+    this.setArr = arr;
+    this.setIdx = idx;
+  }
+
   /** Index of the entry for (mm, vpn), or -1 on a miss. */
   lookup(mmId: number, vpn: number): number {
     const ways = this.ways;

@@ -153,10 +153,13 @@ function badArea(k: Kernel): number {
  * accessed, or 0 when the access needs a page fault. A hit through an
  * entry whose frame was freed (or freed and reused) since the entry was
  * filled is reported as a violation: the bug a missing or late TLB flush
- * causes.
+ * causes. `walked`: the last walk (left in `walk`) is known to end where
+ * this one would (the retry right after a fault that set that very PTE),
+ * so a miss takes its entry without walking the upper levels again; the
+ * simulated walk is charged and counted all the same.
  * @see include/asm-x86/pgtable_64.h pte_mkyoung, pte_mkdirty (the accessed and dirty bits the MMU sets on a TLB fill)
  */
-export function userAccessFast(k: Kernel, mm: MmStruct, address: number, write: boolean): number {
+export function userAccessFast(k: Kernel, mm: MmStruct, address: number, write: boolean, walked = false): number {
   const cpu = k.cpu;
   const tlb = cpu.tlb;
   const vpn = Math.floor(address / PAGE_SIZE);
@@ -184,7 +187,7 @@ export function userAccessFast(k: Kernel, mm: MmStruct, address: number, write: 
   if (found !== 0) return found;
   k.vm.mmlab_tlb_miss++;
   k.charge(k.costs.tlbMissWalk);
-  if (hwWalk(k, mm, address)) {
+  if (walked || hwWalk(k, mm, address)) {
     const a = walk.a!;
     const b = walk.b;
     const f = a[b]!;
@@ -208,12 +211,17 @@ export function userAccessFast(k: Kernel, mm: MmStruct, address: number, write: 
  * @see arch/x86/mm/fault_64.c do_page_fault (taken when the MMU's walk finds no usable entry)
  */
 export function userAccessPage(k: Kernel, mm: MmStruct, address: number, write: boolean): KPath<number> {
+  let walked = false;
   for (let attempt = 0; attempt < MAX_FAULT_RETRIES; attempt++) {
-    const pfn = userAccessFast(k, mm, address, write);
+    const pfn = userAccessFast(k, mm, address, write, walked);
     if (pfn !== 0) return pfn;
+    const tlb = k.cpu.tlb;
+    tlb.setPte = -1;
     const sig = doPageFault(k, mm, address, write, walk.pte);
     if (typeof sig !== 'number') return userAccessPageRest(k, mm, address, write, sig, attempt);
     if (sig !== 0) return -sig;
+    // the fault set the very PTE the walk ended at (update_mmu_cache's note): the retry's walk would end there again
+    walked = walk.pte > 0 && tlb.setPte === walk.pte && tlb.setArr === walk.a && tlb.setIdx === walk.b;
   }
   return retriesExhausted(address);
 }

@@ -121,7 +121,12 @@ function* lockPte(k: Kernel, pte: number): KGen<void> {
 export function handleMmFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean, pte = -1): KPath<number> {
   k.vm.pgfault++;
   const special = k.seams.specialVmaOps(vma);
-  if (special !== null) return special.fault(k, mm, vma, address, write);
+  if (special !== null) {
+    const r = special.fault(k, mm, vma, address, write);
+    // what a feature's operations did to the tables is theirs: no note of update_mmu_cache survives them
+    k.cpu.tlb.setPte = -1;
+    return r;
+  }
   return genericFault(k, mm, vma, address, write, pte);
 }
 
@@ -408,9 +413,24 @@ function doFaultSetPte(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: 
     addRss(k, mm, pte, 0, 1);
     pageAddFileRmap(k, page);
   }
+  updateMmuCache(k, vma, pte, a, b);
   k.ptl.unlock(k, pte);
   k.vm.mmlab_file_fault++;
   return ret;
+}
+
+/**
+ * `update_mmu_cache()` after {@link doFault} set entry `b` of `a` (PTE
+ * table `pte`): nothing on x86. The model notes the entry for the host
+ * (`Tlb.noteSet`) when the fault ran the baseline `__do_fault` on a
+ * tmpfs page in the sequential mode, where nothing but the core's own
+ * code can have run since the MMU's walk, so the walk of the retried
+ * access would end at the same entry.
+ * @see include/asm-x86/pgtable_64.h update_mmu_cache
+ */
+function updateMmuCache(k: Kernel, vma: Vma, pte: number, a: Uint32Array, b: number): void {
+  if (k.interleaving || vma.vmOps !== k.shmemOps || k.seams.doFault !== doFault) return;
+  k.cpu.tlb.noteSet(pte, a, b);
 }
 
 /**
