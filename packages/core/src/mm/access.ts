@@ -5,26 +5,31 @@
  * @module
  */
 import { SIGBUS, SIGKILL, SIGSEGV } from '../errno.js';
-import {
-  _PAGE_ACCESSED,
-  _PAGE_DIRTY,
-  _PAGE_PRESENT,
-  _PAGE_PSE,
-  _PAGE_RW,
-  _PAGE_USER,
-  PAGE_SIZE,
-  pmdIndex,
-  pteIndex,
-} from '../pgtable/entry.js';
+import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, PAGE_SIZE } from '../pgtable/entry.js';
 import { TLB_DIRTY, TLB_WRITE } from '../machine/tlb.js';
-import { PG_table } from '../mem/page.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { downRead, downReadFast } from '../sched/lock.js';
 import type { KGen, KPath } from '../sched/run.js';
 import { handleMmFault, VM_FAULT_MAJOR, VM_FAULT_OOM, VM_FAULT_SIGBUS } from './fault.js';
-import { lookupPmdTable } from './pgalloc.js';
+import { type TableWalk, WALK_BAD_PMD } from '../pgtable/store.js';
 import { type MmStruct, type Vma, VM_EXEC, VM_GROWSDOWN, VM_READ, VM_WRITE } from './types.js';
 import { findVma } from './vma.js';
+
+// The user-access path reads these module constants: optimized code checks
+// an imported binding at every use, a module constant not at all.
+const PAGE = PAGE_SIZE;
+const PRESENT_USER = _PAGE_PRESENT | _PAGE_USER;
+const RW = _PAGE_RW;
+const ACCESSED = _PAGE_ACCESSED;
+const DIRTY = _PAGE_DIRTY;
+const T_WRITE = TLB_WRITE;
+const T_DIRTY = TLB_DIRTY;
+const FAULT_OOM = VM_FAULT_OOM;
+const FAULT_SIGBUS = VM_FAULT_SIGBUS;
+const FAULT_MAJOR = VM_FAULT_MAJOR;
+const GROWSDOWN = VM_GROWSDOWN;
+const WRITE = VM_WRITE;
+const READ_EXEC_WRITE = VM_READ | VM_EXEC | VM_WRITE;
 
 /**
  * `do_page_fault()`: find the VMA, check the access against its flags,
@@ -100,7 +105,7 @@ function faultVma(k: Kernel, mm: MmStruct, address: number, write: boolean): Vma
   const vma = findVma(mm, address);
   if (vma === null) return badArea(k);
   if (vma.vmStart > address) {
-    if ((vma.vmFlags & VM_GROWSDOWN) === 0) return badArea(k);
+    if ((vma.vmFlags & GROWSDOWN) === 0) return badArea(k);
     // "just enough access below the stack pointer": the model takes the
     // stack's lowest page as the stack pointer
     if (address + 65536 + 32 * 8 < vma.vmStart) return badArea(k);
@@ -113,8 +118,8 @@ function faultVma(k: Kernel, mm: MmStruct, address: number, write: boolean): Vma
     mm.totalVm += grow;
   }
   if (write) {
-    if ((vma.vmFlags & VM_WRITE) === 0) return badArea(k);
-  } else if ((vma.vmFlags & (VM_READ | VM_EXEC | VM_WRITE)) === 0) {
+    if ((vma.vmFlags & WRITE) === 0) return badArea(k);
+  } else if ((vma.vmFlags & READ_EXEC_WRITE) === 0) {
     return badArea(k);
   }
   return vma;
@@ -122,12 +127,12 @@ function faultVma(k: Kernel, mm: MmStruct, address: number, write: boolean): Vma
 
 /** The signal `handle_mm_fault`'s `VM_FAULT_*` answer `fault` asks for (0 for none). */
 function faultSignal(k: Kernel, fault: number): number {
-  if ((fault & VM_FAULT_OOM) !== 0) return SIGKILL;
-  if ((fault & VM_FAULT_SIGBUS) !== 0) {
+  if ((fault & FAULT_OOM) !== 0) return SIGKILL;
+  if ((fault & FAULT_SIGBUS) !== 0) {
     k.vm.mmlab_sigbus++;
     return SIGBUS;
   }
-  if ((fault & VM_FAULT_MAJOR) !== 0) k.majFlt++;
+  if ((fault & FAULT_MAJOR) !== 0) k.majFlt++;
   return 0;
 }
 
@@ -162,20 +167,20 @@ function badArea(k: Kernel): number {
 export function userAccessFast(k: Kernel, mm: MmStruct, address: number, write: boolean, walked = false): number {
   const cpu = k.cpu;
   const tlb = cpu.tlb;
-  const vpn = Math.floor(address / PAGE_SIZE);
+  const vpn = Math.floor(address / PAGE);
   const e = tlb.lookup(mm.id, vpn);
   if (e >= 0) {
     const perm = tlb.perm[e]!;
-    if (!write || (perm & TLB_WRITE) !== 0) {
+    if (!write || (perm & T_WRITE) !== 0) {
       k.charge(k.costs.tlbHit);
       const pfn = tlb.pfn[e]!;
       if (pfn < k.pages.nrFrames && k.pages.gen[pfn] !== tlb.gen[e]) {
         k.reportViolation('tlb', `cpu ${cpu.id}: access at 0x${address.toString(16)} through a TLB entry to frame ${pfn}, freed since the entry was filled`);
       }
-      if (write && (perm & TLB_DIRTY) === 0) {
+      if (write && (perm & T_DIRTY) === 0) {
         // first write through a clean entry: the CPU sets the PTE's dirty bit
-        if (hwWalk(k, mm, address)) walk.a![walk.b] = walk.a![walk.b]! | _PAGE_DIRTY | _PAGE_ACCESSED;
-        tlb.perm[e] = perm | TLB_DIRTY;
+        if (hwWalk(k, mm, address)) walk.a![walk.b] = walk.a![walk.b]! | DIRTY | ACCESSED;
+        tlb.perm[e] = perm | T_DIRTY;
       }
       return pfn;
     }
@@ -191,12 +196,12 @@ export function userAccessFast(k: Kernel, mm: MmStruct, address: number, write: 
     const a = walk.a!;
     const b = walk.b;
     const f = a[b]!;
-    if ((f & (_PAGE_PRESENT | _PAGE_USER)) === (_PAGE_PRESENT | _PAGE_USER) && (!write || (f & _PAGE_RW) !== 0)) {
-      const nf = f | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
+    if ((f & PRESENT_USER) === PRESENT_USER && (!write || (f & RW) !== 0)) {
+      const nf = f | ACCESSED | (write ? DIRTY : 0);
       a[b] = nf;
       const pfn = a[b + 1]! + walk.offset;
       const gen = pfn < k.pages.nrFrames ? k.pages.gen[pfn]! : 0;
-      tlb.fill(mm.id, vpn, pfn, ((nf & _PAGE_RW) !== 0 ? TLB_WRITE : 0) | ((nf & _PAGE_DIRTY) !== 0 ? TLB_DIRTY : 0), gen);
+      tlb.fill(mm.id, vpn, pfn, ((nf & RW) !== 0 ? T_WRITE : 0) | ((nf & DIRTY) !== 0 ? T_DIRTY : 0), gen);
       return pfn;
     }
   }
@@ -263,7 +268,7 @@ export function baseTlbMiss(): number {
  * `lookupPteTable` answers; -1 when the walk stopped at a frame that is no
  * longer a table).
  */
-const walk: { a: Uint32Array | null; b: number; offset: number; pte: number } = { a: null, b: 0, offset: 0, pte: -1 };
+const walk: TableWalk & { offset: number } = { a: null, b: 0, offset: 0, pte: -1 };
 
 /**
  * The hardware page walk: find the leaf entry for `address` — a PTE, or a
@@ -272,33 +277,18 @@ const walk: { a: Uint32Array | null; b: number; offset: number; pte: number } = 
  * @see include/asm-x86/pgtable_64.h pgd_offset, pud_offset, pmd_offset, pte_offset_map (the walk the MMU does in hardware)
  */
 export function hwWalk(k: Kernel, mm: MmStruct, address: number): boolean {
-  walk.pte = 0;
-  const pmd = lookupPmdTable(k, mm, address);
-  if (pmd === 0) return false;
-  if ((k.pages.flags[pmd]! & PG_table) === 0) {
-    walk.pte = -1;
-    k.reportViolation('walk', `cpu ${k.cpu.id}: page walk at 0x${address.toString(16)} through PMD table ${pmd}, which is no longer a page table`);
-    return false;
-  }
-  const ma = k.tables.arr(pmd);
-  const mb = k.tables.base(pmd) + pmdIndex(address) * 2;
-  const mf = ma[mb]!;
-  if (mf === 0) return false;
-  if ((mf & _PAGE_PSE) !== 0) {
-    walk.a = ma;
-    walk.b = mb;
-    walk.offset = Math.floor(address / PAGE_SIZE) & 511;
+  // WALK_FOUND is positive, WALK_NONE 0
+  const r = k.tables.walkLeaf(mm.pgd, address, walk);
+  if (r > 0) {
+    walk.offset = walk.pte === 0 ? Math.floor(address / PAGE) & 511 : 0;
     return true;
   }
-  const pte = ma[mb + 1]!;
-  if ((k.pages.flags[pte]! & PG_table) === 0) {
-    walk.pte = -1;
-    k.reportViolation('walk', `cpu ${k.cpu.id}: page walk at 0x${address.toString(16)} through PTE table ${pte}, which is no longer a page table`);
+  if (r === 0) {
+    walk.pte = 0;
     return false;
   }
-  walk.a = k.tables.arr(pte);
-  walk.b = k.tables.base(pte) + pteIndex(address) * 2;
-  walk.offset = 0;
-  walk.pte = pte;
-  return true;
+  const level = r === WALK_BAD_PMD ? 'PMD' : 'PTE';
+  k.reportViolation('walk', `cpu ${k.cpu.id}: page walk at 0x${address.toString(16)} through ${level} table ${walk.pte}, which is no longer a page table`);
+  walk.pte = -1;
+  return false;
 }

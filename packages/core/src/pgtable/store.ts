@@ -7,8 +7,8 @@
  * costs 4 KiB of host memory, as a real one costs 4 KiB of RAM.
  * @module
  */
-import { _PAGE_PSE, pgdIndex, pmdIndex, pudIndex, TABLE_WORDS } from './entry.js';
-import type { PageArrays } from '../mem/page.js';
+import { _PAGE_PSE, PAGE_SIZE, PGDIR_SIZE, PMD_SIZE, PUD_SIZE, TABLE_WORDS } from './entry.js';
+import { type PageArrays, PG_table } from '../mem/page.js';
 import type { DirtyList } from '../observe/touched.js';
 
 const TABLES_PER_CHUNK = 4;
@@ -17,6 +17,17 @@ const CHUNK_SHIFT = 2;
 const CHUNK_BYTES = TABLES_PER_CHUNK * TABLE_WORDS * Uint32Array.BYTES_PER_ELEMENT;
 /** Chunks one host buffer holds at most (1 MiB). */
 const MAX_CHUNKS_PER_BUFFER = 64;
+
+// The walks below use these module constants, and compute `pgd_index()` …
+// `pte_index()` (`entry.ts` pgdIndex … pteIndex) inline: optimized code
+// checks an imported binding at every use, a module constant not at all.
+const WORDS = TABLE_WORDS;
+const PSE = _PAGE_PSE;
+const TABLE = PG_table;
+const PGDIR = PGDIR_SIZE;
+const PUD = PUD_SIZE;
+const PMD = PMD_SIZE;
+const PAGE = PAGE_SIZE;
 
 /** The table store: slots of 512 two-word entries. */
 export class TableStore {
@@ -91,7 +102,7 @@ export class TableStore {
 
   /** Word offset of table `pfn`'s entry 0 inside {@link arr}. */
   base(pfn: number): number {
-    return (this.pages.tableSlot[pfn]! & (TABLES_PER_CHUNK - 1)) * TABLE_WORDS;
+    return (this.pages.tableSlot[pfn]! & (TABLES_PER_CHUNK - 1)) * WORDS;
   }
 
   /**
@@ -101,18 +112,19 @@ export class TableStore {
    * (`lookupPmdTable`, `lookupPteTable`), one slot lookup per level.
    */
   pmdTableOf(pgd: number, addr: number): number {
-    this.touched?.add(pgd);
+    const touched = this.touched;
+    touched?.add(pgd);
     const slots = this.pages.tableSlot;
     const chunks = this.chunks;
     let s = slots[pgd]!;
     let a = chunks[s >> CHUNK_SHIFT]!;
-    let b = (s & (TABLES_PER_CHUNK - 1)) * TABLE_WORDS + pgdIndex(addr) * 2;
+    let b = (s & (TABLES_PER_CHUNK - 1)) * WORDS + ((addr / PGDIR) & 511) * 2;
     if (a[b] === 0) return 0;
     const pud = a[b + 1]!;
-    this.touched?.add(pud);
+    touched?.add(pud);
     s = slots[pud]!;
     a = chunks[s >> CHUNK_SHIFT]!;
-    b = (s & (TABLES_PER_CHUNK - 1)) * TABLE_WORDS + pudIndex(addr) * 2;
+    b = (s & (TABLES_PER_CHUNK - 1)) * WORDS + ((addr / PUD) & 511) * 2;
     if (a[b] === 0) return 0;
     return a[b + 1]!;
   }
@@ -128,10 +140,55 @@ export class TableStore {
     this.touched?.add(pmd);
     const s = this.pages.tableSlot[pmd]!;
     const a = this.chunks[s >> CHUNK_SHIFT]!;
-    const b = (s & (TABLES_PER_CHUNK - 1)) * TABLE_WORDS + pmdIndex(addr) * 2;
+    const b = (s & (TABLES_PER_CHUNK - 1)) * WORDS + ((addr / PMD) & 511) * 2;
     const f = a[b]!;
-    if (f === 0 || (f & _PAGE_PSE) !== 0) return 0;
+    if (f === 0 || (f & PSE) !== 0) return 0;
     return a[b + 1]!;
+  }
+
+  /**
+   * The hardware walk's table part (`mm/access.ts` `hwWalk`): from PGD
+   * `pgd` down to the leaf entry for `addr` — a PTE, or a PMD entry with
+   * `_PAGE_PSE` — left in `out` (its table words `a` and offset `b`; `pte`
+   * the PTE table, 0 for a huge PMD entry). Returns {@link WALK_FOUND}
+   * (positive), {@link WALK_NONE} (0) when an entry on the way is empty,
+   * or {@link WALK_BAD_PMD} / {@link WALK_BAD_PTE} (negative) when an
+   * entry points at a frame that is no longer a table (`out.pte` is then
+   * that frame). Marks what it reads as {@link arr} does. The same answer
+   * as {@link pmdTableOf} and an {@link arr} and {@link base} per lower
+   * level, with one slot lookup per level.
+   */
+  walkLeaf(pgd: number, addr: number, out: TableWalk): number {
+    const pmd = this.pmdTableOf(pgd, addr);
+    if (pmd === 0) return WALK_NONE;
+    const flags = this.pages.flags;
+    if ((flags[pmd]! & TABLE) === 0) {
+      out.pte = pmd;
+      return WALK_BAD_PMD;
+    }
+    const touched = this.touched;
+    touched?.add(pmd);
+    const slots = this.pages.tableSlot;
+    const chunks = this.chunks;
+    let s = slots[pmd]!;
+    const ma = chunks[s >> CHUNK_SHIFT]!;
+    const mb = (s & (TABLES_PER_CHUNK - 1)) * WORDS + ((addr / PMD) & 511) * 2;
+    const mf = ma[mb]!;
+    if (mf === 0) return WALK_NONE;
+    if ((mf & PSE) !== 0) {
+      out.a = ma;
+      out.b = mb;
+      out.pte = 0;
+      return WALK_FOUND;
+    }
+    const pte = ma[mb + 1]!;
+    out.pte = pte;
+    if ((flags[pte]! & TABLE) === 0) return WALK_BAD_PTE;
+    touched?.add(pte);
+    s = slots[pte]!;
+    out.a = chunks[s >> CHUNK_SHIFT]!;
+    out.b = (s & (TABLES_PER_CHUNK - 1)) * WORDS + ((addr / PAGE) & 511) * 2;
+    return WALK_FOUND;
   }
 
   /** Host bytes held by the store. */
@@ -139,3 +196,22 @@ export class TableStore {
     return this.bufferBytes;
   }
 }
+
+/** Where {@link TableStore.walkLeaf} ended. */
+export interface TableWalk {
+  /** The leaf entry's table words. */
+  a: Uint32Array | null;
+  /** The leaf entry's word offset in {@link TableWalk.a}. */
+  b: number;
+  /** The PTE table walked through (0 for a huge PMD entry), or the frame that is no longer a table. */
+  pte: number;
+}
+
+/** {@link TableStore.walkLeaf}: the leaf entry was found. */
+export const WALK_FOUND = 1;
+/** {@link TableStore.walkLeaf}: an entry on the way is empty. */
+export const WALK_NONE = 0;
+/** {@link TableStore.walkLeaf}: the PUD entry points at a frame that is no longer a (PMD) table. */
+export const WALK_BAD_PMD = -1;
+/** {@link TableStore.walkLeaf}: the PMD entry points at a frame that is no longer a (PTE) table. */
+export const WALK_BAD_PTE = -2;
