@@ -127,20 +127,26 @@ export function shmemWritepage(k: Kernel, pfn: number): boolean {
  * @see mm/shmem.c shmem_vm_ops
  */
 export function createShmemVmOps(k: Kernel): VmOperations {
+  // the answer for a cached page: __do_fault reads it at once, so one record serves every fault
+  const found: VmFaultResult = { pfn: 0, ret: VM_FAULT_MINOR };
   return {
     name: 'shmem',
     fault(vma: Vma, pgoff: number): KPath<VmFaultResult> {
       // a cached page (shmem_getpage's first lookup) is answered at once, without a generator
       const f = vma.vmFile!;
-      const cached = pgoff < Math.ceil(f.size / PAGE_SIZE) ? f.findPage(pgoff) : 0;
+      const cached = pgoff < Math.ceil(f.size / PAGE) ? f.findPage(pgoff) : 0;
       if (cached !== 0) {
         getPage(k, cached);
-        return { pfn: cached, ret: VM_FAULT_MINOR };
+        found.pfn = cached;
+        return found;
       }
       return shmemFaultGetpage(k, f, pgoff);
     },
   };
 }
+
+/** `PAGE_SIZE` as a module constant for the fault path (optimized code checks an imported binding at every use). */
+const PAGE = PAGE_SIZE;
 
 /** `shmem_fault()` for a page not in the page cache: `shmem_getpage`, which may allocate (and sleep) or swap in. */
 function* shmemFaultGetpage(k: Kernel, f: AddressSpace, pgoff: number): KGen<VmFaultResult> {

@@ -9,8 +9,8 @@ import {
   _PAGE_FILE,
   _PAGE_RW,
   PAGE_SIZE,
+  PTE_PRESENT_MASK,
   pteIndex,
-  ptePresent,
 } from '../pgtable/entry.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { ptlLockSlow } from '../sched/lock.js';
@@ -163,6 +163,14 @@ function* allocThenFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, wri
   return typeof r === 'number' ? r : yield* r;
 }
 
+// handle_pte_fault and the page-cache fault read these module constants:
+// optimized code checks an imported binding at every use, a module
+// constant not at all (`pteIndex` is inline for the same reason).
+const PAGE = PAGE_SIZE;
+const FILE = _PAGE_FILE;
+const PRESENT = PTE_PRESENT_MASK;
+const SHARED = VM_SHARED;
+
 /**
  * `handle_pte_fault()`: dispatch on the PTE's state (read without the
  * lock); a present PTE is handled under the PTE lock, after checking it did
@@ -173,10 +181,11 @@ function* allocThenFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, wri
  */
 export function handlePteFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean): KPath<number> {
   const a = k.tables.arr(pte);
-  const b = k.tables.base(pte) + pteIndex(address) * 2;
+  const b = k.tables.base(pte) + ((address / PAGE) & 511) * 2;
   const flags = a[b]!;
   const value = a[b + 1]!;
-  if (!ptePresent(flags)) {
+  // !pte_present
+  if ((flags & PRESENT) === 0) {
     if (flags === 0 && value === 0) {
       const ops = vma.vmOps;
       if (ops !== null) {
@@ -186,7 +195,7 @@ export function handlePteFault(k: Kernel, mm: MmStruct, vma: Vma, address: numbe
       }
       return k.seams.anonFault(k, mm, vma, address, pte);
     }
-    if ((flags & _PAGE_FILE) !== 0) return doNonlinearFault(k, mm, vma, address, pte, write);
+    if ((flags & FILE) !== 0) return doNonlinearFault(k, mm, vma, address, pte, write);
     return doSwapPage(k, mm, vma, address, pte, write);
   }
   return presentPteFault(k, mm, vma, address, pte, write, a, b, flags, value);
@@ -343,7 +352,7 @@ function* doFaultSlow(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: n
 /** {@link doFault} once `->fault` has answered `res`. */
 function doFaultPage(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean, origFlags: number, origValue: number, res: VmFaultResult): KPath<number> {
   if ((res.ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) !== 0) return res.ret;
-  if (write && (vma.vmFlags & VM_SHARED) === 0) return doFaultCopy(k, mm, vma, address, pte, origFlags, origValue, res.pfn, res.ret);
+  if (write && (vma.vmFlags & SHARED) === 0) return doFaultCopy(k, mm, vma, address, pte, origFlags, origValue, res.pfn, res.ret);
   return doFaultMap(k, mm, vma, address, pte, write, origFlags, origValue, res.pfn, false, false, res.ret);
 }
 
@@ -394,7 +403,7 @@ function* doFaultMapSlow(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte
  */
 function doFaultSetPte(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, write: boolean, origFlags: number, origValue: number, page: number, anon: boolean, ret: number): number {
   const a = k.tables.arr(pte);
-  const b = k.tables.base(pte) + pteIndex(address) * 2;
+  const b = k.tables.base(pte) + ((address / PAGE) & 511) * 2;
   k.charge(k.costs.fileFaultRest);
   if (a[b] !== origFlags || a[b + 1] !== origValue) {
     k.ptl.unlock(k, pte);
