@@ -88,36 +88,43 @@ export class Tlb {
 
   /** Index of the entry for (mm, vpn), or -1 on a miss. */
   lookup(mmId: number, vpn: number): number {
+    // on locals, the page before the mm: one process's entries all share its mm
+    const vpns = this.vpn;
+    const ids = this.mmId;
     const ways = this.ways;
     const base = (vpn & this.setMask) * ways;
     for (let i = base; i < base + ways; i++) {
-      if (this.mmId[i] === mmId && this.vpn[i] === vpn) return i;
+      if (vpns[i] === vpn && ids[i] === mmId) return i;
     }
     return -1;
   }
 
   /** Install an entry (replacing any for the same page, else a victim). */
   fill(mmId: number, vpn: number, pfn: number, perm: number, gen = 0): number {
+    const ids = this.mmId;
     let i = this.lookup(mmId, vpn);
     if (i < 0) {
+      const ways = this.ways;
       const set = vpn & this.setMask;
-      const base = set * this.ways;
+      const base = set * ways;
       // prefer an invalid way, else round-robin
-      for (let j = base; j < base + this.ways; j++) {
-        if (this.mmId[j] === -1) {
+      for (let j = base; j < base + ways; j++) {
+        if (ids[j] === -1) {
           i = j;
           break;
         }
       }
       if (i < 0) {
-        i = base + this.rr[set]!;
-        this.rr[set] = (this.rr[set]! + 1) % this.ways;
+        const rr = this.rr;
+        const next = rr[set]!;
+        i = base + next;
+        rr[set] = (next + 1) % ways;
       } else {
         this.valid++;
       }
     }
     this.touched?.add(i + 1);
-    this.mmId[i] = mmId;
+    ids[i] = mmId;
     this.vpn[i] = vpn;
     this.pfn[i] = pfn;
     this.perm[i] = perm;
