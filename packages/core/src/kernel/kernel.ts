@@ -396,7 +396,7 @@ export class Kernel {
   /** `preempt_enable()`. */
   preemptEnable(): void {
     const cpu = this.cpu;
-    if (cpu.preemptCount <= 0) throw new Error(`preempt_count underflow on cpu ${cpu.id}`);
+    if (cpu.preemptCount <= 0) preemptUnderflow(cpu);
     if (--cpu.preemptCount === 0 && this.config.preempt) this.closeStretch(cpu, -1);
   }
 
@@ -1015,4 +1015,9 @@ export class Kernel {
       if (this.invariants.violations.length < MAX_VIOLATIONS) this.invariants.violations.push({ ...v, op: 'finish' });
     }
   }
+}
+
+/** `preempt_enable()` without a matching disable: a model bug (out of line, so the hot `preemptEnable` stays small enough to be inlined). */
+function preemptUnderflow(cpu: Cpu): never {
+  throw new Error(`preempt_count underflow on cpu ${cpu.id}`);
 }

@@ -104,25 +104,35 @@ function* doPageFaultRest(k: Kernel, mm: MmStruct, write: boolean, t0: number, f
 function faultVma(k: Kernel, mm: MmStruct, address: number, write: boolean): Vma | number {
   const vma = findVma(mm, address);
   if (vma === null) return badArea(k);
-  if (vma.vmStart > address) {
-    if ((vma.vmFlags & GROWSDOWN) === 0) return badArea(k);
-    // "just enough access below the stack pointer": the model takes the
-    // stack's lowest page as the stack pointer
-    if (address + 65536 + 32 * 8 < vma.vmStart) return badArea(k);
-    // expand_stack / acct_stack_growth: RLIMIT_STACK (8 MiB) bounds the VMA
-    const start = Math.floor(address / PAGE_SIZE) * PAGE_SIZE;
-    if (vma.vmEnd - start > RLIMIT_STACK) return badArea(k);
-    const grow = (vma.vmStart - start) / PAGE_SIZE;
-    vma.vmStart = start;
-    vma.vmPgoff -= grow;
-    mm.totalVm += grow;
-  }
+  if (vma.vmStart > address && !expandStack(mm, vma, address)) return badArea(k);
   if (write) {
     if ((vma.vmFlags & WRITE) === 0) return badArea(k);
   } else if ((vma.vmFlags & READ_EXEC_WRITE) === 0) {
     return badArea(k);
   }
   return vma;
+}
+
+/**
+ * A fault below VMA `vma` (which starts above `address`): grow it down to
+ * `address` if it is a stack and the access is close enough to it.
+ * Returns false for a bad area. Out of line, so the common fault path
+ * stays small enough for the host's compiler to inline.
+ * @see arch/x86/mm/fault_64.c do_page_fault (its VM_GROWSDOWN part); mm/mmap.c expand_stack, acct_stack_growth
+ */
+function expandStack(mm: MmStruct, vma: Vma, address: number): boolean {
+  if ((vma.vmFlags & GROWSDOWN) === 0) return false;
+  // "just enough access below the stack pointer": the model takes the
+  // stack's lowest page as the stack pointer
+  if (address + 65536 + 32 * 8 < vma.vmStart) return false;
+  // expand_stack / acct_stack_growth: RLIMIT_STACK (8 MiB) bounds the VMA
+  const start = Math.floor(address / PAGE_SIZE) * PAGE_SIZE;
+  if (vma.vmEnd - start > RLIMIT_STACK) return false;
+  const grow = (vma.vmStart - start) / PAGE_SIZE;
+  vma.vmStart = start;
+  vma.vmPgoff -= grow;
+  mm.totalVm += grow;
+  return true;
 }
 
 /** The signal `handle_mm_fault`'s `VM_FAULT_*` answer `fault` asks for (0 for none). */
@@ -174,9 +184,7 @@ export function userAccessFast(k: Kernel, mm: MmStruct, address: number, write: 
     if (!write || (perm & T_WRITE) !== 0) {
       k.charge(k.costs.tlbHit);
       const pfn = tlb.pfn[e]!;
-      if (pfn < k.pages.nrFrames && k.pages.gen[pfn] !== tlb.gen[e]) {
-        k.reportViolation('tlb', `cpu ${cpu.id}: access at 0x${address.toString(16)} through a TLB entry to frame ${pfn}, freed since the entry was filled`);
-      }
+      if (pfn < k.pages.nrFrames && k.pages.gen[pfn] !== tlb.gen[e]) staleTlbEntry(k, address, pfn);
       if (write && (perm & T_DIRTY) === 0) {
         // first write through a clean entry: the CPU sets the PTE's dirty bit
         if (hwWalk(k, mm, address)) walk.a![walk.b] = walk.a![walk.b]! | DIRTY | ACCESSED;
@@ -206,6 +214,11 @@ export function userAccessFast(k: Kernel, mm: MmStruct, address: number, write: 
     }
   }
   return 0;
+}
+
+/** A TLB hit through an entry to frame `pfn`, freed since the entry was filled: report it (out of line, as every cold path of the access). */
+function staleTlbEntry(k: Kernel, address: number, pfn: number): void {
+  k.reportViolation('tlb', `cpu ${k.cpu.id}: access at 0x${address.toString(16)} through a TLB entry to frame ${pfn}, freed since the entry was filled`);
 }
 
 /**
@@ -287,8 +300,13 @@ export function hwWalk(k: Kernel, mm: MmStruct, address: number): boolean {
     walk.pte = 0;
     return false;
   }
+  badWalk(k, address, r);
+  return false;
+}
+
+/** The walk stopped (`walkLeaf`'s answer `r`) at a frame that is no longer a table: report it (out of line). */
+function badWalk(k: Kernel, address: number, r: number): void {
   const level = r === WALK_BAD_PMD ? 'PMD' : 'PTE';
   k.reportViolation('walk', `cpu ${k.cpu.id}: page walk at 0x${address.toString(16)} through ${level} table ${walk.pte}, which is no longer a page table`);
   walk.pte = -1;
-  return false;
 }

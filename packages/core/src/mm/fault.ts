@@ -405,19 +405,13 @@ function doFaultSetPte(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: 
   const a = k.tables.arr(pte);
   const b = k.tables.base(pte) + ((address / PAGE) & 511) * 2;
   k.charge(k.costs.fileFaultRest);
-  if (a[b] !== origFlags || a[b + 1] !== origValue) {
-    k.ptl.unlock(k, pte);
-    putPage(k, page);
-    return VM_FAULT_MINOR;
-  }
+  if (a[b] !== origFlags || a[b + 1] !== origValue) return doFaultRaced(k, pte, page);
   let f = vma.vmPageProt;
   if (write) f = maybeMkwrite(f | _PAGE_DIRTY, vma);
   a[b] = f;
   a[b + 1] = page;
   if (anon) {
-    addRss(k, mm, pte, 1, 0);
-    lruCacheAdd(k, page, true);
-    pageAddNewAnonRmap(k, page, vma, address);
+    doFaultAnonRmap(k, mm, vma, address, pte, page);
   } else {
     addRss(k, mm, pte, 0, 1);
     pageAddFileRmap(k, page);
@@ -426,6 +420,25 @@ function doFaultSetPte(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: 
   k.ptl.unlock(k, pte);
   k.vm.mmlab_file_fault++;
   return ret;
+}
+
+/**
+ * {@link doFaultSetPte} when the PTE changed meanwhile (`!pte_same`):
+ * drop the lock and the page. Out of line, as the private copy's rmap
+ * below, so the common path stays small enough for the host's compiler
+ * to inline.
+ */
+function doFaultRaced(k: Kernel, pte: number, page: number): number {
+  k.ptl.unlock(k, pte);
+  putPage(k, page);
+  return VM_FAULT_MINOR;
+}
+
+/** {@link doFaultSetPte}'s accounting of a private copy (`anon`): anon RSS, the active list, its first rmap. */
+function doFaultAnonRmap(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, page: number): void {
+  addRss(k, mm, pte, 1, 0);
+  lruCacheAdd(k, page, true);
+  pageAddNewAnonRmap(k, page, vma, address);
 }
 
 /**

@@ -81,6 +81,14 @@ function waitUntilFree(k: Kernel, stat: LockStat, className: string, heldFrom: n
   return wait;
 }
 
+/**
+ * A lock released by someone who does not hold it: a model bug. Out of
+ * line, so the release paths stay small enough to be inlined.
+ */
+function notHeld(op: string, what: string, how: string): never {
+  throw new Error(`${op} of ${what} not held ${how}`);
+}
+
 /** Charge the cache-line transfer of a lock word last written by `lastCpu`. */
 function lineTransfer(k: Kernel, lastCpu: number): void {
   if (lastCpu < 0 || lastCpu === k.cpu.id) return;
@@ -225,7 +233,7 @@ export class RwSem {
   /** `down_read_trylock()`. */
   tryRead(k: Kernel): boolean {
     if (this.writer >= 0 || this.writersWaiting > 0) return false;
-    waitUntilFree(k, this.stat, this.className, this.writerFrom, this.writerFreeAt, false);
+    if (k.mode === 'timed') waitUntilFree(k, this.stat, this.className, this.writerFrom, this.writerFreeAt, false);
     this.readers++;
     this.stat.acquisitions++;
     // the count word is written by every reader: it bounces between CPUs
@@ -237,7 +245,7 @@ export class RwSem {
 
   /** `up_read()`. */
   upRead(k: Kernel): void {
-    if (this.readers === 0) throw new Error(`up_read of ${this.className} not held for read`);
+    if (this.readers === 0) notHeld('up_read', this.className, 'for read');
     this.readers--;
     lineTransfer(k, this.lastCpu);
     this.lastCpu = k.cpu.id;
@@ -355,10 +363,7 @@ export class PtlTable {
   /** `spin_trylock(pte_lockptr(mm, pmd))` for table `pfn`. */
   tryLock(k: Kernel, pfn: number): boolean {
     if (this.owner[pfn] !== -1) return false;
-    if (k.mode === 'timed') {
-      const end = this.holdEnd?.[pfn] ?? -1;
-      if (end >= 0) waitUntilFree(k, this.stat, 'ptl', this.since[pfn]!, end, true);
-    }
+    if (k.mode === 'timed') this.waitTimed(k, pfn);
     this.owner[pfn] = k.cpu.id;
     this.stat.acquisitions++;
     lineTransfer(k, this.lastCpu[pfn]!);
@@ -368,9 +373,15 @@ export class PtlTable {
     return true;
   }
 
+  /** {@link tryLock} in the timed mode: wait for the end of the table's last hold, if it covers the taker's present. */
+  private waitTimed(k: Kernel, pfn: number): void {
+    const end = this.holdEnd?.[pfn] ?? -1;
+    if (end >= 0) waitUntilFree(k, this.stat, 'ptl', this.since[pfn]!, end, true);
+  }
+
   /** `pte_unmap_unlock()`. */
   unlock(k: Kernel, pfn: number): void {
-    if (this.owner[pfn] !== k.cpu.id) throw new Error(`pte unlock of table ${pfn} not held by cpu ${k.cpu.id}`);
+    if (this.owner[pfn] !== k.cpu.id) notHeld('pte unlock', `table ${pfn}`, `by cpu ${k.cpu.id}`);
     this.owner[pfn] = -1;
     this.stat.hold_ns += k.cpu.clock - this.since[pfn]!;
     if (k.mode === 'timed') (this.holdEnd ??= new Float64Array(this.since.length).fill(-1))[pfn] = k.cpu.clock;
