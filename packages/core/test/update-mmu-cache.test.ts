@@ -1,0 +1,103 @@
+/**
+ * `update_mmu_cache()`'s note (`Tlb.noteSet`): a page-cache fault run by
+ * the baseline `__do_fault` in the sequential mode notes the PTE it set,
+ * and the faulting access's retry takes it instead of walking again. The
+ * note must not be left where something else than the core's baseline
+ * ran (a feature's special VMA operations, a wrapped `doFault`, the
+ * interleaving modes), and taking it must change nothing simulated.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  buildKernel,
+  type BuildOptions,
+  defineFeature,
+  genericFault,
+  genericVmaOps,
+  type Kernel,
+  lookupPteTable,
+  MAP_SHARED,
+  PAGE_SIZE,
+  PROT_READ,
+  PROT_WRITE,
+  type SpecialVmaOps,
+  type Task,
+} from '../src/index.js';
+
+const PAGES = 40;
+
+/** A tmpfs file of PAGES cached pages, mapped read-only and shared at a fresh address. */
+function cachedFile(build: BuildOptions): { k: Kernel; t: Task; addr: number } {
+  const k = buildKernel({ check: false, memBytes: 64 * 2 ** 20, ...build });
+  const t = k.spawn();
+  const size = PAGES * PAGE_SIZE;
+  const file = k.shmemCreate('f', size);
+  const w = k.mmap(t, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED, file, 0);
+  expect(k.touch(t, w, size, true)).toBe(0);
+  expect(k.munmap(t, w, size)).toBe(0);
+  const addr = k.mmap(t, 0, size, PROT_READ, MAP_SHARED, file, 0);
+  expect(addr).toBeGreaterThan(0);
+  return { k, t, addr };
+}
+
+/** Special operations for every shared file VMA that run the generic fault at once (nothing else). */
+const plainSpecial = defineFeature({
+  name: 'plain-special',
+  summary: 'Test fixture: shared file VMAs take special operations that defer to the generic paths',
+  thread: { subject: '(test fixture for update_mmu_cache)', author: 'mmlab tests', date: '2026-11' },
+  options: {},
+  install(k) {
+    const ops: SpecialVmaOps = { ...genericVmaOps, name: 'plain-special', fault: (kk, mm, vma, address, write) => genericFault(kk, mm, vma, address, write) };
+    k.seamTable.wrap('plain-special', 'specialVmaOps', (prev) => (vma) => prev(vma) ?? (vma.vmFile !== null ? ops : null));
+  },
+});
+
+/** A `doFault` wrapper that changes nothing. */
+const wrappedDoFault = defineFeature({
+  name: 'wrapped-do-fault',
+  summary: 'Test fixture: __do_fault wrapped without a change',
+  thread: { subject: '(test fixture for update_mmu_cache)', author: 'mmlab tests', date: '2026-11' },
+  options: {},
+  install(k) {
+    k.seamTable.wrap('wrapped-do-fault', 'doFault', (prev) => (kk, mm, vma, address, pte, pgoff, write, origFlags, origValue) => prev(kk, mm, vma, address, pte, pgoff, write, origFlags, origValue));
+  },
+});
+
+/** What reading the file's pages left: clocks, counters, lock figures, the PTEs and the TLB. */
+function readAll(build: BuildOptions): { note: number; expected: number; outcome: unknown } {
+  const { k, t, addr } = cachedFile(build);
+  expect(k.touch(t, addr, PAGES * PAGE_SIZE, false)).toBe(0);
+  const last = addr + (PAGES - 1) * PAGE_SIZE;
+  const mm = t.mm!;
+  const pte = lookupPteTable(k, mm, last);
+  const a = k.tables.arr(pte);
+  const b = k.tables.base(pte);
+  const tlb = k.cpu.tlb;
+  const outcome = {
+    clocks: k.cpus.map((c) => [c.clock, c.busyNs, c.maxNonpreemptNs]),
+    vm: JSON.stringify(k.vm),
+    locks: k.locks.toJSON(),
+    ptes: Array.from(a.subarray(b, b + 1024)),
+    tlb: [tlb.vpn, tlb.mmId, tlb.pfn, tlb.perm, tlb.gen].map((x) => Array.from(x)),
+  };
+  return { note: tlb.setPte, expected: pte, outcome };
+}
+
+describe('update_mmu_cache notes the PTE a page-cache fault set', () => {
+  it('notes it after the baseline __do_fault, in the sequential mode', () => {
+    const r = readAll({});
+    expect(r.note).toBe(r.expected);
+  });
+
+  it('leaves no note after special operations or a wrapped __do_fault, and the retry that walks again ends the same', () => {
+    const base = readAll({});
+    for (const feature of [plainSpecial, wrappedDoFault]) {
+      const r = readAll({ features: [feature] });
+      expect(r.note).toBe(-1);
+      expect(r.outcome).toEqual(base.outcome);
+    }
+  });
+
+  it('leaves no note in the timed mode', () => {
+    expect(readAll({ mode: 'timed' }).note).toBe(-1);
+  });
+});
