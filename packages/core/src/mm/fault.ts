@@ -121,12 +121,7 @@ function* lockPte(k: Kernel, pte: number): KGen<void> {
 export function handleMmFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean, pte = -1): KPath<number> {
   k.vm.pgfault++;
   const special = k.seams.specialVmaOps(vma);
-  if (special !== null) {
-    const r = special.fault(k, mm, vma, address, write);
-    // what a feature's operations did to the tables is theirs: no note of update_mmu_cache survives them
-    k.cpu.tlb.setPte = -1;
-    return r;
-  }
+  if (special !== null) return special.fault(k, mm, vma, address, write);
   return genericFault(k, mm, vma, address, write, pte);
 }
 
@@ -447,7 +442,9 @@ function doFaultAnonRmap(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte
  * (`Tlb.noteSet`) when the fault ran the baseline `__do_fault` on a
  * tmpfs page in the sequential mode, where nothing but the core's own
  * code can have run since the MMU's walk, so the walk of the retried
- * access would end at the same entry.
+ * access would end at the same entry. A feature's special operations
+ * fault as a generator, and the retry takes the note only after a fault
+ * that finished at once (`userAccessPage`).
  * @see include/asm-x86/pgtable_64.h update_mmu_cache
  */
 function updateMmuCache(k: Kernel, vma: Vma, pte: number, a: Uint32Array, b: number): void {
