@@ -7,8 +7,9 @@
  * the baseline's, a wrapped `vmNormalPage` is called, `pgtableAlloc`
  * is the baseline written as a generator over `alloc_page`, a wrapped
  * `getUserPages` makes `getUserPagesInto` call the seam and copy its
- * answer, and a wrapped `doFault` leaves no `update_mmu_cache` note, so a
- * faulting access's retry walks the tables again); each primitive then
+ * answer, and a wrapped `doFault` or `anonFault` leaves no
+ * `update_mmu_cache` note, so a faulting access's retry walks the tables
+ * again); each primitive then
  * must end with bit-identical clocks, counters and lock figures, frame
  * state (LRU links included), free-list order, page tables and TLBs, and
  * get_user_pages with the same pfns.
@@ -42,8 +43,9 @@ const generalPaths = defineFeature({
   install(k) {
     k.seamTable.wrap('general-paths', 'tlbGather', (prev) => ({ ...prev }));
     k.seamTable.wrap('general-paths', 'vmNormalPage', (prev) => (kk, vma, addr, flags, pfn) => prev(kk, vma, addr, flags, pfn));
-    // a wrapped __do_fault leaves no update_mmu_cache note: the retried access walks again
+    // a wrapped __do_fault or do_anonymous_page leaves no update_mmu_cache note: the retried access walks again
     k.seamTable.wrap('general-paths', 'doFault', (prev) => (kk, mm, vma, address, pte, pgoff, write, origFlags, origValue) => prev(kk, mm, vma, address, pte, pgoff, write, origFlags, origValue));
+    k.seamTable.wrap('general-paths', 'anonFault', (prev) => (kk, mm, vma, address, pte) => prev(kk, mm, vma, address, pte));
     // the baseline as a generator through alloc_page's full path (what it was before it answered at once)
     k.seamTable.replace('general-paths', 'pgtableAlloc', function* (kk, mm, level) {
       const pfn = yield* allocPage(kk);

@@ -1,9 +1,10 @@
 /**
  * `update_mmu_cache()`'s note (`Tlb.noteSet`): a page-cache fault run by
- * the baseline `__do_fault` in the sequential mode notes the PTE it set,
+ * the baseline `__do_fault` (or an anonymous one by the baseline
+ * `do_anonymous_page`) in the sequential mode notes the PTE it set,
  * and the faulting access's retry takes it instead of walking again. The
  * note is not left where something else than the core's baseline ran (a
- * wrapped `doFault`, the interleaving modes), is not taken after a fault
+ * wrapped `doFault` or `anonFault`, the interleaving modes), is not taken after a fault
  * that went on as a generator (a feature's special VMA operations), and
  * taking it changes nothing simulated.
  */
@@ -16,6 +17,8 @@ import {
   genericVmaOps,
   type Kernel,
   lookupPteTable,
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
   MAP_SHARED,
   PAGE_SIZE,
   PROT_READ,
@@ -98,6 +101,29 @@ describe('update_mmu_cache notes the PTE a page-cache fault set', () => {
 
   it('ends the same after special operations (their fault goes on as a generator: the retry walks again)', () => {
     expect(readAll({ features: [plainSpecial] }).outcome).toEqual(readAll({}).outcome);
+  });
+
+  it('notes it after the baseline do_anonymous_page, and not after a wrapped one', () => {
+    for (const wrapped of [false, true]) {
+      const features = wrapped
+        ? [
+            defineFeature({
+              name: 'wrapped-anon-fault',
+              summary: 'Test fixture: do_anonymous_page wrapped without a change',
+              thread: { subject: '(test fixture for update_mmu_cache)', author: 'mmlab tests', date: '2026-11' },
+              options: {},
+              install(k) {
+                k.seamTable.wrap('wrapped-anon-fault', 'anonFault', (prev) => (kk, mm, vma, address, pte) => prev(kk, mm, vma, address, pte));
+              },
+            }),
+          ]
+        : [];
+      const k = buildKernel({ check: false, memBytes: 64 * 2 ** 20, features });
+      const t = k.spawn();
+      const addr = k.mmap(t, 0, PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+      expect(k.touch(t, addr, PAGES * PAGE_SIZE, true)).toBe(0);
+      expect(k.cpu.tlb.setPte).toBe(wrapped ? -1 : lookupPteTable(k, t.mm!, addr));
+    }
   });
 
   it('leaves no note in the timed mode', () => {

@@ -281,6 +281,7 @@ function anonSetPte(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: num
   pageAddNewAnonRmap(k, pfn, vma, address);
   a[b] = maybeMkwrite(vma.vmPageProt | _PAGE_DIRTY, vma);
   a[b + 1] = pfn;
+  updateMmuCache(k, pte, a, b, k.seams.anonFault === doAnonymousPage);
   k.ptl.unlock(k, pte);
   k.vm.mmlab_anon_fault++;
   return VM_FAULT_MINOR;
@@ -411,7 +412,7 @@ function doFaultSetPte(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: 
     addRss(k, mm, pte, 0, 1);
     pageAddFileRmap(k, page);
   }
-  updateMmuCache(k, vma, pte, a, b);
+  updateMmuCache(k, pte, a, b, vma.vmOps === k.shmemOps && k.seams.doFault === doFault);
   k.ptl.unlock(k, pte);
   k.vm.mmlab_file_fault++;
   return ret;
@@ -437,19 +438,19 @@ function doFaultAnonRmap(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte
 }
 
 /**
- * `update_mmu_cache()` after {@link doFault} set entry `b` of `a` (PTE
- * table `pte`): nothing on x86. The model notes the entry for the host
- * (`Tlb.noteSet`) when the fault ran the baseline `__do_fault` on a
- * tmpfs page in the sequential mode, where nothing but the core's own
- * code can have run since the MMU's walk, so the walk of the retried
- * access would end at the same entry. A feature's special operations
- * fault as a generator, and the retry takes the note only after a fault
- * that finished at once (`userAccessPage`).
+ * `update_mmu_cache()` after {@link doFault} or {@link doAnonymousPage}
+ * set entry `b` of `a` (PTE table `pte`): nothing on x86. The model
+ * notes the entry for the host (`Tlb.noteSet`) when the fault ran the
+ * `baseline` path (the baseline `__do_fault` on a tmpfs page, the
+ * baseline `do_anonymous_page`) in the sequential mode, where nothing but
+ * the core's own code can have run since the MMU's walk, so the walk of
+ * the retried access would end at the same entry. A feature's special
+ * operations fault as a generator, and the retry takes the note only
+ * after a fault that finished at once (`userAccessPage`).
  * @see include/asm-x86/pgtable_64.h update_mmu_cache
  */
-function updateMmuCache(k: Kernel, vma: Vma, pte: number, a: Uint32Array, b: number): void {
-  if (k.interleaving || vma.vmOps !== k.shmemOps || k.seams.doFault !== doFault) return;
-  k.cpu.tlb.noteSet(pte, a, b);
+function updateMmuCache(k: Kernel, pte: number, a: Uint32Array, b: number, baseline: boolean): void {
+  if (baseline && !k.interleaving) k.cpu.tlb.noteSet(pte, a, b);
 }
 
 /**
