@@ -91,7 +91,10 @@ export class PageArrays {
     this.lruNext = new Int32Array(nrFrames + 2);
     this.private = new Int32Array(nrFrames);
     this.pinned = new Int32Array(nrFrames);
-    this.gen = new Uint32Array(nrFrames);
+    // written at boot, as memmap_init_zone writes every struct page: the
+    // host's first touch of this array (nothing else writes it before the
+    // first free) is not left to the first munmap
+    this.gen = new Uint32Array(nrFrames).fill(0);
     this.lineCpu = new Uint16Array(nrFrames);
   }
 }
