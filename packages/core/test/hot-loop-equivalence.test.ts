@@ -9,12 +9,15 @@
  * `getUserPages` makes `getUserPagesInto` call the seam and copy its
  * answer, and a wrapped `doFault` or `anonFault` leaves no
  * `update_mmu_cache` note, so a faulting access's retry walks the tables
- * again); each primitive then
+ * again, and a wrapped `tlbMiss` makes every access of a touch walk all
+ * levels instead of following the walk of the page before); each primitive then
  * must end with bit-identical clocks, counters and lock figures, frame
  * state (LRU links included), free-list order, page tables and TLBs, and
  * get_user_pages with the same pfns.
  */
 import { describe, expect, it } from 'vitest';
+import { sharePte } from './share-pte-feature.js';
+import { mapAt } from './helpers.js';
 import {
   allocPage,
   buildKernel,
@@ -53,6 +56,19 @@ const generalPaths = defineFeature({
       return pfn;
     });
     k.seamTable.wrap('general-paths', 'getUserPages', (prev) => (kk, mm, start, nrPages, write, force) => prev(kk, mm, start, nrPages, write, force));
+    // a wrapped tlbMiss: each access of a touch walks every level (userAccessRun never follows)
+    k.seamTable.wrap('general-paths', 'tlbMiss', (prev) => (kk, mm, address, write) => prev(kk, mm, address, write));
+  },
+});
+
+/** Test fixture: only a wrapped `tlbMiss`, so that every access of a touch walks all levels (with features that replace seams `general-paths` wraps). */
+const fullWalks = defineFeature({
+  name: 'full-walks',
+  summary: 'Test fixture: wrap tlbMiss without changing it, so each access of a touch walks every level',
+  thread: { subject: '(test fixture for the hot-loop fast paths)', author: 'mmlab tests', date: '2026-11' },
+  options: {},
+  install(k) {
+    k.seamTable.wrap('full-walks', 'tlbMiss', (prev) => (kk, mm, address, write) => prev(kk, mm, address, write));
   },
 });
 
@@ -186,6 +202,69 @@ describe('get_user_pages into a new array and into the caller’s array give the
         expect(gup(build, true, write)).toEqual(general);
         expect(gup(build, false, write)).toEqual(general);
         expect(gup({ ...build, features: [generalPaths] }, false, write)).toEqual(general);
+      });
+    }
+  }
+});
+
+/**
+ * Processes mapping one tmpfs file (shm-procs) and touching it, with the
+ * test-only shared-PTE feature or without: a first process faults in
+ * parts of the file only (so later runs of pages go from walked pages to
+ * faulting ones and back), mappings 2 MiB-aligned (shareable) and one not
+ * (its runs cross PTE tables mid-touch), reads and writes (through clean
+ * TLB entries as well), a hole zapped and touched again, and touches that
+ * start and end inside pages, and two processes mapping the file at the
+ * same address. Returns every touch's answer and the
+ * outcome.
+ */
+function shmProcs(build: BuildOptions, features: BuildOptions['features']): unknown {
+  const k = buildKernel({ check: false, memBytes: 64 * 2 ** 20, ...build, features });
+  const P = 4096;
+  const MiB = 2 ** 20;
+  const R = 2 ** 44;
+  const size = 5 * MiB;
+  const file = k.shmemCreate('shm-procs', size);
+  const at = [R, R + 2 ** 30, R + 2 ** 31 + 37 * P, R + 2 ** 32];
+  const tasks = at.map((addr) => {
+    const t = k.spawn();
+    mapAt(k, t, addr, size, PROT_READ | PROT_WRITE, MAP_SHARED, file);
+    return t;
+  });
+  const [t0, t1, t2, t3] = tasks as [(typeof tasks)[0], (typeof tasks)[0], (typeof tasks)[0], (typeof tasks)[0]];
+  const t4 = k.spawn();
+  mapAt(k, t4, at[0]!, size, PROT_READ | PROT_WRITE, MAP_SHARED, file);
+  const answers = [
+    k.touch(t0, at[0]!, 100 * P, true),
+    k.touch(t0, at[0]! + 300 * P, 400 * P, false),
+    k.touch(t0, at[0]! + 1000 * P + 5, 3 * P, true),
+    k.touch(t1, at[1]!, size, false),
+    k.touch(t2, at[2]!, size, false),
+    k.touch(t2, at[2]!, size, true),
+    k.touch(t1, at[1]! + 700 * P, 300 * P, true),
+    k.touch(t1, at[1]!, size, true),
+    k.madvise(t1, at[1]! + 600 * P, 50 * P, MADV_DONTNEED),
+    k.touch(t1, at[1]! + 590 * P + 100, 80 * P, false),
+    k.touch(t3, at[3]!, size, false),
+    k.touch(t0, at[0]!, size, false),
+    k.touch(t0, at[0]! + size - 200 * P, 200 * P, false),
+    // a process mapping at t0's address: its access of the first page hits its TLB, t0's walked last there
+    k.touch(t4, at[0]!, P, false),
+    k.touch(t0, at[0]!, P, false),
+    k.touch(t4, at[0]!, 3 * P, false),
+  ];
+  return { answers, after: outcome(k), free: freeOrder(k) };
+}
+
+describe('touches that follow the last walk give what full walks give', () => {
+  for (const [label, build] of Object.entries(BUILDS)) {
+    for (const share of [false, true]) {
+      it(`processes mapping one tmpfs file, ${share ? 'shared PTE tables' : 'own tables'}, ${label}`, () => {
+        const base = share ? [sharePte] : [];
+        const fast = shmProcs(build, base);
+        const general = shmProcs(build, [...base, fullWalks]);
+        expect((fast as { answers: number[] }).answers.every((r) => r === 0)).toBe(true);
+        expect(general).toEqual(fast);
       });
     }
   }

@@ -229,19 +229,75 @@ function staleTlbEntry(k: Kernel, address: number, pfn: number): void {
  * @see arch/x86/mm/fault_64.c do_page_fault (taken when the MMU's walk finds no usable entry)
  */
 export function userAccessPage(k: Kernel, mm: MmStruct, address: number, write: boolean): KPath<number> {
-  let walked = false;
-  for (let attempt = 0; attempt < MAX_FAULT_RETRIES; attempt++) {
-    const pfn = userAccessFast(k, mm, address, write, walked);
-    if (pfn !== 0) return pfn;
+  const pfn = userAccessFast(k, mm, address, write);
+  return pfn !== 0 ? pfn : userAccessFault(k, mm, address, write);
+}
+
+/**
+ * {@link userAccessPage} after its first {@link userAccessFast} found no
+ * usable entry (and left its walk in `walk`): the page fault and the
+ * retries.
+ * @see arch/x86/mm/fault_64.c do_page_fault
+ */
+export function userAccessFault(k: Kernel, mm: MmStruct, address: number, write: boolean): KPath<number> {
+  for (let attempt = 0; ; ) {
     const tlb = k.cpu.tlb;
     tlb.setPte = -1;
     const sig = doPageFault(k, mm, address, write, walk.pte);
     if (typeof sig !== 'number') return userAccessPageRest(k, mm, address, write, sig, attempt);
     if (sig !== 0) return -sig;
+    if (++attempt >= MAX_FAULT_RETRIES) return retriesExhausted(address);
     // the fault set the very PTE the walk ended at (update_mmu_cache's note): the retry's walk would end there again
-    walked = walk.pte > 0 && tlb.setPte === walk.pte && tlb.setArr === walk.a && tlb.setIdx === walk.b;
+    const walked = walk.pte > 0 && tlb.setPte === walk.pte && tlb.setArr === walk.a && tlb.setIdx === walk.b;
+    const pfn = userAccessFast(k, mm, address, write, walked);
+    if (pfn !== 0) return pfn;
   }
-  return retriesExhausted(address);
+}
+
+/**
+ * One access of a run of pages accessed in address order (`userTouch`'s
+ * loop), without faulting: {@link userAccessFast} — the same TLB lookup,
+ * `tlbMiss` seam, hardware walk, accessed and dirty bits, TLB fill,
+ * charges and counts. `follows`: {@link walkFollows} said `walk` holds the
+ * PTE of the page before `address`, in the same PTE table; the walk for
+ * `address` then ends at the next entry of that table, so a miss takes its
+ * PTE from there instead of walking PGD, PUD and PMD again. A host
+ * shortcut only: the simulated walk is charged and counted all the same
+ * (the hardware walker walks every level; its paging-structure caches
+ * would skip the upper ones). Exact because nothing between the two
+ * accesses can have changed an upper level or freed that table: no fault
+ * ran (a faulting page ends the run), no other CPU ran (not
+ * interleaving), and the baseline `tlbMiss` changes nothing. Returns the
+ * frame, or 0 when the access needs a page fault ({@link userAccessFault}).
+ * @see arch/x86/mm/fault_64.c do_page_fault (the MMU's walk before it); include/asm-x86/pgtable_64.h pte_offset_map
+ */
+export function userAccessRun(k: Kernel, mm: MmStruct, address: number, write: boolean, follows: boolean): number {
+  if (follows) {
+    walk.b += 2;
+    walkVa = address;
+    return userAccessFast(k, mm, address, write, true);
+  }
+  walkVa = -1;
+  return userAccessFast(k, mm, address, write);
+}
+
+/**
+ * After {@link userAccessRun} at `address` answered a frame: whether the
+ * access of the next page may follow its walk (`userAccessRun`'s
+ * `follows`) — `walk` holds the PTE of `address` (a walk for it in this
+ * access, or the run's own step), the next page's PTE is in the same
+ * table, and nothing needs the full walk: no other CPU runs between the
+ * pages, no checker marks the tables read, no feature's `tlbMiss`.
+ */
+export function walkFollows(k: Kernel, address: number): boolean {
+  return (
+    walkVa === address &&
+    walk.pte > 0 &&
+    (Math.floor(address / PAGE) & 511) !== 511 &&
+    !k.interleaving &&
+    k.tables.touched === null &&
+    k.seams.tlbMiss === baseTlbMiss
+  );
 }
 
 /** {@link userAccessPage} whose fault of attempt `attempt` goes on as `fault`. */
@@ -283,6 +339,9 @@ export function baseTlbMiss(): number {
  */
 const walk: TableWalk & { offset: number } = { a: null, b: 0, offset: 0, pte: -1 };
 
+/** The address whose leaf entry a {@link userAccessRun} or a successful {@link hwWalk} left in `walk` (-1: none). */
+let walkVa = -1;
+
 /**
  * The hardware page walk: find the leaf entry for `address` — a PTE, or a
  * PMD entry with `_PAGE_PSE` (a 2 MiB page) — and leave it in `walk`.
@@ -294,8 +353,10 @@ export function hwWalk(k: Kernel, mm: MmStruct, address: number): boolean {
   const r = k.tables.walkLeaf(mm.pgd, address, walk);
   if (r > 0) {
     walk.offset = walk.pte === 0 ? Math.floor(address / PAGE) & 511 : 0;
+    walkVa = address;
     return true;
   }
+  walkVa = -1;
   if (r === 0) {
     walk.pte = 0;
     return false;
