@@ -56,7 +56,7 @@ const generalPaths = defineFeature({
       return pfn;
     });
     k.seamTable.wrap('general-paths', 'getUserPages', (prev) => (kk, mm, start, nrPages, write, force) => prev(kk, mm, start, nrPages, write, force));
-    // a wrapped tlbMiss: each access of a touch walks every level (userAccessRun never follows)
+    // a wrapped tlbMiss: each access of a touch walks every level (userAccessPage never follows)
     k.seamTable.wrap('general-paths', 'tlbMiss', (prev) => (kk, mm, address, write) => prev(kk, mm, address, write));
   },
 });

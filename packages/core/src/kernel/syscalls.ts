@@ -11,7 +11,7 @@ import { EBADF, EINVAL, ENOMEM } from '../errno.js';
 import type { ShmemFile } from '../fs/shmem.js';
 import { shmemRelease } from '../fs/shmem.js';
 import { deviceCreate, type DeviceKind } from '../fs/drivers.js';
-import { userAccessFault, userAccessPage, userAccessRun, walkFollows } from '../mm/access.js';
+import { mayFollowWalks, userAccessPage, walkFollows } from '../mm/access.js';
 import { exitMmap, pgdFree } from '../mm/exit.js';
 import { dupMmap } from '../mm/fork.js';
 import { sysRemapFilePages } from '../mm/fremap.js';
@@ -347,8 +347,8 @@ export function* sysDeviceCreate(k: Kernel, name: string, size: number, kind: De
  * User accesses of every page of [addr, addr+len), writing a fresh data
  * token on each page when `write`. Between two pages other CPUs may run
  * (a `user` scheduling point). Returns 0 or the signal that stopped it.
- * Each access is `userAccessPage`'s, split so that a page that needs no
- * fault can follow the walk of the page before it (`userAccessRun`).
+ * A page after one that needed no fault can follow that one's walk
+ * (`userAccessPage`'s `follows`).
  */
 export function* userTouch(k: Kernel, task: Task, addr: number, len: number, write: boolean): KGen<number> {
   const mm = task.mm;
@@ -359,17 +359,20 @@ export function* userTouch(k: Kernel, task: Task, addr: number, len: number, wri
   const nFrames = k.pages.nrFrames;
   const interleave = k.interleaving;
   // the next page's access may take its PTE from the table this one's walk ended in
+  let mayFollow = mayFollowWalks(k);
   let follows = false;
   for (let a = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE; a < end; a += PAGE_SIZE) {
-    let r = userAccessRun(k, mm, a, write, follows);
-    if (r !== 0) {
-      follows = walkFollows(k, a);
+    const p = userAccessPage(k, mm, a, write, follows);
+    let r: number;
+    if (typeof p === 'number') {
+      r = p;
     } else {
-      follows = false;
-      const p = userAccessFault(k, mm, a, write);
-      r = typeof p === 'number' ? p : yield* p;
-      if (r < 0) return -r;
+      r = yield* p;
+      // others ran during the fault
+      mayFollow = mayFollowWalks(k);
     }
+    if (r < 0) return -r;
+    follows = mayFollow && walkFollows(a);
     if (write) {
       const t = k.nextToken(a);
       if (r < nFrames) token[r] = t;

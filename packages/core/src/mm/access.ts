@@ -226,78 +226,61 @@ function staleTlbEntry(k: Kernel, address: number, pfn: number): void {
  * else a page fault and a retry. Returns the frame accessed (≥ 1) or the
  * negated signal number; or, when a fault has to go on as a kernel path,
  * the generator of the rest (a {@link KPath}).
- * @see arch/x86/mm/fault_64.c do_page_fault (taken when the MMU's walk finds no usable entry)
+ *
+ * `follows` (`userTouch`'s run of pages in address order): {@link
+ * walkFollows} and {@link mayFollowWalks} said `walk` holds the PTE of the
+ * page before `address`, in the same PTE table; the walk for `address`
+ * then ends at the next entry of that table, so a TLB miss takes its PTE
+ * from there instead of walking PGD, PUD and PMD again. A host shortcut
+ * only: the TLB lookup, `tlbMiss` seam, accessed and dirty bits, TLB fill,
+ * charges and counts are {@link userAccessFast}'s as for any access, the
+ * simulated walk charged and counted all the same (the hardware walker
+ * walks every level; its paging-structure caches would skip the upper
+ * ones). Exact because nothing between the two accesses can have changed
+ * an upper level or freed that table: the page before needed no fault
+ * (a page that faults leaves no walk to follow), no other CPU ran (not
+ * interleaving), and the baseline `tlbMiss` changes nothing.
+ * @see arch/x86/mm/fault_64.c do_page_fault (taken when the MMU's walk finds no usable entry); include/asm-x86/pgtable_64.h pte_offset_map
  */
-export function userAccessPage(k: Kernel, mm: MmStruct, address: number, write: boolean): KPath<number> {
-  const pfn = userAccessFast(k, mm, address, write);
-  return pfn !== 0 ? pfn : userAccessFault(k, mm, address, write);
-}
-
-/**
- * {@link userAccessPage} after its first {@link userAccessFast} found no
- * usable entry (and left its walk in `walk`): the page fault and the
- * retries.
- * @see arch/x86/mm/fault_64.c do_page_fault
- */
-export function userAccessFault(k: Kernel, mm: MmStruct, address: number, write: boolean): KPath<number> {
-  for (let attempt = 0; ; ) {
+export function userAccessPage(k: Kernel, mm: MmStruct, address: number, write: boolean, follows = false): KPath<number> {
+  let walked = follows;
+  if (follows) walk.b += 2;
+  walk.va = follows ? address : -1;
+  for (let attempt = 0; attempt < MAX_FAULT_RETRIES; attempt++) {
+    const pfn = userAccessFast(k, mm, address, write, walked);
+    if (pfn !== 0) {
+      if (attempt > 0) walk.va = -1;
+      return pfn;
+    }
     const tlb = k.cpu.tlb;
     tlb.setPte = -1;
     const sig = doPageFault(k, mm, address, write, walk.pte);
     if (typeof sig !== 'number') return userAccessPageRest(k, mm, address, write, sig, attempt);
     if (sig !== 0) return -sig;
-    if (++attempt >= MAX_FAULT_RETRIES) return retriesExhausted(address);
     // the fault set the very PTE the walk ended at (update_mmu_cache's note): the retry's walk would end there again
-    const walked = walk.pte > 0 && tlb.setPte === walk.pte && tlb.setArr === walk.a && tlb.setIdx === walk.b;
-    const pfn = userAccessFast(k, mm, address, write, walked);
-    if (pfn !== 0) return pfn;
+    walked = walk.pte > 0 && tlb.setPte === walk.pte && tlb.setArr === walk.a && tlb.setIdx === walk.b;
   }
+  return retriesExhausted(address);
 }
 
 /**
- * One access of a run of pages accessed in address order (`userTouch`'s
- * loop), without faulting: {@link userAccessFast} — the same TLB lookup,
- * `tlbMiss` seam, hardware walk, accessed and dirty bits, TLB fill,
- * charges and counts. `follows`: {@link walkFollows} said `walk` holds the
- * PTE of the page before `address`, in the same PTE table; the walk for
- * `address` then ends at the next entry of that table, so a miss takes its
- * PTE from there instead of walking PGD, PUD and PMD again. A host
- * shortcut only: the simulated walk is charged and counted all the same
- * (the hardware walker walks every level; its paging-structure caches
- * would skip the upper ones). Exact because nothing between the two
- * accesses can have changed an upper level or freed that table: no fault
- * ran (a faulting page ends the run), no other CPU ran (not
- * interleaving), and the baseline `tlbMiss` changes nothing. Returns the
- * frame, or 0 when the access needs a page fault ({@link userAccessFault}).
- * @see arch/x86/mm/fault_64.c do_page_fault (the MMU's walk before it); include/asm-x86/pgtable_64.h pte_offset_map
+ * After {@link userAccessPage} at `address` answered a frame: whether `walk`
+ * holds the PTE of `address` (a walk for it in this access, or the run's
+ * own step, no fault) and the next page's PTE is in the same table — so the
+ * access of the next page may follow it (`userAccessPage`'s `follows`), if
+ * {@link mayFollowWalks}.
  */
-export function userAccessRun(k: Kernel, mm: MmStruct, address: number, write: boolean, follows: boolean): number {
-  if (follows) {
-    walk.b += 2;
-    walkVa = address;
-    return userAccessFast(k, mm, address, write, true);
-  }
-  walkVa = -1;
-  return userAccessFast(k, mm, address, write);
+export function walkFollows(address: number): boolean {
+  return walk.va === address && walk.pte > 0 && (Math.floor(address / PAGE) & 511) !== 511;
 }
 
 /**
- * After {@link userAccessRun} at `address` answered a frame: whether the
- * access of the next page may follow its walk (`userAccessRun`'s
- * `follows`) — `walk` holds the PTE of `address` (a walk for it in this
- * access, or the run's own step), the next page's PTE is in the same
- * table, and nothing needs the full walk: no other CPU runs between the
- * pages, no checker marks the tables read, no feature's `tlbMiss`.
+ * Whether nothing needs each access of a run to walk every level: no other
+ * CPU runs between the pages (sequential mode), no checker marks the
+ * tables read, no feature's `tlbMiss` (which might change the tables).
  */
-export function walkFollows(k: Kernel, address: number): boolean {
-  return (
-    walkVa === address &&
-    walk.pte > 0 &&
-    (Math.floor(address / PAGE) & 511) !== 511 &&
-    !k.interleaving &&
-    k.tables.touched === null &&
-    k.seams.tlbMiss === baseTlbMiss
-  );
+export function mayFollowWalks(k: Kernel): boolean {
+  return !k.interleaving && k.tables.touched === null && k.seams.tlbMiss === baseTlbMiss;
 }
 
 /** {@link userAccessPage} whose fault of attempt `attempt` goes on as `fault`. */
@@ -307,7 +290,10 @@ function* userAccessPageRest(k: Kernel, mm: MmStruct, address: number, write: bo
     if (sig !== 0) return -sig;
     if (++attempt >= MAX_FAULT_RETRIES) return retriesExhausted(address);
     const pfn = userAccessFast(k, mm, address, write);
-    if (pfn !== 0) return pfn;
+    if (pfn !== 0) {
+      walk.va = -1;
+      return pfn;
+    }
     const r = doPageFault(k, mm, address, write);
     sig = typeof r === 'number' ? r : yield* r;
   }
@@ -335,12 +321,11 @@ export function baseTlbMiss(): number {
  * frame offset inside a huge page, and the PTE table it went through (0
  * when an upper level was empty or the PMD maps a huge page, as
  * `lookupPteTable` answers; -1 when the walk stopped at a frame that is no
- * longer a table).
+ * longer a table); and `va`, the address whose leaf entry a successful
+ * {@link hwWalk} or a {@link userAccessPage} that followed left there (-1:
+ * none; a field, not a module `let`, which optimized code checks at every use).
  */
-const walk: TableWalk & { offset: number } = { a: null, b: 0, offset: 0, pte: -1 };
-
-/** The address whose leaf entry a {@link userAccessRun} or a successful {@link hwWalk} left in `walk` (-1: none). */
-let walkVa = -1;
+const walk: TableWalk & { offset: number; va: number } = { a: null, b: 0, offset: 0, pte: -1, va: -1 };
 
 /**
  * The hardware page walk: find the leaf entry for `address` — a PTE, or a
@@ -353,10 +338,10 @@ export function hwWalk(k: Kernel, mm: MmStruct, address: number): boolean {
   const r = k.tables.walkLeaf(mm.pgd, address, walk);
   if (r > 0) {
     walk.offset = walk.pte === 0 ? Math.floor(address / PAGE) & 511 : 0;
-    walkVa = address;
+    walk.va = address;
     return true;
   }
-  walkVa = -1;
+  walk.va = -1;
   if (r === 0) {
     walk.pte = 0;
     return false;
