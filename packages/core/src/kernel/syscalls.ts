@@ -347,8 +347,8 @@ export function* sysDeviceCreate(k: Kernel, name: string, size: number, kind: De
  * User accesses of every page of [addr, addr+len), writing a fresh data
  * token on each page when `write`. Between two pages other CPUs may run
  * (a `user` scheduling point). Returns 0 or the signal that stopped it.
- * A page after one that needed no fault can follow that one's walk
- * (`userAccessPage`'s `follows`).
+ * A page in the same PTE table as the one before can follow that one's
+ * walk (`userAccessPage`'s `follows`).
  */
 export function* userTouch(k: Kernel, task: Task, addr: number, len: number, write: boolean): KGen<number> {
   const mm = task.mm;

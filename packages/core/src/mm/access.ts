@@ -237,9 +237,12 @@ function staleTlbEntry(k: Kernel, address: number, pfn: number): void {
  * simulated walk charged and counted all the same (the hardware walker
  * walks every level; its paging-structure caches would skip the upper
  * ones). Exact because nothing between the two accesses can have changed
- * an upper level or freed that table: the page before needed no fault
- * (a page that faults leaves no walk to follow), no other CPU ran (not
- * interleaving), and the baseline `tlbMiss` changes nothing.
+ * an upper level or freed that table: when the page before faulted, the
+ * walk followed is its retry's, made after the fault (a fresh walk, or the
+ * PTE the fault set, as `update_mmu_cache` notes it); a fault that went on
+ * as a kernel path, during which others may have run, leaves no walk to
+ * follow; no other CPU runs between two pages (not interleaving); and the
+ * baseline `tlbMiss` changes nothing.
  * @see arch/x86/mm/fault_64.c do_page_fault (taken when the MMU's walk finds no usable entry); include/asm-x86/pgtable_64.h pte_offset_map
  */
 export function userAccessPage(k: Kernel, mm: MmStruct, address: number, write: boolean, follows = false): KPath<number> {
@@ -248,10 +251,7 @@ export function userAccessPage(k: Kernel, mm: MmStruct, address: number, write: 
   walk.va = follows ? address : -1;
   for (let attempt = 0; attempt < MAX_FAULT_RETRIES; attempt++) {
     const pfn = userAccessFast(k, mm, address, write, walked);
-    if (pfn !== 0) {
-      if (attempt > 0) walk.va = -1;
-      return pfn;
-    }
+    if (pfn !== 0) return pfn;
     const tlb = k.cpu.tlb;
     tlb.setPte = -1;
     const sig = doPageFault(k, mm, address, write, walk.pte);
@@ -266,7 +266,7 @@ export function userAccessPage(k: Kernel, mm: MmStruct, address: number, write: 
 /**
  * After {@link userAccessPage} at `address` answered a frame: whether `walk`
  * holds the PTE of `address` (a walk for it in this access, or the run's
- * own step, no fault) and the next page's PTE is in the same table — so the
+ * own step) and the next page's PTE is in the same table — so the
  * access of the next page may follow it (`userAccessPage`'s `follows`), if
  * {@link mayFollowWalks}.
  */
