@@ -269,6 +269,7 @@ export function userAccessPage(k: Kernel, mm: MmStruct, address: number, write: 
  * own step) and the next page's PTE is in the same table — so the
  * access of the next page may follow it (`userAccessPage`'s `follows`), if
  * {@link mayFollowWalks}.
+ * @see include/asm-x86/pgtable_64.h pte_offset_map (the next entry of the same PTE table)
  */
 export function walkFollows(address: number): boolean {
   return walk.va === address && walk.pte > 0 && (Math.floor(address / PAGE) & 511) !== 511;
@@ -278,6 +279,7 @@ export function walkFollows(address: number): boolean {
  * Whether nothing needs each access of a run to walk every level: no other
  * CPU runs between the pages (sequential mode), no checker marks the
  * tables read, no feature's `tlbMiss` (which might change the tables).
+ * @see include/asm-x86/pgtable_64.h pgd_offset, pud_offset, pmd_offset (the upper levels a run does not walk again)
  */
 export function mayFollowWalks(k: Kernel): boolean {
   return !k.interleaving && k.tables.touched === null && k.seams.tlbMiss === baseTlbMiss;
