@@ -121,14 +121,21 @@ const BUILDS: Record<string, BuildOptions> = {
  * general one).
  */
 function munmapMixed(build: BuildOptions): { after: unknown; free: number[] } {
-  const k = buildKernel({ check: false, memBytes: 64 * 2 ** 20, ...build });
+  const k = buildKernel({ check: false, memBytes: 64 * 2 ** 20, xipBytes: 2 ** 20, ...build });
   const t = k.spawn();
   // cpus 1 to 4 of the x86-64 profile's two sockets of four
   const threads = [k.clone(t), k.clone(t), k.clone(t), k.clone(t)];
   const P = 4096;
+  // an XIP file's pages are never PG_dirty: a written PTE's dirty bit reaches them only through the zap
+  const xip = k.xipFileCreate('xip', 40 * P);
+  const x = k.mmap(t, 0, 40 * P, PROT_READ | PROT_WRITE, MAP_SHARED, xip, 0);
+  expect(k.touch(t, x, 40 * P, false)).toBe(0);
+  expect(k.touch(t, x, 20 * P, true)).toBe(0);
   const file = k.shmemCreate('mixed', 300 * P);
   const f = k.mmap(t, 0, 300 * P, PROT_READ | PROT_WRITE, MAP_SHARED, file, 0);
   const a = k.mmap(t, 0, 1300 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+  // read first: the write then sets the PTEs' dirty bits through clean TLB entries, for the zap to pass on to PG_dirty
+  expect(k.touch(t, f, 300 * P, false)).toBe(0);
   expect(k.touch(t, f, 300 * P, true)).toBe(0);
   expect(k.touch(t, a, 500 * P, true)).toBe(0);
   expect(k.touch(threads[0]!, a + 500 * P, 400 * P, true)).toBe(0);
@@ -139,8 +146,8 @@ function munmapMixed(build: BuildOptions): { after: unknown; free: number[] } {
   if (typeof child === 'number') throw new Error(`fork: ${child}`);
   k.exit(child);
   expect(k.getUserPages(threads[0]!, a + 600 * P, 100, false)).toHaveLength(100);
-  const lo = Math.min(a, f);
-  const hi = Math.max(a + 1300 * P, f + 300 * P);
+  const lo = Math.min(a, f, x);
+  const hi = Math.max(a + 1300 * P, f + 300 * P, x + 40 * P);
   expect(k.munmap(t, lo, hi - lo)).toBe(0);
   return { after: outcome(k), free: freeOrder(k) };
 }

@@ -206,14 +206,16 @@ function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number
 
 /**
  * {@link zapPtes} with every static key on, for the common entries: empty
- * ones and present PTEs of anonymous pages in RAM; it stops before any
- * other entry (the caller goes on with it), as well as where
- * {@link zapPtes} stops. `page_remove_rmap` (`pageLine` included),
- * `tlb_remove_tlb_entry` and `tlb_remove_page` are inline on locals: the
- * flush range covers the first to the last entry cleared, the vector is
- * written in turn, and the gather and the `nr_anon_pages` gauge are
- * written back when the loop stops (nothing the loop calls reads them).
- * @see mm/memory.c zap_pte_range; mm/rmap.c page_remove_rmap; include/asm-generic/tlb.h tlb_remove_tlb_entry, tlb_remove_page
+ * ones and present PTEs of pages in RAM (anonymous, or a file's: its
+ * dirty bit goes to `PG_dirty` and its young bit to `mark_page_accessed`,
+ * as the general loop does); it stops before any other entry (the caller
+ * goes on with it), as well as where {@link zapPtes} stops.
+ * `page_remove_rmap` (`pageLine` included), `tlb_remove_tlb_entry` and
+ * `tlb_remove_page` are inline on locals: the flush range covers the
+ * first to the last entry cleared, the vector is written in turn, and the
+ * gather and the `nr_anon_pages` and `nr_mapped` gauges are written back
+ * when the loop stops (nothing the loop calls reads them).
+ * @see mm/memory.c zap_pte_range; mm/rmap.c page_remove_rmap; mm/swap.c mark_page_accessed; include/asm-generic/tlb.h tlb_remove_tlb_entry, tlb_remove_page
  */
 function zapPtesQuick(k: Kernel, tlb: MmuGather, a: Uint32Array, b0: number, bEnd: number, addr: number, run: ZapRun): boolean {
   const pages = k.pages;
@@ -228,12 +230,17 @@ function zapPtesQuick(k: Kernel, tlb: MmuGather, a: Uint32Array, b0: number, bEn
   const presentMask = PTE_PRESENT_MASK;
   const pageSize = PAGE_SIZE;
   const anon = PG_anon;
+  const dirtyBit = _PAGE_DIRTY;
+  const youngBit = _PAGE_ACCESSED;
+  const pageDirty = PG_dirty;
   let nr = tlb.nr;
   let b = run.b;
   let work = run.work;
   let zapped = 0;
-  // last unmaps (mapcount down to 0)
+  // last unmaps (mapcount down to 0) of anonymous and of file pages; file pages unmapped
   let gone = 0;
+  let goneFile = 0;
+  let file = 0;
   // entries of the first and the last PTE cleared, -1: none
   let firstB = -1;
   let lastB = -1;
@@ -244,13 +251,19 @@ function zapPtesQuick(k: Kernel, tlb: MmuGather, a: Uint32Array, b0: number, bEn
     if (f === 0 && v === 0) {
       work--;
     } else {
-      if ((f & presentMask) === 0 || v <= 0 || v >= nrFrames || (flags[v]! & anon) === 0) break;
+      if ((f & presentMask) === 0 || v <= 0 || v >= nrFrames) break;
       work -= pageSize;
       a[b] = 0;
       a[b + 1] = 0;
       if (firstB < 0) firstB = b;
       lastB = b;
       zapped++;
+      const isAnon = (flags[v]! & anon) !== 0;
+      if (!isAnon) {
+        if ((f & dirtyBit) !== 0) flags[v]! |= pageDirty;
+        if ((f & youngBit) !== 0) markPageAccessed(k, v);
+        file++;
+      }
       // pageLine inline: the count's line comes here
       const prevLine = lineCpu[v]!;
       if (prevLine !== line) {
@@ -258,8 +271,10 @@ function zapPtesQuick(k: Kernel, tlb: MmuGather, a: Uint32Array, b0: number, bEn
         if (prevLine !== 0) k.charge(k.cpus[prevLine - 1]!.socket === k.cpu.socket ? k.costs.cacheLineSocket : k.costs.cacheLineRemote);
       }
       const m = --mapcount[v]!;
-      if (m === 0) gone++;
-      else if (m < 0) throw new Error(`page_remove_rmap of pfn ${v} with mapcount 0`);
+      if (m === 0) {
+        if (isAnon) gone++;
+        else goneFile++;
+      } else if (m < 0) throw new Error(`page_remove_rmap of pfn ${v} with mapcount 0`);
       vec[nr++] = v;
       full = nr >= vecMax;
     }
@@ -274,10 +289,12 @@ function zapPtesQuick(k: Kernel, tlb: MmuGather, a: Uint32Array, b0: number, bEn
     if (end > tlb.end) tlb.end = end;
     tlb.nr = nr;
     k.vm.nr_anon_pages -= gone;
+    k.vm.nr_mapped -= goneFile;
   }
   run.b = b;
   run.work = work;
-  run.anonRss += zapped;
+  run.anonRss += zapped - file;
+  run.fileRss += file;
   run.zapped += zapped;
   return full;
 }
