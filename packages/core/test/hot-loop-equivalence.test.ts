@@ -116,9 +116,10 @@ const BUILDS: Record<string, BuildOptions> = {
 /**
  * An munmap of pages faulted on three CPUs, whose `struct page` lines a
  * child's exit on the other socket and pins from another CPU of this one
- * moved (the zap takes them back), with a hole of empty PTEs and a file
- * mapping in the same range (entries the zap's quick loop leaves to the
- * general one).
+ * moved (the zap takes them back), with a hole of empty PTEs and a tmpfs
+ * and an XIP file mapping in the same range (file pages, which the zap's
+ * quick loop passes their PTEs' dirty and young bits as the general loop
+ * does).
  */
 function munmapMixed(build: BuildOptions): { after: unknown; free: number[] } {
   const k = buildKernel({ check: false, memBytes: 64 * 2 ** 20, xipBytes: 2 ** 20, ...build });
