@@ -1,6 +1,7 @@
 /**
  * The hot loops' fast paths (static keys on the baseline seams: the zap's
- * gather on locals and its free in runs, fork's and get_user_pages'
+ * gather on locals and its free in runs, the sequential zap's blocks,
+ * tables and flushes without generators, fork's and get_user_pages'
  * `vm_normal_page` skipped, page-table allocation without a generator)
  * must give exactly what the general paths give. A test-only feature wraps those seams with wrappers
  * that change nothing but defeat every static key (a wrapped gather is not

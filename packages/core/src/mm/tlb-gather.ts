@@ -122,6 +122,24 @@ export function tlbGatherMmu(k: Kernel, mm: MmStruct, fullmm: boolean): MmuGathe
  */
 export function* tlbFlush(k: Kernel, tlb: MmuGather): KGen<void> {
   if (k.seams.flushTlb(k, 'mm', tlb.mm!, tlb.start === Infinity ? 0 : tlb.start, tlb.end, 'gather')) yield* ipiWait(k);
+  tlbFlushDone(k, tlb);
+}
+
+/**
+ * {@link tlbFlush} without a generator, for a path that cannot be made to
+ * wait: sequential mode, where every target CPU takes its flush IPI at
+ * once, so no ack is ever pending (if one were, this throws).
+ * @see include/asm-x86/tlb.h tlb_flush
+ */
+export function tlbFlushNow(k: Kernel, tlb: MmuGather): void {
+  if (k.seams.flushTlb(k, 'mm', tlb.mm!, tlb.start === Infinity ? 0 : tlb.start, tlb.end, 'gather') && k.cpu.ipiAcksPending > 0) {
+    throw new Error(`tlb_flush on cpu ${k.cpu.id}: an IPI wait where the path cannot wait`);
+  }
+  tlbFlushDone(k, tlb);
+}
+
+/** {@link tlbFlush} after the IPIs were taken: a new range begins. */
+function tlbFlushDone(k: Kernel, tlb: MmuGather): void {
   tlb.start = Infinity;
   tlb.end = 0;
   k.vm.mmlab_gather_flush++;
@@ -136,12 +154,29 @@ export function* tlbFlushMmu(k: Kernel, tlb: MmuGather): KGen<void> {
   if (!tlb.needFlush) return;
   tlb.needFlush = false;
   yield* tlbFlush(k, tlb);
+  tlbFreeGathered(k, tlb);
+}
+
+/** {@link tlbFlushMmu}'s free, after the flush: the gathered vector goes (not in fast mode, which freed each page at once). */
+function tlbFreeGathered(k: Kernel, tlb: MmuGather): void {
   if (!tlb.fast) {
     // a static key: the baseline gather (checker off) frees its vector in runs, same result
     if (k.seams.tlbGather === baseTlbGather && k.touched === null) releasePagesQuick(k, tlb.pages, tlb.nr);
     else freePagesAndSwapCache(k, tlb.pages, tlb.nr);
     tlb.nr = 0;
   }
+}
+
+/**
+ * {@link tlbFlushMmu} without a generator ({@link tlbFlushNow}'s
+ * conditions).
+ * @see include/asm-generic/tlb.h tlb_flush_mmu
+ */
+export function tlbFlushMmuNow(k: Kernel, tlb: MmuGather): void {
+  if (!tlb.needFlush) return;
+  tlb.needFlush = false;
+  tlbFlushNow(k, tlb);
+  tlbFreeGathered(k, tlb);
 }
 
 /**
@@ -177,6 +212,21 @@ export function tlbRemoveTlbEntry(_k: Kernel, tlb: MmuGather, addr: number): voi
  */
 export function* tlbFinishMmu(k: Kernel, tlb: MmuGather): KGen<void> {
   yield* k.seams.tlbGather.flush(k, tlb);
+  tlbGatherPut(k, tlb);
+}
+
+/**
+ * {@link tlbFinishMmu} of the baseline gather without a generator
+ * ({@link tlbFlushMmuNow}'s conditions).
+ * @see include/asm-generic/tlb.h tlb_finish_mmu
+ */
+export function tlbFinishMmuNow(k: Kernel, tlb: MmuGather): void {
+  tlbFlushMmuNow(k, tlb);
+  tlbGatherPut(k, tlb);
+}
+
+/** The end of `tlb_finish_mmu()`: the per-CPU gather is released (`put_cpu_var`, preemption back on). */
+function tlbGatherPut(k: Kernel, tlb: MmuGather): void {
   tlb.active = false;
   tlb.mm = null;
   k.preemptEnable();

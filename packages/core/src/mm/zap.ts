@@ -18,7 +18,13 @@ import {
   _PAGE_ACCESSED,
   _PAGE_DIRTY,
   _PAGE_FILE,
+  LEVEL_PGD,
+  LEVEL_PMD,
+  LEVEL_PUD,
   PAGE_SIZE,
+  PGDIR_SIZE,
+  PMD_SIZE,
+  PUD_SIZE,
   pgdAddrEnd,
   pgdIndex,
   pmdAddrEnd,
@@ -35,9 +41,9 @@ import type { Kernel } from '../kernel/kernel.js';
 import { markPageAccessed } from './lru-cache.js';
 import { pageRemoveRmap } from './page-ref.js';
 import { freeSwapAndCache } from './swapfile.js';
-import { baseTlbGather, FREE_PTE_NR, type MmuGather } from './tlb-gather.js';
+import { baseTlbGather, FREE_PTE_NR, type MmuGather, tlbFinishMmuNow, tlbFlushMmuNow, tlbGatherMmu } from './tlb-gather.js';
 import { baseVmNormalPage } from './fault.js';
-import { type Vma, VM_PFNMAP } from './types.js';
+import { type MmStruct, type Vma, VM_PFNMAP } from './types.js';
 import { addRss } from './pt-share.js';
 
 /**
@@ -114,13 +120,44 @@ export function* zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, a
     yield* k.seams.tlbGather.flush(k, tlb);
     if (run.b === bEnd || run.work <= 0) break;
   }
+  return zapPteRangeDone(k, mm, pte, addr, b0, run);
+}
+
+/**
+ * The end of {@link zapPteRange}: `pte_unmap_unlock`, the budget left,
+ * `add_mm_rss` and the counts; returns the address reached.
+ */
+function zapPteRangeDone(k: Kernel, mm: MmStruct, pte: number, addr: number, b0: number, run: ZapRun): number {
   k.ptl.unlock(k, pte);
-  cpu.zapWork = run.work;
+  k.cpu.zapWork = run.work;
   // 0 - n, not -n: a -0 would make the mm's counters doubles (a new hidden class for every mm)
   addRss(k, mm, pte, 0 - run.anonRss, 0 - run.fileRss);
   k.vm.mmlab_zap_pte += run.zapped;
   k.charge(run.zapped * k.costs.zapPte);
   return addr + ((run.b - b0) / 2) * PAGE_SIZE;
+}
+
+/**
+ * {@link zapPteRange} without a generator, where nothing can sleep or wait
+ * ({@link unmapVmaNow}): a full vector is flushed by
+ * {@link tlbFlushMmuNow}. Returns the address reached, or -1, having done
+ * nothing, when the table's lock is taken (the caller goes on through
+ * {@link zapPteRange}, which waits for it).
+ * @see mm/memory.c zap_pte_range
+ */
+function zapPteRangeNow(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, addr: number, end: number): number {
+  // pte_offset_map_lock
+  if (!k.ptl.tryLock(k, pte)) return -1;
+  const a = k.tables.arr(pte);
+  const b0 = k.tables.base(pte) + pteIndex(addr) * 2;
+  const bEnd = b0 + ((end - addr) / PAGE_SIZE) * 2;
+  const run: ZapRun = { b: b0, work: k.cpu.zapWork, anonRss: 0, fileRss: 0, zapped: 0 };
+  const fast = k.seams.vmNormalPage === baseVmNormalPage && (vma.vmFlags & VM_PFNMAP) === 0;
+  while (zapPtes(k, tlb, vma, fast, pte, a, b0, bEnd, addr, null, run)) {
+    tlbFlushMmuNow(k, tlb);
+    if (run.b === bEnd || run.work <= 0) break;
+  }
+  return zapPteRangeDone(k, vma.mm, pte, addr, b0, run);
 }
 
 /**
@@ -358,6 +395,80 @@ export function* unmapPageRange(k: Kernel, tlb: MmuGather, vma: Vma, addr: numbe
 }
 
 /**
+ * `unmap_page_range()`'s walk (`zap_pud_range`, `zap_pmd_range`) of an
+ * ordinary VMA without generators, in {@link zapCanRunNow}'s conditions,
+ * within the budget: the entries over [addr, end) of `table`, an upper
+ * table at `level` (the PGD, a PUD or a PMD table), one function for the
+ * three levels. Returns the address reached: `end`, where the budget ran
+ * out, or, with budget left, the start of a PTE table whose lock was taken
+ * (nothing of it done; the generator walk goes on from there). The
+ * baseline gather never reschedules between PTE tables (its `tableDone`
+ * says no).
+ * @see mm/memory.c unmap_page_range, zap_pud_range, zap_pmd_range
+ */
+function zapUpperNow(k: Kernel, tlb: MmuGather, vma: Vma, level: typeof LEVEL_PMD | typeof LEVEL_PUD | typeof LEVEL_PGD, table: number, addr: number, end: number): number {
+  const cpu = k.cpu;
+  const span = level === LEVEL_PMD ? PMD_SIZE : level === LEVEL_PUD ? PUD_SIZE : PGDIR_SIZE;
+  const a = k.tables.arr(table);
+  const base = k.tables.base(table);
+  do {
+    // pgd_addr_end / pud_addr_end / pmd_addr_end, and the entry's index
+    const bound = (Math.floor(addr / span) + 1) * span;
+    const next = bound < end ? bound : end;
+    const b = base + ((addr / span) & 511) * 2;
+    if (a[b] === 0) {
+      cpu.zapWork--;
+      addr = next;
+      continue;
+    }
+    const reached = level === LEVEL_PMD ? zapPteRangeNow(k, tlb, vma, a[b + 1]!, addr, next) : zapUpperNow(k, tlb, vma, level === LEVEL_PGD ? LEVEL_PUD : LEVEL_PMD, a[b + 1]!, addr, next);
+    // a PTE table's lock taken, here or below: stop before it
+    if (reached < 0) return addr;
+    if (reached !== next && cpu.zapWork > 0) return reached;
+    addr = reached;
+  } while (addr !== end && cpu.zapWork > 0);
+  return addr;
+}
+
+/**
+ * Whether {@link unmapVmas} may zap an ordinary VMA through
+ * {@link unmapVmaNow}: sequential mode (no other CPU runs: `cond_resched`
+ * is only a preemption point and every flush IPI is taken at once, so
+ * nothing on the way waits), the baseline gather, and no `zap_details`.
+ */
+function zapCanRunNow(k: Kernel, details: ZapDetails | null): boolean {
+  return !k.interleaving && details === null && k.seams.tlbGather === baseTlbGather;
+}
+
+/**
+ * {@link unmapVmas}' block loop over [start, end) of one ordinary VMA
+ * without generators, in {@link zapCanRunNow}'s conditions: each block is
+ * zapped ({@link zapUpperNow} from the PGD), and when its budget is spent the
+ * gather is finished ({@link tlbFinishMmuNow}), `cond_resched()` ends the
+ * non-preemptible stretch, and this CPU's gather is begun again for the
+ * next block, as the generator loop does. Returns `end`, or, with budget
+ * left, where the walk met a PTE table whose lock was taken (the caller
+ * goes on from there with the generators).
+ * @see mm/memory.c unmap_vmas
+ */
+function unmapVmaNow(k: Kernel, tlb: MmuGather, vma: Vma, start: number, end: number): number {
+  const cpu = k.cpu;
+  const mm = tlb.mm!;
+  const fullmm = tlb.fullmm;
+  while (start !== end) {
+    start = zapUpperNow(k, tlb, vma, LEVEL_PGD, vma.mm.pgd, start, end);
+    if (cpu.zapWork > 0) return start;
+    tlbFinishMmuNow(k, tlb);
+    // cond_resched(): in sequential mode only the end of a non-preemptible stretch
+    k.npBreak();
+    // this CPU's gather again: nothing ran in between
+    if (tlbGatherMmu(k, mm, fullmm) !== tlb) throw new Error(`unmap_vmas: the mmu_gather changed under cpu ${cpu.id}`);
+    cpu.zapWork = baseTlbGather.blockSize(k, tlb);
+  }
+  return start;
+}
+
+/**
  * `unmap_vmas()`: unmap [startAddr, endAddr) of the VMAs from `vmas[0]`
  * on, in `ZAP_BLOCK_SIZE` blocks; between blocks the gather is finished
  * (flush, then free) and a new one begun, with a `cond_resched()` point.
@@ -374,6 +485,7 @@ export function* unmapVmas(k: Kernel, tlb: MmuGather, vmas: readonly Vma[], star
   const block = k.seams.tlbGather.blockSize(k, tlb);
   cpu.zapWork = block;
   yield* k.seams.rangeBegin(k, mm, startAddr, endAddr, 'unmap');
+  const now = zapCanRunNow(k, details);
   for (const vma of vmas) {
     if (vma.vmStart >= endAddr) break;
     let start = Math.max(vma.vmStart, startAddr);
@@ -393,6 +505,11 @@ export function* unmapVmas(k: Kernel, tlb: MmuGather, vmas: readonly Vma[], star
           start = end;
         }
       } else {
+        if (now) {
+          // whole blocks without generators; the rest (a PTE lock taken) through them
+          start = unmapVmaNow(k, tlb, vma, start, end);
+          if (start === end) break;
+        }
         start = yield* unmapPageRange(k, tlb, vma, start, end, details);
       }
       if (cpu.zapWork > 0) {
