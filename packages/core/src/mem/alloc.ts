@@ -132,14 +132,15 @@ export class PhysMem {
   /**
    * `__pagevec_free()`: {@link freePage} of `pages[from]` … `pages[to - 1]`
    * in turn, with the arrays on locals; their counts are already 0 (the
-   * caller dropped the last references, as `release_pages` does), so
-   * only the other fields are reset.
+   * caller dropped the last references, as `release_pages` does) and so
+   * are their map counts (a page's last reference outlives its mappings;
+   * `free_pages_check` finds a mapped page bad), so only the other fields
+   * are reset.
    * @see mm/page_alloc.c __pagevec_free, free_hot_cold_page
    */
   freePages(pages: Int32Array, from: number, to: number): void {
     const p = this.pages;
     const flags = p.flags;
-    const mapcount = p.mapcount;
     const mapping = p.mapping;
     const token = p.token;
     const gen = p.gen;
@@ -148,12 +149,21 @@ export class PhysMem {
       const pfn = pages[i]!;
       if (touched !== null) touched.add(pfn);
       flags[pfn] = 0;
-      mapcount[pfn] = 0;
       mapping[pfn] = 0;
       token[pfn] = 0xdeadbeef;
       gen[pfn]!++;
     }
-    // onto the free stack in turn
+    this.pushFreed(pages, from, to);
+  }
+
+  /**
+   * The end of {@link freePages}, for a hot loop that resets each frame's
+   * `struct page` fields itself, as {@link freePages} does, while it walks
+   * them (`release_pages`, checking off): frames `pages[from]` …
+   * `pages[to - 1]` go onto the free stack in turn, with one copy.
+   * @see mm/page_alloc.c free_hot_cold_page
+   */
+  pushFreed(pages: Int32Array, from: number, to: number): void {
     this.freeStack.set(pages.subarray(from, to), this.freeTop);
     this.freeTop += to - from;
   }

@@ -23,7 +23,7 @@ import {
 } from '../pgtable/entry.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { KGen } from '../sched/run.js';
-import type { MmuGather } from './tlb-gather.js';
+import { baseTlbGather, type MmuGather, tlbFlushMmuNow } from './tlb-gather.js';
 import type { MmStruct, Vma } from './types.js';
 import { anonVmaUnlink, unlinkFileVma } from './vma.js';
 import { shmemRelease } from '../fs/shmem.js';
@@ -35,6 +35,23 @@ import { shmemRelease } from '../fs/shmem.js';
  * @see mm/memory.c free_pte_range, free_pmd_range, free_pud_range; include/asm-generic/tlb.h pte_free_tlb
  */
 export function* basePgtableFree(k: Kernel, tlb: MmuGather, mm: MmStruct, level: 0 | 1 | 2, parent: number, idx: number): KGen<void> {
+  const table = pgtableUnhook(k, mm, level, parent, idx);
+  if (k.seams.tlbGather.removeTable(k, tlb, table)) yield* k.seams.tlbGather.flush(k, tlb);
+}
+
+/**
+ * {@link basePgtableFree} without a generator, with the baseline gather in
+ * sequential mode (a full vector is flushed by {@link tlbFlushMmuNow},
+ * which cannot be made to wait).
+ * @see mm/memory.c free_pte_range; include/asm-generic/tlb.h pte_free_tlb
+ */
+function pgtableFreeNow(k: Kernel, tlb: MmuGather, mm: MmStruct, level: 0 | 1 | 2, parent: number, idx: number): void {
+  const table = pgtableUnhook(k, mm, level, parent, idx);
+  if (k.seams.tlbGather.removeTable(k, tlb, table)) tlbFlushMmuNow(k, tlb);
+}
+
+/** {@link basePgtableFree} up to the gather: the entry cleared and the table unaccounted; returns the table's pfn. */
+function pgtableUnhook(k: Kernel, mm: MmStruct, level: 0 | 1 | 2, parent: number, idx: number): number {
   const a = k.tables.arr(parent);
   const b = k.tables.base(parent) + idx * 2;
   const table = a[b + 1]!;
@@ -43,7 +60,16 @@ export function* basePgtableFree(k: Kernel, tlb: MmuGather, mm: MmStruct, level:
   k.ptl.assertFree(table);
   k.accountTable(mm, level, -1);
   k.charge(k.costs.tableFree);
-  if (k.seams.tlbGather.removeTable(k, tlb, table)) yield* k.seams.tlbGather.flush(k, tlb);
+  return table;
+}
+
+/**
+ * Whether the baseline `pgtableFree` may be called as {@link pgtableFreeNow}:
+ * it is the installed one, the gather is the baseline's and the kernel runs
+ * in sequential mode.
+ */
+function pgtableFreeCanRunNow(k: Kernel): boolean {
+  return !k.interleaving && k.seams.pgtableFree === basePgtableFree && k.seams.tlbGather === baseTlbGather;
 }
 
 function* freePmdRange(k: Kernel, tlb: MmuGather, mm: MmStruct, pud: number, pudIdx: number, addr: number, end: number, floor: number, ceiling: number): KGen<void> {
@@ -53,10 +79,15 @@ function* freePmdRange(k: Kernel, tlb: MmuGather, mm: MmStruct, pud: number, pud
   const a = k.tables.arr(pmd);
   const base = k.tables.base(pmd);
   let start = addr;
+  // a static key: the PTE tables go without a generator each
+  const now = pgtableFreeCanRunNow(k);
   do {
     const next = pmdAddrEnd(addr, end);
     const i = pmdIndex(addr);
-    if (a[base + i * 2] !== 0) yield* k.seams.pgtableFree(k, tlb, mm, LEVEL_PTE, pmd, i);
+    if (a[base + i * 2] !== 0) {
+      if (now) pgtableFreeNow(k, tlb, mm, LEVEL_PTE, pmd, i);
+      else yield* k.seams.pgtableFree(k, tlb, mm, LEVEL_PTE, pmd, i);
+    }
     addr = next;
   } while (addr !== end);
   start = alignDown(start, PUD_SIZE);

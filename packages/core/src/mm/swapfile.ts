@@ -250,11 +250,11 @@ export function freePagesAndSwapCache(k: Kernel, pages: Int32Array, nr: number):
 
 /**
  * {@link freePagesAndSwapCache} in runs: consecutive pages in the common
- * case drop their last reference and leave the LRU
- * (`putPagesOffLru`), then go to the allocator together
- * (`PhysMem.freePages`), each in its turn, as `release_pages` hands a
- * pagevec to `__pagevec_free`; `pgfree` and the `pageFree` time are added
- * once per run. Any other page goes through {@link freePageAndSwapCache}
+ * case drop their last reference, leave the LRU and have their
+ * `struct page` reset for the allocator (`releasePagesRun`), then go onto
+ * the free stack together (`PhysMem.pushFreed`), each in its turn, as
+ * `release_pages` hands a pagevec to `__pagevec_free`; `pgfree` and the
+ * `pageFree` time are added once per run. Any other page goes through {@link freePageAndSwapCache}
  * between the runs, in its turn. The final state is what the page-by-page
  * path leaves (the LRU and the allocator keep disjoint state, and the
  * order within each is kept); the checker's touched sets would see
@@ -265,9 +265,9 @@ export function releasePagesQuick(k: Kernel, pages: Int32Array, nr: number): voi
   const cost = k.costs.pageFree;
   let i = 0;
   while (i < nr) {
-    const j = putPagesOffLru(k, pages, i, nr);
+    const j = releasePagesRun(k, pages, i, nr);
     if (j > i) {
-      k.mem.freePages(pages, i, j);
+      k.mem.pushFreed(pages, i, j);
       k.vm.pgfree += j - i;
       chargeEach(k, cost, j - i);
     }
@@ -281,17 +281,25 @@ export function releasePagesQuick(k: Kernel, pages: Int32Array, nr: number): voi
  * the common case (not in the swap cache, not a table or huge page, its
  * count's cache line on this CPU, the last reference): `put_page_testzero`
  * and `del_page_from_lru` (`LruLists.del` inline on the page arrays' links,
- * the lists' counts changed once; the flags are left for the allocator,
- * which clears them next). Returns the index of the first page not taken.
- * @see mm/swap.c release_pages, put_page_testzero; include/linux/mm_inline.h del_page_from_lru
+ * the lists' counts changed once; the flags are left for the free, which
+ * clears them), then `free_hot_cold_page`'s reset of the `struct page`
+ * (`PhysMem.freePages` inline: flags, mapping, the token poisoned, the
+ * generation bumped; the count was just dropped to 0 and the map count is
+ * 0 already), page by page: the kernel frees a pagevec of 14 at a time,
+ * with the same result. The caller puts the run onto the free stack.
+ * Returns the index of the first page not taken.
+ * @see mm/swap.c release_pages, put_page_testzero; include/linux/mm_inline.h del_page_from_lru; mm/page_alloc.c free_hot_cold_page
  */
-function putPagesOffLru(k: Kernel, pages: Int32Array, from: number, nr: number): number {
+function releasePagesRun(k: Kernel, pages: Int32Array, from: number, nr: number): number {
   const p = k.pages;
   const flags = p.flags;
   const count = p.count;
   const lineCpu = p.lineCpu;
   const prev = p.lruPrev;
   const next = p.lruNext;
+  const mapping = p.mapping;
+  const token = p.token;
+  const gen = p.gen;
   const line = k.cpu.id + 1;
   // locals only in the loop (see PTE_PRESENT_MASK)
   const special = PG_swapcache | PG_huge | PG_table;
@@ -313,6 +321,11 @@ function putPagesOffLru(k: Kernel, pages: Int32Array, from: number, nr: number):
       if ((f & activeBit) !== 0) active++;
       else inactive++;
     }
+    // free_hot_cold_page
+    flags[pfn] = 0;
+    mapping[pfn] = 0;
+    token[pfn] = 0xdeadbeef;
+    gen[pfn]!++;
   }
   const lists = k.lru.nr;
   lists[LRU_INACTIVE] -= inactive;

@@ -121,7 +121,10 @@ export function takeFlushIpi(k: Kernel, cpu: Cpu, ipi: PendingIpi): void {
 export function flushTlbOthers(k: Kernel, mm: MmStruct, vpn: number): boolean {
   const self = k.cpu;
   let targets = 0;
-  for (const cpu of k.cpus) {
+  const cpus = k.cpus;
+  // an index loop: no iterator while this runs unoptimized (it runs for every gather flush)
+  for (let i = 0; i < cpus.length; i++) {
+    const cpu = cpus[i]!;
     if (cpu === self || mm.cpuVmMask[cpu.id] === 0) continue;
     targets++;
     k.vm.nr_tlb_remote_flush_received++;

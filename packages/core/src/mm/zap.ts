@@ -115,7 +115,7 @@ export function* zapPteRange(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, a
   const fast = k.seams.vmNormalPage === baseVmNormalPage && (vma.vmFlags & VM_PFNMAP) === 0;
   // pte_offset_map_lock
   if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
-  while (zapPtes(k, tlb, vma, fast, pte, a, b0, bEnd, addr, details, run)) {
+  while (zapPtes(k, tlb, vma, fast, pte, a, b0, bEnd, addr, details, run, false)) {
     // tlb_remove_page flushes a full vector at once, with the PTE lock held
     yield* k.seams.tlbGather.flush(k, tlb);
     if (run.b === bEnd || run.work <= 0) break;
@@ -153,7 +153,7 @@ function zapPteRangeNow(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, addr: 
   const bEnd = b0 + ((end - addr) / PAGE_SIZE) * 2;
   const run: ZapRun = { b: b0, work: k.cpu.zapWork, anonRss: 0, fileRss: 0, zapped: 0 };
   const fast = k.seams.vmNormalPage === baseVmNormalPage && (vma.vmFlags & VM_PFNMAP) === 0;
-  while (zapPtes(k, tlb, vma, fast, pte, a, b0, bEnd, addr, null, run)) {
+  while (zapPtes(k, tlb, vma, fast, pte, a, b0, bEnd, addr, null, run, true)) {
     tlbFlushMmuNow(k, tlb);
     if (run.b === bEnd || run.work <= 0) break;
   }
@@ -170,15 +170,16 @@ function zapPteRangeNow(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, addr: 
  * code that reads a VMA is dropped when the last VMA object dies, as after
  * a munmap of a process's only mapping). With `fast`, no details and the
  * baseline gather (not in its one-CPU fast mode), {@link zapPtesQuick}
- * takes the entries it can first; the rest of the table is done here.
+ * takes the entries it can first (with `flushNow`, flushing a full vector
+ * itself); the rest of the table is done here.
  */
-function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number, a: Uint32Array, b0: number, bEnd: number, addr: number, details: ZapDetails | null, run: ZapRun): boolean {
+function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number, a: Uint32Array, b0: number, bEnd: number, addr: number, details: ZapDetails | null, run: ZapRun, flushNow: boolean): boolean {
   const gather = k.seams.tlbGather;
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
   const quick = fast === true;
   // static keys: the baseline vm_normal_page and gather
   if (quick && details === null && gather === baseTlbGather && !tlb.fast) {
-    const full = zapPtesQuick(k, tlb, a, b0, bEnd, addr, run);
+    const full = zapPtesQuick(k, tlb, a, b0, bEnd, addr, run, flushNow);
     if (full || run.b === bEnd || run.work <= 0) return full;
   }
   const normalPage = k.seams.vmNormalPage;
@@ -251,10 +252,14 @@ function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number
  * `tlb_remove_page` are inline on locals: the flush range covers the
  * first to the last entry cleared, the vector is written in turn, and the
  * gather and the `nr_anon_pages` and `nr_mapped` gauges are written back
- * when the loop stops (nothing the loop calls reads them).
- * @see mm/memory.c zap_pte_range; mm/rmap.c page_remove_rmap; mm/swap.c mark_page_accessed; include/asm-generic/tlb.h tlb_remove_tlb_entry, tlb_remove_page
+ * ({@link noteGathered}) when the loop stops (nothing the loop calls
+ * reads them) or flushes. A full vector stops the loop (the caller
+ * flushes it), or with `flushNow` (a path that cannot be made to wait) is
+ * flushed here by {@link tlbFlushMmuNow}, as `tlb_remove_page` calls
+ * `tlb_flush_mmu`, and the loop goes on.
+ * @see mm/memory.c zap_pte_range; mm/rmap.c page_remove_rmap; mm/swap.c mark_page_accessed; include/asm-generic/tlb.h tlb_remove_tlb_entry, tlb_remove_page, tlb_flush_mmu
  */
-function zapPtesQuick(k: Kernel, tlb: MmuGather, a: Uint32Array, b0: number, bEnd: number, addr: number, run: ZapRun): boolean {
+function zapPtesQuick(k: Kernel, tlb: MmuGather, a: Uint32Array, b0: number, bEnd: number, addr: number, run: ZapRun, flushNow: boolean): boolean {
   const pages = k.pages;
   const flags = pages.flags;
   const mapcount = pages.mapcount;
@@ -313,27 +318,46 @@ function zapPtesQuick(k: Kernel, tlb: MmuGather, a: Uint32Array, b0: number, bEn
         else goneFile++;
       } else if (m < 0) throw new Error(`page_remove_rmap of pfn ${v} with mapcount 0`);
       vec[nr++] = v;
-      full = nr >= vecMax;
+      if (nr >= vecMax) {
+        if (flushNow) {
+          // tlb_remove_page's tlb_flush_mmu, with the PTE lock held; then on with an empty vector
+          noteGathered(k, tlb, addr, b0, firstB, lastB, nr, gone, goneFile);
+          tlbFlushMmuNow(k, tlb);
+          nr = tlb.nr;
+          firstB = -1;
+          gone = 0;
+          goneFile = 0;
+        } else {
+          full = true;
+        }
+      }
     }
     b += 2;
   } while (!full && b !== bEnd && work > 0);
-  if (firstB >= 0) {
-    // what tlb_remove_tlb_entry and tlb_remove_page did page by page
-    tlb.needFlush = true;
-    const start = addr + ((firstB - b0) / 2) * pageSize;
-    const end = addr + ((lastB - b0) / 2) * pageSize + pageSize;
-    if (start < tlb.start) tlb.start = start;
-    if (end > tlb.end) tlb.end = end;
-    tlb.nr = nr;
-    k.vm.nr_anon_pages -= gone;
-    k.vm.nr_mapped -= goneFile;
-  }
+  if (firstB >= 0) noteGathered(k, tlb, addr, b0, firstB, lastB, nr, gone, goneFile);
   run.b = b;
   run.work = work;
   run.anonRss += zapped - file;
   run.fileRss += file;
   run.zapped += zapped;
   return full;
+}
+
+/**
+ * What {@link zapPtesQuick}'s `tlb_remove_tlb_entry` and `tlb_remove_page`
+ * did page by page, written back: the flush range covers entries `firstB`
+ * to `lastB` (entry `b0` maps `addr`), `nr` pages are gathered, and
+ * `gone` anonymous and `goneFile` file pages lost their last mapping.
+ */
+function noteGathered(k: Kernel, tlb: MmuGather, addr: number, b0: number, firstB: number, lastB: number, nr: number, gone: number, goneFile: number): void {
+  tlb.needFlush = true;
+  const start = addr + ((firstB - b0) / 2) * PAGE_SIZE;
+  const end = addr + ((lastB - b0) / 2) * PAGE_SIZE + PAGE_SIZE;
+  if (start < tlb.start) tlb.start = start;
+  if (end > tlb.end) tlb.end = end;
+  tlb.nr = nr;
+  k.vm.nr_anon_pages -= gone;
+  k.vm.nr_mapped -= goneFile;
 }
 
 function* zapPmdRange(k: Kernel, tlb: MmuGather, vma: Vma, pmd: number, addr: number, end: number, details: ZapDetails | null): KGen<number> {
