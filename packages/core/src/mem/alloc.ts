@@ -160,12 +160,15 @@ export class PhysMem {
    * The end of {@link freePages}, for a hot loop that resets each frame's
    * `struct page` fields itself, as {@link freePages} does, while it walks
    * them (`release_pages`, checking off): frames `pages[from]` …
-   * `pages[to - 1]` go onto the free stack in turn, with one copy.
+   * `pages[to - 1]` go onto the free stack in turn (a loop: a `subarray`
+   * to copy from would be an allocation per run).
    * @see mm/page_alloc.c free_hot_cold_page
    */
   pushFreed(pages: Int32Array, from: number, to: number): void {
-    this.freeStack.set(pages.subarray(from, to), this.freeTop);
-    this.freeTop += to - from;
+    const stack = this.freeStack;
+    let top = this.freeTop;
+    for (let i = from; i < to; i++) stack[top++] = pages[i]!;
+    this.freeTop = top;
   }
 
   /** True when the frame is allocated (not free, not reserved). */

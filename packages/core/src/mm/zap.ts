@@ -138,6 +138,13 @@ function zapPteRangeDone(k: Kernel, mm: MmStruct, pte: number, addr: number, b0:
 }
 
 /**
+ * {@link zapPteRangeNow}'s record, reused: that path runs one table at a
+ * time to its end (nothing in it yields, and this CPU's gather is held),
+ * so the zap allocates nothing per table.
+ */
+const nowRun: ZapRun = { b: 0, work: 0, anonRss: 0, fileRss: 0, zapped: 0 };
+
+/**
  * {@link zapPteRange} without a generator, where nothing can sleep or wait
  * ({@link unmapVmaNow}): a full vector is flushed by
  * {@link tlbFlushMmuNow}. Returns the address reached, or -1, having done
@@ -151,7 +158,12 @@ function zapPteRangeNow(k: Kernel, tlb: MmuGather, vma: Vma, pte: number, addr: 
   const a = k.tables.arr(pte);
   const b0 = k.tables.base(pte) + pteIndex(addr) * 2;
   const bEnd = b0 + ((end - addr) / PAGE_SIZE) * 2;
-  const run: ZapRun = { b: b0, work: k.cpu.zapWork, anonRss: 0, fileRss: 0, zapped: 0 };
+  const run = nowRun;
+  run.b = b0;
+  run.work = k.cpu.zapWork;
+  run.anonRss = 0;
+  run.fileRss = 0;
+  run.zapped = 0;
   const fast = k.seams.vmNormalPage === baseVmNormalPage && (vma.vmFlags & VM_PFNMAP) === 0;
   while (zapPtes(k, tlb, vma, fast, pte, a, b0, bEnd, addr, null, run, true)) {
     tlbFlushMmuNow(k, tlb);
