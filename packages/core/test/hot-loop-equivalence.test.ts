@@ -29,6 +29,7 @@ import {
   type Kernel,
   MADV_DONTNEED,
   MAP_ANONYMOUS,
+  MAP_FIXED,
   MAP_PRIVATE,
   MAP_SHARED,
   PG_table,
@@ -158,9 +159,11 @@ function munmapMixed(build: BuildOptions): { after: unknown; free: number[] } {
  * An munmap of a sparse mapping: two pages in each of 600 PTE tables and
  * no table in every seventh 2 MiB, so that `free_pgtables` fills the
  * gather's vector with table pages (and flushes it there) and the walk
- * passes empty PMD entries.
+ * passes empty PMD entries, then a tmpfs file's pages in the same range;
+ * with `child`, a forked child still maps the pages, anonymous and the
+ * file's (the zap leaves them mapped, the free keeps them).
  */
-function munmapSparse(build: BuildOptions): { after: unknown; free: number[] } {
+function munmapSparse(build: BuildOptions, child: boolean): { after: unknown; free: number[] } {
   const k = buildKernel({ check: false, memBytes: 64 * 2 ** 20, ...build });
   const t = k.spawn();
   const P = 4096;
@@ -171,7 +174,17 @@ function munmapSparse(build: BuildOptions): { after: unknown; free: number[] } {
   for (let i = 0; i < n; i++) {
     if (i % 7 !== 3) expect(k.touch(t, a + i * span + (i % 5) * P, 2 * P, true)).toBe(0);
   }
-  expect(k.munmap(t, a, n * span)).toBe(0);
+  const file = k.shmemCreate('sparse', 700 * P);
+  const f = k.mmap(t, a + n * span, 700 * P, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, file, 0);
+  expect(f).toBe(a + n * span);
+  expect(k.touch(t, f, 700 * P, true)).toBe(0);
+  if (child) {
+    const c = k.fork(t);
+    if (typeof c === 'number') throw new Error(`fork: ${c}`);
+    // fork copies no PTEs of a shared file mapping: the child maps the file's pages by faulting
+    expect(k.touch(c, f, 700 * P, false)).toBe(0);
+  }
+  expect(k.munmap(t, a, n * span + 700 * P)).toBe(0);
   return { after: outcome(k), free: freeOrder(k) };
 }
 
@@ -182,11 +195,13 @@ describe('hot-loop fast paths give what the general paths give', () => {
       const general = munmapMixed({ ...build, features: [generalPaths] });
       expect(general).toEqual(fast);
     });
-    it(`munmap of a sparse mapping whose tables fill the gather, ${label}`, () => {
-      const fast = munmapSparse(build);
-      const general = munmapSparse({ ...build, features: [generalPaths] });
-      expect(general).toEqual(fast);
-    });
+    for (const child of [false, true]) {
+      it(`munmap of a sparse mapping whose tables fill the gather${child ? ', a child mapping its pages' : ''}, ${label}`, () => {
+        const fast = munmapSparse(build, child);
+        const general = munmapSparse({ ...build, features: [generalPaths] }, child);
+        expect(general).toEqual(fast);
+      });
+    }
   }
 
   for (const name of ['fork_pte', 'munmap_page', 'gup_fast_page', 'anon_fault', 'shared_file_fault'] as const) {

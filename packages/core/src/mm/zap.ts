@@ -290,11 +290,13 @@ function zapPtesQuick(k: Kernel, tlb: MmuGather, a: Uint32Array, b0: number, bEn
   let nr = tlb.nr;
   let b = run.b;
   let work = run.work;
-  let zapped = 0;
-  // last unmaps (mapcount down to 0) of anonymous and of file pages; file pages unmapped
-  let gone = 0;
-  let goneFile = 0;
+  // since the last write-back: the vector's first new entry (every PTE cleared adds one), file
+  // pages unmapped, and anonymous and file pages still mapped elsewhere (rare: nothing is
+  // counted per page of an anonymous munmap, which keeps the loop's live values few)
+  let seg = nr;
   let file = 0;
+  let kept = 0;
+  let keptFile = 0;
   // entries of the first and the last PTE cleared, -1: none
   let firstB = -1;
   let lastB = -1;
@@ -311,7 +313,6 @@ function zapPtesQuick(k: Kernel, tlb: MmuGather, a: Uint32Array, b0: number, bEn
       a[b + 1] = 0;
       if (firstB < 0) firstB = b;
       lastB = b;
-      zapped++;
       const isAnon = (flags[v]! & anon) !== 0;
       if (!isAnon) {
         if ((f & dirtyBit) !== 0) flags[v]! |= pageDirty;
@@ -325,51 +326,59 @@ function zapPtesQuick(k: Kernel, tlb: MmuGather, a: Uint32Array, b0: number, bEn
         if (prevLine !== 0) k.charge(k.cpus[prevLine - 1]!.socket === k.cpu.socket ? k.costs.cacheLineSocket : k.costs.cacheLineRemote);
       }
       const m = --mapcount[v]!;
-      if (m === 0) {
-        if (isAnon) gone++;
-        else goneFile++;
-      } else if (m < 0) throw new Error(`page_remove_rmap of pfn ${v} with mapcount 0`);
+      if (m !== 0) {
+        if (m < 0) throw new Error(`page_remove_rmap of pfn ${v} with mapcount 0`);
+        if (isAnon) kept++;
+        else keptFile++;
+      }
       vec[nr++] = v;
       if (nr >= vecMax) {
-        if (flushNow) {
-          // tlb_remove_page's tlb_flush_mmu, with the PTE lock held; then on with an empty vector
-          noteGathered(k, tlb, addr, b0, firstB, lastB, nr, gone, goneFile);
-          tlbFlushMmuNow(k, tlb);
-          nr = tlb.nr;
-          firstB = -1;
-          gone = 0;
-          goneFile = 0;
-        } else {
+        if (!flushNow) {
+          b += 2;
           full = true;
+          break;
         }
+        // tlb_remove_page's tlb_flush_mmu, with the PTE lock held; then on with an empty vector
+        noteGathered(k, tlb, run, addr, b0, firstB, lastB, seg, nr, file, kept, keptFile);
+        tlbFlushMmuNow(k, tlb);
+        nr = tlb.nr;
+        seg = nr;
+        firstB = -1;
+        file = 0;
+        kept = 0;
+        keptFile = 0;
       }
     }
     b += 2;
-  } while (!full && b !== bEnd && work > 0);
-  if (firstB >= 0) noteGathered(k, tlb, addr, b0, firstB, lastB, nr, gone, goneFile);
+  } while (b !== bEnd && work > 0);
+  if (firstB >= 0) noteGathered(k, tlb, run, addr, b0, firstB, lastB, seg, nr, file, kept, keptFile);
   run.b = b;
   run.work = work;
-  run.anonRss += zapped - file;
-  run.fileRss += file;
-  run.zapped += zapped;
   return full;
 }
 
 /**
- * What {@link zapPtesQuick}'s `tlb_remove_tlb_entry` and `tlb_remove_page`
- * did page by page, written back: the flush range covers entries `firstB`
- * to `lastB` (entry `b0` maps `addr`), `nr` pages are gathered, and
- * `gone` anonymous and `goneFile` file pages lost their last mapping.
+ * What {@link zapPtesQuick}'s `tlb_remove_tlb_entry`, `tlb_remove_page`
+ * and `page_remove_rmap` did page by page since the last write-back,
+ * written back: the flush range covers entries `firstB` to `lastB` (entry
+ * `b0` maps `addr`); the vector holds `nr` pages, those from `seg` on
+ * newly unmapped, `file` of them a file's; of the rest (anonymous) all
+ * but `kept`, and of the file pages all but `keptFile`, lost their last
+ * mapping (`nr_anon_pages`, `nr_mapped`); the counts go to `run`.
  */
-function noteGathered(k: Kernel, tlb: MmuGather, addr: number, b0: number, firstB: number, lastB: number, nr: number, gone: number, goneFile: number): void {
+function noteGathered(k: Kernel, tlb: MmuGather, run: ZapRun, addr: number, b0: number, firstB: number, lastB: number, seg: number, nr: number, file: number, kept: number, keptFile: number): void {
   tlb.needFlush = true;
   const start = addr + ((firstB - b0) / 2) * PAGE_SIZE;
   const end = addr + ((lastB - b0) / 2) * PAGE_SIZE + PAGE_SIZE;
   if (start < tlb.start) tlb.start = start;
   if (end > tlb.end) tlb.end = end;
   tlb.nr = nr;
-  k.vm.nr_anon_pages -= gone;
-  k.vm.nr_mapped -= goneFile;
+  const unmapped = nr - seg;
+  k.vm.nr_anon_pages -= unmapped - file - kept;
+  k.vm.nr_mapped -= file - keptFile;
+  run.anonRss += unmapped - file;
+  run.fileRss += file;
+  run.zapped += unmapped;
 }
 
 function* zapPmdRange(k: Kernel, tlb: MmuGather, vma: Vma, pmd: number, addr: number, end: number, details: ZapDetails | null): KGen<number> {
