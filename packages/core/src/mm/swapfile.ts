@@ -305,7 +305,9 @@ function releasePagesRun(k: Kernel, pages: Int32Array, from: number, nr: number)
   const special = PG_swapcache | PG_huge | PG_table;
   const onLru = PG_lru;
   const activeBit = PG_active;
-  let active = 0;
+  // pages off the LRU and pages on the inactive list (the active list's count follows; an
+  // anonymous page is on the active list: nothing is counted per page then)
+  let offLru = 0;
   let inactive = 0;
   let j = from;
   for (; j < nr; j++) {
@@ -318,8 +320,9 @@ function releasePagesRun(k: Kernel, pages: Int32Array, from: number, nr: number)
       const after = next[pfn]!;
       next[before] = after;
       prev[after] = before;
-      if ((f & activeBit) !== 0) active++;
-      else inactive++;
+      if ((f & activeBit) === 0) inactive++;
+    } else {
+      offLru++;
     }
     // free_hot_cold_page
     flags[pfn] = 0;
@@ -329,7 +332,7 @@ function releasePagesRun(k: Kernel, pages: Int32Array, from: number, nr: number)
   }
   const lists = k.lru.nr;
   lists[LRU_INACTIVE] -= inactive;
-  lists[LRU_ACTIVE] -= active;
+  lists[LRU_ACTIVE] -= j - from - offLru - inactive;
   return j;
 }
 
