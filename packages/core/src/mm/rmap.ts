@@ -61,13 +61,25 @@ function pteMapsPage(k: Kernel, pfn: number, addr: number, pte: number): number 
 }
 
 /**
+ * The quick check of `page_check_address()` before it takes the lock:
+ * whether the entry for `addr` in PTE table `pte` is present. A none or
+ * swap entry returns NULL without taking the PTE lock (2.6.24 has no
+ * `sync` argument; page_mkclean's locked check came in 2.6.27).
+ * @see mm/rmap.c page_check_address ("Make a quick check before getting the lock")
+ */
+function pteQuickPresent(k: Kernel, addr: number, pte: number): boolean {
+  return ptePresent(k.tables.arr(pte)[k.tables.base(pte) + pteIndex(addr) * 2]!);
+}
+
+/**
  * `page_check_address()`: the PTE at `addr`, locked, if it is present and
- * maps `pfn`; null (unlocked) otherwise.
+ * maps `pfn`; null (unlocked) otherwise. A PTE found not present before
+ * the lock is taken returns null without taking it.
  * @see mm/rmap.c page_check_address
  */
 export function* pageCheckAddress(k: Kernel, pfn: number, vma: Vma, addr: number): KGen<PteLocation | null> {
   const pte = lookupPteTable(k, vma.mm, addr);
-  if (pte === 0) return null;
+  if (pte === 0 || !pteQuickPresent(k, addr, pte)) return null;
   if (!k.ptl.tryLock(k, pte)) yield* ptlLockSlow(k, k.ptl, pte);
   const b = pteMapsPage(k, pfn, addr, pte);
   return b < 0 ? null : { pte, a: k.tables.arr(pte), b };
@@ -251,9 +263,10 @@ function skipStopAt(stop: number, addr: number, pte: number, i: number): number 
 
 /**
  * The per-VMA steps of an rmap walk that find nothing: from `vmas[i]` on,
- * `vma_address()` and `page_check_address()` for each VMA (the PTE lock
- * taken and dropped, as the kernel does, when the PTE table exists but
- * its entry does not map `pfn`), up to the first VMA the caller must act
+ * `vma_address()` and `page_check_address()` for each VMA (a PTE that
+ * is not present passed by the quick check without its lock; the PTE
+ * lock taken and dropped, as the kernel does, when the entry is present
+ * but does not map `pfn`), up to the first VMA the caller must act
  * on. Returns that VMA's index (or `vmas.length`) and sets `skipStop`,
  * with `skipAddr` and `skipPte` for a hit or a contended lock.
  *
@@ -277,7 +290,7 @@ function rmapSkip(k: Kernel, pfn: number, vmas: readonly Vma[], memo: RmapWalkMe
     const addr = vmaAddress(k, pfn, vma);
     if (addr < 0) continue;
     const pte = lookupPteTable(k, vma.mm, addr);
-    if (pte === 0) continue;
+    if (pte === 0 || !pteQuickPresent(k, addr, pte)) continue;
     if (!ptl.tryLock(k, pte)) return skipStopAt(STOP_CONTENDED, addr, pte, i);
     if (pteMapsPage(k, pfn, addr, pte) >= 0) return skipStopAt(STOP_HIT, addr, pte, i);
   }
@@ -305,9 +318,9 @@ function referencedStep(vma: Vma, file: boolean): number {
  * Host bookkeeping: with `page_mapcount()` 1, exactly one PTE maps the
  * frame (the checker's mapcount invariant; a shared table's entry counts
  * once), so once that entry is read and found mapping it, every other
- * entry an rmap walk probes is known not to, without reading it. The
- * kernel reads each; the answer, and so every lock and charge, is the
- * same.
+ * entry an rmap walk probes is known not to, without comparing its pfn.
+ * The kernel compares each (under the lock, for a present entry); the
+ * answer, and so every lock and charge, is the same.
  */
 function uniqueMapping(k: Kernel, hits: Float64Array, pfn: number): number {
   const p = k.pages;
@@ -356,20 +369,20 @@ function rmapSkipMemo(k: Kernel, pfn: number, vmas: readonly Vma[], memo: RmapWa
       pte = memo.pte[i]!;
     }
     if (pte === 0) continue;
-    // page_check_address with the table's words remembered; the PTE is
-    // read before the lock is taken, which nothing can tell apart here
+    // page_check_address with the table's words remembered; the pfn is
+    // compared before the lock is taken, which nothing can tell apart here
     const entry = pte * PTRS_PER_PTE + pteIndex(addr);
+    const a = memo.arr[i]!;
+    const b = memo.base[i]! + pteIndex(addr) * 2;
+    // the quick check: a PTE not present is passed without its lock
+    if (!ptePresent(a[b]!)) continue;
     if (unique >= 0) {
       if (entry === unique) return skipStopAt(ptl.tryLock(k, pte) ? STOP_HIT : STOP_CONTENDED, addr, pte, i);
     } else {
-      const a = memo.arr[i]!;
-      const b = memo.base[i]! + pteIndex(addr) * 2;
-      if (ptePresent(a[b]!)) {
-        const mapped = a[b + 1]!;
-        // what this PTE maps, for that page's walks to come
-        if (mapped < hits.length) hits[mapped] = entry + 1;
-        if (mapped === pfn) return skipStopAt(ptl.tryLock(k, pte) ? STOP_HIT : STOP_CONTENDED, addr, pte, i);
-      }
+      const mapped = a[b + 1]!;
+      // what this PTE maps, for that page's walks to come
+      if (mapped < hits.length) hits[mapped] = entry + 1;
+      if (mapped === pfn) return skipStopAt(ptl.tryLock(k, pte) ? STOP_HIT : STOP_CONTENDED, addr, pte, i);
     }
     if (!ptl.lockUnlock(k, pte)) return skipStopAt(STOP_CONTENDED, addr, pte, i);
   }
