@@ -5,7 +5,7 @@
  * @see mm/rmap.c vma_address, page_check_address, page_referenced, try_to_unmap
  * @module
  */
-import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_FILE, _PAGE_SWP, PAGE_SIZE, PMD_SIZE, PTRS_PER_PTE, pteIndex, ptePresent, TABLE_WORDS } from '../pgtable/entry.js';
+import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_FILE, _PAGE_SWP, PAGE_SIZE, PMD_SIZE, PTE_PRESENT_MASK, PTRS_PER_PTE, pteIndex, ptePresent, TABLE_WORDS } from '../pgtable/entry.js';
 import { PG_anon, PG_dirty, PG_referenced, PG_swapcache } from '../mem/page.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { pageRemoveRmap, putPage } from './page-ref.js';
@@ -98,6 +98,11 @@ export function rmapVmas(k: Kernel, pfn: number): readonly Vma[] {
 /** The words {@link RmapWalkMemo} keeps for a span with no PTE table. */
 const EMPTY_TABLE = new Uint32Array(TABLE_WORDS);
 
+/** PTE indexes per word of {@link RmapWalkMemo.bits}. */
+const BITS_PER_WORD = 32;
+/** Words of {@link RmapWalkMemo.bits} per entry: one bit per PTE of a table. */
+const WORDS_PER_ENTRY = PTRS_PER_PTE / BITS_PER_WORD;
+
 /**
  * What direct reclaim remembers of the page-table walks of its rmap walks:
  * for each VMA of a reverse-map list, its bounds and flags and the PTE
@@ -105,10 +110,16 @@ const EMPTY_TABLE = new Uint32Array(TABLE_WORDS);
  * shared by many forked processes has reclaim walk the same VMAs to the
  * same PTE tables for every page of a span; the memo keeps the host from
  * repeating the PGD → PUD → PMD lookups and the reads of a thousand VMAs.
+ * For the walks of pages with one known mapping it also keeps which PTEs
+ * of those tables are present ({@link bits}, read from the tables in
+ * blocks of 32 and kept right as reclaim unmaps) and which tables' locks
+ * the reclaiming CPU took last ({@link lockOk}).
  * Host state only: a probe that uses it takes the same locks and charges
  * as one that walks.
  */
 class RmapWalkMemo {
+  /** Entries the memo has room for. */
+  readonly cap: number;
   /** The VMA each entry was filled for. */
   readonly vma: (Vma | null)[];
   /** Its `vm_flags`. */
@@ -127,10 +138,35 @@ class RmapWalkMemo {
   readonly arr: Uint32Array[];
   /** Word offset of the table's entry 0 in {@link arr}. */
   readonly base: Int32Array;
+  /**
+   * Which PTEs of each entry's table are present: bit `x % 32` of word
+   * `⌊x / 32⌋ × cap + i` for PTE index `x` of entry `i` (entries side by
+   * side, so a walk of one PTE index over many entries reads in order).
+   * A word is valid while {@link bitsLo} holds the entry's span.
+   */
+  readonly bits: Int32Array;
+  /** The span (as {@link lo}) each word of {@link bits} was read for; NaN: not read. */
+  readonly bitsLo: Float64Array;
+  /**
+   * 1 when the entry's table lock was taken and dropped by the CPU that
+   * took PTE locks last (`PtlTable.taker`), with no other CPU taking one
+   * since {@link lockStamp}: the lock is free and its word on that CPU.
+   */
+  readonly lockOk: Uint8Array;
+  /** `PtlTable.takerChanges` when {@link lockOk} was last known right. */
+  lockStamp = -1;
+  /** The list length the entries were filled for at this reclaim's first walk. */
+  size = 0;
+  /**
+   * Entries `[0, plain)` have entry 0's bounds and page offset and no
+   * flag a walk stops or skips at: one address, one PTE index for all.
+   */
+  plain = 0;
   /** Filled by the running reclaim (listed in {@link memosUsed}). */
   inUse = false;
 
   constructor(n: number) {
+    this.cap = n;
     this.vma = new Array<Vma | null>(n).fill(null);
     this.flags = new Int32Array(n);
     this.start = new Float64Array(n);
@@ -140,6 +176,9 @@ class RmapWalkMemo {
     this.pte = new Int32Array(n);
     this.arr = new Array<Uint32Array>(n).fill(EMPTY_TABLE);
     this.base = new Int32Array(n);
+    this.bits = new Int32Array(WORDS_PER_ENTRY * n);
+    this.bitsLo = new Float64Array(WORDS_PER_ENTRY * n).fill(NaN);
+    this.lockOk = new Uint8Array(n);
   }
 
   /** Remember `vma` at entry `i` (no PTE table looked up yet). */
@@ -150,6 +189,21 @@ class RmapWalkMemo {
     this.end[i] = vma.vmEnd;
     this.origin[i] = vma.vmStart - vma.vmPgoff * PAGE_SIZE;
     this.lo[i] = -Infinity;
+    memoSetTable(this, i, 0);
+    this.lockOk[i] = 0;
+    if (i < this.plain) this.plain = i;
+  }
+
+  /** Fill every entry for `vmas` and find {@link plain}: the first walk of a reclaim. */
+  fillAll(vmas: readonly Vma[]): void {
+    const n = vmas.length;
+    this.plain = 0;
+    for (let i = 0; i < n; i++) this.fill(i, vmas[i]!);
+    this.size = n;
+    this.bitsLo.fill(NaN);
+    let plain = 0;
+    while (plain < n && this.origin[plain] === this.origin[0] && this.start[plain] === this.start[0] && this.end[plain] === this.end[0] && (this.flags[plain]! & (VM_NONLINEAR | VM_LOCKED)) === 0) plain++;
+    this.plain = plain;
   }
 }
 
@@ -162,12 +216,21 @@ let memoKernel: Kernel | null = null;
  * it first (see {@link uniqueMapping}).
  */
 let memoHits: Float64Array | null = null;
-/** The hint arrays of each kernel, kept from one reclaim to the next. */
-const hitsOf = new WeakMap<Kernel, Float64Array>();
+/**
+ * For {@link memoKernel}: per frame, how many memo entries hold it as
+ * their PTE table, so that a PTE reclaim changes reaches the
+ * {@link RmapWalkMemo.bits} that show it ({@link memoPteChanged}).
+ */
+let memoTableRefs: Int32Array | null = null;
+/** The hint and reference arrays of each kernel, kept from one reclaim to the next. */
+const hitsOf = new WeakMap<Kernel, { hits: Float64Array; refs: Int32Array }>();
 /** The memo of each reverse-map list, kept from one reclaim to the next (emptied in between). */
 const memos = new WeakMap<readonly Vma[], RmapWalkMemo>();
 /** The memos the running direct reclaim filled. */
 const memosUsed: RmapWalkMemo[] = [];
+/** The memo and entry of the last hit a memo walk returned (its PTE may change next), or null. */
+let lastHitMemo: RmapWalkMemo | null = null;
+let lastHitEntry = 0;
 
 /** Reverse-map lists shorter than this are walked without a memo (nothing to gain). */
 const MEMO_MIN_VMAS = 8;
@@ -176,14 +239,15 @@ const MEMO_MIN_VMAS = 8;
 function walkMemo(k: Kernel, vmas: readonly Vma[]): RmapWalkMemo | null {
   if (memoKernel !== k || vmas.length < MEMO_MIN_VMAS) return null;
   let m = memos.get(vmas);
-  if (m === undefined || m.pte.length < vmas.length) {
+  if (m === undefined || m.cap < vmas.length) {
     // a list that grows (one VMA per fork) gets room to grow
-    m = new RmapWalkMemo(Math.max(vmas.length, 2 * (m?.pte.length ?? 0)));
+    m = new RmapWalkMemo(Math.max(vmas.length, 2 * (m?.cap ?? 0)));
     memos.set(vmas, m);
   }
   if (!m.inUse) {
     m.inUse = true;
     memosUsed.push(m);
+    m.fillAll(vmas);
   }
   return m;
 }
@@ -191,17 +255,24 @@ function walkMemo(k: Kernel, vmas: readonly Vma[]): RmapWalkMemo | null {
 /** Empty every memo the running reclaim filled. */
 function forgetWalks(): void {
   for (const m of memosUsed) {
+    for (let i = 0; i < m.size; i++) memoSetTable(m, i, 0);
     m.vma.fill(null);
+    m.lockOk.fill(0);
+    m.lockStamp = -1;
+    m.size = 0;
+    m.plain = 0;
     m.inUse = false;
   }
   memosUsed.length = 0;
+  lastHitMemo = null;
 }
 
 /**
  * Start remembering page-table walks for the rmap walks of one direct
  * reclaim (`try_to_free_pages`) of `k`. Only where nothing but reclaim
- * runs until {@link rmapWalkMemoEnd}, and reclaim changes no VMA and no
- * page table above the PTEs: in the
+ * runs until {@link rmapWalkMemoEnd}, reclaim changes no VMA and no
+ * page table above the PTEs, and PTEs only where `try_to_unmap` unmaps
+ * (which tells the memo, {@link memoPteChanged}): in the
  * sequential mode (no other thread runs while reclaim waits), without the
  * checker (which tracks every table looked at), and with the baseline
  * seams that reclaim calls (a feature's version might share or unshare
@@ -221,9 +292,15 @@ export function rmapWalkMemoBegin(k: Kernel): Kernel | null {
     s.flushTlb === baseFlushTlb;
   memoKernel = safe ? k : null;
   memoHits = null;
+  memoTableRefs = null;
   if (safe) {
-    memoHits = hitsOf.get(k) ?? new Float64Array(k.pages.nrFrames);
-    hitsOf.set(k, memoHits);
+    let h = hitsOf.get(k);
+    if (h === undefined) {
+      h = { hits: new Float64Array(k.pages.nrFrames), refs: new Int32Array(k.pages.nrFrames) };
+      hitsOf.set(k, h);
+    }
+    memoHits = h.hits;
+    memoTableRefs = h.refs;
   }
   return prev;
 }
@@ -236,7 +313,46 @@ export function rmapWalkMemoBegin(k: Kernel): Kernel | null {
 export function rmapWalkMemoEnd(prev: Kernel | null): void {
   forgetWalks();
   memoKernel = prev;
-  memoHits = prev === null ? null : (hitsOf.get(prev) ?? null);
+  const h = prev === null ? undefined : hitsOf.get(prev);
+  memoHits = h?.hits ?? null;
+  memoTableRefs = h?.refs ?? null;
+}
+
+/** Make `pte` the PTE table of entry `i` of `m`, counting it in {@link memoTableRefs}. */
+function memoSetTable(m: RmapWalkMemo, i: number, pte: number): void {
+  const refs = memoTableRefs;
+  const old = m.pte[i]!;
+  if (refs !== null) {
+    if (old !== 0) refs[old] = refs[old]! - 1;
+    if (pte !== 0) refs[pte] = refs[pte]! + 1;
+  }
+  m.pte[i] = pte;
+}
+
+/**
+ * Reclaim of {@link memoKernel} changed the PTE at index `x` of table
+ * `pte` (`try_to_unmap_one` and the nonlinear scan): mend the presence
+ * bits of the memo entries that hold the table. Usually that is the
+ * entry of the walk's last hit alone; else every memo in use is searched.
+ */
+function memoPteChanged(k: Kernel, pte: number, x: number): void {
+  const refs = memoTableRefs;
+  if (refs === null || refs[pte] === 0) return;
+  const m = lastHitMemo;
+  if (refs[pte] === 1 && m !== null && m.pte[lastHitEntry] === pte) {
+    memoBitReread(k, m, lastHitEntry, x);
+    return;
+  }
+  for (const u of memosUsed) for (let i = 0; i < u.size; i++) if (u.pte[i] === pte) memoBitReread(k, u, i, x);
+}
+
+/** Read the presence of PTE `x` of entry `i`'s table again, if {@link RmapWalkMemo.bits} holds its word. */
+function memoBitReread(k: Kernel, m: RmapWalkMemo, i: number, x: number): void {
+  const w = (x >> 5) * m.cap + i;
+  if (m.bitsLo[w] !== m.lo[i]) return;
+  const bit = 1 << (x & 31);
+  if (ptePresent(m.arr[i]![m.base[i]! + x * 2]!)) m.bits[w]! |= bit;
+  else m.bits[w]! &= ~bit;
 }
 
 /** {@link rmapSkip} reached the end of the list. */
@@ -336,58 +452,224 @@ function uniqueMapping(k: Kernel, hits: Float64Array, pfn: number): number {
 }
 
 /**
+ * The misses of one {@link rmapSkipMemo} call, in walk order: each
+ * probe's PTE table and VMA index (grown to the longest list walked).
+ */
+let missPte = new Int32Array(64);
+let missAt = new Int32Array(64);
+
+// module copies of imported constants for the walk's loop (optimized
+// code re-reads an imported binding at every use)
+const PRESENT_MASK = PTE_PRESENT_MASK;
+const PMD = PMD_SIZE;
+const PAGE = PAGE_SIZE;
+const PER_TABLE = PTRS_PER_PTE;
+const LOCKED_SHARED = VM_LOCKED | VM_MAYSHARE;
+const NONLINEAR = VM_NONLINEAR;
+
+/**
  * {@link rmapSkip} with the page-table walks remembered in `memo` (only
  * the PTE table of a VMA not seen yet in this span is looked up), and
  * the PTEs of a page with one mapping compared with the one found last
- * time ({@link uniqueMapping}) instead of read.
+ * time ({@link uniqueMapping}) instead of read: over the entries that
+ * share one address ({@link RmapWalkMemo.plain}) by
+ * {@link rmapSkipPlain}, over the others by {@link rmapSkipEach}.
  */
 function rmapSkipMemo(k: Kernel, pfn: number, vmas: readonly Vma[], memo: RmapWalkMemo, i: number, referencedWalk: boolean, file: boolean): number {
+  const offset = k.pages.index[pfn]! * PAGE;
+  const unique = uniqueMapping(k, memoHits!, pfn);
+  if (unique >= 0 && i < memo.plain && memoLocksKnown(k, memo)) {
+    i = rmapSkipPlain(k, memo, i, offset, unique);
+    if (skipStop !== STOP_END) return i;
+  }
+  return rmapSkipEach(k, pfn, vmas, memo, i, referencedWalk, file, offset, unique);
+}
+
+/**
+ * Whether {@link rmapSkipPlain} may count the locks of
+ * {@link RmapWalkMemo.lockOk} entries without taking them: no PTE lock
+ * is held, a take and release would move nothing but the count (in the
+ * sequential mode, under the rmap lock), and the memo's knowledge is
+ * still right (else it is dropped).
+ */
+function memoLocksKnown(k: Kernel, memo: RmapWalkMemo): boolean {
   const ptl = k.ptl;
-  const offset = k.pages.index[pfn]! * PAGE_SIZE;
+  const cpu = k.cpu;
+  if (ptl.held !== 0 || cpu.preemptCount === 0 || k.mode === 'timed') return false;
+  if (memo.lockStamp !== ptl.takerChanges || ptl.taker !== cpu.id) {
+    memo.lockOk.fill(0);
+    memo.lockStamp = ptl.takerChanges;
+  }
+  return true;
+}
+
+/**
+ * {@link rmapSkip} over the entries `[i, plain)` of `memo`, which map
+ * the page's offset at one address, for a page whose one mapping is
+ * `unique` (`table pfn × 512 + index`). Each VMA's probe, in order:
+ * `vma_address()` (one for all), `page_check_address()`'s quick check
+ * (the presence bit, {@link RmapWalkMemo.bits}), and for a present PTE
+ * the PTE lock taken and dropped, the pfn compared (`unique` names the
+ * one PTE that maps the page). A lock this CPU took last in this reclaim
+ * ({@link RmapWalkMemo.lockOk}) only counts its acquisition (see
+ * `PtlTable.lockUnlockKnown`); any other is taken and dropped as
+ * {@link rmapSkipEach} does. Returns the hit's index or `plain` (with
+ * `skipStop` `STOP_END`: go on), as {@link rmapSkip}.
+ */
+function rmapSkipPlain(k: Kernel, memo: RmapWalkMemo, i: number, offset: number, unique: number): number {
+  const plain = memo.plain;
+  const addr = memo.origin[0]! + offset;
+  skipStop = STOP_END;
+  if (addr < memo.start[0]! || addr >= memo.end[0]!) return plain;
+  const span = addr - (addr % PMD);
+  const x = ((addr - span) / PAGE) | 0;
+  const ux = unique % PER_TABLE;
+  const hitTable = ux === x ? (unique - ux) / PER_TABLE : -1;
+  const w0 = (x >> 5) * memo.cap;
+  const bit = 1 << (x & 31);
+  const { pte: ptes, bits, bitsLo, lockOk } = memo;
+  const ptl = k.ptl;
+  let known = 0;
+  for (; i < plain; i++) {
+    if (bitsLo[w0 + i] !== span) memoReadBits(k, memo, i, addr, x);
+    // page_check_address's quick check: not present (or no table), no lock
+    if ((bits[w0 + i]! & bit) === 0) continue;
+    const pte = ptes[i]!;
+    if (pte === hitTable) break;
+    if (lockOk[i] !== 0) {
+      known++;
+      continue;
+    }
+    if (!ptl.lockUnlock(k, pte)) {
+      if (known > 0) ptl.lockUnlockKnown(k, known);
+      return skipStopAt(STOP_CONTENDED, addr, pte, i);
+    }
+    lockOk[i] = 1;
+  }
+  if (known > 0) ptl.lockUnlockKnown(k, known);
+  // every take of this walk was this CPU's: what lockOk says holds
+  memo.lockStamp = ptl.takerChanges;
+  if (i === plain) return plain;
+  lastHitMemo = memo;
+  lastHitEntry = i;
+  return skipStopAt(ptl.tryLock(k, hitTable) ? STOP_HIT : STOP_CONTENDED, addr, hitTable, i);
+}
+
+/**
+ * Read the presence bits of the 32 PTEs around index `x` of entry `i`'s
+ * table into {@link RmapWalkMemo.bits}, looking the table up first if
+ * the entry holds another span than `addr`'s.
+ */
+function memoReadBits(k: Kernel, memo: RmapWalkMemo, i: number, addr: number, x: number): void {
+  const span = addr - (addr % PMD);
+  if (memo.lo[i] !== span) memoSpan(k, memo, i, memo.vma[i]!, addr);
+  let word = 0;
+  if (memo.pte[i] !== 0) {
+    const a = memo.arr[i]!;
+    const b = memo.base[i]! + (x & ~31) * 2;
+    for (let j = 0; j < BITS_PER_WORD; j++) if ((a[b + j * 2]! & PRESENT_MASK) !== 0) word |= 1 << j;
+  }
+  const w = (x >> 5) * memo.cap + i;
+  memo.bits[w] = word;
+  memo.bitsLo[w] = span;
+}
+
+/**
+ * {@link rmapSkipMemo} VMA by VMA from `vmas[i]` on, with `unique` from
+ * {@link uniqueMapping} (-1: none known). In two passes: the probes are
+ * found first (`vma_address` and the PTE read of `page_check_address`
+ * are host reads), then their locks are taken and dropped in walk order
+ * (`PtlTable.lockUnlockEach`), up to the first one held, then the hit's.
+ */
+function rmapSkipEach(k: Kernel, pfn: number, vmas: readonly Vma[], memo: RmapWalkMemo, i: number, referencedWalk: boolean, file: boolean, offset: number, unique: number): number {
+  const n = vmas.length;
+  if (missPte.length < n) {
+    missPte = new Int32Array(n);
+    missAt = new Int32Array(n);
+  }
+  const misses = missPte;
+  const missVma = missAt;
   const hits = memoHits!;
-  const unique = uniqueMapping(k, hits, pfn);
-  for (; i < vmas.length; i++) {
+  const { flags, origin, start, end, lo, pte: ptes, arr, base } = memo;
+  let m = 0;
+  let stop = STOP_END;
+  for (; i < n; i++) {
     const vma = vmas[i]!;
     if (memo.vma[i] !== vma) memo.fill(i, vma);
     if (referencedWalk) {
-      const flags = memo.flags[i]!;
-      if (file && (flags & (VM_LOCKED | VM_MAYSHARE)) === (VM_LOCKED | VM_MAYSHARE)) return skipStopAt(STOP_LOCKED_SHARED, 0, 0, i);
-      if ((flags & VM_NONLINEAR) !== 0) continue;
+      const f = flags[i]!;
+      if (file && (f & LOCKED_SHARED) === LOCKED_SHARED) {
+        stop = STOP_LOCKED_SHARED;
+        break;
+      }
+      if ((f & NONLINEAR) !== 0) continue;
     }
     // vma_address
-    const addr = memo.origin[i]! + offset;
-    if (addr < memo.start[i]! || addr >= memo.end[i]!) continue;
-    let pte: number;
-    const lo = memo.lo[i]!;
-    if (addr < lo || addr >= lo + PMD_SIZE) {
-      pte = lookupPteTable(k, vma.mm, addr);
-      memo.lo[i] = addr - (addr % PMD_SIZE);
-      memo.pte[i] = pte;
-      memo.arr[i] = pte === 0 ? EMPTY_TABLE : k.tables.arr(pte);
-      memo.base[i] = pte === 0 ? 0 : k.tables.base(pte);
-    } else {
-      pte = memo.pte[i]!;
-    }
+    const addr = origin[i]! + offset;
+    if (addr < start[i]! || addr >= end[i]!) continue;
+    let rel = addr - lo[i]!;
+    if (!(rel >= 0 && rel < PMD)) rel = memoSpan(k, memo, i, vma, addr);
+    const pte = ptes[i]!;
     if (pte === 0) continue;
     // page_check_address with the table's words remembered; the pfn is
     // compared before the lock is taken, which nothing can tell apart here
-    const entry = pte * PTRS_PER_PTE + pteIndex(addr);
-    const a = memo.arr[i]!;
-    const b = memo.base[i]! + pteIndex(addr) * 2;
+    const idx = (rel / PAGE) | 0;
+    const b = base[i]! + idx * 2;
+    const a = arr[i]!;
     // the quick check: a PTE not present is passed without its lock
-    if (!ptePresent(a[b]!)) continue;
+    if ((a[b]! & PRESENT_MASK) === 0) continue;
+    const entry = pte * PER_TABLE + idx;
     if (unique >= 0) {
-      if (entry === unique) return skipStopAt(ptl.tryLock(k, pte) ? STOP_HIT : STOP_CONTENDED, addr, pte, i);
+      if (entry === unique) {
+        stop = STOP_HIT;
+        break;
+      }
     } else {
       const mapped = a[b + 1]!;
       // what this PTE maps, for that page's walks to come
       if (mapped < hits.length) hits[mapped] = entry + 1;
-      if (mapped === pfn) return skipStopAt(ptl.tryLock(k, pte) ? STOP_HIT : STOP_CONTENDED, addr, pte, i);
+      if (mapped === pfn) {
+        stop = STOP_HIT;
+        break;
+      }
     }
-    if (!ptl.lockUnlock(k, pte)) return skipStopAt(STOP_CONTENDED, addr, pte, i);
+    misses[m] = pte;
+    missVma[m] = i;
+    m++;
   }
+  const ptl = k.ptl;
+  const done = ptl.lockUnlockEach(k, misses, m);
+  if (done < m) {
+    const j = missVma[done]!;
+    return skipStopAt(STOP_CONTENDED, origin[j]! + offset, misses[done]!, j);
+  }
+  if (stop === STOP_HIT) {
+    const pte = ptes[i]!;
+    lastHitMemo = memo;
+    lastHitEntry = i;
+    return skipStopAt(ptl.tryLock(k, pte) ? STOP_HIT : STOP_CONTENDED, origin[i]! + offset, pte, i);
+  }
+  if (stop === STOP_LOCKED_SHARED) return skipStopAt(STOP_LOCKED_SHARED, 0, 0, i);
   skipStop = STOP_END;
   return i;
+}
+
+/**
+ * Look up the PTE table of `memo` entry `i` for the PMD-sized span
+ * holding `addr` (`pgd_offset` … `pmd_offset`) and remember it (no
+ * presence bits read for it yet); returns `addr`'s offset in the span.
+ */
+function memoSpan(k: Kernel, memo: RmapWalkMemo, i: number, vma: Vma, addr: number): number {
+  const pte = lookupPteTable(k, vma.mm, addr);
+  const lo = addr - (addr % PMD_SIZE);
+  memo.lo[i] = lo;
+  memoSetTable(memo, i, pte);
+  memo.lockOk[i] = 0;
+  memo.arr[i] = pte === 0 ? EMPTY_TABLE : k.tables.arr(pte);
+  memo.base[i] = pte === 0 ? 0 : k.tables.base(pte);
+  const bitsLo = memo.bitsLo;
+  for (let w = i; w < bitsLo.length; w += memo.cap) bitsLo[w] = NaN;
+  return addr - lo;
 }
 
 /** The lock guarding the page's reverse map: its anon_vma's, or its file's `i_mmap_lock`. */
@@ -498,6 +780,7 @@ function* tryToUnmapOne(k: Kernel, pfn: number, vma: Vma, addr: number, pte: num
   } else {
     addRss(k, mm, pte, 0, -1);
   }
+  if (memoKernel === k) memoPteChanged(k, pte, pteIndex(addr));
   pageRemoveRmap(k, pfn);
   putPage(k, pfn);
   k.ptl.unlock(k, pte);
@@ -567,6 +850,7 @@ function* tryToUnmapNonlinear(k: Kernel, pfn: number, vmas: readonly Vma[]): KGe
         a[b + 1] = p.index[pfn]!;
       }
       if ((f & _PAGE_DIRTY) !== 0) p.flags[pfn]! |= PG_dirty;
+      if (memoKernel === k) memoPteChanged(k, pte.pte, pteIndex(addr));
       addRss(k, vma.mm, pte.pte, 0, -1);
       pageRemoveRmap(k, pfn);
       putPage(k, pfn);
