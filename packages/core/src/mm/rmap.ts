@@ -100,20 +100,28 @@ const EMPTY_TABLE = new Uint32Array(TABLE_WORDS);
 
 /** PTE indexes per word of {@link RmapWalkMemo.bits}. */
 const BITS_PER_WORD = 32;
-/** Words of {@link RmapWalkMemo.bits} per entry: one bit per PTE of a table. */
-const WORDS_PER_ENTRY = PTRS_PER_PTE / BITS_PER_WORD;
+/** Words of {@link RmapWalkMemo.bits} per slot: one bit per PTE of a table. */
+const WORDS_PER_TABLE = PTRS_PER_PTE / BITS_PER_WORD;
+/**
+ * PMD-sized spans each memo entry keeps a PTE table for, by span number
+ * modulo this: walks that go back and forth over a mapping of up to
+ * four spans (4 MiB not aligned to 2 MiB covers three) find them all.
+ */
+const PLANES = 4;
 
 /**
  * What direct reclaim remembers of the page-table walks of its rmap walks:
- * for each VMA of a reverse-map list, its bounds and flags and the PTE
- * table (0 for none) that covers one PMD-sized span of it. An anon_vma
- * shared by many forked processes has reclaim walk the same VMAs to the
- * same PTE tables for every page of a span; the memo keeps the host from
- * repeating the PGD → PUD → PMD lookups and the reads of a thousand VMAs.
- * For the walks of pages with one known mapping it also keeps which PTEs
- * of those tables are present ({@link bits}, read from the tables in
- * blocks of 32 and kept right as reclaim unmaps) and which tables' locks
- * the reclaiming CPU took last ({@link lockOk}).
+ * for each VMA of a reverse-map list, its bounds and flags, and the PTE
+ * tables (0 for none) that cover up to four PMD-sized spans of it (one
+ * slot per plane: span number modulo {@link PLANES}; slot `plane × cap +
+ * entry`). An anon_vma shared by many forked processes has reclaim walk
+ * the same VMAs to the same PTE tables for every page of a span; the
+ * memo keeps the host from repeating the PGD → PUD → PMD lookups and the
+ * reads of a thousand VMAs. For the walks of pages with one known
+ * mapping it also keeps which PTEs of those tables are present
+ * ({@link bits}, read from the tables 32 PTEs at a time and mended as
+ * reclaim unmaps) and which tables' locks the reclaiming CPU took last
+ * ({@link lockOk}).
  * Host state only: a probe that uses it takes the same locks and charges
  * as one that walks.
  */
@@ -130,27 +138,34 @@ class RmapWalkMemo {
   readonly end: Float64Array;
   /** `vm_start - vm_pgoff * PAGE_SIZE`: the address of page index 0 in it. */
   readonly origin: Float64Array;
-  /** The start of the PMD-sized span whose PTE table the entry holds (-Infinity: none yet). */
-  readonly lo: Float64Array;
-  /** The PTE table covering the span (0: none). */
+  /** Per slot: the number (address / PMD_SIZE) of the span whose PTE table it holds (-1: none yet). */
+  readonly span: Int32Array;
+  /** Per slot: the PTE table covering the span (0: none). */
   readonly pte: Int32Array;
-  /** The words of that table (`k.tables.arr`; an empty array for none). */
+  /** Per slot: the words of that table (`k.tables.arr`; an empty array for none). */
   readonly arr: Uint32Array[];
-  /** Word offset of the table's entry 0 in {@link arr}. */
+  /** Per slot: word offset of the table's entry 0 in {@link arr}. */
   readonly base: Int32Array;
   /**
-   * Which PTEs of each entry's table are present: bit `x % 32` of word
-   * `⌊x / 32⌋ × cap + i` for PTE index `x` of entry `i` (entries side by
-   * side, so a walk of one PTE index over many entries reads in order).
-   * A word is valid while {@link bitsLo} holds the entry's span.
+   * Which PTEs of each slot's table are present: bit `x % 32` of word
+   * `(plane × 16 + ⌊x / 32⌋) × cap + entry` for PTE index `x` (entries
+   * side by side, so a walk of one PTE index over many entries reads in
+   * order). A word is valid while {@link bitsSpan} holds the slot's span.
    */
   readonly bits: Int32Array;
-  /** The span (as {@link lo}) each word of {@link bits} was read for; NaN: not read. */
-  readonly bitsLo: Float64Array;
+  /** The span (as {@link span}) each word of {@link bits} was read for; -1: not read. */
+  readonly bitsSpan: Int32Array;
   /**
-   * 1 when the entry's table lock was taken and dropped by the CPU that
-   * took PTE locks last (`PtlTable.taker`), with no other CPU taking one
-   * since {@link lockStamp}: the lock is free and its word on that CPU.
+   * Per plane and word of a table's bits (`plane × 16 + ⌊x / 32⌋`): the
+   * words of entries `[0, validTo)` hold span {@link validSpan}.
+   */
+  readonly validTo: Int32Array;
+  /** The span each {@link validTo} is for. */
+  readonly validSpan: Int32Array;
+  /**
+   * Per slot, 1 when the table's lock was taken and dropped by the CPU
+   * that took PTE locks last (`PtlTable.taker`), with no other CPU taking
+   * one since {@link lockStamp}: the lock is free and its word on that CPU.
    */
   readonly lockOk: Uint8Array;
   /** `PtlTable.takerChanges` when {@link lockOk} was last known right. */
@@ -172,13 +187,15 @@ class RmapWalkMemo {
     this.start = new Float64Array(n);
     this.end = new Float64Array(n);
     this.origin = new Float64Array(n);
-    this.lo = new Float64Array(n);
-    this.pte = new Int32Array(n);
-    this.arr = new Array<Uint32Array>(n).fill(EMPTY_TABLE);
-    this.base = new Int32Array(n);
-    this.bits = new Int32Array(WORDS_PER_ENTRY * n);
-    this.bitsLo = new Float64Array(WORDS_PER_ENTRY * n).fill(NaN);
-    this.lockOk = new Uint8Array(n);
+    this.span = new Int32Array(PLANES * n).fill(-1);
+    this.pte = new Int32Array(PLANES * n);
+    this.arr = new Array<Uint32Array>(PLANES * n).fill(EMPTY_TABLE);
+    this.base = new Int32Array(PLANES * n);
+    this.bits = new Int32Array(PLANES * WORDS_PER_TABLE * n);
+    this.bitsSpan = new Int32Array(PLANES * WORDS_PER_TABLE * n).fill(-1);
+    this.validTo = new Int32Array(PLANES * WORDS_PER_TABLE);
+    this.validSpan = new Int32Array(PLANES * WORDS_PER_TABLE).fill(-1);
+    this.lockOk = new Uint8Array(PLANES * n);
   }
 
   /** Remember `vma` at entry `i` (no PTE table looked up yet). */
@@ -188,10 +205,18 @@ class RmapWalkMemo {
     this.start[i] = vma.vmStart;
     this.end[i] = vma.vmEnd;
     this.origin[i] = vma.vmStart - vma.vmPgoff * PAGE_SIZE;
-    this.lo[i] = -Infinity;
-    memoSetTable(this, i, 0);
-    this.lockOk[i] = 0;
+    for (let s = i; s < this.span.length; s += this.cap) {
+      this.span[s] = -1;
+      memoSetTable(this, s, 0);
+      this.lockOk[s] = 0;
+    }
+    this.invalidFrom(0, PLANES * WORDS_PER_TABLE, i);
     if (i < this.plain) this.plain = i;
+  }
+
+  /** The bits of entry `i` on: no longer valid for the {@link validTo} words `[from, to)`. */
+  invalidFrom(from: number, to: number, i: number): void {
+    for (let v = from; v < to; v++) if (this.validTo[v]! > i) this.validTo[v] = i;
   }
 
   /** Fill every entry for `vmas` and find {@link plain}: the first walk of a reclaim. */
@@ -200,7 +225,8 @@ class RmapWalkMemo {
     this.plain = 0;
     for (let i = 0; i < n; i++) this.fill(i, vmas[i]!);
     this.size = n;
-    this.bitsLo.fill(NaN);
+    this.bitsSpan.fill(-1);
+    this.validTo.fill(0);
     let plain = 0;
     while (plain < n && this.origin[plain] === this.origin[0] && this.start[plain] === this.start[0] && this.end[plain] === this.end[0] && (this.flags[plain]! & (VM_NONLINEAR | VM_LOCKED)) === 0) plain++;
     this.plain = plain;
@@ -217,20 +243,22 @@ let memoKernel: Kernel | null = null;
  */
 let memoHits: Float64Array | null = null;
 /**
- * For {@link memoKernel}: per frame, how many memo entries hold it as
+ * For {@link memoKernel}: per frame, how many memo slots hold it as
  * their PTE table, so that a PTE reclaim changes reaches the
  * {@link RmapWalkMemo.bits} that show it ({@link memoPteChanged}).
  */
 let memoTableRefs: Int32Array | null = null;
+/** For {@link memoKernel}: per frame, the memo slot that last took it as its PTE table (see {@link memoSetTable}). */
+let memoTableSlot: Int32Array | null = null;
 /** The hint and reference arrays of each kernel, kept from one reclaim to the next. */
-const hitsOf = new WeakMap<Kernel, { hits: Float64Array; refs: Int32Array }>();
+const hitsOf = new WeakMap<Kernel, { hits: Float64Array; refs: Int32Array; slot: Int32Array }>();
 /** The memo of each reverse-map list, kept from one reclaim to the next (emptied in between). */
 const memos = new WeakMap<readonly Vma[], RmapWalkMemo>();
 /** The memos the running direct reclaim filled. */
 const memosUsed: RmapWalkMemo[] = [];
-/** The memo and entry of the last hit a memo walk returned (its PTE may change next), or null. */
+/** The memo and slot of the last hit a memo walk returned (its PTE may change next), or null. */
 let lastHitMemo: RmapWalkMemo | null = null;
-let lastHitEntry = 0;
+let lastHitSlot = 0;
 
 /** Reverse-map lists shorter than this are walked without a memo (nothing to gain). */
 const MEMO_MIN_VMAS = 8;
@@ -255,8 +283,9 @@ function walkMemo(k: Kernel, vmas: readonly Vma[]): RmapWalkMemo | null {
 /** Empty every memo the running reclaim filled. */
 function forgetWalks(): void {
   for (const m of memosUsed) {
-    for (let i = 0; i < m.size; i++) memoSetTable(m, i, 0);
+    for (let s = 0; s < m.pte.length; s++) memoSetTable(m, s, 0);
     m.vma.fill(null);
+    m.span.fill(-1);
     m.lockOk.fill(0);
     m.lockStamp = -1;
     m.size = 0;
@@ -293,14 +322,17 @@ export function rmapWalkMemoBegin(k: Kernel): Kernel | null {
   memoKernel = safe ? k : null;
   memoHits = null;
   memoTableRefs = null;
+  memoTableSlot = null;
   if (safe) {
     let h = hitsOf.get(k);
     if (h === undefined) {
-      h = { hits: new Float64Array(k.pages.nrFrames), refs: new Int32Array(k.pages.nrFrames) };
+      const n = k.pages.nrFrames;
+      h = { hits: new Float64Array(n), refs: new Int32Array(n), slot: new Int32Array(n) };
       hitsOf.set(k, h);
     }
     memoHits = h.hits;
     memoTableRefs = h.refs;
+    memoTableSlot = h.slot;
   }
   return prev;
 }
@@ -316,42 +348,67 @@ export function rmapWalkMemoEnd(prev: Kernel | null): void {
   const h = prev === null ? undefined : hitsOf.get(prev);
   memoHits = h?.hits ?? null;
   memoTableRefs = h?.refs ?? null;
+  memoTableSlot = h?.slot ?? null;
 }
 
-/** Make `pte` the PTE table of entry `i` of `m`, counting it in {@link memoTableRefs}. */
-function memoSetTable(m: RmapWalkMemo, i: number, pte: number): void {
+/**
+ * Make `pte` the PTE table of slot `s` of `m`, counting it in
+ * {@link memoTableRefs} (and noting the slot in {@link memoTableSlot}).
+ */
+function memoSetTable(m: RmapWalkMemo, s: number, pte: number): void {
   const refs = memoTableRefs;
-  const old = m.pte[i]!;
+  const old = m.pte[s]!;
   if (refs !== null) {
     if (old !== 0) refs[old] = refs[old]! - 1;
-    if (pte !== 0) refs[pte] = refs[pte]! + 1;
+    if (pte !== 0) {
+      refs[pte] = refs[pte]! + 1;
+      memoTableSlot![pte] = s;
+    }
   }
-  m.pte[i] = pte;
+  m.pte[s] = pte;
+}
+
+/**
+ * Where in `memo`'s plane starting at slot `s0` the PTE table `pte` is
+ * for span `sp`: the entry, when that slot is the only memo slot holding
+ * the table; else -1 (not known: the walk compares every table).
+ */
+function memoEntryOf(memo: RmapWalkMemo, pte: number, s0: number, sp: number): number {
+  if (pte < 0 || memoTableRefs![pte] !== 1) return -1;
+  const s = memoTableSlot![pte]!;
+  const e = s - s0;
+  return e >= 0 && e < memo.cap && memo.pte[s] === pte && memo.span[s] === sp ? e : -1;
 }
 
 /**
  * Reclaim of {@link memoKernel} changed the PTE at index `x` of table
  * `pte` (`try_to_unmap_one` and the nonlinear scan): mend the presence
- * bits of the memo entries that hold the table. Usually that is the
- * entry of the walk's last hit alone; else every memo in use is searched.
+ * bits of the memo slots that hold the table. Usually that is the slot
+ * of the walk's last hit alone; else every memo in use is searched.
  */
-function memoPteChanged(k: Kernel, pte: number, x: number): void {
+function memoPteChanged(pte: number, x: number): void {
   const refs = memoTableRefs;
   if (refs === null || refs[pte] === 0) return;
   const m = lastHitMemo;
-  if (refs[pte] === 1 && m !== null && m.pte[lastHitEntry] === pte) {
-    memoBitReread(k, m, lastHitEntry, x);
+  if (refs[pte] === 1 && m !== null && m.pte[lastHitSlot] === pte) {
+    memoBitReread(m, lastHitSlot, x);
     return;
   }
-  for (const u of memosUsed) for (let i = 0; i < u.size; i++) if (u.pte[i] === pte) memoBitReread(k, u, i, x);
+  for (const u of memosUsed) for (let s = 0; s < u.pte.length; s++) if (u.pte[s] === pte) memoBitReread(u, s, x);
 }
 
-/** Read the presence of PTE `x` of entry `i`'s table again, if {@link RmapWalkMemo.bits} holds its word. */
-function memoBitReread(k: Kernel, m: RmapWalkMemo, i: number, x: number): void {
-  const w = (x >> 5) * m.cap + i;
-  if (m.bitsLo[w] !== m.lo[i]) return;
+/** The word of {@link RmapWalkMemo.bits} for PTE index `x` of slot `s`. */
+function bitsWord(m: RmapWalkMemo, s: number, x: number): number {
+  const i = s % m.cap;
+  return (((s - i) / m.cap) * WORDS_PER_TABLE + (x >> 5)) * m.cap + i;
+}
+
+/** Read the presence of PTE `x` of slot `s`'s table again, if {@link RmapWalkMemo.bits} holds its word. */
+function memoBitReread(m: RmapWalkMemo, s: number, x: number): void {
+  const w = bitsWord(m, s, x);
+  if (m.bitsSpan[w] !== m.span[s]) return;
   const bit = 1 << (x & 31);
-  if (ptePresent(m.arr[i]![m.base[i]! + x * 2]!)) m.bits[w]! |= bit;
+  if (ptePresent(m.arr[s]![m.base[s]! + x * 2]!)) m.bits[w]! |= bit;
   else m.bits[w]! &= ~bit;
 }
 
@@ -466,6 +523,8 @@ const PAGE = PAGE_SIZE;
 const PER_TABLE = PTRS_PER_PTE;
 const LOCKED_SHARED = VM_LOCKED | VM_MAYSHARE;
 const NONLINEAR = VM_NONLINEAR;
+const PLANE_COUNT = PLANES;
+const TABLE_BITS_WORDS = WORDS_PER_TABLE;
 
 /**
  * {@link rmapSkip} with the page-table walks remembered in `memo` (only
@@ -487,7 +546,7 @@ function rmapSkipMemo(k: Kernel, pfn: number, vmas: readonly Vma[], memo: RmapWa
 
 /**
  * Whether {@link rmapSkipPlain} may count the locks of
- * {@link RmapWalkMemo.lockOk} entries without taking them: no PTE lock
+ * {@link RmapWalkMemo.lockOk} slots without taking them: no PTE lock
  * is held, a take and release would move nothing but the count (in the
  * sequential mode, under the rmap lock), and the memo's knowledge is
  * still right (else it is dropped).
@@ -501,6 +560,11 @@ function memoLocksKnown(k: Kernel, memo: RmapWalkMemo): boolean {
     memo.lockStamp = ptl.takerChanges;
   }
   return true;
+}
+
+/** The number of the PMD-sized span holding user address `addr`. */
+function spanOf(addr: number): number {
+  return (addr / PMD) | 0;
 }
 
 /**
@@ -521,57 +585,77 @@ function rmapSkipPlain(k: Kernel, memo: RmapWalkMemo, i: number, offset: number,
   const addr = memo.origin[0]! + offset;
   skipStop = STOP_END;
   if (addr < memo.start[0]! || addr >= memo.end[0]!) return plain;
-  const span = addr - (addr % PMD);
-  const x = ((addr - span) / PAGE) | 0;
+  const sp = spanOf(addr);
+  const x = ((addr - sp * PMD) / PAGE) | 0;
   const ux = unique % PER_TABLE;
-  const hitTable = ux === x ? (unique - ux) / PER_TABLE : -1;
-  const w0 = (x >> 5) * memo.cap;
+  const hitTable = ux === x ? ((unique - ux) / PER_TABLE) | 0 : -1;
+  const cap = memo.cap;
+  const plane = sp % PLANE_COUNT;
+  const s0 = plane * cap;
+  const w0 = (plane * TABLE_BITS_WORDS + (x >> 5)) * cap;
   const bit = 1 << (x & 31);
-  const { pte: ptes, bits, bitsLo, lockOk } = memo;
+  const { pte: ptes, bits, bitsSpan, lockOk } = memo;
   const ptl = k.ptl;
+  // the entries [0, valid) have this span's bits for x
+  const v = plane * TABLE_BITS_WORDS + (x >> 5);
+  let valid = memo.validSpan[v] === sp ? memo.validTo[v]! : 0;
+  // the hit's entry when the memo knows it (the walk stops there), else
+  // each present PTE's table is compared with the hit's
+  const hitEntry = memoEntryOf(memo, hitTable, s0, sp);
+  const end = hitEntry >= i && hitEntry < plain ? hitEntry : plain;
+  const compared = hitEntry < 0 ? hitTable : -1;
   let known = 0;
-  for (; i < plain; i++) {
-    if (bitsLo[w0 + i] !== span) memoReadBits(k, memo, i, addr, x);
+  for (; i < end; i++) {
+    if (i >= valid) {
+      if (bitsSpan[w0 + i] !== sp) memoReadBits(k, memo, i, addr, x);
+      if (i === valid) valid++;
+    }
     // page_check_address's quick check: not present (or no table), no lock
     if ((bits[w0 + i]! & bit) === 0) continue;
-    const pte = ptes[i]!;
-    if (pte === hitTable) break;
-    if (lockOk[i] !== 0) {
+    if (compared >= 0 && ptes[s0 + i] === compared) break;
+    if (lockOk[s0 + i] !== 0) {
       known++;
       continue;
     }
+    const pte = ptes[s0 + i]!;
     if (!ptl.lockUnlock(k, pte)) {
       if (known > 0) ptl.lockUnlockKnown(k, known);
+      memo.validTo[v] = valid;
+      memo.validSpan[v] = sp;
       return skipStopAt(STOP_CONTENDED, addr, pte, i);
     }
-    lockOk[i] = 1;
+    lockOk[s0 + i] = 1;
   }
   if (known > 0) ptl.lockUnlockKnown(k, known);
   // every take of this walk was this CPU's: what lockOk says holds
   memo.lockStamp = ptl.takerChanges;
+  memo.validTo[v] = valid;
+  memo.validSpan[v] = sp;
   if (i === plain) return plain;
   lastHitMemo = memo;
-  lastHitEntry = i;
+  lastHitSlot = s0 + i;
   return skipStopAt(ptl.tryLock(k, hitTable) ? STOP_HIT : STOP_CONTENDED, addr, hitTable, i);
 }
 
 /**
  * Read the presence bits of the 32 PTEs around index `x` of entry `i`'s
- * table into {@link RmapWalkMemo.bits}, looking the table up first if
- * the entry holds another span than `addr`'s.
+ * table for `addr`'s span into {@link RmapWalkMemo.bits}, looking the
+ * table up first if the entry's slot holds another span.
  */
 function memoReadBits(k: Kernel, memo: RmapWalkMemo, i: number, addr: number, x: number): void {
-  const span = addr - (addr % PMD);
-  if (memo.lo[i] !== span) memoSpan(k, memo, i, memo.vma[i]!, addr);
+  const sp = spanOf(addr);
+  const plane = sp % PLANE_COUNT;
+  const s = plane * memo.cap + i;
+  if (memo.span[s] !== sp) memoSpan(k, memo, i, memo.vma[i]!, addr);
   let word = 0;
-  if (memo.pte[i] !== 0) {
-    const a = memo.arr[i]!;
-    const b = memo.base[i]! + (x & ~31) * 2;
+  if (memo.pte[s] !== 0) {
+    const a = memo.arr[s]!;
+    const b = memo.base[s]! + (x & ~31) * 2;
     for (let j = 0; j < BITS_PER_WORD; j++) if ((a[b + j * 2]! & PRESENT_MASK) !== 0) word |= 1 << j;
   }
-  const w = (x >> 5) * memo.cap + i;
+  const w = (plane * TABLE_BITS_WORDS + (x >> 5)) * memo.cap + i;
   memo.bits[w] = word;
-  memo.bitsLo[w] = span;
+  memo.bitsSpan[w] = sp;
 }
 
 /**
@@ -590,9 +674,11 @@ function rmapSkipEach(k: Kernel, pfn: number, vmas: readonly Vma[], memo: RmapWa
   const misses = missPte;
   const missVma = missAt;
   const hits = memoHits!;
-  const { flags, origin, start, end, lo, pte: ptes, arr, base } = memo;
+  const cap = memo.cap;
+  const { flags, origin, start, end, span: spans, pte: ptes, arr, base } = memo;
   let m = 0;
   let stop = STOP_END;
+  let hitSlot = 0;
   for (; i < n; i++) {
     const vma = vmas[i]!;
     if (memo.vma[i] !== vma) memo.fill(i, vma);
@@ -607,21 +693,23 @@ function rmapSkipEach(k: Kernel, pfn: number, vmas: readonly Vma[], memo: RmapWa
     // vma_address
     const addr = origin[i]! + offset;
     if (addr < start[i]! || addr >= end[i]!) continue;
-    let rel = addr - lo[i]!;
-    if (!(rel >= 0 && rel < PMD)) rel = memoSpan(k, memo, i, vma, addr);
-    const pte = ptes[i]!;
+    const sp = spanOf(addr);
+    const s = (sp % PLANE_COUNT) * cap + i;
+    if (spans[s] !== sp) memoSpan(k, memo, i, vma, addr);
+    const pte = ptes[s]!;
     if (pte === 0) continue;
     // page_check_address with the table's words remembered; the pfn is
     // compared before the lock is taken, which nothing can tell apart here
-    const idx = (rel / PAGE) | 0;
-    const b = base[i]! + idx * 2;
-    const a = arr[i]!;
+    const idx = ((addr - sp * PMD) / PAGE) | 0;
+    const b = base[s]! + idx * 2;
+    const a = arr[s]!;
     // the quick check: a PTE not present is passed without its lock
     if ((a[b]! & PRESENT_MASK) === 0) continue;
     const entry = pte * PER_TABLE + idx;
     if (unique >= 0) {
       if (entry === unique) {
         stop = STOP_HIT;
+        hitSlot = s;
         break;
       }
     } else {
@@ -630,6 +718,7 @@ function rmapSkipEach(k: Kernel, pfn: number, vmas: readonly Vma[], memo: RmapWa
       if (mapped < hits.length) hits[mapped] = entry + 1;
       if (mapped === pfn) {
         stop = STOP_HIT;
+        hitSlot = s;
         break;
       }
     }
@@ -644,9 +733,9 @@ function rmapSkipEach(k: Kernel, pfn: number, vmas: readonly Vma[], memo: RmapWa
     return skipStopAt(STOP_CONTENDED, origin[j]! + offset, misses[done]!, j);
   }
   if (stop === STOP_HIT) {
-    const pte = ptes[i]!;
+    const pte = ptes[hitSlot]!;
     lastHitMemo = memo;
-    lastHitEntry = i;
+    lastHitSlot = hitSlot;
     return skipStopAt(ptl.tryLock(k, pte) ? STOP_HIT : STOP_CONTENDED, origin[i]! + offset, pte, i);
   }
   if (stop === STOP_LOCKED_SHARED) return skipStopAt(STOP_LOCKED_SHARED, 0, 0, i);
@@ -656,20 +745,22 @@ function rmapSkipEach(k: Kernel, pfn: number, vmas: readonly Vma[], memo: RmapWa
 
 /**
  * Look up the PTE table of `memo` entry `i` for the PMD-sized span
- * holding `addr` (`pgd_offset` … `pmd_offset`) and remember it (no
- * presence bits read for it yet); returns `addr`'s offset in the span.
+ * holding `addr` (`pgd_offset` … `pmd_offset`) and remember it in the
+ * span's slot (no presence bits read for it yet, its lock not known).
  */
-function memoSpan(k: Kernel, memo: RmapWalkMemo, i: number, vma: Vma, addr: number): number {
+function memoSpan(k: Kernel, memo: RmapWalkMemo, i: number, vma: Vma, addr: number): void {
+  const sp = spanOf(addr);
+  const plane = sp % PLANE_COUNT;
+  const s = plane * memo.cap + i;
   const pte = lookupPteTable(k, vma.mm, addr);
-  const lo = addr - (addr % PMD_SIZE);
-  memo.lo[i] = lo;
-  memoSetTable(memo, i, pte);
-  memo.lockOk[i] = 0;
-  memo.arr[i] = pte === 0 ? EMPTY_TABLE : k.tables.arr(pte);
-  memo.base[i] = pte === 0 ? 0 : k.tables.base(pte);
-  const bitsLo = memo.bitsLo;
-  for (let w = i; w < bitsLo.length; w += memo.cap) bitsLo[w] = NaN;
-  return addr - lo;
+  memo.span[s] = sp;
+  memoSetTable(memo, s, pte);
+  memo.arr[s] = pte === 0 ? EMPTY_TABLE : k.tables.arr(pte);
+  memo.base[s] = pte === 0 ? 0 : k.tables.base(pte);
+  memo.lockOk[s] = 0;
+  memo.invalidFrom(plane * TABLE_BITS_WORDS, (plane + 1) * TABLE_BITS_WORDS, i);
+  const bitsSpan = memo.bitsSpan;
+  for (let j = 0, w = plane * TABLE_BITS_WORDS * memo.cap + i; j < TABLE_BITS_WORDS; j++, w += memo.cap) bitsSpan[w] = -1;
 }
 
 /** The lock guarding the page's reverse map: its anon_vma's, or its file's `i_mmap_lock`. */
@@ -780,7 +871,7 @@ function* tryToUnmapOne(k: Kernel, pfn: number, vma: Vma, addr: number, pte: num
   } else {
     addRss(k, mm, pte, 0, -1);
   }
-  if (memoKernel === k) memoPteChanged(k, pte, pteIndex(addr));
+  if (memoKernel === k) memoPteChanged(pte, pteIndex(addr));
   pageRemoveRmap(k, pfn);
   putPage(k, pfn);
   k.ptl.unlock(k, pte);
@@ -850,7 +941,7 @@ function* tryToUnmapNonlinear(k: Kernel, pfn: number, vmas: readonly Vma[]): KGe
         a[b + 1] = p.index[pfn]!;
       }
       if ((f & _PAGE_DIRTY) !== 0) p.flags[pfn]! |= PG_dirty;
-      if (memoKernel === k) memoPteChanged(k, pte.pte, pteIndex(addr));
+      if (memoKernel === k) memoPteChanged(pte.pte, pteIndex(addr));
       addRss(k, vma.mm, pte.pte, 0, -1);
       pageRemoveRmap(k, pfn);
       putPage(k, pfn);
