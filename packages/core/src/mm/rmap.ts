@@ -98,9 +98,9 @@ export function rmapVmas(k: Kernel, pfn: number): readonly Vma[] {
 /** The words {@link RmapWalkMemo} keeps for a span with no PTE table. */
 const EMPTY_TABLE = new Uint32Array(TABLE_WORDS);
 
-/** PTE indexes per word of {@link RmapWalkMemo.bits}. */
+/** PTEs read at a time into {@link RmapWalkMemo.present} (one {@link RmapWalkMemo.bitsSpan} word). */
 const BITS_PER_WORD = 32;
-/** Words of {@link RmapWalkMemo.bits} per slot: one bit per PTE of a table. */
+/** Blocks of {@link BITS_PER_WORD} PTEs per table. */
 const WORDS_PER_TABLE = PTRS_PER_PTE / BITS_PER_WORD;
 /**
  * PMD-sized spans each memo entry keeps a PTE table for, by span number
@@ -119,9 +119,10 @@ const PLANES = 4;
  * memo keeps the host from repeating the PGD → PUD → PMD lookups and the
  * reads of a thousand VMAs. For the walks of pages with one known
  * mapping it also keeps which PTEs of those tables are present
- * ({@link bits}, read from the tables 32 PTEs at a time and mended as
+ * ({@link present}, read from the tables 32 PTEs at a time and mended as
  * reclaim unmaps) and which tables' locks the reclaiming CPU took last
- * ({@link lockOk}).
+ * ({@link lockOk}), one bit per entry, so that a walk counts 32 entries
+ * at a time.
  * Host state only: a probe that uses it takes the same locks and charges
  * as one that walks.
  */
@@ -146,14 +147,21 @@ class RmapWalkMemo {
   readonly arr: Uint32Array[];
   /** Per slot: word offset of the table's entry 0 in {@link arr}. */
   readonly base: Int32Array;
+  /** Words of a bit row: one bit per entry. */
+  readonly words: number;
   /**
-   * Which PTEs of each slot's table are present: bit `x % 32` of word
-   * `(plane × 16 + ⌊x / 32⌋) × cap + entry` for PTE index `x` (entries
-   * side by side, so a walk of one PTE index over many entries reads in
-   * order). A word is valid while {@link bitsSpan} holds the slot's span.
+   * Which PTEs of the slots' tables are present: for PTE index `x` of
+   * the slot of entry `e` in `plane`, bit `e % 32` of word
+   * `(plane × 512 + x) × words + ⌊e / 32⌋` (one row per plane and PTE
+   * index, an entry per bit: a walk of one PTE index over many entries
+   * reads 32 at a time). Valid for an entry and 32 PTEs while
+   * {@link bitsSpan} holds the slot's span.
    */
-  readonly bits: Int32Array;
-  /** The span (as {@link span}) each word of {@link bits} was read for; -1: not read. */
+  readonly present: Int32Array;
+  /**
+   * The span (as {@link span}) the bits of each slot and block of 32 PTEs
+   * (`(plane × 16 + ⌊x / 32⌋) × cap + entry`) were read for; -1: not read.
+   */
   readonly bitsSpan: Int32Array;
   /**
    * Per plane and word of a table's bits (`plane × 16 + ⌊x / 32⌋`): the
@@ -163,11 +171,12 @@ class RmapWalkMemo {
   /** The span each {@link validTo} is for. */
   readonly validSpan: Int32Array;
   /**
-   * Per slot, 1 when the table's lock was taken and dropped by the CPU
-   * that took PTE locks last (`PtlTable.taker`), with no other CPU taking
-   * one since {@link lockStamp}: the lock is free and its word on that CPU.
+   * Per slot (bit `e % 32` of word `plane × words + ⌊e / 32⌋`), set when
+   * the table's lock was taken and dropped by the CPU that took PTE locks
+   * last (`PtlTable.taker`), with no other CPU taking one since
+   * {@link lockStamp}: the lock is free and its word on that CPU.
    */
-  readonly lockOk: Uint8Array;
+  readonly lockOk: Int32Array;
   /** `PtlTable.takerChanges` when {@link lockOk} was last known right. */
   lockStamp = -1;
   /** The list length the entries were filled for at this reclaim's first walk. */
@@ -191,11 +200,12 @@ class RmapWalkMemo {
     this.pte = new Int32Array(PLANES * n);
     this.arr = new Array<Uint32Array>(PLANES * n).fill(EMPTY_TABLE);
     this.base = new Int32Array(PLANES * n);
-    this.bits = new Int32Array(PLANES * WORDS_PER_TABLE * n);
+    this.words = Math.ceil(n / BITS_PER_WORD);
+    this.present = new Int32Array(PLANES * PTRS_PER_PTE * this.words);
     this.bitsSpan = new Int32Array(PLANES * WORDS_PER_TABLE * n).fill(-1);
     this.validTo = new Int32Array(PLANES * WORDS_PER_TABLE);
     this.validSpan = new Int32Array(PLANES * WORDS_PER_TABLE).fill(-1);
-    this.lockOk = new Uint8Array(PLANES * n);
+    this.lockOk = new Int32Array(PLANES * this.words);
   }
 
   /** Remember `vma` at entry `i` (no PTE table looked up yet). */
@@ -208,10 +218,17 @@ class RmapWalkMemo {
     for (let s = i; s < this.span.length; s += this.cap) {
       this.span[s] = -1;
       memoSetTable(this, s, 0);
-      this.lockOk[s] = 0;
+      this.lockNotOk(s);
     }
     this.invalidFrom(0, PLANES * WORDS_PER_TABLE, i);
     if (i < this.plain) this.plain = i;
+  }
+
+  /** Clear {@link lockOk} of slot `s`. */
+  lockNotOk(s: number): void {
+    const e = s % this.cap;
+    const w = ((s - e) / this.cap) * this.words + (e >> 5);
+    this.lockOk[w]! &= ~(1 << (e & 31));
   }
 
   /** The bits of entry `i` on: no longer valid for the {@link validTo} words `[from, to)`. */
@@ -245,7 +262,7 @@ let memoHits: Float64Array | null = null;
 /**
  * For {@link memoKernel}: per frame, how many memo slots hold it as
  * their PTE table, so that a PTE reclaim changes reaches the
- * {@link RmapWalkMemo.bits} that show it ({@link memoPteChanged}).
+ * {@link RmapWalkMemo.present} bits that show it ({@link memoPteChanged}).
  */
 let memoTableRefs: Int32Array | null = null;
 /** For {@link memoKernel}: per frame, the memo slot that last took it as its PTE table (see {@link memoSetTable}). */
@@ -397,19 +414,15 @@ function memoPteChanged(pte: number, x: number): void {
   for (const u of memosUsed) for (let s = 0; s < u.pte.length; s++) if (u.pte[s] === pte) memoBitReread(u, s, x);
 }
 
-/** The word of {@link RmapWalkMemo.bits} for PTE index `x` of slot `s`. */
-function bitsWord(m: RmapWalkMemo, s: number, x: number): number {
-  const i = s % m.cap;
-  return (((s - i) / m.cap) * WORDS_PER_TABLE + (x >> 5)) * m.cap + i;
-}
-
-/** Read the presence of PTE `x` of slot `s`'s table again, if {@link RmapWalkMemo.bits} holds its word. */
+/** Read the presence of PTE `x` of slot `s`'s table again, if {@link RmapWalkMemo.present} holds it. */
 function memoBitReread(m: RmapWalkMemo, s: number, x: number): void {
-  const w = bitsWord(m, s, x);
-  if (m.bitsSpan[w] !== m.span[s]) return;
-  const bit = 1 << (x & 31);
-  if (ptePresent(m.arr[s]![m.base[s]! + x * 2]!)) m.bits[w]! |= bit;
-  else m.bits[w]! &= ~bit;
+  const e = s % m.cap;
+  const plane = (s - e) / m.cap;
+  if (m.bitsSpan[(plane * WORDS_PER_TABLE + (x >> 5)) * m.cap + e] !== m.span[s]) return;
+  const w = (plane * PTRS_PER_PTE + x) * m.words + (e >> 5);
+  const bit = 1 << (e & 31);
+  if (ptePresent(m.arr[s]![m.base[s]! + x * 2]!)) m.present[w]! |= bit;
+  else m.present[w]! &= ~bit;
 }
 
 /** {@link rmapSkip} reached the end of the list. */
@@ -572,13 +585,17 @@ function spanOf(addr: number): number {
  * the page's offset at one address, for a page whose one mapping is
  * `unique` (`table pfn × 512 + index`). Each VMA's probe, in order:
  * `vma_address()` (one for all), `page_check_address()`'s quick check
- * (the presence bit, {@link RmapWalkMemo.bits}), and for a present PTE
- * the PTE lock taken and dropped, the pfn compared (`unique` names the
- * one PTE that maps the page). A lock this CPU took last in this reclaim
- * ({@link RmapWalkMemo.lockOk}) only counts its acquisition (see
+ * (the presence bit, {@link RmapWalkMemo.present}), and for a present
+ * PTE the PTE lock taken and dropped, the pfn compared (`unique` names
+ * the one PTE that maps the page). A lock this CPU took last in this
+ * reclaim ({@link RmapWalkMemo.lockOk}) only counts its acquisition (see
  * `PtlTable.lockUnlockKnown`); any other is taken and dropped as
- * {@link rmapSkipEach} does. Returns the hit's index or `plain` (with
- * `skipStop` `STOP_END`: go on), as {@link rmapSkip}.
+ * {@link rmapSkipEach} does. When the memo knows the hit's entry (or
+ * that there is none here), the probes up to it are counted 32 entries
+ * at a time ({@link memoCountRun}); else entry by entry, each present
+ * PTE's table compared with the hit's ({@link rmapSkipPlainEach}).
+ * Returns the hit's index or `plain` (with `skipStop` `STOP_END`: go
+ * on), as {@link rmapSkip}.
  */
 function rmapSkipPlain(k: Kernel, memo: RmapWalkMemo, i: number, offset: number, unique: number): number {
   const plain = memo.plain;
@@ -589,57 +606,133 @@ function rmapSkipPlain(k: Kernel, memo: RmapWalkMemo, i: number, offset: number,
   const x = ((addr - sp * PMD) / PAGE) | 0;
   const ux = unique % PER_TABLE;
   const hitTable = ux === x ? ((unique - ux) / PER_TABLE) | 0 : -1;
-  const cap = memo.cap;
-  const plane = sp % PLANE_COUNT;
-  const s0 = plane * cap;
-  const w0 = (plane * TABLE_BITS_WORDS + (x >> 5)) * cap;
-  const bit = 1 << (x & 31);
-  const { pte: ptes, bits, bitsSpan, lockOk } = memo;
-  const ptl = k.ptl;
-  // the entries [0, valid) have this span's bits for x
-  const v = plane * TABLE_BITS_WORDS + (x >> 5);
-  let valid = memo.validSpan[v] === sp ? memo.validTo[v]! : 0;
-  // the hit's entry when the memo knows it (the walk stops there), else
-  // each present PTE's table is compared with the hit's
+  const s0 = (sp % PLANE_COUNT) * memo.cap;
   const hitEntry = memoEntryOf(memo, hitTable, s0, sp);
+  if (hitTable >= 0 && hitEntry < 0) return rmapSkipPlainEach(k, memo, i, addr, x, hitTable);
   const end = hitEntry >= i && hitEntry < plain ? hitEntry : plain;
-  const compared = hitEntry < 0 ? hitTable : -1;
+  memoValidate(k, memo, addr, x, end);
+  // reading bits may have looked tables up: is the hit's entry still the one?
+  if (hitTable >= 0 && memoEntryOf(memo, hitTable, s0, sp) !== hitEntry) return rmapSkipPlainEach(k, memo, i, addr, x, hitTable);
+  return rmapSkipPlainDone(k, memo, memoCountRun(k, memo, sp, x, i, end), end, addr, hitTable);
+}
+
+/**
+ * {@link rmapSkipPlain} entry by entry, for a hit in table `hitTable`
+ * whose entry the memo does not know: each present PTE's table is
+ * compared with it.
+ */
+function rmapSkipPlainEach(k: Kernel, memo: RmapWalkMemo, i: number, addr: number, x: number, hitTable: number): number {
+  const plain = memo.plain;
+  const sp = spanOf(addr);
+  const plane = sp % PLANE_COUNT;
+  const s0 = plane * memo.cap;
+  const row = (plane * PER_TABLE + x) * memo.words;
+  const okRow = plane * memo.words;
+  const { pte: ptes, present, lockOk } = memo;
+  const ptl = k.ptl;
   let known = 0;
-  for (; i < end; i++) {
-    if (i >= valid) {
-      if (bitsSpan[w0 + i] !== sp) memoReadBits(k, memo, i, addr, x);
-      if (i === valid) valid++;
-    }
+  for (; i < plain; i++) {
+    memoValidate(k, memo, addr, x, i + 1);
+    const w = i >> 5;
+    const bit = 1 << (i & 31);
     // page_check_address's quick check: not present (or no table), no lock
-    if ((bits[w0 + i]! & bit) === 0) continue;
-    if (compared >= 0 && ptes[s0 + i] === compared) break;
-    if (lockOk[s0 + i] !== 0) {
+    if ((present[row + w]! & bit) === 0) continue;
+    const pte = ptes[s0 + i]!;
+    if (pte === hitTable) break;
+    if ((lockOk[okRow + w]! & bit) !== 0) {
       known++;
       continue;
     }
-    const pte = ptes[s0 + i]!;
-    if (!ptl.lockUnlock(k, pte)) {
-      if (known > 0) ptl.lockUnlockKnown(k, known);
-      memo.validTo[v] = valid;
-      memo.validSpan[v] = sp;
-      return skipStopAt(STOP_CONTENDED, addr, pte, i);
-    }
-    lockOk[s0 + i] = 1;
+    if (!ptl.lockUnlock(k, pte)) noPteLockHeld(pte);
+    lockOk[okRow + w]! |= bit;
   }
+  return rmapSkipPlainDone(k, memo, known, i, addr, hitTable);
+}
+
+/**
+ * The end of {@link rmapSkipPlain}: count the `known` probes' locks,
+ * note that what {@link RmapWalkMemo.lockOk} says holds, and stop at the
+ * hit (entry `i`, table `hitTable`) unless `i` is `plain`.
+ */
+function rmapSkipPlainDone(k: Kernel, memo: RmapWalkMemo, known: number, i: number, addr: number, hitTable: number): number {
+  const ptl = k.ptl;
   if (known > 0) ptl.lockUnlockKnown(k, known);
-  // every take of this walk was this CPU's: what lockOk says holds
+  // every take of this walk was this CPU's
   memo.lockStamp = ptl.takerChanges;
+  if (i === memo.plain) return i;
+  lastHitMemo = memo;
+  lastHitSlot = (spanOf(addr) % PLANE_COUNT) * memo.cap + i;
+  return skipStopAt(ptl.tryLock(k, hitTable) ? STOP_HIT : STOP_CONTENDED, addr, hitTable, i);
+}
+
+/** A PTE lock found held by a walk that knows none is: a model bug. */
+function noPteLockHeld(pte: number): never {
+  throw new Error(`rmap walk memo: the PTE lock of table ${pte} is held, but no PTE lock was`);
+}
+
+/**
+ * The probes of {@link rmapSkipPlain} over the entries `[from, to)` that
+ * hold no hit, for PTE index `x` of span `sp`, 32 entries at a time:
+ * returns how many present PTEs' locks are known
+ * ({@link RmapWalkMemo.lockOk}); the others are taken and dropped in walk
+ * order (`PtlTable.lockUnlock`) and become known.
+ */
+function memoCountRun(k: Kernel, memo: RmapWalkMemo, sp: number, x: number, from: number, to: number): number {
+  const plane = sp % PLANE_COUNT;
+  const s0 = plane * memo.cap;
+  const row = (plane * PER_TABLE + x) * memo.words;
+  const okRow = plane * memo.words;
+  const { pte: ptes, present, lockOk } = memo;
+  const ptl = k.ptl;
+  let known = 0;
+  for (let e = from; e < to; ) {
+    const w = e >> 5;
+    const next = Math.min(to, (w + 1) << 5);
+    const n = next - e;
+    // the entries [e, next) of word w
+    const mask = (n === BITS_PER_WORD ? -1 : (1 << n) - 1) << (e & 31);
+    const here = present[row + w]! & mask;
+    const ok = lockOk[okRow + w]!;
+    known += popcount(here & ok);
+    let fresh = here & ~ok;
+    while (fresh !== 0) {
+      const low = fresh & -fresh;
+      fresh ^= low;
+      const pte = ptes[s0 + (w << 5) + 31 - Math.clz32(low)]!;
+      if (!ptl.lockUnlock(k, pte)) noPteLockHeld(pte);
+      lockOk[okRow + w]! |= low;
+    }
+    e = next;
+  }
+  return known;
+}
+
+/** The set bits of int32 `v`. */
+function popcount(v: number): number {
+  v = v - ((v >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
+
+/**
+ * Make the presence bits of entries `[0, to)` for PTE index `x` of
+ * `addr`'s span valid (read what is not: {@link memoReadBits}).
+ */
+function memoValidate(k: Kernel, memo: RmapWalkMemo, addr: number, x: number, to: number): void {
+  const sp = spanOf(addr);
+  const v = (sp % PLANE_COUNT) * TABLE_BITS_WORDS + (x >> 5);
+  let valid = memo.validSpan[v] === sp ? memo.validTo[v]! : 0;
+  if (valid >= to) return;
+  const bitsSpan = memo.bitsSpan;
+  const w0 = v * memo.cap;
+  for (; valid < to; valid++) if (bitsSpan[w0 + valid] !== sp) memoReadBits(k, memo, valid, addr, x);
   memo.validTo[v] = valid;
   memo.validSpan[v] = sp;
-  if (i === plain) return plain;
-  lastHitMemo = memo;
-  lastHitSlot = s0 + i;
-  return skipStopAt(ptl.tryLock(k, hitTable) ? STOP_HIT : STOP_CONTENDED, addr, hitTable, i);
 }
 
 /**
  * Read the presence bits of the 32 PTEs around index `x` of entry `i`'s
- * table for `addr`'s span into {@link RmapWalkMemo.bits}, looking the
+ * table for `addr`'s span into {@link RmapWalkMemo.present}, looking the
  * table up first if the entry's slot holds another span.
  */
 function memoReadBits(k: Kernel, memo: RmapWalkMemo, i: number, addr: number, x: number): void {
@@ -647,15 +740,18 @@ function memoReadBits(k: Kernel, memo: RmapWalkMemo, i: number, addr: number, x:
   const plane = sp % PLANE_COUNT;
   const s = plane * memo.cap + i;
   if (memo.span[s] !== sp) memoSpan(k, memo, i, memo.vma[i]!, addr);
-  let word = 0;
-  if (memo.pte[s] !== 0) {
-    const a = memo.arr[s]!;
-    const b = memo.base[s]! + (x & ~31) * 2;
-    for (let j = 0; j < BITS_PER_WORD; j++) if ((a[b + j * 2]! & PRESENT_MASK) !== 0) word |= 1 << j;
+  const x0 = x & ~31;
+  const words = memo.words;
+  const present = memo.present;
+  const bit = 1 << (i & 31);
+  const a = memo.arr[s]!;
+  const b = memo.base[s]! + x0 * 2;
+  const none = memo.pte[s] === 0;
+  for (let j = 0, w = (plane * PER_TABLE + x0) * words + (i >> 5); j < BITS_PER_WORD; j++, w += words) {
+    if (!none && (a[b + j * 2]! & PRESENT_MASK) !== 0) present[w]! |= bit;
+    else present[w]! &= ~bit;
   }
-  const w = (plane * TABLE_BITS_WORDS + (x >> 5)) * memo.cap + i;
-  memo.bits[w] = word;
-  memo.bitsSpan[w] = sp;
+  memo.bitsSpan[(plane * TABLE_BITS_WORDS + (x >> 5)) * memo.cap + i] = sp;
 }
 
 /**
@@ -757,7 +853,7 @@ function memoSpan(k: Kernel, memo: RmapWalkMemo, i: number, vma: Vma, addr: numb
   memoSetTable(memo, s, pte);
   memo.arr[s] = pte === 0 ? EMPTY_TABLE : k.tables.arr(pte);
   memo.base[s] = pte === 0 ? 0 : k.tables.base(pte);
-  memo.lockOk[s] = 0;
+  memo.lockNotOk(s);
   memo.invalidFrom(plane * TABLE_BITS_WORDS, (plane + 1) * TABLE_BITS_WORDS, i);
   const bitsSpan = memo.bitsSpan;
   for (let j = 0, w = plane * TABLE_BITS_WORDS * memo.cap + i; j < TABLE_BITS_WORDS; j++, w += memo.cap) bitsSpan[w] = -1;
