@@ -318,7 +318,7 @@ function forgetWalks(): void {
  * reclaim (`try_to_free_pages`) of `k`. Only where nothing but reclaim
  * runs until {@link rmapWalkMemoEnd}, reclaim changes no VMA and no
  * page table above the PTEs, and PTEs only where `try_to_unmap` unmaps
- * (which tells the memo, {@link memoPteChanged}): in the
+ * (which tells the memo, `memoPteChanged`): in the
  * sequential mode (no other thread runs while reclaim waits), without the
  * checker (which tracks every table looked at), and with the baseline
  * seams that reclaim calls (a feature's version might share or unshare
