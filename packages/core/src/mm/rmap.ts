@@ -179,8 +179,6 @@ class RmapWalkMemo {
   readonly lockOk: Int32Array;
   /** `PtlTable.takerChanges` when {@link lockOk} was last known right. */
   lockStamp = -1;
-  /** The list length the entries were filled for at this reclaim's first walk. */
-  size = 0;
   /**
    * Entries `[0, plain)` have entry 0's bounds and page offset and no
    * flag a walk stops or skips at: one address, one PTE index for all.
@@ -241,7 +239,6 @@ class RmapWalkMemo {
     const n = vmas.length;
     this.plain = 0;
     for (let i = 0; i < n; i++) this.fill(i, vmas[i]!);
-    this.size = n;
     this.bitsSpan.fill(-1);
     this.validTo.fill(0);
     let plain = 0;
@@ -305,7 +302,6 @@ function forgetWalks(): void {
     m.span.fill(-1);
     m.lockOk.fill(0);
     m.lockStamp = -1;
-    m.size = 0;
     m.plain = 0;
     m.inUse = false;
   }
