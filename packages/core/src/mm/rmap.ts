@@ -621,26 +621,13 @@ function rmapSkipPlainEach(k: Kernel, memo: RmapWalkMemo, i: number, addr: numbe
   const plain = memo.plain;
   const sp = spanOf(addr);
   const plane = sp % PLANE_COUNT;
-  const s0 = plane * memo.cap;
-  const row = (plane * PER_TABLE + x) * memo.words;
-  const okRow = plane * memo.words;
-  const { pte: ptes, present, lockOk } = memo;
-  const ptl = k.ptl;
   let known = 0;
   for (; i < plain; i++) {
     memoValidate(k, memo, addr, x, i + 1);
-    const w = i >> 5;
-    const bit = 1 << (i & 31);
-    // page_check_address's quick check: not present (or no table), no lock
-    if ((present[row + w]! & bit) === 0) continue;
-    const pte = ptes[s0 + i]!;
-    if (pte === hitTable) break;
-    if ((lockOk[okRow + w]! & bit) !== 0) {
-      known++;
-      continue;
-    }
-    if (!ptl.lockUnlock(k, pte)) noPteLockHeld(pte);
-    lockOk[okRow + w]! |= bit;
+    // a present PTE (the quick check) in the hit's table is the hit
+    const present = (memo.present[(plane * PER_TABLE + x) * memo.words + (i >> 5)]! & (1 << (i & 31))) !== 0;
+    if (present && memo.pte[plane * memo.cap + i] === hitTable) break;
+    known += memoCountRun(k, memo, sp, x, i, i + 1);
   }
   return rmapSkipPlainDone(k, memo, known, i, addr, hitTable);
 }
