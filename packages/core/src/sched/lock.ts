@@ -352,6 +352,17 @@ export class PtlTable {
   private holdEnd: Float64Array | null = null;
   /** The `ptl` class figures. */
   readonly stat: LockStat;
+  /** PTE locks held now, on every CPU. */
+  held = 0;
+  /** The CPU that took a PTE lock last (-1: none yet). */
+  taker = -1;
+  /**
+   * How many times a PTE lock was taken by another CPU than the one
+   * before ({@link taker} changed). While it stays the same, every lock
+   * was taken by {@link taker} only: host bookkeeping that lets a caller
+   * know a table's lock word is still on that CPU without reading it.
+   */
+  takerChanges = 0;
 
   constructor(stats: LockStats, nrFrames: number) {
     this.owner = new Int32Array(nrFrames).fill(-1);
@@ -364,13 +375,22 @@ export class PtlTable {
   tryLock(k: Kernel, pfn: number): boolean {
     if (this.owner[pfn] !== -1) return false;
     if (k.mode === 'timed') this.waitTimed(k, pfn);
-    this.owner[pfn] = k.cpu.id;
+    const id = k.cpu.id;
+    this.owner[pfn] = id;
+    this.held++;
+    if (id !== this.taker) this.newTaker(id);
     this.stat.acquisitions++;
     lineTransfer(k, this.lastCpu[pfn]!);
     this.lastCpu[pfn] = k.cpu.id;
     this.since[pfn] = k.cpu.clock;
     k.preemptDisable();
     return true;
+  }
+
+  /** Note that CPU `id` takes PTE locks now (see {@link takerChanges}). */
+  private newTaker(id: number): void {
+    this.taker = id;
+    this.takerChanges++;
   }
 
   /** {@link tryLock} in the timed mode: wait for the end of the table's last hold, if it covers the taker's present. */
@@ -383,6 +403,7 @@ export class PtlTable {
   unlock(k: Kernel, pfn: number): void {
     if (this.owner[pfn] !== k.cpu.id) notHeld('pte unlock', `table ${pfn}`, `by cpu ${k.cpu.id}`);
     this.owner[pfn] = -1;
+    this.held--;
     this.stat.hold_ns += k.cpu.clock - this.since[pfn]!;
     if (k.mode === 'timed') (this.holdEnd ??= new Float64Array(this.since.length).fill(-1))[pfn] = k.cpu.clock;
     k.preemptEnable();
@@ -397,6 +418,7 @@ export class PtlTable {
    */
   retaken(k: Kernel, pfn: number, n: number, lastAt: number): void {
     if (k.interleaving || this.owner[pfn] !== -1 || this.lastCpu[pfn] !== k.cpu.id) throw new Error(`pte lock of table ${pfn} retaken out of sequence`);
+    if (k.cpu.id !== this.taker) this.newTaker(k.cpu.id);
     this.stat.acquisitions += n;
     this.since[pfn] = lastAt;
   }
@@ -418,6 +440,7 @@ export class PtlTable {
       this.unlock(k, pfn);
       return true;
     }
+    if (cpu.id !== this.taker) this.newTaker(cpu.id);
     this.stat.acquisitions++;
     lineTransfer(k, this.lastCpu[pfn]!);
     this.lastCpu[pfn] = cpu.id;
@@ -425,6 +448,55 @@ export class PtlTable {
     // was, and `since` is read only by an unlock (after a tryLock or
     // retaken sets it again) or in the timed mode
     return true;
+  }
+
+  /**
+   * {@link lockUnlock} of tables `pfns[0]`, `pfns[1]`, … `pfns[n - 1]`
+   * in that order, until one is held: a run of `page_check_address()`
+   * probes that each find a present PTE not mapping their page. The same
+   * figures and charges, in the same order, as the calls one by one (each
+   * cache-line charge its own addition; the count of acquisitions, a
+   * whole number, added once). Returns how many were taken and dropped:
+   * `n`, or the index of the first table found held (the caller waits for
+   * it as for {@link tryLock}).
+   */
+  lockUnlockEach(k: Kernel, pfns: Int32Array, n: number): number {
+    const cpu = k.cpu;
+    if (k.mode === 'timed' || cpu.preemptCount === 0) {
+      for (let j = 0; j < n; j++) if (!this.lockUnlock(k, pfns[j]!)) return j;
+      return n;
+    }
+    const owner = this.owner;
+    const lastCpu = this.lastCpu;
+    const id = cpu.id;
+    if (n > 0 && owner[pfns[0]!] === -1 && id !== this.taker) this.newTaker(id);
+    let j = 0;
+    for (; j < n; j++) {
+      const pfn = pfns[j]!;
+      if (owner[pfn] !== -1) break;
+      const last = lastCpu[pfn]!;
+      if (last !== id) {
+        lineTransfer(k, last);
+        lastCpu[pfn] = id;
+      }
+    }
+    this.stat.acquisitions += j;
+    return j;
+  }
+
+  /**
+   * `n` more {@link lockUnlock} pairs by the running CPU of tables whose
+   * lock it knows to be free and to have taken last, with nothing taken
+   * by another CPU since ({@link takerChanges} unchanged, no lock
+   * {@link held}): each pair only counts an acquisition (no cache line
+   * moves, held for no time, `preempt_count` back where it was). The
+   * caller knows the tables from its own earlier takes (host
+   * bookkeeping); the figures are those of the pairs.
+   */
+  lockUnlockKnown(k: Kernel, n: number): void {
+    const cpu = k.cpu;
+    if (cpu.id !== this.taker || this.held !== 0 || k.mode === 'timed' || cpu.preemptCount === 0) throw new Error('pte locks retaken out of sequence');
+    this.stat.acquisitions += n;
   }
 
   /** Held by some CPU. */
