@@ -101,35 +101,72 @@ export class Tlb {
 
   /** Install an entry (replacing any for the same page, else a victim). */
   fill(mmId: number, vpn: number, pfn: number, perm: number, gen = 0): number {
-    const ids = this.mmId;
-    let i = this.lookup(mmId, vpn);
-    if (i < 0) {
-      const ways = this.ways;
-      const set = vpn & this.setMask;
-      const base = set * ways;
-      // prefer an invalid way, else round-robin
+    const i = this.lookup(mmId, vpn);
+    if (i < 0) return this.fillAbsent(mmId, vpn, pfn, perm, gen);
+    this.install(i, mmId, vpn, pfn, perm, gen);
+    return i;
+  }
+
+  /**
+   * {@link Tlb.fill} of a page known to have no entry (the lookup before
+   * it missed, and nothing filled since): the victim is the set's first
+   * invalid way, else its round-robin way. Returns the entry.
+   */
+  fillAbsent(mmId: number, vpn: number, pfn: number, perm: number, gen: number): number {
+    const ways = this.ways;
+    const set = vpn & this.setMask;
+    const base = set * ways;
+    let i = -1;
+    // prefer an invalid way (none once every entry is valid), else round-robin
+    if (this.valid < this.entries) {
+      const ids = this.mmId;
       for (let j = base; j < base + ways; j++) {
         if (ids[j] === -1) {
           i = j;
           break;
         }
       }
-      if (i < 0) {
-        const rr = this.rr;
-        const next = rr[set]!;
-        i = base + next;
-        rr[set] = (next + 1) % ways;
-      } else {
-        this.valid++;
-      }
     }
+    if (i < 0) {
+      const rr = this.rr;
+      const next = rr[set]!;
+      i = base + next;
+      rr[set] = next + 1 === ways ? 0 : next + 1;
+    } else {
+      this.valid++;
+    }
+    this.install(i, mmId, vpn, pfn, perm, gen);
+    return i;
+  }
+
+  /** Write entry `i`. */
+  private install(i: number, mmId: number, vpn: number, pfn: number, perm: number, gen: number): void {
     this.touched?.add(i + 1);
-    ids[i] = mmId;
+    this.mmId[i] = mmId;
     this.vpn[i] = vpn;
     this.pfn[i] = pfn;
     this.perm[i] = perm;
     this.gen[i] = gen;
-    return i;
+  }
+
+  /**
+   * Whether an entry of mm `mmId` may map a page of [`lo`, `hi`): false
+   * when none does, so that every lookup of those pages misses until one
+   * of them is filled. Reads the sets the range maps to only.
+   */
+  mayHold(mmId: number, lo: number, hi: number): boolean {
+    if (this.valid === 0) return false;
+    const vpns = this.vpn;
+    const ids = this.mmId;
+    const ways = this.ways;
+    const sets = Math.min(hi - lo, this.setMask + 1);
+    for (let s = 0; s < sets; s++) {
+      const base = ((lo + s) & this.setMask) * ways;
+      for (let i = base; i < base + ways; i++) {
+        if (ids[i] === mmId && vpns[i]! >= lo && vpns[i]! < hi) return true;
+      }
+    }
+    return false;
   }
 
   /** `__flush_tlb_one()`: drop the entry for one page. */

@@ -6,7 +6,7 @@
  */
 import { SIGBUS, SIGKILL, SIGSEGV } from '../errno.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, PAGE_SIZE } from '../pgtable/entry.js';
-import { TLB_DIRTY, TLB_WRITE } from '../machine/tlb.js';
+import { type Tlb, TLB_DIRTY, TLB_WRITE } from '../machine/tlb.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { downRead, downReadFast } from '../sched/lock.js';
 import type { KGen, KPath } from '../sched/run.js';
@@ -273,6 +273,106 @@ export function userAccessPage(k: Kernel, mm: MmStruct, address: number, write: 
  */
 export function walkFollows(address: number): boolean {
   return walk.va === address && walk.pte > 0 && (Math.floor(address / PAGE) & 511) !== 511;
+}
+
+/**
+ * The accesses a touch makes of the pages from `address` on (up to `end`
+ * and the end of the PTE table), when `walk` holds the PTE of the page
+ * before `address` in that table and {@link mayFollowWalks} (no checker,
+ * so no oracle or TLB marks either): each what {@link userAccessPage}
+ * with `follows` does — TLB lookup, a hit's charge and stale-entry check
+ * and its first write's dirty bit, or a write through a read-only entry
+ * dropping it, a miss's count and walk charge, the accessed and dirty
+ * bits, the TLB fill (its victim way as {@link Tlb.fill} picks it) —
+ * stopping before the first page that would fault, whose access (and
+ * every later one) is left to `userAccessPage`. Returns the pages done;
+ * `walk` then holds the last one's PTE, as after `userAccessPage`. Their
+ * frames go to `pfns` when it is given (a write's data tokens).
+ *
+ * A host shortcut with the same simulated results: one loop on locals,
+ * the clock and busy time summed page by page in the same order, the
+ * miss count added once. When no entry of `mm` maps a page of the run at
+ * its start ({@link Tlb.mayHold}), every lookup misses (pages distinct and
+ * ascending: a fill of one page creates no entry of a later one), so the
+ * run looks none up and fills without the lookup ({@link Tlb.fillAbsent}).
+ * @see include/asm-x86/pgtable_64.h pte_offset_map, pte_mkyoung, pte_mkdirty (the next entries of one PTE table, the bits the MMU sets on a TLB fill); arch/x86/mm/fault_64.c do_page_fault (where the run stops)
+ */
+export function userAccessRun(k: Kernel, mm: MmStruct, address: number, end: number, write: boolean, pfns: Int32Array | null): number {
+  const a = walk.a!;
+  const b = walk.b + 2;
+  const need = write ? PRESENT_USER | RW : PRESENT_USER;
+  // a run whose first PTE would fault leaves it to userAccessPage at once (the faulting touch's common case)
+  if ((a[b]! & need) !== need) return 0;
+  const cpu = k.cpu;
+  const tlb = cpu.tlb;
+  const id = mm.id;
+  const vpn0 = Math.floor(address / PAGE);
+  const n = Math.min(Math.ceil((end - address) / PAGE), 512 - (vpn0 & 511));
+  const mayHit = tlb.mayHold(id, vpn0, vpn0 + n);
+  const nrFrames = k.pages.nrFrames;
+  const gens = k.pages.gen;
+  const hitNs = k.costs.tlbHit;
+  const missNs = k.costs.tlbMissWalk;
+  const bits = write ? ACCESSED | DIRTY : ACCESSED;
+  let busy = cpu.busyNs;
+  let clock = cpu.clock;
+  let i = 0;
+  let misses = 0;
+  for (let e = b; i < n; i++, e += 2) {
+    const vpn = vpn0 + i;
+    let pfn: number;
+    const hit = mayHit ? runHit(k, tlb, id, vpn, write, a, e) : -1;
+    if (hit >= 0) {
+      busy += hitNs;
+      clock += hitNs;
+      pfn = hit;
+    } else {
+      const f = a[e]!;
+      if ((f & need) !== need) break;
+      // a write through a read-only entry: the CPU dropped it
+      if (hit === RO_ENTRY) tlb.flushOne(id, vpn);
+      misses++;
+      busy += missNs;
+      clock += missNs;
+      const nf = f | bits;
+      a[e] = nf;
+      pfn = a[e + 1]!;
+      tlb.fillAbsent(id, vpn, pfn, ((nf & RW) !== 0 ? T_WRITE : 0) | ((nf & DIRTY) !== 0 ? T_DIRTY : 0), pfn < nrFrames ? gens[pfn]! : 0);
+    }
+    if (pfns !== null) pfns[i] = pfn;
+  }
+  cpu.busyNs = busy;
+  cpu.clock = clock;
+  k.vm.mmlab_tlb_miss += misses;
+  if (i > 0) {
+    walk.b = b + 2 * (i - 1);
+    walk.va = address + (i - 1) * PAGE;
+  }
+  return i;
+}
+
+/** {@link runHit}'s answer for an entry a write may not use. */
+const RO_ENTRY = -2;
+
+/**
+ * {@link userAccessRun}'s TLB lookup of page `vpn` (PTE at `a[e]`): on a
+ * hit the access may use, its stale-entry check and a first write's dirty
+ * bit (as {@link userAccessFast}), and the frame; `RO_ENTRY` for an
+ * entry a write may not use (the access then drops it and walks); -1 on a
+ * miss.
+ */
+function runHit(k: Kernel, tlb: Tlb, id: number, vpn: number, write: boolean, a: Uint32Array, e: number): number {
+  const i = tlb.lookup(id, vpn);
+  if (i < 0) return -1;
+  const perm = tlb.perm[i]!;
+  if (write && (perm & T_WRITE) === 0) return RO_ENTRY;
+  const pfn = tlb.pfn[i]!;
+  if (pfn < k.pages.nrFrames && k.pages.gen[pfn] !== tlb.gen[i]) staleTlbEntry(k, vpn * PAGE, pfn);
+  if (write && (perm & T_DIRTY) === 0) {
+    a[e] = a[e]! | DIRTY | ACCESSED;
+    tlb.perm[i] = perm | T_DIRTY;
+  }
+  return pfn;
 }
 
 /**
