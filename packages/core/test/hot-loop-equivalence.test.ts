@@ -312,8 +312,8 @@ const lazyFlush = defineFeature({
  * writes through read-only entries over PTEs made writable (mprotect
  * without its flush), hits through stale entries (a zap without its
  * flush, the pages faulted in again by get_user_pages), a run whose first
- * page only is in the TLB, runs that start and end inside a table and
- * inside pages, threads on other CPUs and processes switching mms, with
+ * page only is in the TLB, runs over frames freed and allocated again,
+ * runs that start and end inside a table and inside pages, threads on other CPUs and processes switching mms, with
  * PTE tables shared or each process's own. Returns every answer, the TLBs
  * after the clean entries were written through, the violations and the
  * outcome.
@@ -373,7 +373,8 @@ function touchRuns(build: BuildOptions, features: BuildOptions['features']): unk
     k.touch(t, anon + 50 * P, 460 * P, true),
     k.touch(u, U + size - 3 * P, 3 * P, true),
     k.touch(t, T + size - 700 * P, 700 * P, false),
-    // only the run's first page in the TLB
+    // only the run's first page in the TLB, the highest filled since the TLB was flushed (with one CPU, u's touch switches mm)
+    k.touch(u, U, P, false),
     k.touch(t, T + 601 * P, P, false),
     k.touch(t, T + 600 * P, 10 * P, false),
     // entries to frames a zap then frees without its flush
@@ -387,6 +388,10 @@ function touchRuns(build: BuildOptions, features: BuildOptions['features']): unk
   if (typeof pins === 'number') throw new Error(`get_user_pages: ${pins}`);
   answers.push(k.touch(t, stale, 51 * P, false));
   k.putUserPages(pins);
+  // frames freed and allocated again (generation above 0), read in runs that fill a full TLB
+  answers.push(k.munmap(t, anon, 2 * MiB));
+  const again = k.mmap(t, 0, 2 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+  answers.push(k.touch(t, again, 2 * MiB, true), k.touch(t, T, size, false), k.touch(t, again, 2 * MiB, false));
   return { answers, probe, violations: k.invariants.violations, after: outcome(k), free: freeOrder(k) };
 }
 

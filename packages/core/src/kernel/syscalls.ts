@@ -364,7 +364,7 @@ export function* userTouch(k: Kernel, task: Task, addr: number, len: number, wri
   let follows = false;
   for (let a = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE; a < end; a += PAGE_SIZE) {
     if (follows && oracle === null) {
-      const n = userAccessRun(k, mm, a, end, write, write ? runPfns : null);
+      const n = userAccessRun(k, mm, a, end, write, runPfns);
       if (n > 0) {
         if (write) writeTokens(k, a, runPfns, n);
         a += (n - 1) * PAGE_SIZE;

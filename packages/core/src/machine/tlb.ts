@@ -36,6 +36,8 @@ export class Tlb {
   private readonly rr: Uint8Array;
   /** Valid entries (kept so a flush of an empty TLB is cheap). */
   valid = 0;
+  /** The highest page filled since the TLB was last empty (-1: none): no entry maps a page above it. */
+  private top = -1;
 
   /**
    * @param entries total entries (a power of two times `ways`)
@@ -135,8 +137,74 @@ export class Tlb {
     } else {
       this.valid++;
     }
+    if (vpn > this.top) this.top = vpn;
     this.install(i, mmId, vpn, pfn, perm, gen);
     return i;
+  }
+
+  /**
+   * {@link Tlb.fillAbsent} of the `count` pages from `vpn` in order, none
+   * with an entry: page `vpn + j`'s entry from `pfn[j]` and `perm[j]`,
+   * with the generation `frameGen` gives its frame (0 past `nrFrames`).
+   * Once every entry is valid each fill takes its set's round-robin way,
+   * so a fill that `entries` later ones follow (each set's next `ways`
+   * fills) is overwritten before anything reads the TLB: it leaves only
+   * the set's round-robin step ({@link Tlb.skipFills}).
+   */
+  fillRun(mmId: number, vpn: number, count: number, pfn: Int32Array, perm: Uint8Array, frameGen: Uint32Array, nrFrames: number): void {
+    let j = 0;
+    for (; j < count && (this.valid < this.entries || this.touched !== null); j++) {
+      const f = pfn[j]!;
+      this.fillAbsent(mmId, vpn + j, f, perm[j]!, f < nrFrames ? frameGen[f]! : 0);
+    }
+    if (j === count) return;
+    const skip = count - j - this.entries;
+    if (skip > 0) {
+      this.skipFills(vpn + j, skip);
+      j += skip;
+    }
+    // on locals: the set's round-robin way, every entry valid
+    const ids = this.mmId;
+    const vpns = this.vpn;
+    const pfns = this.pfn;
+    const perms = this.perm;
+    const gens = this.gen;
+    const rr = this.rr;
+    const ways = this.ways;
+    const mask = this.setMask;
+    for (; j < count; j++) {
+      const v = vpn + j;
+      const set = v & mask;
+      const next = rr[set]!;
+      const i = set * ways + next;
+      rr[set] = next + 1 === ways ? 0 : next + 1;
+      const f = pfn[j]!;
+      ids[i] = mmId;
+      vpns[i] = v;
+      pfns[i] = f;
+      perms[i] = perm[j]!;
+      gens[i] = f < nrFrames ? frameGen[f]! : 0;
+    }
+    if (vpn + count - 1 > this.top) this.top = vpn + count - 1;
+  }
+
+  /**
+   * `count` fills of the pages from `vpn`, none with an entry, every entry
+   * valid, each of which later fills overwrite before anything reads the
+   * TLB: what they leave is each set's round-robin pointer, moved once
+   * per fill of the set.
+   */
+  skipFills(vpn: number, count: number): void {
+    const rr = this.rr;
+    const ways = this.ways;
+    const sets = this.setMask + 1;
+    const all = Math.floor(count / sets);
+    const rest = count - all * sets;
+    for (let s = 0; s < sets; s++) {
+      // the sets from vpn's on get one fill more than the others
+      const extra = ((s - vpn) & this.setMask) < rest ? 1 : 0;
+      rr[s] = (rr[s]! + all + extra) % ways;
+    }
   }
 
   /** Write entry `i`. */
@@ -155,7 +223,7 @@ export class Tlb {
    * of them is filled. Reads the sets the range maps to only.
    */
   mayHold(mmId: number, lo: number, hi: number): boolean {
-    if (this.valid === 0) return false;
+    if (this.valid === 0 || lo > this.top) return false;
     const vpns = this.vpn;
     const ids = this.mmId;
     const ways = this.ways;
@@ -191,6 +259,7 @@ export class Tlb {
 
   /** `local_flush_tlb()`: drop every entry (CR3 reload without ASIDs). */
   flushAll(): void {
+    this.top = -1;
     if (this.valid === 0) return;
     this.mmId.fill(-1);
     this.valid = 0;

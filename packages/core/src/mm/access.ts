@@ -287,68 +287,114 @@ export function walkFollows(address: number): boolean {
  * stopping before the first page that would fault, whose access (and
  * every later one) is left to `userAccessPage`. Returns the pages done;
  * `walk` then holds the last one's PTE, as after `userAccessPage`. Their
- * frames go to `pfns` when it is given (a write's data tokens).
+ * frames go to `pfns` (a write's data tokens; room for a PTE table's).
  *
- * A host shortcut with the same simulated results: one loop on locals,
- * the clock and busy time summed page by page in the same order, the
- * miss count added once. When no entry of `mm` maps a page of the run at
- * its start ({@link Tlb.mayHold}), every lookup misses (pages distinct and
- * ascending: a fill of one page creates no entry of a later one), so the
- * run looks none up and fills without the lookup ({@link Tlb.fillAbsent}).
+ * A host shortcut with the same simulated results: loops on locals, the
+ * clock and busy time summed page by page in the same order, the miss
+ * count added once. When no entry of `mm` maps a page of the run at its
+ * start ({@link Tlb.mayHold}), every lookup misses (pages distinct and
+ * ascending: a fill of one page creates no entry of a later one), and
+ * {@link runMisses} looks none up.
  * @see include/asm-x86/pgtable_64.h pte_offset_map, pte_mkyoung, pte_mkdirty (the next entries of one PTE table, the bits the MMU sets on a TLB fill); arch/x86/mm/fault_64.c do_page_fault (where the run stops)
  */
-export function userAccessRun(k: Kernel, mm: MmStruct, address: number, end: number, write: boolean, pfns: Int32Array | null): number {
+export function userAccessRun(k: Kernel, mm: MmStruct, address: number, end: number, write: boolean, pfns: Int32Array): number {
   const a = walk.a!;
   const b = walk.b + 2;
   const need = write ? PRESENT_USER | RW : PRESENT_USER;
   // a run whose first PTE would fault leaves it to userAccessPage at once (the faulting touch's common case)
   if ((a[b]! & need) !== need) return 0;
-  const cpu = k.cpu;
-  const tlb = cpu.tlb;
-  const id = mm.id;
+  const tlb = k.cpu.tlb;
   const vpn0 = Math.floor(address / PAGE);
   const n = Math.min(Math.ceil((end - address) / PAGE), 512 - (vpn0 & 511));
-  const mayHit = tlb.mayHold(id, vpn0, vpn0 + n);
-  const nrFrames = k.pages.nrFrames;
-  const gens = k.pages.gen;
+  const done = tlb.mayHold(mm.id, vpn0, vpn0 + n) ? runLookups(k, mm.id, vpn0, n, write, a, b, pfns) : runMisses(k, mm.id, vpn0, n, write, a, b, pfns);
+  if (done > 0) {
+    walk.b = b + 2 * (done - 1);
+    walk.va = address + (done - 1) * PAGE;
+  }
+  return done;
+}
+
+/**
+ * {@link userAccessRun} of `n` pages from `vpn0`, PTEs from `a[b]`, when
+ * an entry of the mm may map one of them: per page the lookup, then a
+ * hit's work ({@link runHit}) or a miss's (the walk's charge, the bits,
+ * the fill). Returns the pages done.
+ */
+function runLookups(k: Kernel, id: number, vpn0: number, n: number, write: boolean, a: Uint32Array, b: number, pfns: Int32Array): number {
+  const cpu = k.cpu;
+  const tlb = cpu.tlb;
+  const need = write ? PRESENT_USER | RW : PRESENT_USER;
+  const bits = write ? ACCESSED | DIRTY : ACCESSED;
   const hitNs = k.costs.tlbHit;
   const missNs = k.costs.tlbMissWalk;
-  const bits = write ? ACCESSED | DIRTY : ACCESSED;
   let busy = cpu.busyNs;
   let clock = cpu.clock;
   let i = 0;
-  let misses = 0;
   for (let e = b; i < n; i++, e += 2) {
     const vpn = vpn0 + i;
-    let pfn: number;
-    const hit = mayHit ? runHit(k, tlb, id, vpn, write, a, e) : -1;
-    if (hit >= 0) {
+    let pfn = runHit(k, tlb, id, vpn, write, a, e);
+    if (pfn >= 0) {
       busy += hitNs;
       clock += hitNs;
-      pfn = hit;
     } else {
       const f = a[e]!;
       if ((f & need) !== need) break;
       // a write through a read-only entry: the CPU dropped it
-      if (hit === RO_ENTRY) tlb.flushOne(id, vpn);
-      misses++;
+      if (pfn === RO_ENTRY) tlb.flushOne(id, vpn);
+      k.vm.mmlab_tlb_miss++;
       busy += missNs;
       clock += missNs;
-      const nf = f | bits;
-      a[e] = nf;
-      pfn = a[e + 1]!;
-      tlb.fillAbsent(id, vpn, pfn, ((nf & RW) !== 0 ? T_WRITE : 0) | ((nf & DIRTY) !== 0 ? T_DIRTY : 0), pfn < nrFrames ? gens[pfn]! : 0);
+      a[e] = f | bits;
+      pfn = runFill(k, tlb, id, vpn, a, e);
     }
-    if (pfns !== null) pfns[i] = pfn;
+    pfns[i] = pfn;
   }
   cpu.busyNs = busy;
   cpu.clock = clock;
-  k.vm.mmlab_tlb_miss += misses;
-  if (i > 0) {
-    walk.b = b + 2 * (i - 1);
-    walk.va = address + (i - 1) * PAGE;
-  }
   return i;
+}
+
+/**
+ * {@link userAccessRun} of `n` pages from `vpn0`, PTEs from `a[b]`, when
+ * no entry of the mm maps one of them: every access a miss. First the
+ * walks (charges and bits, up to the first PTE that would fault), then the
+ * fills in page order ({@link Tlb.fillRun}). Returns the pages done.
+ */
+function runMisses(k: Kernel, id: number, vpn0: number, n: number, write: boolean, a: Uint32Array, b: number, pfns: Int32Array): number {
+  const cpu = k.cpu;
+  const need = write ? PRESENT_USER | RW : PRESENT_USER;
+  const bits = write ? ACCESSED | DIRTY : ACCESSED;
+  const missNs = k.costs.tlbMissWalk;
+  const perms = runPerms;
+  let busy = cpu.busyNs;
+  let clock = cpu.clock;
+  let done = 0;
+  for (let e = b; done < n; done++, e += 2) {
+    const f = a[e]!;
+    if ((f & need) !== need) break;
+    busy += missNs;
+    clock += missNs;
+    const nf = f | bits;
+    a[e] = nf;
+    pfns[done] = a[e + 1]!;
+    perms[done] = ((nf & RW) !== 0 ? T_WRITE : 0) | ((nf & DIRTY) !== 0 ? T_DIRTY : 0);
+  }
+  cpu.busyNs = busy;
+  cpu.clock = clock;
+  k.vm.mmlab_tlb_miss += done;
+  cpu.tlb.fillRun(id, vpn0, done, pfns, perms, k.pages.gen, k.pages.nrFrames);
+  return done;
+}
+
+/** {@link runMisses}'s TLB entry permissions, page by page. */
+const runPerms = new Uint8Array(512);
+
+/** The TLB fill of a miss on page `vpn` (no entry), from its PTE at `a[e]` (accessed bit set): the frame. */
+function runFill(k: Kernel, tlb: Tlb, id: number, vpn: number, a: Uint32Array, e: number): number {
+  const f = a[e]!;
+  const pfn = a[e + 1]!;
+  tlb.fillAbsent(id, vpn, pfn, ((f & RW) !== 0 ? T_WRITE : 0) | ((f & DIRTY) !== 0 ? T_DIRTY : 0), pfn < k.pages.nrFrames ? k.pages.gen[pfn]! : 0);
+  return pfn;
 }
 
 /** {@link runHit}'s answer for an entry a write may not use. */
