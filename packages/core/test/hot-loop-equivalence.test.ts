@@ -358,6 +358,12 @@ function touchRuns(build: BuildOptions, features: BuildOptions['features']): unk
     // a run that stops at a hole, the page after it present
     k.madvise(u, U + 10 * P, P, MADV_DONTNEED),
     k.touch(u, U, 20 * P, false),
+    // a read that goes on into the next PTE table and stops at its first page, a hole
+    k.madvise(u, U + 512 * P, P, MADV_DONTNEED),
+    k.touch(u, U + 30 * P, 600 * P, false),
+    // and a few pages into it
+    k.madvise(t, T + 517 * P, P, MADV_DONTNEED),
+    k.touch(t, T + 300 * P, 400 * P, false),
     k.touch(thread, T + 10 * P, 200 * P, true),
     k.touch(t, T, 400 * P, true),
     k.touch(u, V, MiB, false),

@@ -304,9 +304,24 @@ export function userAccessRun(k: Kernel, mm: MmStruct, address: number, end: num
   // a run whose first PTE would fault leaves it to userAccessPage at once (the faulting touch's common case)
   if ((a[b]! & need) !== need) return 0;
   const tlb = k.cpu.tlb;
+  const id = mm.id;
   const vpn0 = Math.floor(address / PAGE);
-  const n = Math.min(Math.ceil((end - address) / PAGE), 512 - (vpn0 & 511));
-  const done = tlb.mayHold(mm.id, vpn0, vpn0 + n) ? runLookups(k, mm.id, vpn0, n, write, a, b, pfns) : runMisses(k, mm.id, vpn0, n, write, a, b, pfns);
+  const pages = Math.ceil((end - address) / PAGE);
+  const n = Math.min(pages, 512 - (vpn0 & 511));
+  // reads go on into the next PTE tables while no entry of mm maps a page of the rest of the touch
+  const reach = write ? n : pages;
+  if (!tlb.mayHold(id, vpn0, vpn0 + reach)) {
+    if (reach > n) return readsAcross(k, mm, vpn0, pages, a, b);
+  } else if (reach === n || tlb.mayHold(id, vpn0, vpn0 + n)) {
+    return runDone(b, address, runLookups(k, id, vpn0, n, write, a, b, pfns));
+  }
+  const done = runWalks(k, n, write, a, b, pfns, runPerms[0]!);
+  tlb.fillRun(id, vpn0, done, pfns, runPerms[0]!, k.pages.gen, k.pages.nrFrames);
+  return runDone(b, address, done);
+}
+
+/** The end of a {@link userAccessRun} of `done` pages from `address`, the first one's PTE at `walk.a[b]`: `walk` left at the last one's. */
+function runDone(b: number, address: number, done: number): number {
   if (done > 0) {
     walk.b = b + 2 * (done - 1);
     walk.va = address + (done - 1) * PAGE;
@@ -355,17 +370,18 @@ function runLookups(k: Kernel, id: number, vpn0: number, n: number, write: boole
 }
 
 /**
- * {@link userAccessRun} of `n` pages from `vpn0`, PTEs from `a[b]`, when
- * no entry of the mm maps one of them: every access a miss. First the
- * walks (charges and bits, up to the first PTE that would fault), then the
- * fills in page order ({@link Tlb.fillRun}). Returns the pages done.
+ * The walks of {@link userAccessRun}'s accesses of up to `n` pages, PTEs
+ * from `a[b]`, when no TLB entry maps one of them (every access a miss):
+ * the walk's charge and count and the accessed (and dirty) bits, up to the
+ * first PTE that would fault. The TLB fills are left to the caller
+ * ({@link Tlb.fillRun}), from the frames and permissions put in `pfns`
+ * and `perms`. Returns the pages done.
  */
-function runMisses(k: Kernel, id: number, vpn0: number, n: number, write: boolean, a: Uint32Array, b: number, pfns: Int32Array): number {
+function runWalks(k: Kernel, n: number, write: boolean, a: Uint32Array, b: number, pfns: Int32Array, perms: Uint8Array): number {
   const cpu = k.cpu;
   const need = write ? PRESENT_USER | RW : PRESENT_USER;
   const bits = write ? ACCESSED | DIRTY : ACCESSED;
   const missNs = k.costs.tlbMissWalk;
-  const perms = runPerms;
   let busy = cpu.busyNs;
   let clock = cpu.clock;
   let done = 0;
@@ -382,12 +398,69 @@ function runMisses(k: Kernel, id: number, vpn0: number, n: number, write: boolea
   cpu.busyNs = busy;
   cpu.clock = clock;
   k.vm.mmlab_tlb_miss += done;
-  cpu.tlb.fillRun(id, vpn0, done, pfns, perms, k.pages.gen, k.pages.nrFrames);
   return done;
 }
 
-/** {@link runMisses}'s TLB entry permissions, page by page. */
-const runPerms = new Uint8Array(512);
+/**
+ * {@link userAccessRun} of a read of `pages` pages from `vpn0` (the first
+ * PTE at `a[b]`) that no TLB entry of `mm` maps: table by table
+ * ({@link runWalks}), going on at the next PTE table when a table's pages
+ * are all done and the walk finds the next one (as the page after would:
+ * {@link hwWalk} without its reports, which a walk that fails leaves to
+ * `userAccessPage`). Each table's fills wait for the next table's walks:
+ * when those are `entries` or more and every entry is valid, they
+ * overwrite every fill of the table before, which then leaves only its
+ * sets' round-robin steps ({@link Tlb.skipFills}). Returns the pages
+ * done, `walk` left at the last one's PTE.
+ */
+function readsAcross(k: Kernel, mm: MmStruct, vpn0: number, pages: number, a: Uint32Array, b: number): number {
+  const tlb = k.cpu.tlb;
+  const id = mm.id;
+  const gens = k.pages.gen;
+  const nrFrames = k.pages.nrFrames;
+  let arr = a;
+  let e = b;
+  let pte = walk.pte;
+  let vpn = vpn0;
+  let done = 0;
+  // the table before's fills, waiting in the other buffer
+  let cur = 0;
+  let waiting = 0;
+  for (;;) {
+    const n = Math.min(pages - done, 512 - (vpn & 511));
+    const pfns = runFrames[cur]!;
+    const perms = runPerms[cur]!;
+    const m = runWalks(k, n, false, arr, e, pfns, perms);
+    if (waiting > 0) {
+      if (m >= tlb.entries && tlb.valid === tlb.entries && tlb.touched === null) tlb.skipFills(vpn - waiting, waiting);
+      else tlb.fillRun(id, vpn - waiting, waiting, runFrames[cur ^ 1]!, runPerms[cur ^ 1]!, gens, nrFrames);
+    }
+    if (m > 0) {
+      walk.a = arr;
+      walk.b = e + 2 * (m - 1);
+      walk.pte = pte;
+      walk.va = (vpn + m - 1) * PAGE;
+    }
+    done += m;
+    if (m < n || done === pages || k.tables.walkLeaf(mm.pgd, (vpn + n) * PAGE, nextWalk) <= 0 || nextWalk.pte <= 0) {
+      tlb.fillRun(id, vpn, m, pfns, perms, gens, nrFrames);
+      return done;
+    }
+    arr = nextWalk.a!;
+    e = nextWalk.b;
+    pte = nextWalk.pte;
+    vpn += n;
+    waiting = m;
+    cur ^= 1;
+  }
+}
+
+/** {@link readsAcross}'s walk to the next PTE table. */
+const nextWalk: TableWalk = { a: null, b: 0, pte: -1 };
+
+/** {@link runWalks}'s frames and TLB entry permissions, page by page: two of each, one table's waiting while the next is walked ({@link readsAcross}). */
+const runFrames = [new Int32Array(512), new Int32Array(512)];
+const runPerms = [new Uint8Array(512), new Uint8Array(512)];
 
 /** The TLB fill of a miss on page `vpn` (no entry), from its PTE at `a[e]` (accessed bit set): the frame. */
 function runFill(k: Kernel, tlb: Tlb, id: number, vpn: number, a: Uint32Array, e: number): number {
