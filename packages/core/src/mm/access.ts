@@ -277,7 +277,8 @@ export function walkFollows(address: number): boolean {
 
 /**
  * The accesses a touch makes of the pages from `address` on (up to `end`
- * and the end of the PTE table), when `walk` holds the PTE of the page
+ * and the end of the PTE table; a read that no TLB entry of the mm maps
+ * goes on into the next PTE tables the walk finds), when `walk` holds the PTE of the page
  * before `address` in that table and {@link mayFollowWalks} (no checker,
  * so no oracle or TLB marks either): each what {@link userAccessPage}
  * with `follows` does — TLB lookup, a hit's charge and stale-entry check
@@ -286,15 +287,15 @@ export function walkFollows(address: number): boolean {
  * bits, the TLB fill (its victim way as {@link Tlb.fill} picks it) —
  * stopping before the first page that would fault, whose access (and
  * every later one) is left to `userAccessPage`. Returns the pages done;
- * `walk` then holds the last one's PTE, as after `userAccessPage`. Their
- * frames go to `pfns` (a write's data tokens; room for a PTE table's).
+ * `walk` then holds the last one's PTE, as after `userAccessPage`. A
+ * write's frames go to `pfns` (its data tokens; room for a PTE table's).
  *
  * A host shortcut with the same simulated results: loops on locals, the
  * clock and busy time summed page by page in the same order, the miss
  * count added once. When no entry of `mm` maps a page of the run at its
  * start ({@link Tlb.mayHold}), every lookup misses (pages distinct and
  * ascending: a fill of one page creates no entry of a later one), and
- * {@link runMisses} looks none up.
+ * the run looks none up (`runWalks`, then `Tlb.fillRun`).
  * @see include/asm-x86/pgtable_64.h pte_offset_map, pte_mkyoung, pte_mkdirty (the next entries of one PTE table, the bits the MMU sets on a TLB fill); arch/x86/mm/fault_64.c do_page_fault (where the run stops)
  */
 export function userAccessRun(k: Kernel, mm: MmStruct, address: number, end: number, write: boolean, pfns: Int32Array): number {
