@@ -312,11 +312,13 @@ const lazyFlush = defineFeature({
  * writes through read-only entries over PTEs made writable (mprotect
  * without its flush), hits through stale entries (a zap without its
  * flush, the pages faulted in again by get_user_pages), a run whose first
- * page only is in the TLB, runs over frames freed and allocated again,
- * runs that start and end inside a table and inside pages, threads on other CPUs and processes switching mms, with
- * PTE tables shared or each process's own. Returns every answer, the TLBs
- * after the clean entries were written through, the violations and the
- * outcome.
+ * page only is in the TLB, a run longer than the TLB into a flushed one,
+ * runs over frames freed and allocated again,
+ * runs that start and end inside a table and inside pages, threads on
+ * other CPUs and processes switching mms, with PTE tables shared or each
+ * process's own. Returns every answer, the TLBs after the clean entries
+ * were written through and after the run into a flushed TLB, the
+ * violations and the outcome.
  */
 function touchRuns(build: BuildOptions, features: BuildOptions['features']): unknown {
   const k = buildKernel({ check: false, memBytes: 64 * 2 ** 20, ...build, features: [lazyFlush, ...(features ?? [])] });
@@ -383,6 +385,13 @@ function touchRuns(build: BuildOptions, features: BuildOptions['features']): unk
     k.touch(u, U, P, false),
     k.touch(t, T + 601 * P, P, false),
     k.touch(t, T + 600 * P, 10 * P, false),
+    // with one CPU, a run of more pages than TLB entries into a TLB just flushed (the switch to u)
+    k.touch(t, T, P, false),
+    k.touch(u, U + 100 * P, 400 * P, false)
+  );
+  // where those fills went, before later ones overwrite them
+  const probeFlushed = tlbsOf(k);
+  answers.push(
     // entries to frames a zap then frees without its flush
     k.touch(t, stale + P, 50 * P, true)
   );
@@ -398,7 +407,7 @@ function touchRuns(build: BuildOptions, features: BuildOptions['features']): unk
   answers.push(k.munmap(t, anon, 2 * MiB));
   const again = k.mmap(t, 0, 2 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
   answers.push(k.touch(t, again, 2 * MiB, true), k.touch(t, T, size, false), k.touch(t, again, 2 * MiB, false));
-  return { answers, probe, violations: k.invariants.violations, after: outcome(k), free: freeOrder(k) };
+  return { answers, probe, probeFlushed, violations: k.invariants.violations, after: outcome(k), free: freeOrder(k) };
 }
 
 describe('touches whose pages go as runs give what page-by-page accesses give', () => {

@@ -316,8 +316,8 @@ export function userAccessRun(k: Kernel, mm: MmStruct, address: number, end: num
   } else if (reach === n || tlb.mayHold(id, vpn0, vpn0 + n)) {
     return runDone(b, address, runLookups(k, id, vpn0, n, write, a, b, pfns));
   }
-  const done = runWalks(k, n, write, a, b, pfns, runPerms[0]!);
-  tlb.fillRun(id, vpn0, done, pfns, runPerms[0]!, k.pages.gen, k.pages.nrFrames);
+  const done = runWalks(k, n, write, a, b, write ? pfns : null);
+  fillFromPtes(k, id, vpn0, done, a, b);
   return runDone(b, address, done);
 }
 
@@ -374,11 +374,11 @@ function runLookups(k: Kernel, id: number, vpn0: number, n: number, write: boole
  * The walks of {@link userAccessRun}'s accesses of up to `n` pages, PTEs
  * from `a[b]`, when no TLB entry maps one of them (every access a miss):
  * the walk's charge and count and the accessed (and dirty) bits, up to the
- * first PTE that would fault. The TLB fills are left to the caller
- * ({@link Tlb.fillRun}), from the frames and permissions put in `pfns`
- * and `perms`. Returns the pages done.
+ * first PTE that would fault; a write's frames go to `pfns`. The TLB
+ * fills are left to the caller ({@link fillFromPtes}). Returns the pages
+ * done.
  */
-function runWalks(k: Kernel, n: number, write: boolean, a: Uint32Array, b: number, pfns: Int32Array, perms: Uint8Array): number {
+function runWalks(k: Kernel, n: number, write: boolean, a: Uint32Array, b: number, pfns: Int32Array | null): number {
   const cpu = k.cpu;
   const need = write ? PRESENT_USER | RW : PRESENT_USER;
   const bits = write ? ACCESSED | DIRTY : ACCESSED;
@@ -391,15 +391,39 @@ function runWalks(k: Kernel, n: number, write: boolean, a: Uint32Array, b: numbe
     if ((f & need) !== need) break;
     busy += missNs;
     clock += missNs;
-    const nf = f | bits;
-    a[e] = nf;
-    pfns[done] = a[e + 1]!;
-    perms[done] = ((nf & RW) !== 0 ? T_WRITE : 0) | ((nf & DIRTY) !== 0 ? T_DIRTY : 0);
+    a[e] = f | bits;
+    if (pfns !== null) pfns[done] = a[e + 1]!;
   }
   cpu.busyNs = busy;
   cpu.clock = clock;
   k.vm.mmlab_tlb_miss += done;
   return done;
+}
+
+/**
+ * The TLB fills of `count` pages from `vpn` that missed, in page order,
+ * from their PTEs at `a[e]` on (as the walks left them): with every entry
+ * valid, the fills that `entries` later ones of these overwrite leave only
+ * their sets' round-robin steps ({@link Tlb.skipFills}); the rest go
+ * through {@link Tlb.fillRun}, their frames and permissions read from the
+ * PTEs.
+ */
+function fillFromPtes(k: Kernel, id: number, vpn: number, count: number, a: Uint32Array, e: number): void {
+  const tlb = k.cpu.tlb;
+  let skip = 0;
+  if (count > tlb.entries && tlb.valid === tlb.entries && tlb.touched === null) {
+    skip = count - tlb.entries;
+    tlb.skipFills(vpn, skip);
+  }
+  const kept = count - skip;
+  const pfns = runFrames;
+  const perms = runPerms;
+  for (let i = 0, x = e + 2 * skip; i < kept; i++, x += 2) {
+    const f = a[x]!;
+    pfns[i] = a[x + 1]!;
+    perms[i] = ((f & RW) !== 0 ? T_WRITE : 0) | ((f & DIRTY) !== 0 ? T_DIRTY : 0);
+  }
+  tlb.fillRun(id, vpn + skip, kept, pfns, perms, k.pages.gen, k.pages.nrFrames);
 }
 
 /**
@@ -417,24 +441,21 @@ function runWalks(k: Kernel, n: number, write: boolean, a: Uint32Array, b: numbe
 function readsAcross(k: Kernel, mm: MmStruct, vpn0: number, pages: number, a: Uint32Array, b: number): number {
   const tlb = k.cpu.tlb;
   const id = mm.id;
-  const gens = k.pages.gen;
-  const nrFrames = k.pages.nrFrames;
   let arr = a;
   let e = b;
   let pte = walk.pte;
   let vpn = vpn0;
   let done = 0;
-  // the table before's fills, waiting in the other buffer
-  let cur = 0;
+  // the table before's fills, waiting: its pages and PTEs
   let waiting = 0;
+  let waitArr = a;
+  let waitE = b;
   for (;;) {
     const n = Math.min(pages - done, 512 - (vpn & 511));
-    const pfns = runFrames[cur]!;
-    const perms = runPerms[cur]!;
-    const m = runWalks(k, n, false, arr, e, pfns, perms);
+    const m = runWalks(k, n, false, arr, e, null);
     if (waiting > 0) {
       if (m >= tlb.entries && tlb.valid === tlb.entries && tlb.touched === null) tlb.skipFills(vpn - waiting, waiting);
-      else tlb.fillRun(id, vpn - waiting, waiting, runFrames[cur ^ 1]!, runPerms[cur ^ 1]!, gens, nrFrames);
+      else fillFromPtes(k, id, vpn - waiting, waiting, waitArr, waitE);
     }
     if (m > 0) {
       walk.a = arr;
@@ -444,24 +465,25 @@ function readsAcross(k: Kernel, mm: MmStruct, vpn0: number, pages: number, a: Ui
     }
     done += m;
     if (m < n || done === pages || k.tables.walkLeaf(mm.pgd, (vpn + n) * PAGE, nextWalk) <= 0 || nextWalk.pte <= 0) {
-      tlb.fillRun(id, vpn, m, pfns, perms, gens, nrFrames);
+      fillFromPtes(k, id, vpn, m, arr, e);
       return done;
     }
+    waiting = m;
+    waitArr = arr;
+    waitE = e;
     arr = nextWalk.a!;
     e = nextWalk.b;
     pte = nextWalk.pte;
     vpn += n;
-    waiting = m;
-    cur ^= 1;
   }
 }
 
 /** {@link readsAcross}'s walk to the next PTE table. */
 const nextWalk: TableWalk = { a: null, b: 0, pte: -1 };
 
-/** {@link runWalks}'s frames and TLB entry permissions, page by page: two of each, one table's waiting while the next is walked ({@link readsAcross}). */
-const runFrames = [new Int32Array(512), new Int32Array(512)];
-const runPerms = [new Uint8Array(512), new Uint8Array(512)];
+/** {@link fillFromPtes}'s frames and TLB entry permissions, page by page. */
+const runFrames = new Int32Array(512);
+const runPerms = new Uint8Array(512);
 
 /** The TLB fill of a miss on page `vpn` (no entry), from its PTE at `a[e]` (accessed bit set): the frame. */
 function runFill(k: Kernel, tlb: Tlb, id: number, vpn: number, a: Uint32Array, e: number): number {
