@@ -149,7 +149,9 @@ export class Tlb {
    * Once every entry is valid each fill takes its set's round-robin way,
    * so a fill that `entries` later ones follow (each set's next `ways`
    * fills) is overwritten before anything reads the TLB: it leaves only
-   * the set's round-robin step ({@link Tlb.skipFills}).
+   * the set's round-robin step ({@link Tlb.skipFills}). A host shortcut:
+   * the entries, round-robin pointers and valid count the fills one by
+   * one leave (the hardware fills an entry per TLB miss).
    */
   fillRun(mmId: number, vpn: number, count: number, pfn: Int32Array, perm: Uint8Array, frameGen: Uint32Array, nrFrames: number): void {
     let j = 0;
@@ -192,7 +194,7 @@ export class Tlb {
    * `count` fills of the pages from `vpn`, none with an entry, every entry
    * valid, each of which later fills overwrite before anything reads the
    * TLB: what they leave is each set's round-robin pointer, moved once
-   * per fill of the set.
+   * per fill of the set (a host shortcut for those fills).
    */
   skipFills(vpn: number, count: number): void {
     const rr = this.rr;
@@ -220,7 +222,8 @@ export class Tlb {
   /**
    * Whether an entry of mm `mmId` may map a page of [`lo`, `hi`): false
    * when none does, so that every lookup of those pages misses until one
-   * of them is filled. Reads the sets the range maps to only.
+   * of them is filled. Reads the sets the range maps to only (a host
+   * question: the hardware looks up one page at a time).
    */
   mayHold(mmId: number, lo: number, hi: number): boolean {
     if (this.valid === 0 || lo > this.top) return false;
