@@ -11,7 +11,8 @@
  * answer, and a wrapped `doFault` or `anonFault` leaves no
  * `update_mmu_cache` note, so a faulting access's retry walks the tables
  * again, and a wrapped `tlbMiss` makes every access of a touch walk all
- * levels instead of following the walk of the page before); each primitive then
+ * levels instead of following the walk of the page before, one page at a
+ * time instead of a PTE table's pages as one run); each primitive then
  * must end with bit-identical clocks, counters and lock figures, frame
  * state (LRU links included), free-list order, page tables and TLBs, and
  * get_user_pages with the same pfns.
@@ -89,8 +90,12 @@ function outcome(k: Kernel): unknown {
     const base = k.tables.base(pfn);
     tables.push([pfn, ...k.tables.arr(pfn).subarray(base, base + 1024)]);
   }
-  const tlbs = k.cpus.map(({ tlb }) => [tlb.vpn, tlb.mmId, tlb.pfn, tlb.perm, tlb.gen].map((a) => Array.from(a)));
-  return { m, cpus, now: k.now, flush: k.tlbFlushNs, frames, lru: [...k.lru.nr], nrFree: k.mem.nrFree, tables, tlbs };
+  return { m, cpus, now: k.now, flush: k.tlbFlushNs, frames, lru: [...k.lru.nr], nrFree: k.mem.nrFree, tables, tlbs: tlbsOf(k) };
+}
+
+/** Every TLB entry of every CPU. */
+function tlbsOf(k: Kernel): number[][][] {
+  return k.cpus.map(({ tlb }) => [tlb.vpn, tlb.mmId, tlb.pfn, tlb.perm, tlb.gen].map((a) => Array.from(a)));
 }
 
 /** The order the allocator hands out its free frames (empties it: call last). */
@@ -314,6 +319,148 @@ describe('touches that follow the last walk give what full walks give', () => {
         const fast = shmProcs(build, base);
         const general = shmProcs(build, [...base, fullWalks]);
         expect((fast as { answers: number[] }).answers.every((r) => r === 0)).toBe(true);
+        expect(general).toEqual(fast);
+      });
+    }
+  }
+});
+
+/** {@link lazyFlush}: whether the zap's gather flush is skipped too (around one madvise). */
+let lazyGather = false;
+
+/**
+ * Test fixture: mprotect leaves the TLBs as they are, so a write finds a
+ * read-only entry over a PTE mprotect made writable (the entry the access
+ * drops); and with {@link lazyGather} a zap leaves them too, so an access
+ * hits an entry to a freed frame (a stale entry, reported).
+ */
+const lazyFlush = defineFeature({
+  name: 'lazy-flush',
+  summary: 'Test fixture: mprotect (and a zap, when asked) does not flush TLBs, so entries outlive the PTEs they were filled from',
+  thread: { subject: '(test fixture for the hot-loop fast paths)', author: 'mmlab tests', date: '2026-11' },
+  options: {},
+  install(k) {
+    k.seamTable.wrap('lazy-flush', 'flushTlb', (prev) => (kk, kind, mm, start, end, reason) => (reason === 'mprotect' || (lazyGather && reason === 'gather') ? false : prev(kk, kind, mm, start, end, reason)));
+  },
+});
+
+/**
+ * Touches whose pages after the first of a PTE table go as one run
+ * (`userAccessRun`): runs that miss on every page and evict across every
+ * set (more pages than TLB entries), runs that start with some of their
+ * pages still in the TLB (a touch overlapping the one before), runs that
+ * end in a fault (pages never faulted in, a hole with the page after it
+ * present, a write through read-only PTEs), writes through clean entries,
+ * writes through read-only entries over PTEs made writable (mprotect
+ * without its flush), hits through stale entries (a zap without its
+ * flush, the pages faulted in again by get_user_pages), a run whose first
+ * page only is in the TLB, a run longer than the TLB into a flushed one,
+ * runs over frames freed and allocated again,
+ * runs that start and end inside a table and inside pages, threads on
+ * other CPUs and processes switching mms, with PTE tables shared or each
+ * process's own. Returns every answer, the TLBs after the clean entries
+ * were written through and after the run into a flushed TLB, the
+ * violations and the outcome.
+ */
+function touchRuns(build: BuildOptions, features: BuildOptions['features']): unknown {
+  const k = buildKernel({ check: false, memBytes: 64 * 2 ** 20, ...build, features: [lazyFlush, ...(features ?? [])] });
+  const P = 4096;
+  const MiB = 2 ** 20;
+  const R = 2 ** 44;
+  const size = 4 * MiB;
+  const file = k.shmemCreate('runs', size);
+  const t = k.spawn();
+  const thread = k.clone(t);
+  const u = k.spawn();
+  const T = R;
+  const U = R + 2 ** 30;
+  const V = R + 2 ** 31;
+  const W = R + 2 ** 32;
+  mapAt(k, t, T, size, PROT_READ | PROT_WRITE, MAP_SHARED, file);
+  mapAt(k, u, U, size, PROT_READ | PROT_WRITE, MAP_SHARED, file);
+  // read-only until made writable again without a flush
+  mapAt(k, u, V, MiB, PROT_READ, MAP_SHARED, file, MiB);
+  mapAt(k, t, W, 2 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE, file);
+  const anon = k.mmap(t, 0, 2 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+  const stale = k.mmap(t, 0, 64 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+  if (anon < 0 || stale < 0) throw new Error(`mmap: ${anon}, ${stale}`);
+  const answers = [
+    k.touch(u, U, size, false),
+    k.touch(t, T, 300 * P, false),
+    // pages 44 to 299 still in the TLB, then faults from 300 on (own tables) or walks (shared)
+    k.touch(t, T + 100 * P + 7, 600 * P, false),
+    // every page present: misses on every page, evicting across every set
+    k.touch(u, U, size, false),
+    // clean entries (pages 768 to 1023 still in the TLB) hit
+    k.touch(u, U + 780 * P, 200 * P, true),
+  ];
+  // the entries the writes made dirty, before later misses evict them
+  const probe = tlbsOf(k);
+  answers.push(
+    // misses that evict the entries the next pages would hit (round-robin)
+    k.touch(u, U + 300 * P, 300 * P, true),
+    // a run that stops at a hole, the page after it present
+    k.madvise(u, U + 10 * P, P, MADV_DONTNEED),
+    k.touch(u, U, 20 * P, false),
+    // a read that goes on into the next PTE table and stops at its first page, a hole
+    k.madvise(u, U + 512 * P, P, MADV_DONTNEED),
+    k.touch(u, U + 30 * P, 600 * P, false),
+    // and a few pages into it
+    k.madvise(t, T + 517 * P, P, MADV_DONTNEED),
+    k.touch(t, T + 300 * P, 400 * P, false),
+    k.touch(thread, T + 10 * P, 200 * P, true),
+    k.touch(t, T, 400 * P, true),
+    k.touch(u, V, MiB, false),
+    k.mprotect(u, V, MiB, PROT_READ | PROT_WRITE),
+    // read-only entries over writable PTEs: dropped, walked and filled again
+    k.touch(u, V + 20 * P, 200 * P, true),
+    // a private file mapping read, then written: read-only PTEs, each write faults (COW)
+    k.touch(t, W, 300 * P, false),
+    k.touch(t, W + 100 * P, 100 * P, true),
+    // faults, then a run through writable PTEs that stops at the read-only ones
+    k.touch(t, W, 300 * P, true),
+    k.touch(thread, anon, 2 * MiB, true),
+    k.touch(t, anon + 50 * P, 460 * P, true),
+    k.touch(u, U + size - 3 * P, 3 * P, true),
+    k.touch(t, T + size - 700 * P, 700 * P, false),
+    // only the run's first page in the TLB, the highest filled since the TLB was flushed (with one CPU, u's touch switches mm)
+    k.touch(u, U, P, false),
+    k.touch(t, T + 601 * P, P, false),
+    k.touch(t, T + 600 * P, 10 * P, false),
+    // with one CPU, a run of more pages than TLB entries into a TLB just flushed (the switch to u)
+    k.touch(t, T, P, false),
+    k.touch(u, U + 100 * P, 400 * P, false)
+  );
+  // where those fills went, before later ones overwrite them
+  const probeFlushed = tlbsOf(k);
+  answers.push(
+    // entries to frames a zap then frees without its flush
+    k.touch(t, stale + P, 50 * P, true)
+  );
+  lazyGather = true;
+  answers.push(k.madvise(t, stale + P, 50 * P, MADV_DONTNEED));
+  lazyGather = false;
+  // get_user_pages sets the PTEs again; the touch's first page misses, the rest (a run) hits the stale entries
+  const pins = k.getUserPages(t, stale, 51, true);
+  if (typeof pins === 'number') throw new Error(`get_user_pages: ${pins}`);
+  answers.push(k.touch(t, stale, 51 * P, false));
+  k.putUserPages(pins);
+  // frames freed and allocated again (generation above 0), read in runs that fill a full TLB
+  answers.push(k.munmap(t, anon, 2 * MiB));
+  const again = k.mmap(t, 0, 2 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+  answers.push(k.touch(t, again, 2 * MiB, true), k.touch(t, T, size, false), k.touch(t, again, 2 * MiB, false));
+  return { answers, probe, probeFlushed, violations: k.invariants.violations, after: outcome(k), free: freeOrder(k) };
+}
+
+describe('touches whose pages go as runs give what page-by-page accesses give', () => {
+  for (const [label, build] of Object.entries(BUILDS)) {
+    for (const share of [false, true]) {
+      it(`${share ? 'shared PTE tables' : 'own tables'}, ${label}`, () => {
+        const base = share ? [sharePte] : [];
+        const fast = touchRuns(build, base);
+        const general = touchRuns(build, [...base, fullWalks]);
+        expect((fast as { answers: number[] }).answers.every((r) => r === 0)).toBe(true);
+        expect((fast as { violations: unknown[] }).violations.length).toBeGreaterThan(0);
         expect(general).toEqual(fast);
       });
     }

@@ -11,6 +11,7 @@ import {
   ENOMEM,
   findVma,
   type KGen,
+  type KPath,
   type Level,
   LEVEL_PMD,
   LEVEL_PTE,
@@ -28,7 +29,7 @@ import {
   tableSharers,
   type Vma,
 } from '@mmlab/core';
-import { covers, findSibling, shareableKind, upperIndex } from './shareable.js';
+import { covers, findSibling, shareableKind, type Sibling, upperIndex } from './shareable.js';
 import { addShare, isShared, type ShareState, tableAt } from './state.js';
 
 /**
@@ -42,40 +43,95 @@ import { addShare, isShared, type ShareState, tableAt } from './state.js';
  * is installed below a shared PMD table by {@link installBelow}. The core
  * installs a shared table under `page_table_lock`, or gives it back
  * through `pgtableDiscard` when another thread won the race. Returns the
- * table, or 0 on out-of-memory. (One generator for all of it: this runs
- * once per share.)
+ * table, or 0 on out-of-memory: at once when both locks were free (a
+ * {@link KPath}, as the core's allocation answers), else the generator
+ * that waits for them.
  * @see the series' mm/ptshare.c pt_share_pte, pt_share_pmd (called from __pte_alloc, __pmd_alloc)
  */
-export function* allocAtFault(st: ShareState, mm: MmStruct, level: Level, addr: number): KGen<number> {
+export function allocAtFault(st: ShareState, mm: MmStruct, level: Level, addr: number): KPath<number> {
   const k = st.k;
   const vma = level === st.level ? findVma(mm, addr) : null;
   const base = alignDown(addr, st.span);
   if (vma !== null && vma.vmFile !== null && vma.vmStart <= addr && shareableKind(k, vma) && covers(vma, base, st.span)) {
-    const lock = vma.vmFile.iMmapLock;
-    if (!lock.tryLock(k)) yield* spinLockSlow(k, lock);
-    let shared = 0;
-    try {
-      const sib = findSibling(st, mm, vma, base);
-      if (sib !== null) {
-        // the table's lock (pte_lockptr, or the series' lock in the PMD page): no zap is half-way
-        // through it (the RSS the share copies is settled) and its sharers do not change under us
-        const table = sib.table;
-        if (!k.ptl.tryLock(k, table)) yield* ptlLockSlow(k, k.ptl, table);
-        if (tableAt(st, sib.mm, sib.base) === table) {
-          pgtableShare(k, sib.mm, mm, st.level, table);
-          addShare(st, table, sib.mm, sib.base, mm, base);
-          st.c.share_fault++;
-          shared = table;
-        }
-        k.ptl.unlock(k, table);
-      }
-    } finally {
-      lock.unlock(k);
-    }
+    if (!vma.vmFile.iMmapLock.tryLock(k)) return allocAtFaultWait(st, mm, level, addr, vma, base);
+    const shared = shareSibling(st, mm, vma, base);
+    if (typeof shared !== 'number') return allocAfterShare(st, mm, level, addr, shared);
     if (shared !== 0) return shared;
   }
-  const fresh = yield* awaitPath(st.allocPrev(k, mm, level, addr));
-  if (fresh !== 0 && level === LEVEL_PTE && st.level === LEVEL_PMD) yield* installBelow(st, mm, addr, fresh);
+  return allocPrivate(st, mm, level, addr);
+}
+
+/** {@link allocAtFault} when `i_mmap_lock` is held elsewhere: spin for it, then share or allocate. */
+function* allocAtFaultWait(st: ShareState, mm: MmStruct, level: Level, addr: number, vma: Vma, base: number): KGen<number> {
+  yield* spinLockSlow(st.k, vma.vmFile!.iMmapLock);
+  return yield* allocAfterShare(st, mm, level, addr, shareSibling(st, mm, vma, base));
+}
+
+/** The rest of {@link allocAtFault} once the share (`shared`, maybe pending) is settled: the shared table, else a private one. */
+function* allocAfterShare(st: ShareState, mm: MmStruct, level: Level, addr: number, shared: KPath<number>): KGen<number> {
+  const table = yield* awaitPath(shared);
+  if (table !== 0) return table;
+  return yield* awaitPath(allocPrivate(st, mm, level, addr));
+}
+
+/**
+ * With the `i_mmap_lock` of `vma`'s file held (dropped here): share the
+ * table of a sibling found through `i_mmap`, under the table's lock.
+ * Returns the table, or 0 when there is none to share.
+ */
+function shareSibling(st: ShareState, mm: MmStruct, vma: Vma, base: number): KPath<number> {
+  const k = st.k;
+  let pending: KGen<number> | null = null;
+  try {
+    const sib = findSibling(st, mm, vma, base);
+    if (sib === null) return 0;
+    // the table's lock (pte_lockptr, or the series' lock in the PMD page): no zap is half-way
+    // through it (the RSS the share copies is settled) and its sharers do not change under us
+    if (k.ptl.tryLock(k, sib.table)) return shareLocked(st, mm, base, sib);
+    pending = shareAfterWait(st, mm, vma, base, sib);
+    return pending;
+  } finally {
+    if (pending === null) vma.vmFile!.iMmapLock.unlock(k);
+  }
+}
+
+/** {@link shareSibling} when the table's lock is held elsewhere: wait for it, share, then drop `i_mmap_lock`. */
+function* shareAfterWait(st: ShareState, mm: MmStruct, vma: Vma, base: number, sib: Sibling): KGen<number> {
+  const k = st.k;
+  try {
+    yield* ptlLockSlow(k, k.ptl, sib.table);
+    return shareLocked(st, mm, base, sib);
+  } finally {
+    vma.vmFile!.iMmapLock.unlock(k);
+  }
+}
+
+/** With the lock of the sibling's table held (dropped here): share it if it is still in place. Returns it, or 0. */
+function shareLocked(st: ShareState, mm: MmStruct, base: number, sib: Sibling): number {
+  const k = st.k;
+  const table = sib.table;
+  let shared = 0;
+  if (tableAt(st, sib.mm, sib.base) === table) {
+    pgtableShare(k, sib.mm, mm, st.level, table);
+    addShare(st, table, sib.mm, sib.base, mm, base);
+    st.c.share_fault++;
+    shared = table;
+  }
+  k.ptl.unlock(k, table);
+  return shared;
+}
+
+/** A private table from the `pgtableAlloc` below this feature's; with PMD sharing, a PTE table is installed below the PMD table ({@link installBelow}). */
+function allocPrivate(st: ShareState, mm: MmStruct, level: Level, addr: number): KPath<number> {
+  const fresh = st.allocPrev(st.k, mm, level, addr);
+  if (typeof fresh === 'number' && (fresh === 0 || level !== LEVEL_PTE || st.level !== LEVEL_PMD)) return fresh;
+  return allocPrivateRest(st, mm, addr, fresh);
+}
+
+/** {@link allocPrivate} when the allocation is pending or a PTE table goes below a PMD table. */
+function* allocPrivateRest(st: ShareState, mm: MmStruct, addr: number, pending: KPath<number>): KGen<number> {
+  const fresh = yield* awaitPath(pending);
+  if (fresh !== 0 && st.level === LEVEL_PMD) yield* installBelow(st, mm, addr, fresh);
   return fresh;
 }
 

@@ -27,8 +27,11 @@ import {
   alignDown,
   defineFeature,
   type Feature,
+  genericFault,
   genericVmaOps,
+  type Kernel,
   type KGen,
+  type KPath,
   LEVEL_PMD,
   LEVEL_PTE,
   lookupPteTable,
@@ -63,19 +66,41 @@ import {
 import { dropShare, dropShareAt, privatizeRange, unshareForChange } from './unshare.js';
 
 /**
- * Run `fault` with `mm`'s fault at `address` recorded, so that the
- * `pgtableAlloc` below it may share a table for that range.
+ * The generic fault of `mm` at `address` with the fault recorded, so that
+ * the `pgtableAlloc` below it may share a table for that range: the
+ * answer at once when the fault finished without reaching a scheduling
+ * point, else the generator of the rest, which drops the record at its
+ * end.
+ * @see mm/memory.c __handle_mm_fault (the series' pt_share_pte is called from its __pte_alloc)
  */
-function* recordingFault<T>(st: ShareState, mm: MmStruct, address: number, fault: KGen<T>): KGen<T> {
+function recordingFault(st: ShareState, k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KPath<number> {
   const base = alignDown(address, st.span);
   const list = sharesOf(st, mm).faulting;
   list.push(base);
+  let pending: KGen<number> | null = null;
+  try {
+    const r = genericFault(k, mm, vma, address, write);
+    if (typeof r === 'number') return r;
+    pending = r;
+    return recordingRest(list, base, r);
+  } finally {
+    if (pending === null) dropRecord(list, base);
+  }
+}
+
+/** {@link recordingFault} whose fault goes on as `fault`. */
+function* recordingRest(list: number[], base: number, fault: KGen<number>): KGen<number> {
   try {
     return yield* fault;
   } finally {
-    if (list[list.length - 1] === base) list.pop();
-    else list.splice(list.lastIndexOf(base), 1);
+    dropRecord(list, base);
   }
+}
+
+/** Drop the record of a fault at `base` from `list` (the last one, as faults nest). */
+function dropRecord(list: number[], base: number): void {
+  if (list[list.length - 1] === base) list.pop();
+  else list.splice(list.lastIndexOf(base), 1);
 }
 
 /** A forced write to a read-only shareable VMA (ptrace): its tables go private first, then the generic fault. */
@@ -130,8 +155,9 @@ function shareOps(st: ShareState): SpecialVmaOps {
       // every table down to the PTE table is in place: the fault allocates none, so it shares none
       // (should a concurrent MADV_DONTNEED drop the share meanwhile, the fault builds a private
       // table, which is always correct)
-      if (lookupPteTable(k, mm, address) !== 0) return genericVmaOps.fault(k, mm, vma, address, write);
-      return recordingFault(st, mm, address, genericVmaOps.fault(k, mm, vma, address, write));
+      const pte = lookupPteTable(k, mm, address);
+      if (pte !== 0) return genericFault(k, mm, vma, address, write, pte);
+      return recordingFault(st, k, mm, vma, address, write);
     },
     copyPageRange: (_k, dst, src, vma) => shareAtFork(st, dst, src, vma),
     unmapPageRange: (k, tlb, vma, start, end, details) => zapShared(st, tlb, vma, start, end, details),

@@ -11,7 +11,7 @@ import { EBADF, EINVAL, ENOMEM } from '../errno.js';
 import type { ShmemFile } from '../fs/shmem.js';
 import { shmemRelease } from '../fs/shmem.js';
 import { deviceCreate, type DeviceKind } from '../fs/drivers.js';
-import { mayFollowWalks, userAccessPage, walkFollows } from '../mm/access.js';
+import { mayFollowWalks, userAccessPage, userAccessRun, walkFollows } from '../mm/access.js';
 import { exitMmap, pgdFree } from '../mm/exit.js';
 import { dupMmap } from '../mm/fork.js';
 import { sysRemapFilePages } from '../mm/fremap.js';
@@ -348,7 +348,8 @@ export function* sysDeviceCreate(k: Kernel, name: string, size: number, kind: De
  * token on each page when `write`. Between two pages other CPUs may run
  * (a `user` scheduling point). Returns 0 or the signal that stopped it.
  * A page in the same PTE table as the one before can follow that one's
- * walk (`userAccessPage`'s `follows`).
+ * walk (`userAccessPage`'s `follows`), and the pages after it up to the
+ * first that faults are then accessed as one run (`userAccessRun`).
  */
 export function* userTouch(k: Kernel, task: Task, addr: number, len: number, write: boolean): KGen<number> {
   const mm = task.mm;
@@ -362,6 +363,15 @@ export function* userTouch(k: Kernel, task: Task, addr: number, len: number, wri
   let mayFollow = mayFollowWalks(k);
   let follows = false;
   for (let a = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE; a < end; a += PAGE_SIZE) {
+    if (follows && oracle === null) {
+      const n = userAccessRun(k, mm, a, end, write, runPfns);
+      if (n > 0) {
+        if (write) writeTokens(k, a, runPfns, n);
+        a += (n - 1) * PAGE_SIZE;
+        follows = walkFollows(a);
+        continue;
+      }
+    }
     const p = userAccessPage(k, mm, a, write, follows);
     let r: number;
     if (typeof p === 'number') {
@@ -384,6 +394,14 @@ export function* userTouch(k: Kernel, task: Task, addr: number, len: number, wri
     if (interleave) yield USER_STEP;
   }
   return 0;
+}
+
+/** The frames of a touch's run of accesses (`userAccessRun`: at most one PTE table's). */
+const runPfns = new Int32Array(512);
+
+/** A fresh data token written to each of frames `pfns[0..n)`, the pages from `addr` on (a touch's run of writes). */
+function writeTokens(k: Kernel, addr: number, pfns: Int32Array, n: number): void {
+  for (let i = 0; i < n; i++) k.setToken(pfns[i]!, k.nextToken(addr + i * PAGE_SIZE));
 }
 
 /** One user write of `value` to the page at `addr`: 0 or a signal. */

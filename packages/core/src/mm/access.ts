@@ -6,7 +6,7 @@
  */
 import { SIGBUS, SIGKILL, SIGSEGV } from '../errno.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, PAGE_SIZE } from '../pgtable/entry.js';
-import { TLB_DIRTY, TLB_WRITE } from '../machine/tlb.js';
+import { type Tlb, TLB_DIRTY, TLB_WRITE } from '../machine/tlb.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { downRead, downReadFast } from '../sched/lock.js';
 import type { KGen, KPath } from '../sched/run.js';
@@ -273,6 +273,248 @@ export function userAccessPage(k: Kernel, mm: MmStruct, address: number, write: 
  */
 export function walkFollows(address: number): boolean {
   return walk.va === address && walk.pte > 0 && (Math.floor(address / PAGE) & 511) !== 511;
+}
+
+/**
+ * The accesses a touch makes of the pages from `address` on (up to `end`
+ * and the end of the PTE table; a read that no TLB entry of the mm maps
+ * goes on into the next PTE tables the walk finds), when `walk` holds the PTE of the page
+ * before `address` in that table and {@link mayFollowWalks} (no checker,
+ * so no oracle or TLB marks either): each what {@link userAccessPage}
+ * with `follows` does — TLB lookup, a hit's charge and stale-entry check
+ * and its first write's dirty bit, or a write through a read-only entry
+ * dropping it, a miss's count and walk charge, the accessed and dirty
+ * bits, the TLB fill (its victim way as {@link Tlb.fill} picks it) —
+ * stopping before the first page that would fault, whose access (and
+ * every later one) is left to `userAccessPage`. Returns the pages done;
+ * `walk` then holds the last one's PTE, as after `userAccessPage`. A
+ * write's frames go to `pfns` (its data tokens; room for a PTE table's).
+ *
+ * A host shortcut with the same simulated results: loops on locals, the
+ * clock and busy time summed page by page in the same order, the miss
+ * count added once. When no entry of `mm` maps a page of the run at its
+ * start ({@link Tlb.mayHold}), every lookup misses (pages distinct and
+ * ascending: a fill of one page creates no entry of a later one), and
+ * the run looks none up (`runWalks`, then `Tlb.fillRun`).
+ * @see include/asm-x86/pgtable_64.h pte_offset_map, pte_mkyoung, pte_mkdirty (the next entries of one PTE table, the bits the MMU sets on a TLB fill); arch/x86/mm/fault_64.c do_page_fault (where the run stops)
+ */
+export function userAccessRun(k: Kernel, mm: MmStruct, address: number, end: number, write: boolean, pfns: Int32Array): number {
+  const a = walk.a!;
+  const b = walk.b + 2;
+  const need = write ? PRESENT_USER | RW : PRESENT_USER;
+  // a run whose first PTE would fault leaves it to userAccessPage at once (the faulting touch's common case)
+  if ((a[b]! & need) !== need) return 0;
+  const tlb = k.cpu.tlb;
+  const id = mm.id;
+  const vpn0 = Math.floor(address / PAGE);
+  const pages = Math.ceil((end - address) / PAGE);
+  const n = Math.min(pages, 512 - (vpn0 & 511));
+  // reads go on into the next PTE tables while no entry of mm maps a page of the rest of the touch
+  const reach = write ? n : pages;
+  if (!tlb.mayHold(id, vpn0, vpn0 + reach)) {
+    if (reach > n) return readsAcross(k, mm, vpn0, pages, a, b);
+  } else if (reach === n || tlb.mayHold(id, vpn0, vpn0 + n)) {
+    return runDone(b, address, runLookups(k, id, vpn0, n, write, a, b, pfns));
+  }
+  const done = runWalks(k, n, write, a, b, write ? pfns : null);
+  fillFromPtes(k, id, vpn0, done, a, b);
+  return runDone(b, address, done);
+}
+
+/** The end of a {@link userAccessRun} of `done` pages from `address`, the first one's PTE at `walk.a[b]`: `walk` left at the last one's. */
+function runDone(b: number, address: number, done: number): number {
+  if (done > 0) {
+    walk.b = b + 2 * (done - 1);
+    walk.va = address + (done - 1) * PAGE;
+  }
+  return done;
+}
+
+/**
+ * {@link userAccessRun} of `n` pages from `vpn0`, PTEs from `a[b]`, when
+ * an entry of the mm may map one of them: per page the lookup, then a
+ * hit's work ({@link runHit}) or a miss's (the walk's charge, the bits,
+ * the fill). Returns the pages done.
+ */
+function runLookups(k: Kernel, id: number, vpn0: number, n: number, write: boolean, a: Uint32Array, b: number, pfns: Int32Array): number {
+  const cpu = k.cpu;
+  const tlb = cpu.tlb;
+  const need = write ? PRESENT_USER | RW : PRESENT_USER;
+  const bits = write ? ACCESSED | DIRTY : ACCESSED;
+  const hitNs = k.costs.tlbHit;
+  const missNs = k.costs.tlbMissWalk;
+  let busy = cpu.busyNs;
+  let clock = cpu.clock;
+  let i = 0;
+  for (let e = b; i < n; i++, e += 2) {
+    const vpn = vpn0 + i;
+    let pfn = runHit(k, tlb, id, vpn, write, a, e);
+    if (pfn >= 0) {
+      busy += hitNs;
+      clock += hitNs;
+    } else {
+      const f = a[e]!;
+      if ((f & need) !== need) break;
+      // a write through a read-only entry: the CPU dropped it
+      if (pfn === RO_ENTRY) tlb.flushOne(id, vpn);
+      k.vm.mmlab_tlb_miss++;
+      busy += missNs;
+      clock += missNs;
+      a[e] = f | bits;
+      pfn = runFill(k, tlb, id, vpn, a, e);
+    }
+    pfns[i] = pfn;
+  }
+  cpu.busyNs = busy;
+  cpu.clock = clock;
+  return i;
+}
+
+/**
+ * The walks of {@link userAccessRun}'s accesses of up to `n` pages, PTEs
+ * from `a[b]`, when no TLB entry maps one of them (every access a miss):
+ * the walk's charge and count and the accessed (and dirty) bits, up to the
+ * first PTE that would fault; a write's frames go to `pfns`. The TLB
+ * fills are left to the caller ({@link fillFromPtes}). Returns the pages
+ * done.
+ */
+function runWalks(k: Kernel, n: number, write: boolean, a: Uint32Array, b: number, pfns: Int32Array | null): number {
+  const cpu = k.cpu;
+  const need = write ? PRESENT_USER | RW : PRESENT_USER;
+  const bits = write ? ACCESSED | DIRTY : ACCESSED;
+  const missNs = k.costs.tlbMissWalk;
+  let busy = cpu.busyNs;
+  let clock = cpu.clock;
+  let done = 0;
+  for (let e = b; done < n; done++, e += 2) {
+    const f = a[e]!;
+    if ((f & need) !== need) break;
+    busy += missNs;
+    clock += missNs;
+    a[e] = f | bits;
+    if (pfns !== null) pfns[done] = a[e + 1]!;
+  }
+  cpu.busyNs = busy;
+  cpu.clock = clock;
+  k.vm.mmlab_tlb_miss += done;
+  return done;
+}
+
+/**
+ * The TLB fills of `count` pages from `vpn` that missed, in page order,
+ * from their PTEs at `a[e]` on (as the walks left them): with every entry
+ * valid, the fills that `entries` later ones of these overwrite leave only
+ * their sets' round-robin steps ({@link Tlb.skipFills}); the rest go
+ * through {@link Tlb.fillRun}, their frames and permissions read from the
+ * PTEs.
+ */
+function fillFromPtes(k: Kernel, id: number, vpn: number, count: number, a: Uint32Array, e: number): void {
+  const tlb = k.cpu.tlb;
+  let skip = 0;
+  if (count > tlb.entries && tlb.valid === tlb.entries && tlb.touched === null) {
+    skip = count - tlb.entries;
+    tlb.skipFills(vpn, skip);
+  }
+  const kept = count - skip;
+  const pfns = runFrames;
+  const perms = runPerms;
+  for (let i = 0, x = e + 2 * skip; i < kept; i++, x += 2) {
+    const f = a[x]!;
+    pfns[i] = a[x + 1]!;
+    perms[i] = ((f & RW) !== 0 ? T_WRITE : 0) | ((f & DIRTY) !== 0 ? T_DIRTY : 0);
+  }
+  tlb.fillRun(id, vpn + skip, kept, pfns, perms, k.pages.gen, k.pages.nrFrames);
+}
+
+/**
+ * {@link userAccessRun} of a read of `pages` pages from `vpn0` (the first
+ * PTE at `a[b]`) that no TLB entry of `mm` maps: table by table
+ * ({@link runWalks}), going on at the next PTE table when a table's pages
+ * are all done and the walk finds the next one (as the page after would:
+ * {@link hwWalk} without its reports, which a walk that fails leaves to
+ * `userAccessPage`). Each table's fills wait for the next table's walks:
+ * when those are `entries` or more and every entry is valid, they
+ * overwrite every fill of the table before, which then leaves only its
+ * sets' round-robin steps ({@link Tlb.skipFills}). Returns the pages
+ * done, `walk` left at the last one's PTE.
+ */
+function readsAcross(k: Kernel, mm: MmStruct, vpn0: number, pages: number, a: Uint32Array, b: number): number {
+  const tlb = k.cpu.tlb;
+  const id = mm.id;
+  let arr = a;
+  let e = b;
+  let pte = walk.pte;
+  let vpn = vpn0;
+  let done = 0;
+  // the table before's fills, waiting: its pages and PTEs
+  let waiting = 0;
+  let waitArr = a;
+  let waitE = b;
+  for (;;) {
+    const n = Math.min(pages - done, 512 - (vpn & 511));
+    const m = runWalks(k, n, false, arr, e, null);
+    if (waiting > 0) {
+      if (m >= tlb.entries && tlb.valid === tlb.entries && tlb.touched === null) tlb.skipFills(vpn - waiting, waiting);
+      else fillFromPtes(k, id, vpn - waiting, waiting, waitArr, waitE);
+    }
+    if (m > 0) {
+      walk.a = arr;
+      walk.b = e + 2 * (m - 1);
+      walk.pte = pte;
+      walk.va = (vpn + m - 1) * PAGE;
+    }
+    done += m;
+    if (m < n || done === pages || k.tables.walkLeaf(mm.pgd, (vpn + n) * PAGE, nextWalk) <= 0 || nextWalk.pte <= 0) {
+      fillFromPtes(k, id, vpn, m, arr, e);
+      return done;
+    }
+    waiting = m;
+    waitArr = arr;
+    waitE = e;
+    arr = nextWalk.a!;
+    e = nextWalk.b;
+    pte = nextWalk.pte;
+    vpn += n;
+  }
+}
+
+/** {@link readsAcross}'s walk to the next PTE table. */
+const nextWalk: TableWalk = { a: null, b: 0, pte: -1 };
+
+/** {@link fillFromPtes}'s frames and TLB entry permissions, page by page. */
+const runFrames = new Int32Array(512);
+const runPerms = new Uint8Array(512);
+
+/** The TLB fill of a miss on page `vpn` (no entry), from its PTE at `a[e]` (accessed bit set): the frame. */
+function runFill(k: Kernel, tlb: Tlb, id: number, vpn: number, a: Uint32Array, e: number): number {
+  const f = a[e]!;
+  const pfn = a[e + 1]!;
+  tlb.fillAbsent(id, vpn, pfn, ((f & RW) !== 0 ? T_WRITE : 0) | ((f & DIRTY) !== 0 ? T_DIRTY : 0), pfn < k.pages.nrFrames ? k.pages.gen[pfn]! : 0);
+  return pfn;
+}
+
+/** {@link runHit}'s answer for an entry a write may not use. */
+const RO_ENTRY = -2;
+
+/**
+ * {@link userAccessRun}'s TLB lookup of page `vpn` (PTE at `a[e]`): on a
+ * hit the access may use, its stale-entry check and a first write's dirty
+ * bit (as {@link userAccessFast}), and the frame; `RO_ENTRY` for an
+ * entry a write may not use (the access then drops it and walks); -1 on a
+ * miss.
+ */
+function runHit(k: Kernel, tlb: Tlb, id: number, vpn: number, write: boolean, a: Uint32Array, e: number): number {
+  const i = tlb.lookup(id, vpn);
+  if (i < 0) return -1;
+  const perm = tlb.perm[i]!;
+  if (write && (perm & T_WRITE) === 0) return RO_ENTRY;
+  const pfn = tlb.pfn[i]!;
+  if (pfn < k.pages.nrFrames && k.pages.gen[pfn] !== tlb.gen[i]) staleTlbEntry(k, vpn * PAGE, pfn);
+  if (write && (perm & T_DIRTY) === 0) {
+    a[e] = a[e]! | DIRTY | ACCESSED;
+    tlb.perm[i] = perm | T_DIRTY;
+  }
+  return pfn;
 }
 
 /**

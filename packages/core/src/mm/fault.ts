@@ -27,7 +27,7 @@ import {
   pageRemoveRmap,
   putPage,
 } from './page-ref.js';
-import { lookupPteTable, pteAllocMap } from './pgalloc.js';
+import { lookupPteTable, pteAllocMapPath } from './pgalloc.js';
 import { addRss } from './pt-share.js';
 import { doNoPfn } from './pfnmap.js';
 import { lruCacheAdd, markPageAccessed } from './lru-cache.js';
@@ -150,9 +150,20 @@ export function* genericFaultPath(k: Kernel, mm: MmStruct, vma: Vma, address: nu
   return typeof r === 'number' ? r : yield* r;
 }
 
-/** {@link genericFault} when the PTE table is missing: `pte_alloc_map` (which may sleep) first. */
-function* allocThenFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KGen<number> {
-  const pte = yield* pteAllocMap(k, mm, address);
+/**
+ * {@link genericFault} when the PTE table is missing: `pte_alloc_map`
+ * (which may sleep) first; at once when the allocation did not sleep.
+ */
+function allocThenFault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KPath<number> {
+  const pte = pteAllocMapPath(k, mm, address);
+  if (typeof pte !== 'number') return allocThenFaultRest(k, mm, vma, address, write, pte);
+  if (pte === 0) return VM_FAULT_OOM;
+  return handlePteFault(k, mm, vma, address, pte, write);
+}
+
+/** {@link allocThenFault} when the allocation goes on as `pending`. */
+function* allocThenFaultRest(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean, pending: KGen<number>): KGen<number> {
+  const pte = yield* pending;
   if (pte === 0) return VM_FAULT_OOM;
   const r = handlePteFault(k, mm, vma, address, pte, write);
   return typeof r === 'number' ? r : yield* r;

@@ -5,6 +5,8 @@
  * would do, method by method.
  * @module
  */
+import type { Kernel } from '../kernel/kernel.js';
+import type { KGen } from '../sched/run.js';
 import type { SpecialVmaOps } from '../seams/seams.js';
 import { copyPageRangeGeneric } from './copy.js';
 import { genericFaultPath } from './fault.js';
@@ -12,7 +14,14 @@ import { freePgdRange } from './free-pgtables.js';
 import { followPageFaulting } from './gup.js';
 import { changeProtection } from './mprotect.js';
 import { movePageTables } from './mremap.js';
+import type { MmStruct, Vma } from './types.js';
 import { unmapPageRange } from './zap.js';
+
+/** {@link SpecialVmaOps} whose fault is a generator: {@link genericVmaOps}. */
+export interface GenericVmaOps extends SpecialVmaOps {
+  /** {@link genericFaultPath}: the generic fault as a kernel path of its own (a generator). */
+  fault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KGen<number>;
+}
 
 /**
  * What 2.6.24 does for a VMA that is not special: the generic fault,
@@ -20,7 +29,7 @@ import { unmapPageRange } from './zap.js';
  * returning the address reached), `change_protection`, `get_user_pages`
  * step, `free_pgd_range` and `move_page_tables`.
  */
-export const genericVmaOps: SpecialVmaOps = {
+export const genericVmaOps: GenericVmaOps = {
   name: 'generic',
   fault: genericFaultPath,
   copyPageRange: copyPageRangeGeneric,

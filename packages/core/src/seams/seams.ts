@@ -41,9 +41,11 @@ export interface SpecialVmaOps {
   readonly name: string;
   /**
    * `handle_mm_fault()`'s branch (`hugetlb_fault`): resolve a fault.
-   * Returns `VM_FAULT_*` bits.
+   * Returns `VM_FAULT_*` bits: at once when the fault finished without
+   * reaching a scheduling point, else the generator of the rest (a
+   * {@link KPath}, as `handle_mm_fault` answers).
    */
-  fault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KGen<number>;
+  fault(k: Kernel, mm: MmStruct, vma: Vma, address: number, write: boolean): KPath<number>;
   /**
    * `copy_page_range()`'s branch (`copy_hugetlb_page_range`): fork's copy
    * of the VMA's tables from `src` to `dst`. Returns 0 or a negative errno.
