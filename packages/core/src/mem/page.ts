@@ -90,11 +90,13 @@ export class PageArrays {
     this.lruPrev = new Int32Array(nrFrames + 2);
     this.lruNext = new Int32Array(nrFrames + 2);
     this.private = new Int32Array(nrFrames);
-    this.pinned = new Int32Array(nrFrames);
-    // written at boot, as memmap_init_zone writes every struct page: the
-    // host's first touch of this array (nothing else writes it before the
-    // first free) is not left to the first munmap
+    // The next three are written at boot, as memmap_init_zone writes every
+    // struct page: the host's first touch of an array that an allocation
+    // does not write (gen[] before the first free, pinned[] before the
+    // first get_user_pages, lineCpu[] before a page's first get_page from
+    // another path) is not left to the first operation that uses it.
+    this.pinned = new Int32Array(nrFrames).fill(0);
     this.gen = new Uint32Array(nrFrames).fill(0);
-    this.lineCpu = new Uint16Array(nrFrames);
+    this.lineCpu = new Uint16Array(nrFrames).fill(0);
   }
 }
