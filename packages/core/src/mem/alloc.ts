@@ -130,39 +130,13 @@ export class PhysMem {
   }
 
   /**
-   * `__pagevec_free()`: {@link freePage} of `pages[from]` … `pages[to - 1]`
-   * in turn, with the arrays on locals; their counts are already 0 (the
-   * caller dropped the last references, as `release_pages` does) and so
-   * are their map counts (a page's last reference outlives its mappings;
-   * `free_pages_check` finds a mapped page bad), so only the other fields
-   * are reset.
-   * @see mm/page_alloc.c __pagevec_free, free_hot_cold_page
-   */
-  freePages(pages: Int32Array, from: number, to: number): void {
-    const p = this.pages;
-    const flags = p.flags;
-    const mapping = p.mapping;
-    const token = p.token;
-    const gen = p.gen;
-    const touched = this.touched;
-    for (let i = from; i < to; i++) {
-      const pfn = pages[i]!;
-      if (touched !== null) touched.add(pfn);
-      flags[pfn] = 0;
-      mapping[pfn] = 0;
-      token[pfn] = 0xdeadbeef;
-      gen[pfn]!++;
-    }
-    this.pushFreed(pages, from, to);
-  }
-
-  /**
-   * The end of {@link freePages}, for a hot loop that resets each frame's
-   * `struct page` fields itself, as {@link freePages} does, while it walks
-   * them (`release_pages`, checking off): frames `pages[from]` …
+   * The end of `__pagevec_free()` for a hot loop that resets each frame's
+   * `struct page` fields itself, as {@link freePage} does (the count and
+   * map count already 0), while it walks them (`release_pages`, checking
+   * off): frames `pages[from]` …
    * `pages[to - 1]` go onto the free stack in turn (a loop: a `subarray`
    * to copy from would be an allocation per run).
-   * @see mm/page_alloc.c free_hot_cold_page
+   * @see mm/page_alloc.c __pagevec_free, free_hot_cold_page
    */
   pushFreed(pages: Int32Array, from: number, to: number): void {
     const stack = this.freeStack;

@@ -283,7 +283,7 @@ export function releasePagesQuick(k: Kernel, pages: Int32Array, nr: number): voi
  * and `del_page_from_lru` (`LruLists.del` inline on the page arrays' links,
  * the lists' counts changed once; the flags are left for the free, which
  * clears them), then `free_hot_cold_page`'s reset of the `struct page`
- * (`PhysMem.freePages` inline: flags, mapping, the token poisoned, the
+ * (`PhysMem.freePage` inline: flags, mapping, the token poisoned, the
  * generation bumped; the count was just dropped to 0 and the map count is
  * 0 already), page by page: the kernel frees a pagevec of 14 at a time,
  * with the same result. The caller puts the run onto the free stack.
