@@ -11,11 +11,16 @@
  * run); without a compiler the benchmark says so and prints the model's
  * figures alone. The model's are the median of `BENCH_REPS` runs over 256
  * MiB, checker off (see `scenarios.ts`), after `BENCH_WARMUP` untimed runs
- * (default 4): the native warm-up run warms the real kernel's caches and
- * allocator; the model's also lets V8 optimize the code that runs once per
- * PTE table or gather flush (128 times a run), which `--trace-opt` shows
- * optimized only from the third to the twelfth run, so one warm-up run
- * timed the JIT rather than the model.
+ * (default 16): the native warm-up run warms the real kernel's caches and
+ * allocator; the model's also lets V8 finish optimizing: code that runs
+ * once per PTE table or gather flush (128 times a run) is optimized only
+ * from about the third to the twelfth run, on a compiler thread that
+ * competes with the timed runs for the machine's cores. Window medians of
+ * 40 runs per primitive (wall ns per unit, runs 4–10 / 8–14 / 16–22 /
+ * 26–32, this machine): munmap 52 / 62 / 25 / 23, anon_fault 283 / 279 /
+ * 243 / 256, fork 27 / 18 / 12 / 11, mprotect 5.3 / 5.8 / 4.6 / 4.4,
+ * shared_file_fault 216 / 209 / 196 / 198, gup 15 / 16 / 11 / 11: flat
+ * from about the sixteenth run on, so the timed runs come after that.
  *
  * `--json` prints one JSON object: per primitive `{ model_ns, native_ns,
  * ratio }` (native and ratio null without a compiler) and `machine`.
@@ -35,7 +40,7 @@ function envInt(name: string, dflt: number): number {
 }
 
 const REPS = envInt('BENCH_REPS', 7);
-const WARMUP = envInt('BENCH_WARMUP', 4);
+const WARMUP = envInt('BENCH_WARMUP', 16);
 const NATIVE_PAGES = envInt('BENCH_PAGES', 65536);
 const json = process.argv.includes('--json');
 
