@@ -177,11 +177,14 @@ export interface FrameLayout {
   declared: number;
 }
 
+/** Bytes of the host buffers behind `obj`'s typed arrays (a buffer several views share counted once), less the buffers in `skip`. */
 function typedArrayBytes(obj: object, skip: ReadonlySet<unknown>): number {
-  let n = 0;
+  const buffers = new Set<ArrayBufferLike>();
   for (const v of Object.values(obj)) {
-    if (ArrayBuffer.isView(v) && !skip.has(v)) n += v.byteLength;
+    if (ArrayBuffer.isView(v) && !skip.has(v.buffer)) buffers.add(v.buffer);
   }
+  let n = 0;
+  for (const b of buffers) n += b.byteLength;
   return n;
 }
 
@@ -193,7 +196,7 @@ function typedArrayBytes(obj: object, skip: ReadonlySet<unknown>): number {
 export function frameLayout(k: Kernel = newKernel()): FrameLayout {
   const frames = k.mem.nrFrames;
   const pageBytes = typedArrayBytes(k.pages, new Set());
-  const pageArrays = new Set<unknown>(Object.values(k.pages));
+  const pageArrays = new Set<unknown>(Object.values(k.pages).flatMap((v) => (ArrayBuffer.isView(v) ? [v.buffer] : [])));
   const allocBytes = typedArrayBytes(k.mem, pageArrays);
   return {
     frames,

@@ -46,11 +46,56 @@ export const PG_allocated = 1 << 22;
 export const HOST_BYTES_PER_FRAME = 4 + 4 + 4 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 2;
 
 /**
+ * The 32-bit fields of `struct page`, in the order they lie in
+ * {@link PageArrays.words}: field `i` of frame `pfn` is word
+ * `i * PageArrays.stride + pfn`.
+ */
+const WORD_FIELDS = ['count', 'mapcount', 'flags', 'mapping', 'token', 'tableSlot', 'lruPrev', 'lruNext', 'private', 'pinned', 'gen'] as const;
+
+/** A field of {@link WORD_FIELDS}. */
+type WordField = (typeof WORD_FIELDS)[number];
+
+/**
  * The `mem_map`: one entry per physical frame, as parallel typed arrays.
+ *
+ * The 32-bit fields share one host buffer, one field after the other
+ * ({@link PageArrays.words}); each field's own array is a view of its part.
+ * Code reads and writes the fields through their arrays; a hot loop that
+ * touches several fields of each page may go through `words` instead,
+ * at the field's offset (`wFlags + pfn`, …): the same memory, one typed
+ * array instead of several (host speed: optimized code checks each typed
+ * array it touches again on every pass of a loop).
  */
 export class PageArrays {
   /** Number of frames (`max_pfn`). */
   readonly nrFrames: number;
+  /**
+   * Words per field in {@link words}: the frames and the two LRU list
+   * heads, rounded up to 1024 and 208 more, so that one frame's fields do
+   * not all fall into one set of the host's caches.
+   */
+  readonly stride: number;
+  /**
+   * Every 32-bit field of every frame, field by field (signed: `flags`,
+   * `token` and `gen` read here as the `Int32Array` of their bits).
+   */
+  readonly words: Int32Array;
+  /** Offset of `count` in {@link words}. */
+  readonly wCount: number;
+  /** Offset of `mapcount` in {@link words}. */
+  readonly wMapcount: number;
+  /** Offset of `flags` in {@link words}. */
+  readonly wFlags: number;
+  /** Offset of `mapping` in {@link words}. */
+  readonly wMapping: number;
+  /** Offset of `token` in {@link words}. */
+  readonly wToken: number;
+  /** Offset of `lruPrev` in {@link words}. */
+  readonly wLruPrev: number;
+  /** Offset of `lruNext` in {@link words}. */
+  readonly wLruNext: number;
+  /** Offset of `gen` in {@link words}. */
+  readonly wGen: number;
   /** `page->_count`. */
   readonly count: Int32Array;
   /** Number of PTEs mapping the page (`page_mapcount()`). */
@@ -80,23 +125,38 @@ export class PageArrays {
 
   constructor(nrFrames: number) {
     this.nrFrames = nrFrames;
-    this.count = new Int32Array(nrFrames);
-    this.mapcount = new Int32Array(nrFrames);
-    this.flags = new Uint32Array(nrFrames);
-    this.mapping = new Int32Array(nrFrames);
+    const stride = Math.ceil((nrFrames + 2) / 1024) * 1024 + 208;
+    this.stride = stride;
+    const buffer = new ArrayBuffer(WORD_FIELDS.length * stride * 4);
+    this.words = new Int32Array(buffer);
+    const at = (field: WordField): number => WORD_FIELDS.indexOf(field) * stride;
+    const i32 = (field: WordField, n = nrFrames): Int32Array => new Int32Array(buffer, at(field) * 4, n);
+    const u32 = (field: WordField): Uint32Array => new Uint32Array(buffer, at(field) * 4, nrFrames);
+    this.wCount = at('count');
+    this.wMapcount = at('mapcount');
+    this.wFlags = at('flags');
+    this.wMapping = at('mapping');
+    this.wToken = at('token');
+    this.wLruPrev = at('lruPrev');
+    this.wLruNext = at('lruNext');
+    this.wGen = at('gen');
+    this.count = i32('count');
+    this.mapcount = i32('mapcount');
+    this.flags = u32('flags');
+    this.mapping = i32('mapping');
     this.index = new Float64Array(nrFrames);
-    this.token = new Uint32Array(nrFrames);
-    this.tableSlot = new Int32Array(nrFrames).fill(-1);
-    this.lruPrev = new Int32Array(nrFrames + 2);
-    this.lruNext = new Int32Array(nrFrames + 2);
-    this.private = new Int32Array(nrFrames);
+    this.token = u32('token');
+    this.tableSlot = i32('tableSlot').fill(-1);
+    this.lruPrev = i32('lruPrev', nrFrames + 2);
+    this.lruNext = i32('lruNext', nrFrames + 2);
+    this.private = i32('private');
     // The next three are written at boot, as memmap_init_zone writes every
     // struct page: the host's first touch of an array that an allocation
     // does not write (gen[] before the first free, pinned[] before the
     // first get_user_pages, lineCpu[] before a page's first get_page from
     // another path) is not left to the first operation that uses it.
-    this.pinned = new Int32Array(nrFrames).fill(0);
-    this.gen = new Uint32Array(nrFrames).fill(0);
+    this.pinned = i32('pinned').fill(0);
+    this.gen = u32('gen').fill(0);
     this.lineCpu = new Uint16Array(nrFrames).fill(0);
   }
 }

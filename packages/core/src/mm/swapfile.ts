@@ -286,25 +286,31 @@ export function releasePagesQuick(k: Kernel, pages: Int32Array, nr: number): voi
  * (`PhysMem.freePage` inline: flags, mapping, the token poisoned, the
  * generation bumped; the count was just dropped to 0 and the map count is
  * 0 already), page by page: the kernel frees a pagevec of 14 at a time,
- * with the same result. The caller puts the run onto the free stack.
+ * with the same result. Every field but `lineCpu` goes through
+ * `PageArrays.words` (host speed: one typed array for the loop). The
+ * caller puts the run onto the free stack.
  * Returns the index of the first page not taken.
  * @see mm/swap.c release_pages, put_page_testzero; include/linux/mm_inline.h del_page_from_lru; mm/page_alloc.c free_hot_cold_page
  */
 function releasePagesRun(k: Kernel, pages: Int32Array, from: number, nr: number): number {
   const p = k.pages;
-  const flags = p.flags;
-  const count = p.count;
+  // the fields through PageArrays.words, at their offsets (one typed array for the loop)
+  const w = p.words;
+  const oFlags = p.wFlags | 0;
+  const oCount = p.wCount | 0;
+  const oPrev = p.wLruPrev | 0;
+  const oNext = p.wLruNext | 0;
+  const oMapping = p.wMapping | 0;
+  const oToken = p.wToken | 0;
+  const oGen = p.wGen | 0;
   const lineCpu = p.lineCpu;
-  const prev = p.lruPrev;
-  const next = p.lruNext;
-  const mapping = p.mapping;
-  const token = p.token;
-  const gen = p.gen;
   const line = k.cpu.id + 1;
   // locals only in the loop (see PTE_PRESENT_MASK)
   const special = PG_swapcache | PG_huge | PG_table;
   const onLru = PG_lru;
   const activeBit = PG_active;
+  // PhysMem.freePage's poison, as the Int32Array holds its bits
+  const poison = 0xdeadbeef | 0;
   // pages off the LRU and pages on the inactive list (the active list's count follows; an
   // anonymous page is on the active list: nothing is counted per page then)
   let offLru = 0;
@@ -312,23 +318,23 @@ function releasePagesRun(k: Kernel, pages: Int32Array, from: number, nr: number)
   let j = from;
   for (; j < nr; j++) {
     const pfn = pages[j]!;
-    const f = flags[pfn]!;
-    if ((f & special) !== 0 || lineCpu[pfn] !== line || count[pfn] !== 1) break;
-    count[pfn] = 0;
+    const f = w[oFlags + pfn]!;
+    if ((f & special) !== 0 || lineCpu[pfn] !== line || w[oCount + pfn] !== 1) break;
+    w[oCount + pfn] = 0;
     if ((f & onLru) !== 0) {
-      const before = prev[pfn]!;
-      const after = next[pfn]!;
-      next[before] = after;
-      prev[after] = before;
+      const before = w[oPrev + pfn]!;
+      const after = w[oNext + pfn]!;
+      w[oNext + before] = after;
+      w[oPrev + after] = before;
       if ((f & activeBit) === 0) inactive++;
     } else {
       offLru++;
     }
     // free_hot_cold_page
-    flags[pfn] = 0;
-    mapping[pfn] = 0;
-    token[pfn] = 0xdeadbeef;
-    gen[pfn]!++;
+    w[oFlags + pfn] = 0;
+    w[oMapping + pfn] = 0;
+    w[oToken + pfn] = poison;
+    w[oGen + pfn]!++;
   }
   const lists = k.lru.nr;
   lists[LRU_INACTIVE] -= inactive;

@@ -273,14 +273,17 @@ function zapPtes(k: Kernel, tlb: MmuGather, vma: Vma, fast: boolean, pte: number
  */
 function zapPtesQuick(k: Kernel, tlb: MmuGather, a: Uint32Array, b0: number, bEnd: number, addr: number, run: ZapRun, flushNow: boolean): boolean {
   const pages = k.pages;
-  const flags = pages.flags;
-  const mapcount = pages.mapcount;
+  // flags and the map count through PageArrays.words, at their offsets (integers as such: | 0)
+  const w = pages.words;
+  const oFlags = pages.wFlags | 0;
+  const oMapcount = pages.wMapcount | 0;
   const lineCpu = pages.lineCpu;
-  const line = k.cpu.id + 1;
+  const line = (k.cpu.id + 1) | 0;
   const vec = tlb.pages;
   // locals only in the loop (see PTE_PRESENT_MASK); integers as such (| 0)
   const nrFrames = pages.nrFrames | 0;
-  const vecMax = FREE_PTE_NR;
+  const end = bEnd | 0;
+  const vecMax = FREE_PTE_NR | 0;
   const presentMask = PTE_PRESENT_MASK;
   const pageSize = PAGE_SIZE;
   const anon = PG_anon;
@@ -313,9 +316,9 @@ function zapPtesQuick(k: Kernel, tlb: MmuGather, a: Uint32Array, b0: number, bEn
       a[b + 1] = 0;
       if (firstB < 0) firstB = b;
       lastB = b;
-      const isAnon = (flags[v]! & anon) !== 0;
+      const isAnon = (w[oFlags + v]! & anon) !== 0;
       if (!isAnon) {
-        if ((f & dirtyBit) !== 0) flags[v]! |= pageDirty;
+        if ((f & dirtyBit) !== 0) w[oFlags + v]! |= pageDirty;
         if ((f & youngBit) !== 0) markPageAccessed(k, v);
         file++;
       }
@@ -325,7 +328,7 @@ function zapPtesQuick(k: Kernel, tlb: MmuGather, a: Uint32Array, b0: number, bEn
         lineCpu[v] = line;
         if (prevLine !== 0) k.charge(k.cpus[prevLine - 1]!.socket === k.cpu.socket ? k.costs.cacheLineSocket : k.costs.cacheLineRemote);
       }
-      const m = --mapcount[v]!;
+      const m = --w[oMapcount + v]!;
       if (m !== 0) {
         if (m < 0) throw new Error(`page_remove_rmap of pfn ${v} with mapcount 0`);
         if (isAnon) kept++;
@@ -350,7 +353,7 @@ function zapPtesQuick(k: Kernel, tlb: MmuGather, a: Uint32Array, b0: number, bEn
       }
     }
     b += 2;
-  } while (b !== bEnd && work > 0);
+  } while (b !== end && work > 0);
   if (firstB >= 0) noteGathered(k, tlb, run, addr, b0, firstB, lastB, seg, nr, file, kept, keptFile);
   run.b = b;
   run.work = work;
