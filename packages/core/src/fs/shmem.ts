@@ -134,7 +134,7 @@ export function createShmemVmOps(k: Kernel): VmOperations {
     fault(vma: Vma, pgoff: number): KPath<VmFaultResult> {
       // a cached page (shmem_getpage's first lookup) is answered at once, without a generator
       const f = vma.vmFile!;
-      const cached = pgoff < Math.ceil(f.size / PAGE) ? f.findPage(pgoff) : 0;
+      const cached = shmemCachedPage(f, pgoff);
       if (cached !== 0) {
         getPage(k, cached);
         found.pfn = cached;
@@ -147,6 +147,17 @@ export function createShmemVmOps(k: Kernel): VmOperations {
 
 /** `PAGE_SIZE` as a module constant for the fault path (optimized code checks an imported binding at every use). */
 const PAGE = PAGE_SIZE;
+
+/**
+ * `shmem_fault()`'s first step, `shmem_getpage()`'s lookup of page
+ * `pgoff` of `f` in the page cache: the page (no reference taken), or 0
+ * when it is not cached or lies beyond the end of the file (what the rest
+ * of `shmem_getpage` then handles).
+ * @see mm/shmem.c shmem_getpage (its find_lock_page)
+ */
+export function shmemCachedPage(f: AddressSpace, pgoff: number): number {
+  return pgoff < Math.ceil(f.size / PAGE) ? f.findPage(pgoff) : 0;
+}
 
 /** `shmem_fault()` for a page not in the page cache: `shmem_getpage`, which may allocate (and sleep) or swap in. */
 function* shmemFaultGetpage(k: Kernel, f: AddressSpace, pgoff: number): KGen<VmFaultResult> {
