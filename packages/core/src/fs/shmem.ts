@@ -129,7 +129,8 @@ export function shmemWritepage(k: Kernel, pfn: number): boolean {
 export function createShmemVmOps(k: Kernel): VmOperations {
   // the answer for a cached page: __do_fault reads it at once, so one record serves every fault
   const found: VmFaultResult = { pfn: 0, ret: VM_FAULT_MINOR };
-  return {
+  // frozen: the touch's fault runs take a VMA with these operations for one whose ->fault is this
+  return Object.freeze({
     name: 'shmem',
     fault(vma: Vma, pgoff: number): KPath<VmFaultResult> {
       // a cached page (shmem_getpage's first lookup) is answered at once, without a generator
@@ -142,7 +143,7 @@ export function createShmemVmOps(k: Kernel): VmOperations {
       }
       return shmemFaultGetpage(k, f, pgoff);
     },
-  };
+  });
 }
 
 /** `PAGE_SIZE` as a module constant for the fault path (optimized code checks an imported binding at every use). */
