@@ -487,7 +487,8 @@ function readsAcross(k: Kernel, mm: MmStruct, vpn0: number, pages: number, a: Ui
  * empty in a tmpfs mapping and whose pages are in the page cache, when
  * `walk` holds the PTE of the page before `address` in that table and
  * {@link mayFollowWalks}, and no TLB entry of `mm` maps a page of the
- * run: each what {@link userAccessPage} with `follows` does for such a
+ * run, and `find_vma`'s cache holds the VMA: each what
+ * {@link userAccessPage} with `follows` does for such a
  * page — the TLB lookup that misses, the miss's count and walk charge
  * (the PTE is empty), {@link doPageFault} (its charge, kernel entry,
  * mmap_sem, the VMA, `handle_mm_fault` to `__do_fault` with shmem's
@@ -521,20 +522,22 @@ export function userFaultRun(k: Kernel, mm: MmStruct, address: number, end: numb
   if (cpu.preemptCount > 0 || cpu.irqsOff > 0 || sem.writer >= 0 || sem.writersWaiting > 0 || k.ptl.held > 0) return 0;
   const seams = k.seams;
   if (seams.doFault !== doFault || seams.specialVmaOps !== baseSpecialVmaOps) return 0;
+  // do_page_fault's find_vma, when its cache holds the VMA (the fault of the page before left it there): that VMA, and nothing changes
+  const vma = mm.mmapCache;
+  if (vma === null || vma.vmStart > address || vma.vmEnd <= address || vma.vmOps !== k.shmemOps) return 0;
+  if ((vma.vmFlags & READ_EXEC_WRITE) === 0 || (vma.vmPageProt & PRESENT_USER) !== PRESENT_USER) return 0;
+  const file = vma.vmFile!;
+  let pgoff = linearPageIndex(vma, address);
+  // the first process's faults, which allocate the pages, go one by one
+  if (shmemCachedPage(file, pgoff) === 0) return 0;
   const tlb = cpu.tlb;
   const vpn0 = Math.floor(address / PAGE);
-  const table = Math.min(Math.ceil((end - address) / PAGE), 512 - (vpn0 & 511));
-  if (tlb.mayHold(mm.id, vpn0, vpn0 + table)) return 0;
-  // the TLB misses and the PTE is empty: do_page_fault's find_vma comes next either way
-  const vma = findVma(mm, address);
-  if (vma === null || vma.vmStart > address || vma.vmOps !== k.shmemOps || (vma.vmFlags & READ_EXEC_WRITE) === 0 || (vma.vmPageProt & PRESENT_USER) !== PRESENT_USER) return 0;
-  const n = Math.min(table, Math.ceil((vma.vmEnd - address) / PAGE));
-  const file = vma.vmFile!;
+  const n = Math.min(Math.ceil((Math.min(end, vma.vmEnd) - address) / PAGE), 512 - (vpn0 & 511));
+  if (tlb.mayHold(mm.id, vpn0, vpn0 + n)) return 0;
   const pte = walk.pte;
   const missNs = k.costs.tlbMissWalk;
   const entryNs = k.costs.faultEntry;
   const vm = k.vm;
-  let pgoff = linearPageIndex(vma, address);
   let done = 0;
   for (let e = b; done < n; done++, e += 2, pgoff++) {
     if (a[e] !== 0 || a[e + 1] !== 0) break;
