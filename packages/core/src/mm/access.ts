@@ -520,8 +520,7 @@ export function userFaultRun(k: Kernel, mm: MmStruct, address: number, end: numb
   const cpu = k.cpu;
   const sem = mm.mmapSem;
   if (cpu.preemptCount > 0 || cpu.irqsOff > 0 || sem.writer >= 0 || sem.writersWaiting > 0 || k.ptl.held > 0) return 0;
-  const seams = k.seams;
-  if (seams.doFault !== doFault || seams.specialVmaOps !== baseSpecialVmaOps) return 0;
+  if (k.seams.doFault !== doFault || k.seams.specialVmaOps !== baseSpecialVmaOps) return 0;
   // do_page_fault's find_vma, when its cache holds the VMA (the fault of the page before left it there): that VMA, and nothing changes
   const vma = mm.mmapCache;
   if (vma === null || vma.vmStart > address || vma.vmEnd <= address || vma.vmOps !== k.shmemOps) return 0;
