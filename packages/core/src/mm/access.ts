@@ -487,7 +487,8 @@ function readsAcross(k: Kernel, mm: MmStruct, vpn0: number, pages: number, a: Ui
  * empty in a tmpfs mapping and whose pages are in the page cache, when
  * `walk` holds the PTE of the page before `address` in that table and
  * {@link mayFollowWalks}, and no TLB entry of `mm` maps a page of the
- * run, and `find_vma`'s cache holds the VMA: each what
+ * run, and `find_vma`'s cache holds the VMA (called where
+ * `userAccessRun` is: no oracle): each what
  * {@link userAccessPage} with `follows` does for such a
  * page — the TLB lookup that misses, the miss's count and walk charge
  * (the PTE is empty), {@link doPageFault} (its charge, kernel entry,
@@ -525,6 +526,8 @@ export function userFaultRun(k: Kernel, mm: MmStruct, address: number, end: numb
   const vma = mm.mmapCache;
   if (vma === null || vma.vmStart > address || vma.vmEnd <= address || vma.vmOps !== k.shmemOps) return 0;
   if ((vma.vmFlags & READ_EXEC_WRITE) === 0 || (vma.vmPageProt & PRESENT_USER) !== PRESENT_USER) return 0;
+  // handle_mm_fault's branch: the generic path (the baseline answers the same for every page)
+  if (k.seams.specialVmaOps(vma) !== null) return 0;
   const file = vma.vmFile!;
   let pgoff = linearPageIndex(vma, address);
   // the first process's faults, which allocate the pages, go one by one
