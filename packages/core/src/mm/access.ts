@@ -509,7 +509,7 @@ function readsAcross(k: Kernel, mm: MmStruct, vpn0: number, pages: number, a: Ui
  * at once), in the sequential mode, where nothing else runs between the
  * pages. Every lookup misses (no entry maps a page of the run at its start,
  * and a fill of one page creates no entry of a later one), so the fills
- * wait for the end of the run ({@link fillFromPtes}, in page order), as
+ * wait for the end of the run (`fillFromPtes`, in page order), as
  * {@link userAccessRun}'s do.
  * @see arch/x86/mm/fault_64.c do_page_fault; mm/memory.c do_linear_fault, __do_fault; mm/shmem.c shmem_fault
  */

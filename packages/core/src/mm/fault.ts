@@ -321,7 +321,7 @@ export function doLinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number
  * (`shmemCachedPage`), with the PTE table's lock free and nothing
  * else running: what {@link handleMmFault}, {@link handlePteFault},
  * {@link doLinearFault}, {@link doFault} and shmem's `->fault` do for it
- * (the fault counted, the page's reference), then {@link doFaultSetPte}
+ * (the fault counted, the page's reference), then `doFaultSetPte`
  * under the PTE lock, in the same order, without their dispatch. For a
  * run of such faults (`userFaultRun`, which checks the conditions).
  * @see mm/memory.c __handle_mm_fault, handle_pte_fault, do_linear_fault, __do_fault; mm/shmem.c shmem_fault
