@@ -12,7 +12,9 @@
  * `update_mmu_cache` note, so a faulting access's retry walks the tables
  * again, and a wrapped `tlbMiss` makes every access of a touch walk all
  * levels instead of following the walk of the page before, one page at a
- * time instead of a PTE table's pages as one run); each primitive then
+ * time instead of a PTE table's pages as one run, and a read's faults on a
+ * tmpfs file's cached pages one by one through `handle_mm_fault` instead
+ * of as a run); each primitive then
  * must end with bit-identical clocks, counters and lock figures, frame
  * state (LRU links included), free-list order, page tables and TLBs, and
  * get_user_pages with the same pfns.
@@ -322,8 +324,35 @@ describe('touches that follow the last walk give what full walks give', () => {
         expect(general).toEqual(fast);
       });
     }
+    // the read faults' runs (userFaultRun) record each fault's trace slice as the faults one by one do
+    it(`processes mapping one tmpfs file, traced, ${label}`, () => {
+      const traced = { ...build, traceEvents: 1_000_000 };
+      const fast = shmProcsTraced(traced, []);
+      const general = shmProcsTraced(traced, [fullWalks]);
+      expect(fast.events).toBeGreaterThan(4000);
+      expect(general).toEqual(fast);
+    });
   }
 });
+
+/** {@link shmProcs} with a trace recorded: its outcome, and the trace's events. */
+function shmProcsTraced(build: BuildOptions, features: BuildOptions['features']): { run: unknown; events: number; trace: unknown } {
+  let kernel: Kernel | null = null;
+  const capture = defineFeature({
+    name: 'capture-kernel',
+    summary: 'Test fixture: keeps the kernel it is installed on',
+    thread: { subject: '(test fixture for the hot-loop fast paths)', author: 'mmlab tests', date: '2026-11' },
+    options: {},
+    install(k) {
+      kernel = k;
+    },
+  });
+  const run = shmProcs(build, [capture, ...(features ?? [])]);
+  const k = kernel as Kernel | null;
+  if (k === null || k.trace === null) throw new Error('no trace recorded');
+  const trace = k.trace.toJSON(k.cpus.length);
+  return { run, events: trace.traceEvents.length, trace };
+}
 
 /** {@link lazyFlush}: whether the zap's gather flush is skipped too (around one madvise). */
 let lazyGather = false;

@@ -129,12 +129,13 @@ export function shmemWritepage(k: Kernel, pfn: number): boolean {
 export function createShmemVmOps(k: Kernel): VmOperations {
   // the answer for a cached page: __do_fault reads it at once, so one record serves every fault
   const found: VmFaultResult = { pfn: 0, ret: VM_FAULT_MINOR };
-  return {
+  // frozen: the touch's fault runs take a VMA with these operations for one whose ->fault is this
+  return Object.freeze({
     name: 'shmem',
     fault(vma: Vma, pgoff: number): KPath<VmFaultResult> {
       // a cached page (shmem_getpage's first lookup) is answered at once, without a generator
       const f = vma.vmFile!;
-      const cached = pgoff < Math.ceil(f.size / PAGE) ? f.findPage(pgoff) : 0;
+      const cached = shmemCachedPage(f, pgoff);
       if (cached !== 0) {
         getPage(k, cached);
         found.pfn = cached;
@@ -142,11 +143,22 @@ export function createShmemVmOps(k: Kernel): VmOperations {
       }
       return shmemFaultGetpage(k, f, pgoff);
     },
-  };
+  });
 }
 
 /** `PAGE_SIZE` as a module constant for the fault path (optimized code checks an imported binding at every use). */
 const PAGE = PAGE_SIZE;
+
+/**
+ * `shmem_fault()`'s first step, `shmem_getpage()`'s lookup of page
+ * `pgoff` of `f` in the page cache: the page (no reference taken), or 0
+ * when it is not cached or lies beyond the end of the file (what the rest
+ * of `shmem_getpage` then handles).
+ * @see mm/shmem.c shmem_getpage (its find_lock_page)
+ */
+export function shmemCachedPage(f: AddressSpace, pgoff: number): number {
+  return pgoff < Math.ceil(f.size / PAGE) ? f.findPage(pgoff) : 0;
+}
 
 /** `shmem_fault()` for a page not in the page cache: `shmem_getpage`, which may allocate (and sleep) or swap in. */
 function* shmemFaultGetpage(k: Kernel, f: AddressSpace, pgoff: number): KGen<VmFaultResult> {

@@ -11,7 +11,7 @@ import { EBADF, EINVAL, ENOMEM } from '../errno.js';
 import type { ShmemFile } from '../fs/shmem.js';
 import { shmemRelease } from '../fs/shmem.js';
 import { deviceCreate, type DeviceKind } from '../fs/drivers.js';
-import { mayFollowWalks, userAccessPage, userAccessRun, walkFollows } from '../mm/access.js';
+import { mayFollowWalks, userAccessPage, userAccessRun, userFaultRun, walkFollows } from '../mm/access.js';
 import { exitMmap, pgdFree } from '../mm/exit.js';
 import { dupMmap } from '../mm/fork.js';
 import { sysRemapFilePages } from '../mm/fremap.js';
@@ -349,7 +349,9 @@ export function* sysDeviceCreate(k: Kernel, name: string, size: number, kind: De
  * (a `user` scheduling point). Returns 0 or the signal that stopped it.
  * A page in the same PTE table as the one before can follow that one's
  * walk (`userAccessPage`'s `follows`), and the pages after it up to the
- * first that faults are then accessed as one run (`userAccessRun`).
+ * first that faults are then accessed as one run (`userAccessRun`); a
+ * read's pages from there that fault on a tmpfs file's cached pages, as
+ * another (`userFaultRun`).
  */
 export function* userTouch(k: Kernel, task: Task, addr: number, len: number, write: boolean): KGen<number> {
   const mm = task.mm;
@@ -364,7 +366,8 @@ export function* userTouch(k: Kernel, task: Task, addr: number, len: number, wri
   let follows = false;
   for (let a = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE; a < end; a += PAGE_SIZE) {
     if (follows && oracle === null) {
-      const n = userAccessRun(k, mm, a, end, write, runPfns);
+      let n = userAccessRun(k, mm, a, end, write, runPfns);
+      if (n === 0 && !write) n = userFaultRun(k, mm, a, end);
       if (n > 0) {
         if (write) writeTokens(k, a, runPfns, n);
         a += (n - 1) * PAGE_SIZE;

@@ -10,10 +10,13 @@ import { type Tlb, TLB_DIRTY, TLB_WRITE } from '../machine/tlb.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { downRead, downReadFast } from '../sched/lock.js';
 import type { KGen, KPath } from '../sched/run.js';
-import { handleMmFault, VM_FAULT_MAJOR, VM_FAULT_OOM, VM_FAULT_SIGBUS } from './fault.js';
+import { doFault, doLinearFaultCached, handleMmFault, VM_FAULT_MAJOR, VM_FAULT_OOM, VM_FAULT_SIGBUS } from './fault.js';
 import { type TableWalk, WALK_BAD_PMD } from '../pgtable/store.js';
 import { type MmStruct, type Vma, VM_EXEC, VM_GROWSDOWN, VM_READ, VM_WRITE } from './types.js';
 import { findVma } from './vma.js';
+import { baseSpecialVmaOps } from './hugetlb.js';
+import { linearPageIndex } from './page-ref.js';
+import { shmemCachedPage } from '../fs/shmem.js';
 
 // The user-access path reads these module constants: optimized code checks
 // an imported binding at every use, a module constant not at all.
@@ -476,6 +479,89 @@ function readsAcross(k: Kernel, mm: MmStruct, vpn0: number, pages: number, a: Ui
     pte = nextWalk.pte;
     vpn += n;
   }
+}
+
+/**
+ * The accesses a read touch makes of the pages from `address` on (up to
+ * `end`, the end of the VMA and the end of the PTE table) whose PTEs are
+ * empty in a tmpfs mapping and whose pages are in the page cache, when
+ * `walk` holds the PTE of the page before `address` in that table and
+ * {@link mayFollowWalks}, and no TLB entry of `mm` maps a page of the
+ * run, and `find_vma`'s cache holds the VMA (called where
+ * `userAccessRun` is: no oracle): each what
+ * {@link userAccessPage} with `follows` does for such a
+ * page — the TLB lookup that misses, the miss's count and walk charge
+ * (the PTE is empty), {@link doPageFault} (its charge, kernel entry,
+ * mmap_sem, the VMA, `handle_mm_fault` to `__do_fault` with shmem's
+ * cached page: `doLinearFaultCached`, the exit), then the retry's miss
+ * (count, charge, accessed bit) and its TLB fill — stopping before the
+ * first page that would go otherwise (a PTE not empty, a page not
+ * cached), whose access is left to `userAccessPage`. Returns the pages
+ * done; `walk` then holds the last one's PTE, as after `userAccessPage`.
+ *
+ * A host shortcut with the same simulated results: the fault's modelled
+ * steps called in their order, without the dispatch between them (the
+ * TLB lookups, `tlbMiss`, `find_vma`, `handle_mm_fault`'s and
+ * `handle_pte_fault`'s branches, `->fault`), which give the same answer
+ * for every page of the run: taken only with the baseline `doFault` and
+ * `specialVmaOps` (static keys), mmap_sem and every PTE lock free, and
+ * preemption and interrupts on (so `down_read` and the PTE lock are taken
+ * at once), in the sequential mode, where nothing else runs between the
+ * pages. Every lookup misses (no entry maps a page of the run at its start,
+ * and a fill of one page creates no entry of a later one), so the fills
+ * wait for the end of the run (`fillFromPtes`, in page order), as
+ * {@link userAccessRun}'s do.
+ * @see arch/x86/mm/fault_64.c do_page_fault; mm/memory.c do_linear_fault, __do_fault; mm/shmem.c shmem_fault
+ */
+export function userFaultRun(k: Kernel, mm: MmStruct, address: number, end: number): number {
+  const a = walk.a!;
+  const b = walk.b + 2;
+  // the faulting touch's common case: the next PTE is present (left to userAccessRun) or not empty
+  if (a[b] !== 0 || a[b + 1] !== 0) return 0;
+  const cpu = k.cpu;
+  const sem = mm.mmapSem;
+  if (cpu.preemptCount > 0 || cpu.irqsOff > 0 || sem.writer >= 0 || sem.writersWaiting > 0 || k.ptl.held > 0) return 0;
+  if (k.seams.doFault !== doFault || k.seams.specialVmaOps !== baseSpecialVmaOps) return 0;
+  // do_page_fault's find_vma, when its cache holds the VMA (the fault of the page before left it there): that VMA, and nothing changes
+  const vma = mm.mmapCache;
+  if (vma === null || vma.vmStart > address || vma.vmEnd <= address || vma.vmOps !== k.shmemOps) return 0;
+  if ((vma.vmFlags & READ_EXEC_WRITE) === 0 || (vma.vmPageProt & PRESENT_USER) !== PRESENT_USER) return 0;
+  // handle_mm_fault's branch: the generic path (the baseline answers the same for every page)
+  if (k.seams.specialVmaOps(vma) !== null) return 0;
+  const file = vma.vmFile!;
+  let pgoff = linearPageIndex(vma, address);
+  // the first process's faults, which allocate the pages, go one by one
+  if (shmemCachedPage(file, pgoff) === 0) return 0;
+  const tlb = cpu.tlb;
+  const vpn0 = Math.floor(address / PAGE);
+  const n = Math.min(Math.ceil((Math.min(end, vma.vmEnd) - address) / PAGE), 512 - (vpn0 & 511));
+  if (tlb.mayHold(mm.id, vpn0, vpn0 + n)) return 0;
+  const pte = walk.pte;
+  const missNs = k.costs.tlbMissWalk;
+  const entryNs = k.costs.faultEntry;
+  const vm = k.vm;
+  let done = 0;
+  for (let e = b; done < n; done++, e += 2, pgoff++) {
+    if (a[e] !== 0 || a[e + 1] !== 0) break;
+    const page = shmemCachedPage(file, pgoff);
+    if (page === 0) break;
+    // the access: a TLB miss, the walk ends at the empty PTE
+    vm.mmlab_tlb_miss++;
+    k.charge(missNs);
+    // do_page_fault
+    k.charge(entryNs);
+    const t0 = cpu.clock;
+    k.kernelEnter();
+    if (!downReadFast(k, sem)) throw new Error(`page fault at 0x${address.toString(16)}: mmap_sem taken meanwhile`);
+    doLinearFaultCached(k, mm, vma, address + done * PAGE, pte, page);
+    doPageFaultExit(k, mm, false, t0);
+    // the retry: a TLB miss, the walk ends at the PTE the fault set
+    vm.mmlab_tlb_miss++;
+    k.charge(missNs);
+    a[e] = a[e]! | ACCESSED;
+  }
+  if (done > 0) fillFromPtes(k, mm.id, vpn0, done, a, b);
+  return runDone(b, address, done);
 }
 
 /** {@link readsAcross}'s walk to the next PTE table. */

@@ -315,6 +315,26 @@ export function doLinearFault(k: Kernel, mm: MmStruct, vma: Vma, address: number
 }
 
 /**
+ * The page-cache read fault at `address` (an empty PTE of PTE table
+ * `pte`, in a tmpfs VMA without special operations, the baseline
+ * `__do_fault`) whose page `page` `shmem_fault` finds in the page cache
+ * (`shmemCachedPage`), with the PTE table's lock free and nothing
+ * else running: what {@link handleMmFault}, {@link handlePteFault},
+ * {@link doLinearFault}, {@link doFault} and shmem's `->fault` do for it
+ * (the fault counted, the page's reference), then `doFaultSetPte`
+ * under the PTE lock, in the same order, without their dispatch. For a
+ * run of such faults (`userFaultRun`, which checks the conditions).
+ * @see mm/memory.c __handle_mm_fault, handle_pte_fault, do_linear_fault, __do_fault; mm/shmem.c shmem_fault
+ */
+export function doLinearFaultCached(k: Kernel, mm: MmStruct, vma: Vma, address: number, pte: number, page: number): void {
+  k.vm.pgfault++;
+  // shmem_fault: the reference for the caller
+  getPage(k, page);
+  if (!k.ptl.tryLock(k, pte)) throw new Error(`page-cache fault at 0x${address.toString(16)}: PTE table ${pte} locked`);
+  doFaultSetPte(k, mm, vma, address, pte, false, 0, 0, page, false, VM_FAULT_MINOR);
+}
+
+/**
  * `do_nonlinear_fault()`: a fault on a file PTE left by remap_file_pages;
  * the offset comes from the PTE.
  * @see mm/memory.c do_nonlinear_fault
