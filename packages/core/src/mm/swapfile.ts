@@ -32,6 +32,12 @@ export class SwapInfo {
   inuse = 0;
   /** Where the next search starts (`cluster_next`). */
   cursor = 1;
+  /**
+   * One past the highest slot ever given a count ({@link getSwapPage}) or
+   * a swap-cache page: `map` and `cache` are written here only, so every
+   * slot from it on is still as the device came (the checker's bound).
+   */
+  highWater = 1;
 
   constructor(bytes: number) {
     this.nrSlots = Math.max(1, Math.floor(bytes / 4096));
@@ -65,6 +71,7 @@ export function getSwapPage(k: Kernel): number {
       k.touched?.slots.add(s);
       si.map[s] = 1;
       si.inuse++;
+      if (s >= si.highWater) si.highWater = s + 1;
       return s;
     }
   }
@@ -106,6 +113,7 @@ function addToSwapCacheRaw(k: Kernel, pfn: number, slot: number): void {
   p.flags[pfn]! |= PG_swapcache;
   p.private[pfn] = slot;
   k.swap.cache[slot] = pfn;
+  if (slot >= k.swap.highWater) k.swap.highWater = slot + 1;
   p.count[pfn]!++;
   k.vm.nr_swapcached++;
 }

@@ -78,19 +78,29 @@ interface Scratch {
   mapped: Int32Array;
   cached: Uint8Array;
   swapRefs: Int32Array;
+  /** One past the highest slot counted in `swapRefs` (every slot from it on holds 0). */
+  refsEnd: number;
 }
 const scratchOf = new WeakMap<Kernel, Scratch>();
 
 function scratch(k: Kernel): Scratch {
   let s = scratchOf.get(k);
   if (s === undefined) {
-    s = { mapped: new Int32Array(k.pages.nrFrames), cached: new Uint8Array(k.pages.nrFrames), swapRefs: new Int32Array(k.swap.nrSlots) };
+    s = { mapped: new Int32Array(k.pages.nrFrames), cached: new Uint8Array(k.pages.nrFrames), swapRefs: new Int32Array(k.swap.nrSlots), refsEnd: 0 };
     scratchOf.set(k, s);
   }
   s.mapped.fill(0);
   s.cached.fill(0);
-  s.swapRefs.fill(0);
+  s.swapRefs.fill(0, 0, s.refsEnd);
+  s.refsEnd = 0;
   return s;
+}
+
+/** One reference to swap slot `slot` found (a swap PTE, a file's page on swap). */
+function countSwapRef(s: Scratch, slot: number): void {
+  if (slot < 0 || slot >= s.swapRefs.length) return;
+  s.swapRefs[slot]!++;
+  if (slot >= s.refsEnd) s.refsEnd = slot + 1;
 }
 
 /** What one PTE counts for: nothing (empty, a file PTE, a special mapping, a violation). */
@@ -187,7 +197,7 @@ function walkPteTable(k: Kernel, mm: MmStruct, pte: number, base: number, s: Scr
     const kind = checkPteEntry(k, mm, vma, addr, f, val, out);
     if (kind === KIND_NONE) continue;
     if (kind === KIND_SWAP) {
-      if (!repeat) s.swapRefs[counted.v]!++;
+      if (!repeat) countSwapRef(s, counted.v);
       continue;
     }
     if (!repeat) s.mapped[counted.v]!++;
@@ -506,18 +516,24 @@ function fullCheck(k: Kernel): { violations: Violation[]; shared: boolean } {
         const slot = sw[i]!;
         if (slot === 0) continue;
         if (f.pages[i] !== undefined && f.pages[i] !== 0) out.add('swap', `file ${f.name}: offset ${i} both cached and on swap`);
-        s.swapRefs[slot]!++;
+        countSwapRef(s, slot);
       }
     }
   }
   // swap cache and swap map
   const si = k.swap;
   let inuse = 0;
-  for (let slot = 1; slot < si.nrSlots; slot++) {
+  // the arrays in locals: the loop runs over every slot of every check
+  const swapMap = si.map;
+  const swapCache = si.cache;
+  const swapRefs = s.swapRefs;
+  // beyond the device's high-water mark and the last slot referenced, every slot is as the device came
+  const nrSlots = Math.min(si.nrSlots, Math.max(si.highWater, s.refsEnd)) | 0;
+  for (let slot = 1; slot < nrSlots; slot++) {
     // a free slot nothing names is as checkSwapSlot wants it: no call
-    if (si.map[slot] === 0 && si.cache[slot] === 0 && s.swapRefs[slot] === 0) continue;
-    checkSwapSlot(k, slot, s.swapRefs[slot]!, out);
-    if (si.map[slot] !== 0) inuse++;
+    if (swapMap[slot] === 0 && swapCache[slot] === 0 && swapRefs[slot] === 0) continue;
+    checkSwapSlot(k, slot, swapRefs[slot]!, out);
+    if (swapMap[slot] !== 0) inuse++;
   }
   if (inuse !== si.inuse) out.add('swap', `swap inuse ${si.inuse} but ${inuse} slots referenced`);
   // every frame
@@ -525,14 +541,16 @@ function fullCheck(k: Kernel): { violations: Violation[]; shared: boolean } {
   let fileMapped = 0;
   let lruPages = 0;
   const flags = p.flags;
-  for (let pfn = 1; pfn < k.pages.nrFrames; pfn++) {
+  const mapped = s.mapped;
+  const nrFrames = p.nrFrames | 0;
+  for (let pfn = 1; pfn < nrFrames; pfn++) {
     const fl = flags[pfn]!;
     const held = extra === null ? 0 : extra[pfn]!;
     // what checkFrame passes at once without a finding: a free frame nothing maps or holds, a huge page's tail
-    if ((fl & PG_allocated) === 0 ? s.mapped[pfn] === 0 && held === 0 : (fl & (PG_huge_tail | PG_table)) === PG_huge_tail) continue;
+    if ((fl & PG_allocated) === 0 ? mapped[pfn] === 0 && held === 0 : (fl & (PG_huge_tail | PG_table)) === PG_huge_tail) continue;
     // (only a table's reach is looked at: no map lookup for the other frames)
     const r = (fl & PG_table) !== 0 ? (reach.get(pfn) ?? 0) : 0;
-    const c = checkFrame(k, pfn, s.mapped[pfn]!, s.cached[pfn]!, held, r, out);
+    const c = checkFrame(k, pfn, mapped[pfn]!, s.cached[pfn]!, held, r, out);
     if ((c & FRAME_ANON) !== 0) anonMapped++;
     if ((c & FRAME_FILE) !== 0) fileMapped++;
     if ((c & FRAME_LRU) !== 0) lruPages++;
