@@ -172,6 +172,18 @@ async function onReply(reply: Reply): Promise<void> {
     status.textContent = `running… ${reply.done} of ${reply.total} runs`;
     return;
   }
+  if (reply.type === 'trace') {
+    // the run and trace buttons come back with the trace's final status, once its timeline is drawn
+    let text = 'trace recorded';
+    try {
+      await showTrace(reply.trace, reply.label);
+    } catch (err) {
+      text = '';
+      showMessage([`could not show the trace: ${err instanceof Error ? err.message : String(err)}`]);
+    }
+    if (reply.id === job) busy(false, text);
+    return;
+  }
   busy(false, '');
   if (reply.type === 'error') {
     showMessage([reply.message]);
@@ -184,17 +196,9 @@ async function onReply(reply: Reply): Promise<void> {
   } else if (reply.type === 'sweep') {
     shown = { kind: 'sweep', points: reply.points };
     status.textContent = `done: ${reply.points.reduce((n, p) => n + p.result.seeds.length * 2, 0)} runs`;
-  } else if (reply.type === 'matrix') {
+  } else {
     shown = { kind: 'matrix', lines: reply.lines, source: 'this page’s matrix' };
     status.textContent = `done: ${reply.lines.length} cells${reply.refused.length > 0 ? `; refused: ${reply.refused.map((r) => `${r.features} (${r.reason})`).join('; ')}` : ''}`;
-  } else {
-    try {
-      await showTrace(reply.trace, reply.label);
-      status.textContent = 'trace recorded';
-    } catch (err) {
-      showMessage([`could not show the trace: ${err instanceof Error ? err.message : String(err)}`]);
-    }
-    return;
   }
   await showResults();
 }
