@@ -6,8 +6,7 @@
  * @module
  */
 
-import { View, parse } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { AbResult } from '../ab.js';
 import type { WorkloadEffects } from '../effects.js';
 import type { ResultLine } from '../results.js';
@@ -17,10 +16,14 @@ import { rowChanged } from './ab-report.js';
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 /**
- * Renders a Vega-Lite specification to SVG text.
+ * Renders a Vega-Lite specification to SVG text. Vega and Vega-Lite are
+ * loaded on the first call, not with the package: loading Vega takes
+ * about 0.2 s, which every command of the CLI paid before it drew any
+ * chart.
  * @param spec - a Vega-Lite specification with inline data
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [{ View, parse }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new View(parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
