@@ -34,8 +34,10 @@ export class SwapInfo {
   cursor = 1;
   /**
    * One past the highest slot ever given a count ({@link getSwapPage}) or
-   * a swap-cache page: `map` and `cache` are written here only, so every
-   * slot from it on is still as the device came (the checker's bound).
+   * a swap-cache page: only this module's functions write `map` and
+   * `cache`, and a slot gets a nonzero entry only through those two, so
+   * every slot from it on is still as the device came (the checker's
+   * bound).
    */
   highWater = 1;
 
